@@ -1,0 +1,95 @@
+package spartan.core;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * The one domain failure. Every API method reports failures only through this unchecked
+ * exception, whose {@link #code()} is stable across bindings: a call that fails in-process with
+ * {@link ErrorCode#NOT_FOUND} fails with the same code over gRPC and over the socket transport.
+ *
+ * <p>The message is meant for the person at the client and never includes a cause or stack trace
+ * from the serving side. Instances are immutable and thread-safe.
+ */
+public final class ChatException extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
+  private final ErrorCode code;
+  private final Duration retryAfter;
+
+  private ChatException(ErrorCode code, String message, Duration retryAfter, Throwable cause) {
+    super(message, cause);
+    this.code = Objects.requireNonNull(code, "code");
+    this.retryAfter = retryAfter;
+  }
+
+  public ChatException(ErrorCode code, String message) {
+    this(code, message, null, null);
+  }
+
+  public ChatException(ErrorCode code, String message, Throwable cause) {
+    this(code, message, null, cause);
+  }
+
+  public static ChatException invalid(String message) {
+    return new ChatException(ErrorCode.INVALID_ARGUMENT, message);
+  }
+
+  public static ChatException notFound(String message) {
+    return new ChatException(ErrorCode.NOT_FOUND, message);
+  }
+
+  public static ChatException unauthenticated(String message) {
+    return new ChatException(ErrorCode.UNAUTHENTICATED, message);
+  }
+
+  public static ChatException denied(String message) {
+    return new ChatException(ErrorCode.PERMISSION_DENIED, message);
+  }
+
+  public static ChatException exists(String message) {
+    return new ChatException(ErrorCode.ALREADY_EXISTS, message);
+  }
+
+  public static ChatException unavailable(String message) {
+    return new ChatException(ErrorCode.UNAVAILABLE, message);
+  }
+
+  /** A rate-limit failure; {@code retryAfter} is how long the caller should wait (never negative). */
+  public static ChatException rateLimited(Duration retryAfter) {
+    Duration wait = retryAfter.isNegative() ? Duration.ZERO : retryAfter;
+    return new ChatException(
+        ErrorCode.RATE_LIMITED,
+        String.format("Rate limited — try again in %.1f s.", wait.toMillis() / 1000.0),
+        wait,
+        null);
+  }
+
+  /** Rebuilds a rate-limit failure received from a remote peer, keeping its message. */
+  public static ChatException rateLimited(String message, Duration retryAfter) {
+    return new ChatException(ErrorCode.RATE_LIMITED, message, retryAfter, null);
+  }
+
+  public ErrorCode code() {
+    return code;
+  }
+
+  /** How long to wait before retrying; non-null only for {@link ErrorCode#RATE_LIMITED}. */
+  public Duration retryAfter() {
+    return retryAfter;
+  }
+
+  /** Wraps anything that is not already a {@code ChatException} as {@link ErrorCode#INTERNAL}. */
+  public static ChatException wrap(Throwable t) {
+    if (t instanceof ChatException e) {
+      return e;
+    }
+    if (t instanceof java.util.concurrent.CompletionException
+        || t instanceof java.util.concurrent.ExecutionException) {
+      if (t.getCause() != null) {
+        return wrap(t.getCause());
+      }
+    }
+    return new ChatException(ErrorCode.INTERNAL, "internal error", t);
+  }
+}

@@ -1,0 +1,45 @@
+package spartan.core;
+
+/**
+ * The entry point of the chat API: accounts and login. Three bindings implement it — the
+ * in-process core service and the gRPC and socket client connectors — and behave the same,
+ * error codes included (the conformance suite in core's test-jar proves it).
+ *
+ * <p>Implementations are thread-safe. Methods block until the server answered and report every
+ * failure as a {@link ChatException}; arguments are never null unless a parameter says so.
+ */
+public interface ChatService extends AutoCloseable {
+
+  /** The server's authentication mode, so a client knows whether to ask for a password. */
+  AuthMode authMode();
+
+  /**
+   * Creates an account. {@code password} is required in {@link AuthMode#PASSWORD} mode (8–256
+   * characters) and ignored in {@link AuthMode#OPEN} mode (may be null).
+   *
+   * @throws ChatException {@code INVALID_ARGUMENT} for a bad name or password, {@code
+   *     ALREADY_EXISTS} if the name is taken (case-insensitively)
+   */
+  void createAccount(String user, String password);
+
+  /**
+   * Logs in and returns a new session. A user may hold several sessions at once.
+   *
+   * @throws ChatException {@code UNAUTHENTICATED} for wrong credentials in password mode (the
+   *     same error whether or not the user exists), {@code NOT_FOUND} for an unknown user in open
+   *     mode
+   */
+  Session login(String user, String password);
+
+  /**
+   * Re-attaches to a session by its token, e.g. after a reconnect. The returned session is the
+   * same server-side session that {@link #login} created.
+   *
+   * @throws ChatException {@code UNAUTHENTICATED} if the token is unknown, expired or logged out
+   */
+  Session resume(String token);
+
+  /** Releases the binding's resources (connections, for a remote binding). Idempotent. */
+  @Override
+  void close();
+}

@@ -1,0 +1,58 @@
+package spartan.core;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * The bounds the core service enforces on every input. Transports add their own frame limits on
+ * top. Values are validated here so a bad configuration fails at start-up, naming the setting.
+ *
+ * @param maxBodyChars longest plain-text body, in UTF-16 chars
+ * @param maxEnvelopeBytes largest sealed (end-to-end) envelope, in bytes
+ * @param maxGroupMembers most members a group may have
+ * @param maxSessionsPerUser most concurrent sessions one user may hold
+ * @param sessionIdleTimeout how long a session with no event stream survives without use
+ */
+public record Limits(
+    int maxBodyChars,
+    int maxEnvelopeBytes,
+    int maxGroupMembers,
+    int maxSessionsPerUser,
+    Duration sessionIdleTimeout) {
+
+  public static final int MAX_CLIENT_MSG_ID = 64;
+  public static final int MAX_PAGE = 1000;
+  public static final int MAX_HISTORY = 500;
+  public static final int MIN_PASSWORD = 8;
+  public static final int MAX_PASSWORD = 256;
+
+  public Limits {
+    positive("limits.maxBodyChars", maxBodyChars);
+    positive("limits.maxEnvelopeBytes", maxEnvelopeBytes);
+    positive("limits.maxGroupMembers", maxGroupMembers);
+    positive("limits.maxSessionsPerUser", maxSessionsPerUser);
+    Objects.requireNonNull(sessionIdleTimeout, "limits.sessionIdleTimeout");
+    if (sessionIdleTimeout.isNegative() || sessionIdleTimeout.isZero()) {
+      throw new IllegalArgumentException("limits.sessionIdleTimeout must be positive");
+    }
+  }
+
+  /** 4,000-char bodies, 48 KiB envelopes, groups of 1,000, 16 sessions a user, 1 h idle. */
+  public static Limits defaults() {
+    return new Limits(4000, 48 * 1024, 1000, 16, Duration.ofHours(1));
+  }
+
+  public Limits withMaxGroupMembers(int n) {
+    return new Limits(maxBodyChars, maxEnvelopeBytes, n, maxSessionsPerUser, sessionIdleTimeout);
+  }
+
+  public Limits withMaxBodyChars(int n) {
+    return new Limits(n, maxEnvelopeBytes, maxGroupMembers, maxSessionsPerUser, sessionIdleTimeout);
+  }
+
+  private static void positive(String name, int value) {
+    if (value <= 0) {
+      throw new IllegalArgumentException(name + " must be positive, was " + value);
+    }
+  }
+}

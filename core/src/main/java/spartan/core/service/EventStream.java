@@ -1,0 +1,253 @@
+package spartan.core.service;
+
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Flow;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import spartan.core.ChatEvent;
+import spartan.core.ChatException;
+import spartan.core.Delivery;
+import spartan.core.store.ChatStore;
+
+/**
+ * One session's event subscription. Live deliveries are pushed into a small bounded queue; the
+ * drain runs on the delivery executor whenever there is something to deliver <em>and</em> demand
+ * (Moquette's drain-on-event, grpc-java's serializing executor), never on a timer. When the
+ * subscriber falls behind — the queue overflows, or a sequence gap shows a missed entry — the
+ * stream forgets the queue and catches up from the store, which holds every entry anyway, so
+ * memory stays bounded however slow the reader.
+ */
+final class EventStream implements Flow.Subscription {
+  private static final Logger log = LoggerFactory.getLogger(EventStream.class);
+
+  /** Live entries held before falling back to reading the inbox from the store. */
+  static final int MAX_LIVE = 1024;
+  /** Control events (chat requests/answers) held for a subscriber with no demand. */
+  static final int MAX_CONTROL = 256;
+  private static final int BATCH = 256;
+
+  private final String user;
+  private final ChatStore store;
+  private final Executor executor;
+  private final Flow.Subscriber<? super ChatEvent> subscriber;
+  private final Runnable onTerminate;
+
+  private final AtomicLong demand = new AtomicLong();
+  private final AtomicInteger wip = new AtomicInteger();
+  private final ConcurrentLinkedQueue<Delivery> live = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger liveSize = new AtomicInteger();
+  private final ConcurrentLinkedQueue<ChatEvent> control = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger controlSize = new AtomicInteger();
+  private volatile boolean overflow;
+  private volatile boolean cancelled;
+  private volatile boolean completing;
+  private volatile Throwable failure;
+
+  // Touched only inside drain(), which never runs concurrently with itself.
+  private long cursor;
+  private boolean catchingUp = true;
+  private boolean started;
+
+  EventStream(
+      String user,
+      long cursor,
+      ChatStore store,
+      Executor executor,
+      Flow.Subscriber<? super ChatEvent> subscriber,
+      Runnable onTerminate) {
+    this.user = user;
+    this.cursor = cursor;
+    this.store = store;
+    this.executor = executor;
+    this.subscriber = subscriber;
+    this.onTerminate = onTerminate;
+  }
+
+  /** Calls onSubscribe on the delivery executor, then starts draining. */
+  void start() {
+    schedule();
+  }
+
+  void offer(Delivery d) {
+    if (liveSize.incrementAndGet() > MAX_LIVE) {
+      liveSize.decrementAndGet();
+      overflow = true;
+    } else {
+      live.offer(d);
+    }
+    schedule();
+  }
+
+  void offerControl(ChatEvent e) {
+    if (controlSize.incrementAndGet() > MAX_CONTROL) {
+      controlSize.decrementAndGet();
+      log.debug("dropping control event for {}: subscriber not reading", user);
+      return;
+    }
+    control.offer(e);
+    schedule();
+  }
+
+  /** Ends the stream normally (logout, replaced by a newer subscription, shutdown). */
+  void complete() {
+    completing = true;
+    schedule();
+  }
+
+  /** Ends the stream with an error. */
+  void fail(Throwable t) {
+    failure = t;
+    schedule();
+  }
+
+  boolean isActive() {
+    return !cancelled;
+  }
+
+  @Override
+  public void request(long n) {
+    if (n <= 0) {
+      fail(ChatException.invalid("request(n) needs n > 0, was " + n));
+      return;
+    }
+    demand.accumulateAndGet(n, (a, b) -> a + b < 0 ? Long.MAX_VALUE : a + b);
+    schedule();
+  }
+
+  @Override
+  public void cancel() {
+    if (!cancelled) {
+      cancelled = true;
+      onTerminate.run();
+      schedule();
+    }
+  }
+
+  private void schedule() {
+    if (wip.getAndIncrement() == 0) {
+      try {
+        executor.execute(this::drain);
+      } catch (RuntimeException rejected) {
+        // Executor shut down: nobody is left to deliver to.
+        cancelled = true;
+        wip.set(0);
+      }
+    }
+  }
+
+  private void drain() {
+    int missed = 1;
+    do {
+      try {
+        drainOnce();
+      } catch (RuntimeException e) {
+        if (!cancelled) {
+          log.warn("event stream of {} failed", user, e);
+          cancelled = true;
+          onTerminate.run();
+          safely(() -> subscriber.onError(ChatException.wrap(e)));
+        }
+      }
+      missed = wip.addAndGet(-missed);
+    } while (missed != 0);
+  }
+
+  private void drainOnce() {
+    if (!started) {
+      started = true;
+      subscriber.onSubscribe(this);
+    }
+    while (true) {
+      if (cancelled) {
+        live.clear();
+        control.clear();
+        return;
+      }
+      Throwable f = failure;
+      if (f != null) {
+        terminate();
+        safely(() -> subscriber.onError(f));
+        return;
+      }
+      if (completing) {
+        terminate();
+        safely(subscriber::onComplete);
+        return;
+      }
+      if (demand.get() == 0) {
+        return;
+      }
+      ChatEvent c = control.poll();
+      if (c != null) {
+        controlSize.decrementAndGet();
+        emit(c);
+        continue;
+      }
+      if (overflow) {
+        overflow = false;
+        catchingUp = true;
+        int dropped = 0;
+        while (live.poll() != null) {
+          dropped++;
+        }
+        liveSize.addAndGet(-dropped);
+      }
+      if (catchingUp) {
+        int n = (int) Math.min(demand.get(), BATCH);
+        List<Delivery> batch = store.inbox(user, cursor, n);
+        if (batch.isEmpty()) {
+          catchingUp = false;
+          continue;
+        }
+        for (Delivery d : batch) {
+          if (cancelled || completing) {
+            break;
+          }
+          cursor = d.seq();
+          emit(new ChatEvent.MessageReceived(d));
+        }
+        continue;
+      }
+      Delivery d = live.poll();
+      if (d == null) {
+        return;
+      }
+      liveSize.decrementAndGet();
+      if (d.seq() <= cursor) {
+        continue; // already delivered during catch-up
+      }
+      if (d.seq() == cursor + 1) {
+        cursor = d.seq();
+        emit(new ChatEvent.MessageReceived(d));
+      } else {
+        catchingUp = true; // a gap: read the missing entries (and this one) from the store
+      }
+    }
+  }
+
+  private void emit(ChatEvent e) {
+    if (demand.get() != Long.MAX_VALUE) {
+      demand.decrementAndGet();
+    }
+    subscriber.onNext(e);
+  }
+
+  private void terminate() {
+    cancelled = true;
+    onTerminate.run();
+    live.clear();
+    control.clear();
+  }
+
+  private void safely(Runnable r) {
+    try {
+      r.run();
+    } catch (RuntimeException e) {
+      log.warn("subscriber of {} threw", user, e);
+    }
+  }
+}

@@ -1,0 +1,452 @@
+package spartan.core.service;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Flow;
+import spartan.core.Account;
+import spartan.core.ChatEvent;
+import spartan.core.ChatException;
+import spartan.core.Delivery;
+import spartan.core.GroupInfo;
+import spartan.core.Limits;
+import spartan.core.Message;
+import spartan.core.MessageBody;
+import spartan.core.Names;
+import spartan.core.Page;
+import spartan.core.Recipient;
+import spartan.core.SendReceipt;
+import spartan.core.Session;
+import spartan.core.auth.SessionTokens;
+import spartan.core.store.ChatStore;
+import spartan.core.store.ChatStore.AccountRecord;
+import spartan.core.store.ChatStore.GroupRecord;
+
+/** A logged-in session of the in-process service. */
+final class LocalSession implements Session {
+  private final LocalChatService service;
+  private final ChatStore store;
+  private final AccountRecord account;
+  private final String user;
+  final String tokenId;
+  final byte[] secret;
+  private final String token;
+  private volatile Instant lastUsed;
+  private volatile boolean ended;
+  private volatile EventStream stream;
+
+  LocalSession(LocalChatService service, AccountRecord account, SessionTokens.Token t, Instant now) {
+    this.service = service;
+    this.store = service.store;
+    this.account = account;
+    this.user = account.user();
+    this.tokenId = t.id();
+    this.secret = t.secret();
+    this.token = t.value();
+    this.lastUsed = now;
+  }
+
+  @Override
+  public String user() {
+    return user;
+  }
+
+  @Override
+  public String token() {
+    return token;
+  }
+
+  Instant lastUsed() {
+    return lastUsed;
+  }
+
+  void touch() {
+    lastUsed = service.clock.instant();
+  }
+
+  boolean hasStream() {
+    EventStream s = stream;
+    return s != null && s.isActive();
+  }
+
+  private void check() {
+    if (ended) {
+      throw ChatException.unauthenticated("Session expired or logged out; log in again.");
+    }
+    service.checkOpen();
+    touch();
+  }
+
+  // ---- sending ----------------------------------------------------------------------------------
+
+  @Override
+  public CompletableFuture<SendReceipt> sendAsync(
+      Recipient to, MessageBody body, String clientMsgId) {
+    try {
+      check();
+      ChatStore.Draft draft = draft(to, body, clientMsgId);
+      return store
+          .append(draft)
+          .handle(
+              (appended, err) -> {
+                if (err != null) {
+                  throw ChatException.wrap(err);
+                }
+                if (!appended.duplicate()) {
+                  for (int i = 0; i < appended.deliveries().size(); i++) {
+                    service.push(appended.recipients().get(i), appended.deliveries().get(i));
+                  }
+                }
+                Message m = appended.message();
+                return new SendReceipt(m.id(), m.sentAt(), appended.duplicate());
+              });
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(ChatException.wrap(e));
+    }
+  }
+
+  private ChatStore.Draft draft(Recipient to, MessageBody body, String clientMsgId) {
+    if (to == null) {
+      throw ChatException.invalid("recipient is required");
+    }
+    checkBody(body);
+    if (clientMsgId != null
+        && (clientMsgId.isEmpty() || clientMsgId.length() > Limits.MAX_CLIENT_MSG_ID)) {
+      throw ChatException.invalid(
+          "clientMsgId must be 1-" + Limits.MAX_CLIENT_MSG_ID + " characters");
+    }
+    String conversation;
+    List<String> recipients;
+    if (to instanceof Recipient.User u) {
+      if (u.name().equals(user)) {
+        throw ChatException.invalid("You cannot send a message to yourself.");
+      }
+      AccountRecord peer = requireUser(u.name());
+      conversation = directConversation(peer);
+      recipients = List.of(peer.user());
+    } else {
+      GroupRecord g = requireMembership(to.name());
+      conversation = "g:" + g.id();
+      recipients = new ArrayList<>(g.members().size());
+      for (String m : g.members()) {
+        if (!m.equals(user)) {
+          recipients.add(m);
+        }
+      }
+    }
+    return new ChatStore.Draft(
+        user, to, body, service.clock.instant(), clientMsgId, conversation, recipients);
+  }
+
+  private void checkBody(MessageBody body) {
+    Limits limits = service.limits;
+    if (body instanceof MessageBody.Text t) {
+      if (t.text().isBlank()) {
+        throw ChatException.invalid("message body is empty");
+      }
+      if (t.text().length() > limits.maxBodyChars()) {
+        throw ChatException.invalid(
+            "message body is longer than " + limits.maxBodyChars() + " characters");
+      }
+    } else if (body instanceof MessageBody.Sealed s) {
+      if (s.length() == 0 || s.length() > limits.maxEnvelopeBytes()) {
+        throw ChatException.invalid(
+            "sealed envelope must be 1-" + limits.maxEnvelopeBytes() + " bytes");
+      }
+    } else {
+      throw ChatException.invalid("message body is required");
+    }
+  }
+
+  private String directConversation(AccountRecord peer) {
+    long a = Math.min(account.id(), peer.id());
+    long b = Math.max(account.id(), peer.id());
+    return "d:" + a + ":" + b;
+  }
+
+  private AccountRecord requireUser(String name) {
+    return store
+        .findAccount(name)
+        .orElseThrow(() -> ChatException.notFound("No such user: " + name + "."));
+  }
+
+  private GroupRecord requireGroup(String name) {
+    return store
+        .findGroup(name)
+        .orElseThrow(() -> ChatException.notFound("No such group: " + name + "."));
+  }
+
+  private GroupRecord requireMembership(String name) {
+    GroupRecord g = requireGroup(name);
+    if (!g.members().contains(user)) {
+      throw ChatException.denied("You are not a member of group " + name + ".");
+    }
+    return g;
+  }
+
+  // ---- inbox ------------------------------------------------------------------------------------
+
+  @Override
+  public List<Delivery> fetchUndelivered(int limit) {
+    check();
+    checkLimit(limit, Limits.MAX_PAGE);
+    return store.inbox(user, store.ackedSeq(user), limit);
+  }
+
+  @Override
+  public void ack(long upToSeq) {
+    check();
+    if (upToSeq < 0) {
+      throw ChatException.invalid("upTo must not be negative");
+    }
+    store.ack(user, upToSeq);
+  }
+
+  @Override
+  public Flow.Publisher<ChatEvent> events(long afterSeq) {
+    return subscriber -> {
+      if (subscriber == null) {
+        throw new NullPointerException("subscriber");
+      }
+      long acked;
+      try {
+        check();
+        if (afterSeq < 0) {
+          throw ChatException.invalid("afterSeq must not be negative");
+        }
+        acked = store.ackedSeq(user);
+      } catch (RuntimeException e) {
+        subscriber.onSubscribe(NOOP);
+        subscriber.onError(ChatException.wrap(e));
+        return;
+      }
+      EventStream[] self = new EventStream[1];
+      EventStream s =
+          new EventStream(
+              user,
+              Math.max(afterSeq, acked),
+              store,
+              service.deliveryExecutor,
+              subscriber,
+              () -> detach(self[0]));
+      self[0] = s;
+      EventStream previous;
+      synchronized (this) {
+        if (ended) {
+          s.complete();
+          s.start();
+          return;
+        }
+        previous = stream;
+        stream = s;
+      }
+      if (previous != null) {
+        previous.complete();
+      }
+      for (String from : service.requests.pendingFor(user)) {
+        s.offerControl(new ChatEvent.ChatRequested(from));
+      }
+      s.start();
+    };
+  }
+
+  private static final Flow.Subscription NOOP =
+      new Flow.Subscription() {
+        @Override
+        public void request(long n) {}
+
+        @Override
+        public void cancel() {}
+      };
+
+  private synchronized void detach(EventStream s) {
+    if (stream == s) {
+      stream = null;
+      touch();
+    }
+  }
+
+  void offer(Delivery d) {
+    EventStream s = stream;
+    if (s != null) {
+      s.offer(d);
+    }
+  }
+
+  void offerControl(ChatEvent e) {
+    EventStream s = stream;
+    if (s != null) {
+      s.offerControl(e);
+    }
+  }
+
+  // ---- listings ---------------------------------------------------------------------------------
+
+  @Override
+  public Page<Account> listAccounts(String pattern, String after, int limit) {
+    check();
+    String glob = Names.glob(pattern);
+    checkLimit(limit, Limits.MAX_PAGE);
+    String from = cursor(after);
+    List<String> names = store.listAccounts(glob, from, limit + 1);
+    List<String> page = LocalChatService.page(names, limit);
+    List<Account> out = new ArrayList<>(page.size());
+    for (String n : page) {
+      out.add(new Account(n, service.isOnline(n)));
+    }
+    return new Page<>(out, names.size() > limit ? page.get(page.size() - 1) : null);
+  }
+
+  @Override
+  public List<Message> history(Recipient with, long beforeId, int limit) {
+    check();
+    if (with == null) {
+      throw ChatException.invalid("history needs a user or group");
+    }
+    checkLimit(limit, Limits.MAX_HISTORY);
+    if (beforeId < 0) {
+      throw ChatException.invalid("before must not be negative");
+    }
+    String conversation =
+        with instanceof Recipient.User u
+            ? directConversation(requireUser(u.name()))
+            : "g:" + requireMembership(with.name()).id();
+    return store.history(conversation, beforeId, limit);
+  }
+
+  // ---- groups -----------------------------------------------------------------------------------
+
+  @Override
+  public void createGroup(String group, Collection<String> members) {
+    check();
+    String name = Names.group(group);
+    int max = service.limits.maxGroupMembers();
+    if (members == null) {
+      throw ChatException.invalid("members are required");
+    }
+    if (members.size() >= max * 2) {
+      throw ChatException.invalid("a group may have at most " + max + " members");
+    }
+    TreeSet<String> all = new TreeSet<>();
+    all.add(user);
+    for (String m : members) {
+      all.add(Names.user(m));
+    }
+    if (all.size() > max) {
+      throw ChatException.invalid("a group may have at most " + max + " members");
+    }
+    store.createGroup(name, all, service.clock.instant());
+  }
+
+  @Override
+  public void joinGroup(String group) {
+    check();
+    String name = Names.group(group);
+    GroupRecord g = requireGroup(name);
+    if (g.members().contains(user)) {
+      return;
+    }
+    if (g.members().size() >= service.limits.maxGroupMembers()) {
+      throw ChatException.invalid(
+          "Group " + name + " is full (" + service.limits.maxGroupMembers() + " members).");
+    }
+    store.addMember(name, user);
+  }
+
+  @Override
+  public void leaveGroup(String group) {
+    check();
+    String name = Names.group(group);
+    if (!store.removeMember(name, user)) {
+      throw ChatException.notFound("You are not a member of group " + name + ".");
+    }
+  }
+
+  @Override
+  public Page<GroupInfo> listGroups(String after, int limit) {
+    check();
+    checkLimit(limit, Limits.MAX_PAGE);
+    String from = after == null || after.isEmpty() ? null : Names.group(after);
+    List<GroupRecord> groups = store.groupsOf(user, from, limit + 1);
+    List<GroupRecord> page = LocalChatService.page(groups, limit);
+    List<GroupInfo> out = new ArrayList<>(page.size());
+    for (GroupRecord g : page) {
+      out.add(new GroupInfo(g.group(), g.members()));
+    }
+    return new Page<>(out, groups.size() > limit ? page.get(page.size() - 1).group() : null);
+  }
+
+  // ---- chat requests ----------------------------------------------------------------------------
+
+  @Override
+  public void requestChat(String peer) {
+    check();
+    String name = Names.user(peer);
+    if (name.equals(user)) {
+      throw ChatException.invalid("You cannot chat with yourself.");
+    }
+    requireUser(name);
+    service.requests.add(user, name);
+    service.pushControl(name, new ChatEvent.ChatRequested(user));
+  }
+
+  @Override
+  public void respondChat(String requester, boolean accept) {
+    check();
+    String name = Names.user(requester);
+    if (!service.requests.remove(name, user)) {
+      throw ChatException.notFound("No chat request from " + name + ".");
+    }
+    service.pushControl(name, new ChatEvent.ChatAnswered(user, accept));
+  }
+
+  // ---- lifecycle --------------------------------------------------------------------------------
+
+  @Override
+  public void deleteAccount() {
+    check();
+    store.deleteAccount(user);
+    service.requests.forget(user);
+    service.endAll(user);
+  }
+
+  @Override
+  public void logout() {
+    if (!ended) {
+      service.end(this);
+    }
+  }
+
+  void markEnded() {
+    EventStream s;
+    synchronized (this) {
+      ended = true;
+      s = stream;
+      stream = null;
+    }
+    if (s != null) {
+      s.complete();
+    }
+  }
+
+  private static void checkLimit(int limit, int max) {
+    if (limit < 1 || limit > max) {
+      throw ChatException.invalid("limit must be 1-" + max + ", was " + limit);
+    }
+  }
+
+  private static String cursor(String after) {
+    if (after == null || after.isEmpty()) {
+      return null;
+    }
+    return Names.user(after);
+  }
+
+  @Override
+  public String toString() {
+    return "Session[" + user + "]";
+  }
+}

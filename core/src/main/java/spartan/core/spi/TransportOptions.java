@@ -1,0 +1,82 @@
+package spartan.core.spi;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.Executor;
+
+/**
+ * Settings shared by both sides of every transport. Transport-specific extras go in {@code
+ * extra} (documented by each transport) so this record does not grow a field per transport.
+ *
+ * @param host the address to bind (server) or connect to (client)
+ * @param port the port; 0 on a server picks a free one
+ * @param maxFrameBytes the largest inbound message or line the transport accepts
+ * @param blockingExecutor where a server runs calls into the core (store and Redis may block);
+ *     ignored by clients
+ * @param loginTimeout how long a server waits for a new connection to log in before closing it
+ * @param keepAlive how often a silent peer is probed, and how long it may stay silent
+ * @param extra transport-specific settings, by name
+ */
+public record TransportOptions(
+    String host,
+    int port,
+    int maxFrameBytes,
+    Executor blockingExecutor,
+    Duration loginTimeout,
+    Duration keepAlive,
+    Map<String, String> extra) {
+
+  public static final int DEFAULT_MAX_FRAME_BYTES = 64 * 1024;
+
+  public TransportOptions {
+    Objects.requireNonNull(host, "host");
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException("port must be 0-65535, was " + port);
+    }
+    if (maxFrameBytes < 1024) {
+      throw new IllegalArgumentException("maxFrameBytes must be at least 1024, was " + maxFrameBytes);
+    }
+    Objects.requireNonNull(loginTimeout, "loginTimeout");
+    Objects.requireNonNull(keepAlive, "keepAlive");
+    extra = Map.copyOf(extra);
+  }
+
+  /** Defaults for a client or server on {@code host:port}: 64 KiB frames, 30 s login, 20 s keepalive. */
+  public static TransportOptions of(String host, int port, Executor blockingExecutor) {
+    return new TransportOptions(
+        host,
+        port,
+        DEFAULT_MAX_FRAME_BYTES,
+        blockingExecutor,
+        Duration.ofSeconds(30),
+        Duration.ofSeconds(20),
+        Map.of());
+  }
+
+  public TransportOptions withPort(int newPort) {
+    return new TransportOptions(
+        host, newPort, maxFrameBytes, blockingExecutor, loginTimeout, keepAlive, extra);
+  }
+
+  public TransportOptions withMaxFrameBytes(int bytes) {
+    return new TransportOptions(
+        host, port, bytes, blockingExecutor, loginTimeout, keepAlive, extra);
+  }
+
+  public TransportOptions withLoginTimeout(Duration timeout) {
+    return new TransportOptions(
+        host, port, maxFrameBytes, blockingExecutor, timeout, keepAlive, extra);
+  }
+
+  public TransportOptions withKeepAlive(Duration interval) {
+    return new TransportOptions(
+        host, port, maxFrameBytes, blockingExecutor, loginTimeout, interval, extra);
+  }
+
+  public TransportOptions withExtra(String key, String value) {
+    var m = new java.util.HashMap<>(extra);
+    m.put(key, value);
+    return new TransportOptions(host, port, maxFrameBytes, blockingExecutor, loginTimeout, keepAlive, m);
+  }
+}

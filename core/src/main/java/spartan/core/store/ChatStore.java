@@ -1,0 +1,134 @@
+package spartan.core.store;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import spartan.core.Delivery;
+import spartan.core.Message;
+
+/**
+ * Persistence for accounts, groups, messages and inboxes. The service validates input and
+ * decides who may do what; a store only keeps data consistent and durable.
+ *
+ * <p>Names passed in are already normalised. Implementations are thread-safe. Reads are
+ * synchronous and may block on I/O, so callers run them off event-loop threads. Failures are
+ * {@link spartan.core.ChatException}s: {@code ALREADY_EXISTS}, {@code NOT_FOUND}, or {@code
+ * UNAVAILABLE}/{@code INTERNAL} for storage faults.
+ */
+public interface ChatStore extends AutoCloseable {
+
+  // ---- accounts -------------------------------------------------------------------------------
+
+  /** Creates an account; {@code passwordHash} is null in open mode. {@code ALREADY_EXISTS}. */
+  AccountRecord createAccount(String user, String passwordHash, Instant createdAt);
+
+  Optional<AccountRecord> findAccount(String user);
+
+  /**
+   * Deletes an account with its inbox, ack state and group memberships (a group left empty is
+   * deleted). Messages it sent stay in other people's inboxes and histories. Returns false if
+   * there was no such account.
+   */
+  boolean deleteAccount(String user);
+
+  /**
+   * Account names matching a normalised glob ({@code *}, {@code ?}), ascending, strictly after
+   * {@code after} (null for the start), at most {@code limit}.
+   */
+  List<String> listAccounts(String glob, String after, int limit);
+
+  // ---- groups ---------------------------------------------------------------------------------
+
+  /**
+   * Creates a group whose members are {@code members} (which includes the creator). {@code
+   * ALREADY_EXISTS} if the name is taken; {@code NOT_FOUND} naming the first unknown member.
+   */
+  GroupRecord createGroup(String group, Set<String> members, Instant createdAt);
+
+  Optional<GroupRecord> findGroup(String group);
+
+  /** Adds a member; false if already one. {@code NOT_FOUND} if no such group. */
+  boolean addMember(String group, String user);
+
+  /**
+   * Removes a member; false if not one. Deletes the group when its last member leaves. {@code
+   * NOT_FOUND} if no such group.
+   */
+  boolean removeMember(String group, String user);
+
+  /** Groups {@code user} belongs to, by name ascending, strictly after {@code after}. */
+  List<GroupRecord> groupsOf(String user, String after, int limit);
+
+  // ---- messages -------------------------------------------------------------------------------
+
+  /**
+   * Stores a message once and appends it to each recipient's inbox, atomically. The future
+   * completes after the write is durable (for a durable store), with the sequence each recipient
+   * got. If {@code (draft.from, draft.clientMsgId)} was stored before, nothing is written and the
+   * original message comes back with {@code duplicate} set and no sequences. Implementations may
+   * batch many appends into one commit; futures complete in commit order.
+   */
+  CompletableFuture<Appended> append(Draft draft);
+
+  /** Inbox entries of {@code user} with sequence > {@code afterSeq}, ascending, at most limit. */
+  List<Delivery> inbox(String user, long afterSeq, int limit);
+
+  /** Highest sequence ever assigned in {@code user}'s inbox (0 if none). */
+  long lastSeq(String user);
+
+  /** Moves the user's ack cursor forward to {@code upToSeq} (never back) and drops acked entries. */
+  void ack(String user, long upToSeq);
+
+  /** The user's ack cursor (0 if nothing acked). */
+  long ackedSeq(String user);
+
+  /**
+   * Messages of one conversation with id < {@code beforeId} (any if {@code beforeId} is 0), the
+   * {@code limit} newest of them, returned oldest first.
+   */
+  List<Message> history(String conversation, long beforeId, int limit);
+
+  /** Flushes pending writes and releases resources. Idempotent. */
+  @Override
+  void close();
+
+  // ---- values ---------------------------------------------------------------------------------
+
+  /** An account as stored. {@code id} is never reused, so a re-created name is a new account. */
+  record AccountRecord(long id, String user, String passwordHash, Instant createdAt) {}
+
+  /** A group as stored; {@code members} is sorted. */
+  record GroupRecord(long id, String group, List<String> members, Instant createdAt) {
+    public GroupRecord {
+      members = List.copyOf(members);
+    }
+  }
+
+  /**
+   * A message to store. {@code conversation} is the history key the service computed; {@code
+   * recipients} are the users whose inboxes get it (never the sender).
+   */
+  record Draft(
+      String from,
+      spartan.core.Recipient to,
+      spartan.core.MessageBody body,
+      Instant sentAt,
+      String clientMsgId,
+      String conversation,
+      List<String> recipients) {
+    public Draft {
+      recipients = List.copyOf(recipients);
+    }
+  }
+
+  /** The result of {@link #append}: the stored message and each recipient's sequence. */
+  record Appended(Message message, List<Delivery> deliveries, List<String> recipients,
+      boolean duplicate) {
+    public Appended {
+      deliveries = List.copyOf(deliveries);
+      recipients = List.copyOf(recipients);
+    }
+  }
+}

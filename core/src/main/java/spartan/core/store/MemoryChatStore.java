@@ -1,0 +1,278 @@
+package spartan.core.store;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.regex.Pattern;
+import spartan.core.ChatException;
+import spartan.core.Delivery;
+import spartan.core.Message;
+import spartan.core.Names;
+
+/**
+ * A {@link ChatStore} held in memory, for tests and throwaway demos: nothing survives a restart.
+ * One lock guards everything; appends complete before {@code append} returns.
+ */
+public final class MemoryChatStore implements ChatStore {
+
+  private final Object lock = new Object();
+  private final TreeMap<String, AccountRecord> accounts = new TreeMap<>();
+  private final TreeMap<String, Group> groups = new TreeMap<>();
+  private final Map<String, Inbox> inboxes = new HashMap<>();
+  private final Map<String, TreeMap<Long, Message>> conversations = new HashMap<>();
+  private final Map<String, Message> byClientId = new HashMap<>();
+  private long nextAccountId = 1;
+  private long nextGroupId = 1;
+  private long nextMessageId = 1;
+
+  private static final class Group {
+    final long id;
+    final String name;
+    final TreeSet<String> members;
+    final Instant createdAt;
+
+    Group(long id, String name, Set<String> members, Instant createdAt) {
+      this.id = id;
+      this.name = name;
+      this.members = new TreeSet<>(members);
+      this.createdAt = createdAt;
+    }
+
+    GroupRecord record() {
+      return new GroupRecord(id, name, new ArrayList<>(members), createdAt);
+    }
+  }
+
+  private static final class Inbox {
+    final TreeMap<Long, Message> entries = new TreeMap<>();
+    long lastSeq;
+    long acked;
+  }
+
+  @Override
+  public AccountRecord createAccount(String user, String passwordHash, Instant createdAt) {
+    synchronized (lock) {
+      if (accounts.containsKey(user)) {
+        throw ChatException.exists("User already exists: " + user + ".");
+      }
+      AccountRecord a = new AccountRecord(nextAccountId++, user, passwordHash, createdAt);
+      accounts.put(user, a);
+      inboxes.put(user, new Inbox());
+      return a;
+    }
+  }
+
+  @Override
+  public Optional<AccountRecord> findAccount(String user) {
+    synchronized (lock) {
+      return Optional.ofNullable(accounts.get(user));
+    }
+  }
+
+  @Override
+  public boolean deleteAccount(String user) {
+    synchronized (lock) {
+      if (accounts.remove(user) == null) {
+        return false;
+      }
+      inboxes.remove(user);
+      byClientId.keySet().removeIf(k -> k.startsWith(user + "\0"));
+      groups.values().removeIf(g -> g.members.remove(user) && g.members.isEmpty());
+      return true;
+    }
+  }
+
+  @Override
+  public List<String> listAccounts(String glob, String after, int limit) {
+    Pattern p = Names.globToRegex(glob);
+    synchronized (lock) {
+      var tail = after == null ? accounts.navigableKeySet() : accounts.navigableKeySet().tailSet(after, false);
+      List<String> out = new ArrayList<>();
+      for (String name : tail) {
+        if (p.matcher(name).matches()) {
+          out.add(name);
+          if (out.size() == limit) {
+            break;
+          }
+        }
+      }
+      return out;
+    }
+  }
+
+  @Override
+  public GroupRecord createGroup(String group, Set<String> members, Instant createdAt) {
+    synchronized (lock) {
+      if (groups.containsKey(group)) {
+        throw ChatException.exists("Group already exists: " + group + ".");
+      }
+      for (String m : new TreeSet<>(members)) {
+        if (!accounts.containsKey(m)) {
+          throw ChatException.notFound("No such user: " + m + ".");
+        }
+      }
+      Group g = new Group(nextGroupId++, group, members, createdAt);
+      groups.put(group, g);
+      return g.record();
+    }
+  }
+
+  @Override
+  public Optional<GroupRecord> findGroup(String group) {
+    synchronized (lock) {
+      Group g = groups.get(group);
+      return Optional.ofNullable(g == null ? null : g.record());
+    }
+  }
+
+  @Override
+  public boolean addMember(String group, String user) {
+    synchronized (lock) {
+      return existing(group).members.add(user);
+    }
+  }
+
+  @Override
+  public boolean removeMember(String group, String user) {
+    synchronized (lock) {
+      Group g = existing(group);
+      boolean removed = g.members.remove(user);
+      if (g.members.isEmpty()) {
+        groups.remove(group);
+      }
+      return removed;
+    }
+  }
+
+  private Group existing(String group) {
+    Group g = groups.get(group);
+    if (g == null) {
+      throw ChatException.notFound("No such group: " + group + ".");
+    }
+    return g;
+  }
+
+  @Override
+  public List<GroupRecord> groupsOf(String user, String after, int limit) {
+    synchronized (lock) {
+      var tail = after == null ? groups.values() : groups.tailMap(after, false).values();
+      List<GroupRecord> out = new ArrayList<>();
+      for (Group g : tail) {
+        if (g.members.contains(user)) {
+          out.add(g.record());
+          if (out.size() == limit) {
+            break;
+          }
+        }
+      }
+      return out;
+    }
+  }
+
+  @Override
+  public CompletableFuture<Appended> append(Draft d) {
+    synchronized (lock) {
+      if (d.clientMsgId() != null) {
+        Message seen = byClientId.get(d.from() + "\0" + d.clientMsgId());
+        if (seen != null) {
+          return CompletableFuture.completedFuture(
+              new Appended(seen, List.of(), List.of(), true));
+        }
+      }
+      Message m =
+          new Message(nextMessageId++, d.from(), d.to(), d.body(), d.sentAt(), d.clientMsgId());
+      conversations.computeIfAbsent(d.conversation(), k -> new TreeMap<>()).put(m.id(), m);
+      if (d.clientMsgId() != null) {
+        byClientId.put(d.from() + "\0" + d.clientMsgId(), m);
+      }
+      List<Delivery> deliveries = new ArrayList<>(d.recipients().size());
+      List<String> recipients = new ArrayList<>(d.recipients().size());
+      for (String r : d.recipients()) {
+        Inbox inbox = inboxes.get(r);
+        if (inbox == null) {
+          continue; // deleted between the service's check and now
+        }
+        long seq = ++inbox.lastSeq;
+        inbox.entries.put(seq, m);
+        deliveries.add(new Delivery(seq, m));
+        recipients.add(r);
+      }
+      return CompletableFuture.completedFuture(new Appended(m, deliveries, recipients, false));
+    }
+  }
+
+  @Override
+  public List<Delivery> inbox(String user, long afterSeq, int limit) {
+    synchronized (lock) {
+      Inbox inbox = inboxes.get(user);
+      if (inbox == null) {
+        return List.of();
+      }
+      List<Delivery> out = new ArrayList<>(Math.min(limit, inbox.entries.size()));
+      for (var e : inbox.entries.tailMap(afterSeq, false).entrySet()) {
+        out.add(new Delivery(e.getKey(), e.getValue()));
+        if (out.size() == limit) {
+          break;
+        }
+      }
+      return out;
+    }
+  }
+
+  @Override
+  public long lastSeq(String user) {
+    synchronized (lock) {
+      Inbox inbox = inboxes.get(user);
+      return inbox == null ? 0 : inbox.lastSeq;
+    }
+  }
+
+  @Override
+  public void ack(String user, long upToSeq) {
+    synchronized (lock) {
+      Inbox inbox = inboxes.get(user);
+      if (inbox != null && upToSeq > inbox.acked) {
+        inbox.acked = Math.min(upToSeq, inbox.lastSeq);
+        inbox.entries.headMap(inbox.acked, true).clear();
+      }
+    }
+  }
+
+  @Override
+  public long ackedSeq(String user) {
+    synchronized (lock) {
+      Inbox inbox = inboxes.get(user);
+      return inbox == null ? 0 : inbox.acked;
+    }
+  }
+
+  @Override
+  public List<Message> history(String conversation, long beforeId, int limit) {
+    synchronized (lock) {
+      TreeMap<Long, Message> c = conversations.get(conversation);
+      if (c == null) {
+        return List.of();
+      }
+      var head = beforeId > 0 ? c.headMap(beforeId, false) : c;
+      List<Message> out = new ArrayList<>(limit);
+      for (Message m : head.descendingMap().values()) {
+        out.add(m);
+        if (out.size() == limit) {
+          break;
+        }
+      }
+      java.util.Collections.reverse(out);
+      return out;
+    }
+  }
+
+  @Override
+  public void close() {}
+}
