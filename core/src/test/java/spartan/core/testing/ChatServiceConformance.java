@@ -1,0 +1,756 @@
+package spartan.core.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import spartan.core.Account;
+import spartan.core.AuthMode;
+import spartan.core.ChatEvent;
+import spartan.core.ChatException;
+import spartan.core.ChatService;
+import spartan.core.Delivery;
+import spartan.core.ErrorCode;
+import spartan.core.GroupInfo;
+import spartan.core.Limits;
+import spartan.core.Message;
+import spartan.core.MessageBody;
+import spartan.core.Page;
+import spartan.core.Recipient;
+import spartan.core.SendReceipt;
+import spartan.core.Session;
+import spartan.core.auth.Argon2idHasher;
+import spartan.core.service.LocalChatService;
+import spartan.core.store.ChatStore;
+import spartan.core.store.MemoryChatStore;
+
+/**
+ * The whole behaviour of the chat API, stated once against {@link ChatService}. One concrete
+ * subclass per binding — in-process (each store), gRPC in-process and over Netty, the socket
+ * transport — proves they all behave the same, error codes included.
+ *
+ * <p>A subclass says how to expose an in-process {@link LocalChatService} through its binding
+ * ({@link #bind}) and may choose the store ({@link #newStore}). No test sleeps: each waits on an
+ * {@link EventRecorder}. "Receives nothing" is proved with a sentinel: per-inbox order means a
+ * message that had arrived would come before a sentinel sent after it.
+ */
+public abstract class ChatServiceConformance {
+
+  /** Exposes {@code core} through the binding under test and returns the client side. */
+  protected abstract ChatService bind(LocalChatService core) throws Exception;
+
+  /** Releases what {@link #bind} started. Called after the client side is closed. */
+  protected void unbind() throws Exception {}
+
+  /** The store behind the core; memory unless a subclass says otherwise. */
+  protected ChatStore newStore(Path dir) throws Exception {
+    return new MemoryChatStore();
+  }
+
+  @TempDir protected Path tmp;
+
+  protected MutableClock clock;
+  protected ChatStore store;
+  protected LocalChatService core;
+  protected ChatService chat;
+  private ExecutorService executor;
+  private final List<Session> opened = new ArrayList<>();
+
+  @BeforeEach
+  void startBinding() throws Exception {
+    executor = Executors.newCachedThreadPool(daemon());
+    clock = MutableClock.startingAt("2026-01-01T00:00:00Z");
+    store = newStore(tmp);
+    start(AuthMode.OPEN);
+  }
+
+  /** Restarts the core (same store) in another auth mode, rebinding the client. */
+  protected void start(AuthMode mode) throws Exception {
+    if (chat != null) {
+      stopBinding();
+    }
+    core =
+        LocalChatService.builder()
+            .store(store)
+            .clock(clock)
+            .deliveryExecutor(executor)
+            .authMode(mode)
+            .passwordHasher(Argon2idHasher.forTests())
+            .limits(Limits.defaults().withMaxGroupMembers(5).withMaxBodyChars(100))
+            .build();
+    chat = bind(core);
+  }
+
+  private void stopBinding() throws Exception {
+    for (Session s : opened) {
+      try {
+        s.logout();
+      } catch (RuntimeException ignored) {
+        // the session may be gone already (deleted account, logged out by the test)
+      }
+    }
+    opened.clear();
+    chat.close();
+    unbind();
+    core.close();
+  }
+
+  @AfterEach
+  void stopAll() throws Exception {
+    stopBinding();
+    store.close();
+    executor.shutdownNow();
+    executor.awaitTermination(5, TimeUnit.SECONDS);
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon() {
+    return r -> {
+      Thread t = new Thread(r, "conformance-delivery");
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  // ---- helpers ----------------------------------------------------------------------------------
+
+  protected void accounts(String... names) {
+    for (String n : names) {
+      chat.createAccount(n, core.authMode() == AuthMode.PASSWORD ? "password-" + n : null);
+    }
+  }
+
+  protected Session login(String name) {
+    Session s =
+        chat.login(name, core.authMode() == AuthMode.PASSWORD ? "password-" + name : null);
+    opened.add(s);
+    return s;
+  }
+
+  protected static EventRecorder subscribe(Session s) {
+    return subscribe(s, 0);
+  }
+
+  protected static EventRecorder subscribe(Session s, long afterSeq) {
+    EventRecorder r = EventRecorder.unbounded();
+    s.events(afterSeq).subscribe(r);
+    return r.awaitSubscribed();
+  }
+
+  protected static SendReceipt send(Session from, String to, String text) {
+    return from.send(Recipient.user(to), text);
+  }
+
+  protected static SendReceipt sendGroup(Session from, String group, String text) {
+    return from.send(Recipient.group(group), text);
+  }
+
+  protected static void assertCode(ErrorCode code, ThrowingCallable call) {
+    assertThatThrownBy(call)
+        .isInstanceOf(ChatException.class)
+        .satisfies(e -> assertThat(((ChatException) e).code()).isEqualTo(code));
+  }
+
+  private static List<String> texts(List<ChatEvent.MessageReceived> ms) {
+    return ms.stream().map(m -> m.message().text()).toList();
+  }
+
+  // ---- accounts ---------------------------------------------------------------------------------
+
+  @Nested
+  class Accounts {
+    @Test
+    void createdAccountCanLogIn() {
+      accounts("alice");
+      Session s = login("alice");
+      assertThat(s.user()).isEqualTo("alice");
+      assertThat(s.token()).isNotBlank();
+    }
+
+    @Test
+    void namesAreCaseInsensitiveAndNormalisedToLowerCase() {
+      chat.createAccount("Alice", null);
+      assertThat(login("ALICE").user()).isEqualTo("alice");
+      assertCode(ErrorCode.ALREADY_EXISTS, () -> chat.createAccount("aLiCe", null));
+    }
+
+    @Test
+    void badNamesAreRejected() {
+      for (String bad : new String[] {"", " ", "a b", "x".repeat(33), "bob!", "émile", "a/b"}) {
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> chat.createAccount(bad, null));
+      }
+      chat.createAccount("a.b-c_9", null);
+      chat.createAccount("x".repeat(32), null);
+    }
+
+    @Test
+    void unknownUserCannotLogInInOpenMode() {
+      assertCode(ErrorCode.NOT_FOUND, () -> chat.login("zed", null));
+    }
+
+    @Test
+    void passwordModeChecksPasswordsWithoutRevealingWhoExists() throws Exception {
+      start(AuthMode.PASSWORD);
+      assertThat(chat.authMode()).isEqualTo(AuthMode.PASSWORD);
+      assertCode(ErrorCode.INVALID_ARGUMENT, () -> chat.createAccount("alice", null));
+      assertCode(ErrorCode.INVALID_ARGUMENT, () -> chat.createAccount("alice", "short"));
+      chat.createAccount("alice", "correct horse");
+      assertThat(chat.login("alice", "correct horse").user()).isEqualTo("alice");
+
+      ChatException wrong = catchChat(() -> chat.login("alice", "wrong horse"));
+      ChatException nobody = catchChat(() -> chat.login("nobody", "wrong horse"));
+      assertThat(wrong.code()).isEqualTo(ErrorCode.UNAUTHENTICATED);
+      assertThat(nobody.code()).isEqualTo(ErrorCode.UNAUTHENTICATED);
+      assertThat(nobody.getMessage()).isEqualTo(wrong.getMessage());
+    }
+
+    @Test
+    void passwordsAreStoredOnlyAsArgon2idHashes() throws Exception {
+      start(AuthMode.PASSWORD);
+      chat.createAccount("alice", "correct horse");
+      String stored = store.findAccount("alice").orElseThrow().passwordHash();
+      assertThat(stored).startsWith("$argon2id$v=19$").doesNotContain("correct horse");
+    }
+
+    @Test
+    void eachLoginGetsItsOwnUnguessableToken() {
+      accounts("alice");
+      Set<String> tokens = new HashSet<>();
+      for (int i = 0; i < 5; i++) {
+        tokens.add(login("alice").token());
+      }
+      assertThat(tokens).hasSize(5);
+      assertThat(tokens).allSatisfy(t -> assertThat(t.length()).isGreaterThanOrEqualTo(32));
+    }
+
+    @Test
+    void resumeFindsTheSessionByTokenAndRejectsOthers() {
+      accounts("alice", "bob");
+      Session s = login("alice");
+      Session again = chat.resume(s.token());
+      assertThat(again.user()).isEqualTo("alice");
+      assertCode(ErrorCode.UNAUTHENTICATED, () -> chat.resume("nope.nope"));
+      assertCode(ErrorCode.UNAUTHENTICATED, () -> chat.resume(s.token() + "x"));
+    }
+
+    @Test
+    void logoutEndsTheSessionAndItsStream() {
+      accounts("alice", "bob");
+      Session s = login("alice");
+      EventRecorder events = subscribe(s);
+      s.logout();
+      events.awaitComplete();
+      assertCode(ErrorCode.UNAUTHENTICATED, () -> send(s, "bob", "hi"));
+      assertCode(ErrorCode.UNAUTHENTICATED, () -> chat.resume(s.token()));
+    }
+
+    @Test
+    void idleSessionsExpire() {
+      accounts("alice");
+      Session s = login("alice");
+      clock.advance(Limits.defaults().sessionIdleTimeout().plusSeconds(1));
+      assertCode(ErrorCode.UNAUTHENTICATED, () -> chat.resume(s.token()));
+    }
+
+    @Test
+    void deletingAnAccountDropsItsInboxHistoryAccessAndSessions() {
+      accounts("alice", "bob");
+      Session alice = login("alice");
+      Session bob = login("bob");
+      EventRecorder bobEvents = subscribe(bob);
+      send(bob, "alice", "for the old alice");
+      bob.ack(0);
+      alice.deleteAccount();
+      assertCode(ErrorCode.UNAUTHENTICATED, () -> alice.fetchUndelivered(10));
+      assertCode(ErrorCode.NOT_FOUND, () -> chat.login("alice", null));
+      assertCode(ErrorCode.NOT_FOUND, () -> send(bob, "alice", "anyone there?"));
+
+      chat.createAccount("alice", null);
+      Session newAlice = login("alice");
+      assertThat(newAlice.fetchUndelivered(10)).isEmpty();
+      assertThat(newAlice.history(Recipient.user("bob"), 0, 10)).isEmpty();
+      assertThat(bobEvents.drainNow()).isEmpty();
+    }
+  }
+
+  // ---- listing ----------------------------------------------------------------------------------
+
+  @Nested
+  class Listing {
+    @Test
+    void globMatchesWholeNamesNotSubstrings() {
+      accounts("alice", "bob", "charlie", "eve", "foo", "bar", "baz", "qux");
+      Session s = login("alice");
+      assertThat(names(s, "*")).containsExactly(
+          "alice", "bar", "baz", "bob", "charlie", "eve", "foo", "qux");
+      assertThat(names(s, "ba?")).containsExactly("bar", "baz");
+      assertThat(names(s, "B*")).containsExactly("bar", "baz", "bob");
+      assertThat(names(s, "*li*")).containsExactly("alice", "charlie");
+      assertThat(names(s, "li")).isEmpty();
+      assertThat(names(s, null)).hasSize(8);
+    }
+
+    @Test
+    void largeListingsArePaged() {
+      for (int i = 0; i < 25; i++) {
+        chat.createAccount(String.format("user%02d", i), null);
+      }
+      Session s = login("user00");
+      List<String> seen = new ArrayList<>();
+      String after = null;
+      int pages = 0;
+      do {
+        Page<Account> p = s.listAccounts("user*", after, 10);
+        assertThat(p.items()).hasSizeLessThanOrEqualTo(10);
+        p.items().forEach(a -> seen.add(a.user()));
+        after = p.next();
+        pages++;
+      } while (after != null);
+      assertThat(pages).isEqualTo(3);
+      assertThat(seen).hasSize(25).doesNotHaveDuplicates().isSorted();
+    }
+
+    @Test
+    void listingShowsPresence() {
+      accounts("alice", "bob");
+      Session alice = login("alice");
+      subscribe(alice);
+      Session bob = login("bob");
+      Page<Account> p = bob.listAccounts("*", null, 10);
+      assertThat(p.items()).containsExactly(new Account("alice", true), new Account("bob", false));
+    }
+
+    @Test
+    void badPatternsAndLimitsAreRejected() {
+      accounts("alice");
+      Session s = login("alice");
+      assertCode(ErrorCode.INVALID_ARGUMENT, () -> s.listAccounts("a[b]", null, 10));
+      assertCode(ErrorCode.INVALID_ARGUMENT, () -> s.listAccounts("*", null, 0));
+      assertCode(ErrorCode.INVALID_ARGUMENT, () -> s.listAccounts("*", null, 1001));
+      assertCode(ErrorCode.INVALID_ARGUMENT, () -> s.listAccounts("x".repeat(65), null, 10));
+    }
+
+    private List<String> names(Session s, String pattern) {
+      return s.listAccounts(pattern, null, 100).items().stream().map(Account::user).toList();
+    }
+  }
+
+  // ---- direct messages --------------------------------------------------------------------------
+
+  @Nested
+  class Direct {
+    @Test
+    void liveRecipientGetsTheMessagePushed() {
+      accounts("alice", "bob");
+      Session alice = login("alice");
+      EventRecorder bob = subscribe(login("bob"));
+      SendReceipt r = send(alice, "bob", "Hey Bob!");
+      ChatEvent.MessageReceived m = bob.nextMessage();
+      assertThat(m.seq()).isEqualTo(1);
+      assertThat(m.message().id()).isEqualTo(r.msgId());
+      assertThat(m.message().from()).isEqualTo("alice");
+      assertThat(m.message().to()).isEqualTo(Recipient.user("bob"));
+      assertThat(m.message().text()).isEqualTo("Hey Bob!");
+      assertThat(m.message().sentAt()).isEqualTo(clock.instant());
+      assertThat(r.duplicate()).isFalse();
+    }
+
+    @Test
+    void senderDoesNotGetItsOwnMessageBack() {
+      accounts("alice", "bob");
+      Session alice = login("alice");
+      EventRecorder aliceEvents = subscribe(alice);
+      Session bob = login("bob");
+      send(alice, "bob", "to bob");
+      send(bob, "alice", "sentinel");
+      assertThat(aliceEvents.nextMessage().message().text()).isEqualTo("sentinel");
+    }
+
+    @Test
+    void messagesToAnOfflineUserArriveInOrderAtNextLogin() {
+      accounts("alice", "bob");
+      Session alice = login("alice");
+      for (int i = 1; i <= 5; i++) {
+        send(alice, "bob", "m" + i);
+      }
+      EventRecorder bob = subscribe(login("bob"));
+      List<ChatEvent.MessageReceived> got = bob.nextMessages(5);
+      assertThat(texts(got)).containsExactly("m1", "m2", "m3", "m4", "m5");
+      assertThat(got.stream().map(ChatEvent.MessageReceived::seq)).containsExactly(1L, 2L, 3L, 4L, 5L);
+    }
+
+    @Test
+    void unackedMessagesAreDeliveredAgainAtNextLoginAndAckedOnesAreNot() {
+      accounts("alice", "bob");
+      Session alice = login("alice");
+      Session bob = login("bob");
+      EventRecorder first = subscribe(bob);
+      send(alice, "bob", "one");
+      send(alice, "bob", "two");
+      send(alice, "bob", "three");
+      List<ChatEvent.MessageReceived> got = first.nextMessages(3);
+      bob.ack(got.get(1).seq());
+      bob.logout();
+
+      EventRecorder again = subscribe(login("bob"));
+      assertThat(again.nextMessage().message().text()).isEqualTo("three");
+      assertThat(login("bob").fetchUndelivered(10))
+          .extracting(d -> d.message().text())
+          .containsExactly("three");
+    }
+
+    @Test
+    void everySessionOfAUserReceivesAndAnAckFromAnyCounts() {
+      accounts("alice", "bob");
+      Session alice = login("alice");
+      Session phone = login("bob");
+      Session laptop = login("bob");
+      EventRecorder onPhone = subscribe(phone);
+      EventRecorder onLaptop = subscribe(laptop);
+      send(alice, "bob", "both of you");
+      long seq = onPhone.nextMessage().seq();
+      assertThat(onLaptop.nextMessage().seq()).isEqualTo(seq);
+      phone.ack(seq);
+      assertThat(laptop.fetchUndelivered(10)).isEmpty();
+      assertThat(login("bob").fetchUndelivered(10)).isEmpty();
+    }
+
+    @Test
+    void fetchUndeliveredListsUnackedOldestFirstWithoutAcking() {
+      accounts("alice", "bob");
+      Session alice = login("alice");
+      Session bob = login("bob");
+      send(alice, "bob", "a");
+      send(alice, "bob", "b");
+      List<Delivery> undelivered = bob.fetchUndelivered(10);
+      assertThat(undelivered).extracting(d -> d.message().text()).containsExactly("a", "b");
+      assertThat(bob.fetchUndelivered(10)).hasSize(2);
+      assertThat(bob.fetchUndelivered(1)).hasSize(1);
+      bob.ack(undelivered.get(1).seq());
+      assertThat(bob.fetchUndelivered(10)).isEmpty();
+      assertCode(ErrorCode.INVALID_ARGUMENT, () -> bob.fetchUndelivered(0));
+      assertCode(ErrorCode.INVALID_ARGUMENT, () -> bob.ack(-1));
+    }
+
+    @Test
+    void aResendWithTheSameClientMessageIdIsStoredOnce() {
+      accounts("alice", "bob");
+      Session alice = login("alice");
+      SendReceipt first = alice.send(Recipient.user("bob"), MessageBody.text("once"), "c-1");
+      SendReceipt again = alice.send(Recipient.user("bob"), MessageBody.text("once"), "c-1");
+      assertThat(again.duplicate()).isTrue();
+      assertThat(again.msgId()).isEqualTo(first.msgId());
+      send(alice, "bob", "sentinel");
+      EventRecorder bob = subscribe(login("bob"));
+      assertThat(texts(bob.nextMessages(2))).containsExactly("once", "sentinel");
+      assertThat(bob.drainNow()).isEmpty();
+    }
+
+    @Test
+    void badSendsAreRejectedWithClearCodes() {
+      accounts("alice", "bob");
+      Session alice = login("alice");
+      assertCode(ErrorCode.NOT_FOUND, () -> send(alice, "zed", "hi"));
+      assertCode(ErrorCode.INVALID_ARGUMENT, () -> send(alice, "alice", "me"));
+      assertCode(ErrorCode.INVALID_ARGUMENT, () -> send(alice, "bob", "   "));
+      assertCode(ErrorCode.INVALID_ARGUMENT, () -> send(alice, "bob", "x".repeat(101)));
+      assertCode(
+          ErrorCode.INVALID_ARGUMENT,
+          () -> alice.send(Recipient.user("bob"), MessageBody.text("hi"), "x".repeat(65)));
+      assertCode(ErrorCode.INVALID_ARGUMENT, () -> alice.send(Recipient.user("Bad Name!"), "hi"));
+      CompletableFuture<SendReceipt> f =
+          alice.sendAsync(Recipient.user("zed"), MessageBody.text("hi"), null);
+      assertThat(f).failsWithin(Duration.ofSeconds(10));
+    }
+
+    @Test
+    void sealedEnvelopesPassThroughByteForByte() {
+      accounts("alice", "bob");
+      Session alice = login("alice");
+      byte[] envelope = new byte[256];
+      for (int i = 0; i < envelope.length; i++) {
+        envelope[i] = (byte) i;
+      }
+      alice.send(Recipient.user("bob"), MessageBody.sealed(envelope), null);
+      EventRecorder bob = subscribe(login("bob"));
+      MessageBody body = bob.nextMessage().message().body();
+      assertThat(body).isInstanceOf(MessageBody.Sealed.class);
+      assertThat(((MessageBody.Sealed) body).envelope()).isEqualTo(envelope);
+    }
+
+    @Test
+    void orderIsPreservedPerConversation() {
+      accounts("alice", "bob");
+      Session alice = login("alice");
+      EventRecorder bob = subscribe(login("bob"));
+      List<CompletableFuture<SendReceipt>> sends = new ArrayList<>();
+      for (int i = 0; i < 200; i++) {
+        sends.add(alice.sendAsync(Recipient.user("bob"), MessageBody.text("n" + i), null));
+      }
+      CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).join();
+      List<String> got = texts(bob.nextMessages(200));
+      List<String> expected = new ArrayList<>();
+      for (int i = 0; i < 200; i++) {
+        expected.add("n" + i);
+      }
+      assertThat(got).containsExactlyElementsOf(expected);
+    }
+
+    @Test
+    void aSubscriptionResumesAfterTheGivenCursor() {
+      accounts("alice", "bob");
+      Session alice = login("alice");
+      for (int i = 1; i <= 5; i++) {
+        send(alice, "bob", "m" + i);
+      }
+      Session bob = login("bob");
+      EventRecorder resumed = subscribe(bob, 3);
+      assertThat(texts(resumed.nextMessages(2))).containsExactly("m4", "m5");
+    }
+
+    @Test
+    void aReaderThatStopsReadingLosesNothingAndKeepsOrder() {
+      accounts("alice", "bob");
+      Session alice = login("alice");
+      Session bob = login("bob");
+      EventRecorder slow = EventRecorder.manual();
+      bob.events(0).subscribe(slow);
+      slow.awaitSubscribed();
+      int n = 3000;
+      List<CompletableFuture<SendReceipt>> sends = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        sends.add(alice.sendAsync(Recipient.user("bob"), MessageBody.text("s" + i), null));
+      }
+      CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).join();
+      slow.request(Long.MAX_VALUE);
+      List<ChatEvent.MessageReceived> got = slow.nextMessages(n);
+      for (int i = 0; i < n; i++) {
+        assertThat(got.get(i).seq()).isEqualTo(i + 1);
+        assertThat(got.get(i).message().text()).isEqualTo("s" + i);
+      }
+    }
+
+    @Test
+    void subscribingAgainEndsThePreviousStream() {
+      accounts("alice", "bob");
+      Session bob = login("bob");
+      EventRecorder first = subscribe(bob);
+      EventRecorder second = subscribe(bob);
+      first.awaitComplete();
+      send(login("alice"), "bob", "to the new stream");
+      assertThat(second.nextMessage().message().text()).isEqualTo("to the new stream");
+    }
+  }
+
+  // ---- history ----------------------------------------------------------------------------------
+
+  @Nested
+  class History {
+    @Test
+    void directHistoryHasBothDirectionsOldestFirstAndPages() {
+      accounts("alice", "bob");
+      Session alice = login("alice");
+      Session bob = login("bob");
+      send(alice, "bob", "1");
+      send(bob, "alice", "2");
+      send(alice, "bob", "3");
+      List<Message> all = alice.history(Recipient.user("bob"), 0, 10);
+      assertThat(all).extracting(Message::text).containsExactly("1", "2", "3");
+      assertThat(bob.history(Recipient.user("alice"), 0, 10)).isEqualTo(all);
+      List<Message> lastTwo = alice.history(Recipient.user("bob"), 0, 2);
+      assertThat(lastTwo).extracting(Message::text).containsExactly("2", "3");
+      List<Message> before = alice.history(Recipient.user("bob"), lastTwo.get(0).id(), 10);
+      assertThat(before).extracting(Message::text).containsExactly("1");
+      assertCode(ErrorCode.INVALID_ARGUMENT, () -> alice.history(Recipient.user("bob"), 0, 501));
+      assertCode(ErrorCode.NOT_FOUND, () -> alice.history(Recipient.user("zed"), 0, 10));
+    }
+
+    @Test
+    void groupHistoryIsForMembersOnly() {
+      accounts("alice", "bob", "doug");
+      Session alice = login("alice");
+      alice.createGroup("team", List.of("bob"));
+      sendGroup(alice, "team", "hello team");
+      assertThat(login("bob").history(Recipient.group("team"), 0, 10))
+          .extracting(Message::text)
+          .containsExactly("hello team");
+      assertCode(
+          ErrorCode.PERMISSION_DENIED, () -> login("doug").history(Recipient.group("team"), 0, 10));
+    }
+  }
+
+  // ---- groups -----------------------------------------------------------------------------------
+
+  @Nested
+  class Groups {
+    @Test
+    void membersWhoLogInLaterReceiveTheGroupMessage() {
+      accounts("alice", "bob", "chad");
+      Session alice = login("alice");
+      alice.createGroup("team", List.of("bob", "chad"));
+      sendGroup(alice, "team", "standup in 5");
+      for (String member : List.of("bob", "chad")) {
+        ChatEvent.MessageReceived m = subscribe(login(member)).nextMessage();
+        assertThat(m.message().text()).isEqualTo("standup in 5");
+        assertThat(m.message().from()).isEqualTo("alice");
+        assertThat(m.message().to()).isEqualTo(Recipient.group("team"));
+      }
+    }
+
+    @Test
+    void allOnlineEveryMemberButTheSenderReceives() {
+      accounts("alice", "bob", "chad");
+      Session alice = login("alice");
+      Session bob = login("bob");
+      Session chad = login("chad");
+      alice.createGroup("team", List.of("bob", "chad"));
+      EventRecorder aliceEvents = subscribe(alice);
+      EventRecorder bobEvents = subscribe(bob);
+      EventRecorder chadEvents = subscribe(chad);
+      sendGroup(bob, "team", "from bob");
+      assertThat(aliceEvents.nextMessage().message().text()).isEqualTo("from bob");
+      assertThat(chadEvents.nextMessage().message().text()).isEqualTo("from bob");
+      send(alice, "bob", "sentinel");
+      assertThat(bobEvents.nextMessage().message().text()).isEqualTo("sentinel");
+    }
+
+    @Test
+    void aNonMemberReceivesNothingAndCannotPost() {
+      accounts("alice", "bob", "chad", "doug");
+      Session alice = login("alice");
+      alice.createGroup("team", List.of("bob", "chad"));
+      Session doug = login("doug");
+      EventRecorder dougEvents = subscribe(doug);
+      sendGroup(alice, "team", "members only");
+      send(alice, "doug", "sentinel");
+      assertThat(dougEvents.nextMessage().message().text()).isEqualTo("sentinel");
+      assertCode(ErrorCode.PERMISSION_DENIED, () -> sendGroup(doug, "team", "let me in"));
+    }
+
+    @Test
+    void joinAndLeaveChangeWhoReceives() {
+      accounts("alice", "bob", "chad");
+      Session alice = login("alice");
+      alice.createGroup("team", List.of("bob"));
+      Session chad = login("chad");
+      chad.joinGroup("team");
+      chad.joinGroup("team"); // joining twice is fine
+      EventRecorder chadEvents = subscribe(chad);
+      sendGroup(alice, "team", "welcome chad");
+      assertThat(chadEvents.nextMessage().message().text()).isEqualTo("welcome chad");
+      assertThat(chad.listGroups(null, 10).items())
+          .containsExactly(new GroupInfo("team", List.of("alice", "bob", "chad")));
+
+      chad.leaveGroup("team");
+      assertThat(chad.listGroups(null, 10).items()).isEmpty();
+      sendGroup(alice, "team", "chad is gone");
+      send(alice, "chad", "sentinel");
+      assertThat(chadEvents.nextMessage().message().text()).isEqualTo("sentinel");
+      assertCode(ErrorCode.NOT_FOUND, () -> chad.leaveGroup("team"));
+      assertCode(ErrorCode.NOT_FOUND, () -> chad.joinGroup("nosuchgroup"));
+    }
+
+    @Test
+    void groupCreationIsValidated() {
+      accounts("alice", "bob", "c1", "c2", "c3", "c4", "c5");
+      Session alice = login("alice");
+      alice.createGroup("team", List.of("bob"));
+      assertCode(ErrorCode.ALREADY_EXISTS, () -> alice.createGroup("team", List.of("bob")));
+      assertCode(ErrorCode.NOT_FOUND, () -> alice.createGroup("other", List.of("zed")));
+      assertCode(ErrorCode.INVALID_ARGUMENT, () -> alice.createGroup("bad name", List.of("bob")));
+      // the limit in this suite is 5 members, the creator included
+      assertCode(
+          ErrorCode.INVALID_ARGUMENT,
+          () -> alice.createGroup("big", List.of("c1", "c2", "c3", "c4", "c5")));
+      alice.createGroup("full", List.of("c1", "c2", "c3", "c4"));
+      assertCode(ErrorCode.INVALID_ARGUMENT, () -> login("c5").joinGroup("full"));
+    }
+
+    @Test
+    void listGroupsShowsOnlyMyGroupsPaged() {
+      accounts("alice", "bob");
+      Session alice = login("alice");
+      for (String g : List.of("g1", "g2", "g3")) {
+        alice.createGroup(g, List.of());
+      }
+      login("bob").createGroup("bobs", List.of());
+      Page<GroupInfo> first = alice.listGroups(null, 2);
+      assertThat(first.items()).extracting(GroupInfo::group).containsExactly("g1", "g2");
+      Page<GroupInfo> second = alice.listGroups(first.next(), 2);
+      assertThat(second.items()).extracting(GroupInfo::group).containsExactly("g3");
+      assertThat(second.next()).isNull();
+    }
+  }
+
+  // ---- chat requests ----------------------------------------------------------------------------
+
+  @Nested
+  class ChatRequests {
+    @Test
+    void anOnlinePeerIsAskedAndTheRequesterHearsTheAnswer() {
+      accounts("alice", "bob");
+      Session alice = login("alice");
+      EventRecorder aliceEvents = subscribe(alice);
+      Session bob = login("bob");
+      EventRecorder bobEvents = subscribe(bob);
+      alice.requestChat("bob");
+      assertThat(bobEvents.next()).isEqualTo(new ChatEvent.ChatRequested("alice"));
+      bob.respondChat("alice", true);
+      assertThat(aliceEvents.next()).isEqualTo(new ChatEvent.ChatAnswered("bob", true));
+      assertCode(ErrorCode.NOT_FOUND, () -> bob.respondChat("alice", true));
+    }
+
+    @Test
+    void aRequestWaitsForAPeerWhoLogsInLater() {
+      accounts("alice", "bob");
+      Session alice = login("alice");
+      EventRecorder aliceEvents = subscribe(alice);
+      alice.requestChat("bob");
+      Session bob = login("bob");
+      assertThat(subscribe(bob).next()).isEqualTo(new ChatEvent.ChatRequested("alice"));
+      bob.respondChat("alice", false);
+      assertThat(aliceEvents.next()).isEqualTo(new ChatEvent.ChatAnswered("bob", false));
+    }
+
+    @Test
+    void badRequestsAreRejected() {
+      accounts("alice", "bob");
+      Session alice = login("alice");
+      assertCode(ErrorCode.NOT_FOUND, () -> alice.requestChat("zed"));
+      assertCode(ErrorCode.INVALID_ARGUMENT, () -> alice.requestChat("alice"));
+      assertCode(ErrorCode.NOT_FOUND, () -> alice.respondChat("bob", true));
+    }
+  }
+
+  // ---- utilities --------------------------------------------------------------------------------
+
+  protected static ChatException catchChat(ThrowingCallable call) {
+    try {
+      call.call();
+    } catch (ChatException e) {
+      return e;
+    } catch (Throwable t) {
+      throw new AssertionError("expected a ChatException, got " + t, t);
+    }
+    throw new AssertionError("expected a ChatException, nothing was thrown");
+  }
+
+  protected static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+}
