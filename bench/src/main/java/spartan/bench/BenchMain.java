@@ -1,0 +1,225 @@
+package spartan.bench;
+
+import java.io.PrintStream;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import spartan.core.spi.TransportOptions;
+import spartan.core.spi.TransportProvider;
+import spartan.core.spi.TransportServer;
+
+/**
+ * {@code spartan bench}: measures the gRPC and socket transports the same way in one run, next
+ * to a bare Netty relay, prints one table per scenario and writes every figure to JSON with a
+ * latency plot beside it. {@code spartan bench serve} runs the servers alone, so they can be
+ * pinned to other CPUs than the load generator.
+ */
+public final class BenchMain {
+  private BenchMain() {}
+
+  public static void main(String[] args) throws Exception {
+    List<String> a = List.of(args);
+    if (!a.isEmpty() && a.get(0).equals("serve")) {
+      serve(a.subList(1, a.size()), System.out);
+      return;
+    }
+    System.exit(run(a, System.out, System.err));
+  }
+
+  static List<Scenario> scenarios() {
+    return List.of(
+        new LatencyScenario(),
+        new ThroughputScenario(),
+        new FanoutScenario(),
+        new StormScenario(),
+        new IdleScenario(),
+        new DrainScenario(),
+        new LimiterScenario());
+  }
+
+  /**
+   * Runs the benchmark. Returns the exit status: 0 when every scenario ran on every binding, 1
+   * when one failed (its table says which), 2 for a bad command line.
+   */
+  static int run(List<String> args, PrintStream out, PrintStream err) throws Exception {
+    if (args.contains("--help") || args.contains("-h")) {
+      out.print(BenchOptions.USAGE);
+      return 0;
+    }
+    BenchOptions o;
+    try {
+      o = BenchOptions.parse(args);
+    } catch (IllegalArgumentException e) {
+      err.println("spartan bench: " + e.getMessage());
+      err.print(BenchOptions.USAGE);
+      return 2;
+    }
+    Deployment deployment =
+        o.host() == null ? Deployment.inProcess() : Deployment.remote(o.host(), o.port());
+    List<String> notes = new ArrayList<>();
+    List<String> bindings = new ArrayList<>();
+    for (String b : o.bindings()) {
+      if (Deployment.available(b)) {
+        bindings.add(b);
+      } else {
+        notes.add(b + ": transport not on the class path, skipped");
+        err.println("[bench] " + b + ": transport not on the class path, skipped");
+      }
+    }
+    if (bindings.stream().noneMatch(b -> !b.equals(Deployment.RELAY))) {
+      err.println("[bench] no transport to measure; only the baseline runs");
+    }
+    MachineInfo machine = MachineInfo.here();
+    Instant started = Instant.now();
+    String runTag = Long.toString(started.getEpochSecond() % 46656, 36);
+    UserNames remoteNames = new UserNames("b" + runTag);
+    out.printf("Spartan bench: %s; %d cores, %s; JDK %s; load %s%n", String.join(", ", bindings),
+        machine.cores(), machine.cpuModel(), machine.jdk().get("java.version"),
+        machine.loadAverage());
+    out.printf("server: %s; duration %ss per timed scenario and binding%n",
+        deployment.isRemote() ? "remote " + o.host() + ":" + o.port() : "in-process, fresh per scenario",
+        o.duration().toMillis() / 1000.0);
+
+    int failures = 0;
+    List<Map<String, Object>> scenarioResults = new ArrayList<>();
+    Map<String, Map<String, Outcome>> earlier = new LinkedHashMap<>(); // binding -> id -> outcome
+    Map<String, List<OpenLoop.Point>> latencyPoints = new LinkedHashMap<>();
+    for (Scenario s : scenarios()) {
+      if (!o.scenarios().contains(s.id())) {
+        continue;
+      }
+      Map<String, Outcome> byBinding = new LinkedHashMap<>();
+      for (String b : bindings) {
+        err.printf("[bench] %s on %s ...%n", s.id(), b);
+        long t0 = System.nanoTime();
+        Outcome outcome;
+        UserNames names = deployment.isRemote() ? remoteNames : new UserNames("b");
+        Map<String, Outcome> mine = earlier.computeIfAbsent(b, k -> new LinkedHashMap<>());
+        try (Target t = deployment.open(b)) {
+          outcome = s.run(t, o, names, mine);
+        } catch (Exception | AssertionError e) {
+          failures++;
+          outcome = Outcome.empty().note("FAILED: " + e);
+          err.printf("[bench] %s on %s failed: %s%n", s.id(), b, e);
+        }
+        mine.put(s.id(), outcome);
+        byBinding.put(b, outcome);
+        err.printf("[bench] %s on %s done in %.1f s%n", s.id(), b, (System.nanoTime() - t0) / 1e9);
+        if (s.id().equals("latency") && outcome.detail().get("points") instanceof List<?> pts) {
+          List<OpenLoop.Point> typed = new ArrayList<>();
+          pts.forEach(p -> typed.add((OpenLoop.Point) p));
+          latencyPoints.put(b, typed);
+        }
+      }
+      Tables.print(out, s, o, byBinding);
+      Map<String, Object> sr = new LinkedHashMap<>();
+      sr.put("id", s.id());
+      sr.put("title", s.title());
+      sr.put("method", s.method(o));
+      sr.put("results", byBinding);
+      scenarioResults.add(sr);
+    }
+
+    Map<String, Object> root = new LinkedHashMap<>();
+    root.put("tool", "spartan bench");
+    root.put("command", "spartan bench " + String.join(" ", args));
+    root.put("startedAt", started.toString());
+    root.put("finishedAt", Instant.now().toString());
+    root.put("loadAverageAtEnd", MachineInfo.readLoadAverage());
+    root.put("machine", machine);
+    root.put("settings", settings(o, deployment, bindings));
+    root.put("notes", notes);
+    root.put("scenarios", scenarioResults);
+    ResultsFile.write(o.out(), root);
+    out.println();
+    out.println("results: " + o.out());
+    if (!latencyPoints.isEmpty()) {
+      LatencyPlot.write(o.plot(), latencyPoints,
+          machine.cores() + " cores, " + machine.cpuModel() + ", duration " + o.duration().toMillis()
+              / 1000.0 + " s");
+      out.println("plot:    " + o.plot());
+    }
+    return failures == 0 ? 0 : 1;
+  }
+
+  private static Map<String, Object> settings(BenchOptions o, Deployment d, List<String> bindings) {
+    Map<String, Object> s = new LinkedHashMap<>();
+    s.put("bindings", bindings);
+    s.put("scenarios", o.scenarios());
+    s.put("durationSeconds", o.duration().toMillis() / 1000.0);
+    s.put("clients", o.clients());
+    s.put("rates", o.rates());
+    s.put("groupSizes", o.groupSizes());
+    s.put("logins", o.logins());
+    s.put("idleSessions", o.idleSessions());
+    s.put("offlineMessages", o.offlineMessages());
+    s.put("payloadChars", o.payloadChars());
+    s.put("server", d.isRemote() ? "remote " + o.host() + ":" + o.port() : "in-process");
+    s.put("store", d.isRemote() ? "whatever the remote server uses" : "memory");
+    s.put("coreBlockingThreads", CoreServer.BLOCKING_THREADS);
+    s.put("coreDeliveryThreads", CoreServer.DELIVERY_THREADS);
+    s.put("latencyWarmUpSeconds", LatencyScenario.warmUp(o).toMillis() / 1000.0);
+    s.put("latencySecondsPerRate", LatencyScenario.perPoint(o).toMillis() / 1000.0);
+    s.put("throughputSecondsPerStep", ThroughputScenario.step(o).toMillis() / 1000.0);
+    s.put("throughputP99LimitMs", ThroughputScenario.P99_LIMIT_MS);
+    return s;
+  }
+
+  /**
+   * {@code bench serve [--port P]}: one memory-store core exposed over every transport on the
+   * class path (grpc at P, socket at P + 1) and the relay at P + 2, on 127.0.0.1, until the
+   * process is stopped. P = 0 picks free ports.
+   */
+  static void serve(List<String> args, PrintStream out) throws Exception {
+    int base = 0;
+    for (int i = 0; i < args.size(); i++) {
+      if (args.get(i).equals("--port") && i + 1 < args.size()) {
+        base = Integer.parseInt(args.get(++i));
+      } else {
+        throw new IllegalArgumentException("usage: spartan bench serve [--port P]");
+      }
+    }
+    if (base < 0 || base > 65533) {
+      throw new IllegalArgumentException("--port must be 0-65533, was " + base);
+    }
+    CoreServer core = new CoreServer();
+    List<AutoCloseable> running = new ArrayList<>();
+    StringBuilder where = new StringBuilder();
+    for (String name : List.of("grpc", "socket")) {
+      if (!Deployment.available(name)) {
+        continue;
+      }
+      int port = base == 0 ? 0 : Deployment.remotePort(base, name);
+      TransportServer server =
+          TransportProvider.named(name)
+              .serve(core.service(), TransportOptions.of("127.0.0.1", port, core.blockingExecutor()));
+      running.add(server);
+      where.append(name).append('=').append(server.port()).append(' ');
+    }
+    RelayServer relay =
+        RelayServer.start("127.0.0.1", base == 0 ? 0 : Deployment.remotePort(base, Deployment.RELAY));
+    running.add(relay);
+    where.append(Deployment.RELAY).append('=').append(relay.port());
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  for (AutoCloseable c : running) {
+                    try {
+                      c.close();
+                    } catch (Exception e) {
+                      // shutting down anyway
+                    }
+                  }
+                  core.close();
+                  stopped.countDown();
+                }));
+    out.println("bench serve: " + where + " on 127.0.0.1 (stop with Ctrl-C)");
+    out.flush();
+    stopped.await();
+  }
+}
