@@ -57,8 +57,17 @@ public final class BenchMain {
       err.print(BenchOptions.USAGE);
       return 2;
     }
-    Deployment deployment =
-        o.host() == null ? Deployment.inProcess() : Deployment.remote(o.host(), o.port());
+    try (Deployment deployment =
+        o.host() != null
+            ? Deployment.remote(o.host(), o.port())
+            : o.fork() ? Deployment.forked() : Deployment.inProcess()) {
+      return run(o, args, deployment, out, err);
+    }
+  }
+
+  private static int run(
+      BenchOptions o, List<String> args, Deployment deployment, PrintStream out, PrintStream err)
+      throws Exception {
     List<String> notes = new ArrayList<>();
     List<String> bindings = new ArrayList<>();
     for (String b : o.bindings()) {
@@ -80,7 +89,7 @@ public final class BenchMain {
         machine.cores(), machine.cpuModel(), machine.jdk().get("java.version"),
         machine.loadAverage());
     out.printf("server: %s; duration %ss per timed scenario and binding%n",
-        deployment.isRemote() ? "remote " + o.host() + ":" + o.port() : "in-process, fresh per scenario",
+        describe(o, deployment),
         o.duration().toMillis() / 1000.0);
 
     int failures = 0;
@@ -145,6 +154,13 @@ public final class BenchMain {
     return failures == 0 ? 0 : 1;
   }
 
+  private static String describe(BenchOptions o, Deployment d) {
+    if (d.isForked()) {
+      return "forked bench serve (one child JVM for the whole run)";
+    }
+    return d.isRemote() ? "remote " + o.host() + ":" + o.port() : "in-process, fresh per scenario";
+  }
+
   private static Map<String, Object> settings(BenchOptions o, Deployment d, List<String> bindings) {
     Map<String, Object> s = new LinkedHashMap<>();
     s.put("bindings", bindings);
@@ -157,8 +173,8 @@ public final class BenchMain {
     s.put("idleSessions", o.idleSessions());
     s.put("offlineMessages", o.offlineMessages());
     s.put("payloadChars", o.payloadChars());
-    s.put("server", d.isRemote() ? "remote " + o.host() + ":" + o.port() : "in-process");
-    s.put("store", d.isRemote() ? "whatever the remote server uses" : "memory");
+    s.put("server", describe(o, d));
+    s.put("store", o.host() != null ? "whatever the remote server uses" : "memory");
     s.put("coreBlockingThreads", CoreServer.BLOCKING_THREADS);
     s.put("coreDeliveryThreads", CoreServer.DELIVERY_THREADS);
     s.put("latencyWarmUpSeconds", LatencyScenario.warmUp(o).toMillis() / 1000.0);
@@ -169,17 +185,21 @@ public final class BenchMain {
   }
 
   /**
-   * {@code bench serve [--port P]}: one memory-store core exposed over every transport on the
+   * {@code bench serve [--port P] [--exit-on-eof]}: one memory-store core exposed over every transport on the
    * class path (grpc at P, socket at P + 1) and the relay at P + 2, on 127.0.0.1, until the
-   * process is stopped. P = 0 picks free ports.
+   * process is stopped (or, with {@code --exit-on-eof}, its stdin closes). P = 0 picks free
+   * ports.
    */
   static void serve(List<String> args, PrintStream out) throws Exception {
     int base = 0;
+    boolean exitOnEof = false;
     for (int i = 0; i < args.size(); i++) {
       if (args.get(i).equals("--port") && i + 1 < args.size()) {
         base = Integer.parseInt(args.get(++i));
+      } else if (args.get(i).equals("--exit-on-eof")) {
+        exitOnEof = true;
       } else {
-        throw new IllegalArgumentException("usage: spartan bench serve [--port P]");
+        throw new IllegalArgumentException("usage: spartan bench serve [--port P] [--exit-on-eof]");
       }
     }
     if (base < 0 || base > 65533) {
@@ -220,6 +240,24 @@ public final class BenchMain {
                 }));
     out.println("bench serve: " + where + " on 127.0.0.1 (stop with Ctrl-C)");
     out.flush();
+    if (exitOnEof) {
+      // Forked by a benchmark run: its end closes our stdin, and we must not outlive it.
+      Thread watcher =
+          new Thread(
+              () -> {
+                try {
+                  while (System.in.read() >= 0) {
+                    // discard
+                  }
+                } catch (java.io.IOException e) {
+                  // parent gone
+                }
+                System.exit(0);
+              },
+              "bench-serve-stdin");
+      watcher.setDaemon(true);
+      watcher.start();
+    }
     stopped.await();
   }
 }

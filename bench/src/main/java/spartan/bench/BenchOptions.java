@@ -26,6 +26,8 @@ import java.util.Map;
  * @param payloadChars the body size of every benchmark message
  * @param host a running server's host, or null to start servers in-process
  * @param port the remote base port (grpc, socket = +1, relay = +2)
+ * @param fork run the servers in one child JVM instead of this one, so server figures leave the
+ *     generator out
  * @param out where the JSON goes; the plot is written next to it
  */
 record BenchOptions(
@@ -42,6 +44,7 @@ record BenchOptions(
     int payloadChars,
     String host,
     int port,
+    boolean fork,
     Path out) {
 
   static final List<String> ALL_SCENARIOS =
@@ -62,8 +65,11 @@ record BenchOptions(
         --offline M                                 messages queued for the offline drain (default 10000)
         --size CHARS                                message body size (default 100)
         --no-baseline                               skip the bare Netty relay
+        --server inproc|fork                        servers in this JVM, fresh per scenario (default),
+                                                    or in one child JVM so server CPU/heap/RSS exclude
+                                                    the load generator
         --host H --port P                           target a running 'bench serve' (grpc at P,
-                                                    socket at P+1, relay at P+2) instead of in-process
+                                                    socket at P+1, relay at P+2) instead
         --out FILE                                  JSON results (default bench-out/results.json);
                                                     the latency plot goes next to it (.svg)
       spartan bench serve [--port P]                run the servers alone (pin them with taskset)
@@ -108,7 +114,7 @@ record BenchOptions(
     }
     List<String> known =
         List.of("transport", "scenario", "duration", "clients", "rate", "groups", "logins", "idle",
-            "offline", "size", "host", "port", "out");
+            "offline", "size", "host", "port", "server", "out");
     for (String k : m.keySet()) {
       if (!known.contains(k)) {
         throw new IllegalArgumentException("unknown option --" + k);
@@ -123,8 +129,19 @@ record BenchOptions(
     if (host != null && port == 0) {
       throw new IllegalArgumentException("--host needs --port");
     }
+    String server = m.getOrDefault("server", "inproc");
+    if (!server.equals("inproc") && !server.equals("fork")) {
+      throw new IllegalArgumentException("--server must be inproc or fork, was " + server);
+    }
+    if (server.equals("fork") && host != null) {
+      throw new IllegalArgumentException("--server fork and --host exclude each other");
+    }
+    List<String> transports = transports(m.getOrDefault("transport", "both"));
+    if ((server.equals("fork") || host != null) && transports.contains(Deployment.INPROC)) {
+      throw new IllegalArgumentException("--transport inproc needs the server in-process");
+    }
     return new BenchOptions(
-        transports(m.getOrDefault("transport", "both")),
+        transports,
         baseline,
         scenarios(m.getOrDefault("scenario", "all")),
         duration(m.getOrDefault("duration", "30s")),
@@ -141,6 +158,7 @@ record BenchOptions(
         integer(m, "size", 100, 40, 3000),
         host,
         port,
+        server.equals("fork"),
         Path.of(m.getOrDefault("out", "bench-out/results.json")));
   }
 

@@ -14,10 +14,10 @@ import spartan.core.store.MemoryChatStore;
  * the conformance suite builds it. Closing stops the service and its executors.
  */
 final class CoreServer implements AutoCloseable {
-  /** Threads for calls into the core that may block (store, Redis), as a server would size them. */
-  static final int BLOCKING_THREADS = 8;
-  /** Threads that drain event streams to subscribers. */
-  static final int DELIVERY_THREADS = 4;
+  /** Threads for calls into the core that may block: sized as {@code spartan server} sizes them. */
+  static final int BLOCKING_THREADS = Math.max(16, Runtime.getRuntime().availableProcessors() * 8);
+  /** Threads that drain event streams to subscribers, likewise. */
+  static final int DELIVERY_THREADS = Math.max(4, Runtime.getRuntime().availableProcessors() * 2);
 
   private final MemoryChatStore store = new MemoryChatStore();
   private final ExecutorService blocking =

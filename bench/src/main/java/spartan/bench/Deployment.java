@@ -1,42 +1,134 @@
 package spartan.bench;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import spartan.core.spi.TransportOptions;
 import spartan.core.spi.TransportProvider;
 import spartan.core.spi.TransportServer;
 
 /**
  * Where the servers under test run: started fresh in this process for each scenario and
- * binding, or already running at {@code --host/--port} (a {@code bench serve}, possibly pinned to
- * other CPUs). Remote ports follow one layout, the one {@code bench serve} binds: grpc at the
- * base port, socket at base + 1, the relay at base + 2.
+ * binding; in one child process ({@code --server fork}, a {@code bench serve}) so that server
+ * figures leave the load generator out; or already running at {@code --host/--port} (a {@code
+ * bench serve}, possibly pinned to other CPUs). Remote ports follow one layout, the one {@code
+ * bench serve} binds: grpc at the base port, socket at base + 1, the relay at base + 2.
+ *
+ * <p>Closing stops a forked server. Not thread-safe; one run uses it from one thread.
  */
-final class Deployment {
+final class Deployment implements AutoCloseable {
   static final String RELAY = "netty";
   static final String INPROC = "inproc";
   /** Transports in the order of the remote port layout. */
   static final List<String> PORT_ORDER = List.of("grpc", "socket", RELAY);
+  private static final Duration FORK_START_TIMEOUT = Duration.ofSeconds(60);
 
   private final String host; // null: in-process
-  private final int basePort;
+  private final Map<String, Integer> ports;
+  private final Process child; // a forked bench serve, or null
 
-  private Deployment(String host, int basePort) {
+  private Deployment(String host, Map<String, Integer> ports, Process child) {
     this.host = host;
-    this.basePort = basePort;
+    this.ports = Map.copyOf(ports);
+    this.child = child;
   }
 
   static Deployment inProcess() {
-    return new Deployment(null, 0);
+    return new Deployment(null, Map.of(), null);
   }
 
   static Deployment remote(String host, int basePort) {
-    return new Deployment(host, basePort);
+    Map<String, Integer> ports = new HashMap<>();
+    for (String b : PORT_ORDER) {
+      ports.put(b, remotePort(basePort, b));
+    }
+    return new Deployment(host, ports, null);
+  }
+
+  /**
+   * Starts {@code bench serve --port 0} in a child JVM with this one's class path and waits for
+   * it to print its ports. The child exits when its stdin closes, so it dies with this process.
+   */
+  static Deployment forked() throws IOException {
+    Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+    ProcessBuilder pb =
+        new ProcessBuilder(
+                java.toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                BenchMain.class.getName(),
+                "serve",
+                "--port",
+                "0",
+                "--exit-on-eof")
+            .redirectError(ProcessBuilder.Redirect.INHERIT);
+    Process p = pb.start();
+    try {
+      BufferedReader out =
+          new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+      String line =
+          CompletableFuture.supplyAsync(
+                  () -> {
+                    try {
+                      return out.readLine();
+                    } catch (IOException e) {
+                      throw new UncheckedIOException(e);
+                    }
+                  })
+              .get(FORK_START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      if (line == null || !line.startsWith("bench serve:")) {
+        throw new IOException("forked server did not start: " + line);
+      }
+      Map<String, Integer> ports = new HashMap<>();
+      for (String token : line.substring("bench serve:".length()).trim().split("\\s+")) {
+        int eq = token.indexOf('=');
+        if (eq > 0) {
+          ports.put(token.substring(0, eq), Integer.parseInt(token.substring(eq + 1)));
+        }
+      }
+      return new Deployment("127.0.0.1", ports, p);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      p.destroy();
+      throw new IOException("interrupted while starting the forked server", e);
+    } catch (ExecutionException | TimeoutException | RuntimeException e) {
+      p.destroy();
+      throw new IOException("forked server did not start: " + e, e);
+    }
   }
 
   boolean isRemote() {
     return host != null;
+  }
+
+  boolean isForked() {
+    return child != null;
+  }
+
+  @Override
+  public void close() {
+    if (child != null) {
+      child.destroy();
+      try {
+        if (!child.waitFor(10, TimeUnit.SECONDS)) {
+          child.destroyForcibly();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        child.destroyForcibly();
+      }
+    }
   }
 
   static int remotePort(int basePort, String binding) {
@@ -45,6 +137,14 @@ final class Deployment {
       throw new IllegalArgumentException("binding " + binding + " cannot be reached remotely");
     }
     return basePort + i;
+  }
+
+  private int port(String binding) {
+    Integer p = ports.get(binding);
+    if (p == null) {
+      throw new IllegalArgumentException("the server does not serve " + binding);
+    }
+    return p;
   }
 
   /** Whether {@code binding} can run here: the relay and inproc always; a transport if on the class path. */
@@ -95,7 +195,7 @@ final class Deployment {
   }
 
   private Target openRemote(String binding) {
-    int relayPort = remotePort(basePort, RELAY);
+    int relayPort = port(RELAY);
     if (binding.equals(RELAY)) {
       return new RelayTarget(host, relayPort, null);
     }
@@ -103,7 +203,7 @@ final class Deployment {
       throw new IllegalArgumentException("inproc cannot be measured against a remote server");
     }
     TransportProvider provider = TransportProvider.named(binding);
-    TransportOptions client = TransportOptions.of(host, remotePort(basePort, binding), null);
+    TransportOptions client = TransportOptions.of(host, port(binding), null);
     // A bench serve answers server figures on its relay port; another server just has none.
     RelayTarget statsProbe = new RelayTarget(host, relayPort, null);
     return new ChatTarget(
