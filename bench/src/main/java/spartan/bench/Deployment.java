@@ -12,6 +12,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import spartan.core.spi.TransportOptions;
@@ -32,6 +34,7 @@ final class Deployment implements AutoCloseable {
   static final String INPROC = "inproc";
   /** Transports in the order of the remote port layout. */
   static final List<String> PORT_ORDER = List.of("grpc", "socket", RELAY);
+  static final int CLIENT_CALLBACK_THREADS = 8;
   private static final Duration FORK_START_TIMEOUT = Duration.ofSeconds(60);
 
   private final String host; // null: in-process
@@ -175,7 +178,8 @@ final class Deployment implements AutoCloseable {
       TransportServer server =
           provider.serve(
               core.service(), TransportOptions.of("127.0.0.1", 0, core.blockingExecutor()));
-      TransportOptions client = TransportOptions.of("127.0.0.1", server.port(), null);
+      ExecutorService callbacks = clientCallbacks();
+      TransportOptions client = TransportOptions.of("127.0.0.1", server.port(), callbacks);
       return new ChatTarget(
           binding,
           () -> provider.connect(client),
@@ -184,6 +188,7 @@ final class Deployment implements AutoCloseable {
           () -> {
             server.close();
             core.close();
+            callbacks.shutdownNow();
           });
     } catch (IOException e) {
       core.close();
@@ -192,6 +197,14 @@ final class Deployment implements AutoCloseable {
       core.close();
       throw e;
     }
+  }
+
+  /**
+   * One callback pool for every client connector of a target, so a thousand peers do not bring
+   * a thousand pools (connectors that take one run event delivery on it).
+   */
+  private static ExecutorService clientCallbacks() {
+    return Executors.newFixedThreadPool(CLIENT_CALLBACK_THREADS, BenchThreads.daemon("bench-client"));
   }
 
   private Target openRemote(String binding) {
@@ -203,10 +216,18 @@ final class Deployment implements AutoCloseable {
       throw new IllegalArgumentException("inproc cannot be measured against a remote server");
     }
     TransportProvider provider = TransportProvider.named(binding);
-    TransportOptions client = TransportOptions.of(host, port(binding), null);
+    ExecutorService callbacks = clientCallbacks();
+    TransportOptions client = TransportOptions.of(host, port(binding), callbacks);
     // A bench serve answers server figures on its relay port; another server just has none.
     RelayTarget statsProbe = new RelayTarget(host, relayPort, null);
     return new ChatTarget(
-        binding, () -> provider.connect(client), statsProbe::stats, false, statsProbe);
+        binding,
+        () -> provider.connect(client),
+        statsProbe::stats,
+        false,
+        () -> {
+          statsProbe.close();
+          callbacks.shutdownNow();
+        });
   }
 }
