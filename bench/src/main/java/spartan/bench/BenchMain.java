@@ -88,9 +88,10 @@ public final class BenchMain {
     out.printf("Spartan bench: %s; %d cores, %s; JDK %s; load %s%n", String.join(", ", bindings),
         machine.cores(), machine.cpuModel(), machine.jdk().get("java.version"),
         machine.loadAverage());
-    out.printf("server: %s; duration %ss per timed scenario and binding%n",
+    out.printf("server: %s; duration %ss per timed scenario and binding%s%n",
         describe(o, deployment),
-        o.duration().toMillis() / 1000.0);
+        o.duration().toMillis() / 1000.0,
+        o.repeat() > 1 ? "; medians of " + o.repeat() + " runs" : "");
 
     int failures = 0;
     List<Map<String, Object>> scenarioResults = new ArrayList<>();
@@ -100,27 +101,44 @@ public final class BenchMain {
       if (!o.scenarios().contains(s.id())) {
         continue;
       }
+      Map<String, List<Outcome>> runs = new LinkedHashMap<>();
+      bindings.forEach(b -> runs.put(b, new ArrayList<>()));
+      // Repetitions interleave the bindings, so a shared machine's load drifts over all alike.
+      for (int rep = 1; rep <= o.repeat(); rep++) {
+        for (String b : bindings) {
+          err.printf("[bench] %s on %s%s ...%n", s.id(), b, o.repeat() > 1 ? " (run " + rep + ")" : "");
+          long t0 = System.nanoTime();
+          Outcome outcome;
+          UserNames names = deployment.isRemote() ? remoteNames : new UserNames("b");
+          Map<String, Outcome> mine = earlier.computeIfAbsent(b, k -> new LinkedHashMap<>());
+          try (Target t = deployment.open(b)) {
+            outcome = s.run(t, o, names, mine);
+          } catch (Exception | AssertionError e) {
+            failures++;
+            outcome = Outcome.empty().note("FAILED: " + e);
+            err.printf("[bench] %s on %s failed: %s%n", s.id(), b, e);
+          }
+          runs.get(b).add(outcome);
+          err.printf("[bench] %s on %s done in %.1f s%n", s.id(), b, (System.nanoTime() - t0) / 1e9);
+        }
+      }
       Map<String, Outcome> byBinding = new LinkedHashMap<>();
       for (String b : bindings) {
-        err.printf("[bench] %s on %s ...%n", s.id(), b);
-        long t0 = System.nanoTime();
-        Outcome outcome;
-        UserNames names = deployment.isRemote() ? remoteNames : new UserNames("b");
-        Map<String, Outcome> mine = earlier.computeIfAbsent(b, k -> new LinkedHashMap<>());
-        try (Target t = deployment.open(b)) {
-          outcome = s.run(t, o, names, mine);
-        } catch (Exception | AssertionError e) {
-          failures++;
-          outcome = Outcome.empty().note("FAILED: " + e);
-          err.printf("[bench] %s on %s failed: %s%n", s.id(), b, e);
-        }
-        mine.put(s.id(), outcome);
-        byBinding.put(b, outcome);
-        err.printf("[bench] %s on %s done in %.1f s%n", s.id(), b, (System.nanoTime() - t0) / 1e9);
-        if (s.id().equals("latency") && outcome.detail().get("points") instanceof List<?> pts) {
-          List<OpenLoop.Point> typed = new ArrayList<>();
-          pts.forEach(p -> typed.add((OpenLoop.Point) p));
-          latencyPoints.put(b, typed);
+        Outcome median = Outcome.median(runs.get(b));
+        byBinding.put(b, median);
+        earlier.get(b).put(s.id(), median);
+        if (s.id().equals("latency")) {
+          List<List<OpenLoop.Point>> perRun = new ArrayList<>();
+          for (Outcome oc : runs.get(b)) {
+            if (oc.detail().get("points") instanceof List<?> pts) {
+              List<OpenLoop.Point> typed = new ArrayList<>();
+              pts.forEach(p -> typed.add((OpenLoop.Point) p));
+              perRun.add(typed);
+            }
+          }
+          if (!perRun.isEmpty()) {
+            latencyPoints.put(b, OpenLoop.medianPoints(perRun));
+          }
         }
       }
       Tables.print(out, s, o, byBinding);
@@ -166,6 +184,7 @@ public final class BenchMain {
     s.put("bindings", bindings);
     s.put("scenarios", o.scenarios());
     s.put("durationSeconds", o.duration().toMillis() / 1000.0);
+    s.put("repeat", o.repeat());
     s.put("clients", o.clients());
     s.put("rates", o.rates());
     s.put("groupSizes", o.groupSizes());

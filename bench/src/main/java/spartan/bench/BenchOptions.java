@@ -28,6 +28,7 @@ import java.util.Map;
  * @param port the remote base port (grpc, socket = +1, relay = +2)
  * @param fork run the servers in one child JVM instead of this one, so server figures leave the
  *     generator out
+ * @param repeat runs of each scenario per binding; tables show medians
  * @param out where the JSON goes; the plot is written next to it
  */
 record BenchOptions(
@@ -45,6 +46,7 @@ record BenchOptions(
     String host,
     int port,
     boolean fork,
+    int repeat,
     Path out) {
 
   static final List<String> ALL_SCENARIOS =
@@ -64,6 +66,8 @@ record BenchOptions(
         --idle N                                    idle sessions for the memory figure (default 500)
         --offline M                                 messages queued for the offline drain (default 10000)
         --size CHARS                                message body size (default 100)
+        --repeat N                                  run each scenario N times (bindings interleaved)
+                                                    and show medians (default 1)
         --no-baseline                               skip the bare Netty relay
         --server inproc|fork                        servers in this JVM, fresh per scenario (default),
                                                     or in one child JVM so server CPU/heap/RSS exclude
@@ -114,7 +118,7 @@ record BenchOptions(
     }
     List<String> known =
         List.of("transport", "scenario", "duration", "clients", "rate", "groups", "logins", "idle",
-            "offline", "size", "host", "port", "server", "out");
+            "offline", "size", "host", "port", "server", "repeat", "out");
     for (String k : m.keySet()) {
       if (!known.contains(k)) {
         throw new IllegalArgumentException("unknown option --" + k);
@@ -159,6 +163,7 @@ record BenchOptions(
         host,
         port,
         server.equals("fork"),
+        integer(m, "repeat", 1, 1, 9),
         Path.of(m.getOrDefault("out", "bench-out/results.json")));
   }
 

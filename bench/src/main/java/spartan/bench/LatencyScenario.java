@@ -26,12 +26,12 @@ final class LatencyScenario implements Scenario {
   }
 
   static Duration warmUp(BenchOptions o) {
-    return OpenLoop.clamp(o.duration().dividedBy(5), Duration.ofMillis(500), Duration.ofSeconds(5));
+    return OpenLoop.clamp(o.duration().dividedBy(5), Duration.ofMillis(200), Duration.ofSeconds(5));
   }
 
   static Duration perPoint(BenchOptions o) {
     return OpenLoop.clamp(
-        o.duration().dividedBy(o.rates().size()), Duration.ofMillis(500), Duration.ofMinutes(5));
+        o.duration().dividedBy(o.rates().size()), Duration.ofMillis(200), Duration.ofMinutes(5));
   }
 
   @Override

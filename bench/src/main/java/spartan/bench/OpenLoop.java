@@ -140,7 +140,7 @@ final class OpenLoop {
       }
     }
     r.expect(sent.get());
-    Duration grace = clamp(duration, Duration.ofSeconds(2), Duration.ofSeconds(10));
+    Duration grace = clamp(duration, Duration.ofSeconds(1), Duration.ofSeconds(10));
     try {
       r.done.await(grace.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
@@ -213,6 +213,41 @@ final class OpenLoop {
         r.failed();
       }
     }
+  }
+
+  /** Per offered rate, the median of each field over runs (runs list the same rates in order). */
+  static List<Point> medianPoints(List<List<Point>> runs) {
+    if (runs.size() == 1) {
+      return runs.get(0);
+    }
+    List<Point> out = new ArrayList<>();
+    int n = runs.stream().mapToInt(List::size).min().orElse(0);
+    for (int i = 0; i < n; i++) {
+      int k = i;
+      List<Point> at = runs.stream().map(r -> r.get(k)).toList();
+      java.util.function.ToDoubleFunction<java.util.function.ToDoubleFunction<Point>> m =
+          f -> Outcome.medianOf(at.stream().map(p -> f.applyAsDouble(p)).filter(v -> !Double.isNaN(v))
+              .toList());
+      long saturated = at.stream().filter(Point::saturated).count();
+      out.add(new Point(
+          at.get(0).offeredPerSec(),
+          m.applyAsDouble(Point::achievedPerSec),
+          saturated * 2 > at.size(),
+          (long) m.applyAsDouble(p -> p.sent()),
+          (long) m.applyAsDouble(p -> p.delivered()),
+          (long) m.applyAsDouble(p -> p.sendErrors()),
+          (long) m.applyAsDouble(p -> p.lost()),
+          m.applyAsDouble(Point::p50Ms),
+          m.applyAsDouble(Point::p90Ms),
+          m.applyAsDouble(Point::p99Ms),
+          m.applyAsDouble(Point::p999Ms),
+          m.applyAsDouble(Point::maxMs),
+          m.applyAsDouble(Point::seconds),
+          m.applyAsDouble(Point::cpuSecPerMillion),
+          m.applyAsDouble(Point::threadCpuSecPerMillion),
+          m.applyAsDouble(Point::serverCpuSecPerMillion)));
+    }
+    return out;
   }
 
   /** CPU time of every live Java thread, by id; threads that end meanwhile are not counted. */

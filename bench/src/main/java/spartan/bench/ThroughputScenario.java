@@ -30,12 +30,12 @@ final class ThroughputScenario implements Scenario {
   public String method(BenchOptions o) {
     return o.clients() / 2 + " pairs, offered rate doubled from " + (int) FIRST_RATE
         + "/s then bisected, " + step(o).toMillis() + " ms per step, at most " + MAX_STEPS
-        + " steps or 3x --duration, a failing rate tried twice; CPU per million delivered: process CPU time "
+        + " steps or 2x --duration, a failing rate tried twice; CPU per million delivered: process CPU time "
         + "(OperatingSystemMXBean, includes JIT and GC) and Java threads' (ThreadMXBean)";
   }
 
   static Duration step(BenchOptions o) {
-    return OpenLoop.clamp(o.duration().dividedBy(5), Duration.ofMillis(500), Duration.ofSeconds(10));
+    return OpenLoop.clamp(o.duration().dividedBy(5), Duration.ofMillis(250), Duration.ofSeconds(10));
   }
 
   static boolean passes(OpenLoop.Point p) {
@@ -52,7 +52,7 @@ final class ThroughputScenario implements Scenario {
       double rate = FIRST_RATE;
       OpenLoop.Point good = null;
       OpenLoop.Point bad = null;
-      long deadline = System.nanoTime() + o.duration().toNanos() * 3;
+      long deadline = System.nanoTime() + o.duration().toNanos() * 2;
       for (int i = 0; i < MAX_STEPS && System.nanoTime() < deadline; i++) {
         OpenLoop.Point p = load.loop.run(rate, step(o));
         steps.add(p);
