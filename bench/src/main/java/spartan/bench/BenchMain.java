@@ -29,7 +29,7 @@ public final class BenchMain {
     System.exit(run(a, System.out, System.err));
   }
 
-  static List<Scenario> scenarios() {
+  static List<Scenario> scenarios(Deployment deployment) {
     return List.of(
         new LatencyScenario(),
         new ThroughputScenario(),
@@ -37,7 +37,7 @@ public final class BenchMain {
         new StormScenario(),
         new IdleScenario(),
         new DrainScenario(),
-        new LimiterScenario());
+        new LimiterScenario(deployment));
   }
 
   /**
@@ -97,7 +97,7 @@ public final class BenchMain {
     List<Map<String, Object>> scenarioResults = new ArrayList<>();
     Map<String, Map<String, Outcome>> earlier = new LinkedHashMap<>(); // binding -> id -> outcome
     Map<String, List<OpenLoop.Point>> latencyPoints = new LinkedHashMap<>();
-    for (Scenario s : scenarios()) {
+    for (Scenario s : scenarios(deployment)) {
       if (!o.scenarios().contains(s.id())) {
         continue;
       }

@@ -34,6 +34,7 @@ final class ChatTarget implements Target {
   private final AutoCloseable server; // what closing the target stops, nullable
   private final ChatService admin;
   private final ConcurrentLinkedQueue<ChatPeer> peers = new ConcurrentLinkedQueue<>();
+  private final AtomicBoolean closed = new AtomicBoolean();
   // Acks are blocking calls; transport callback threads must not make them.
   private final ExecutorService ackExecutor =
       Executors.newFixedThreadPool(2, BenchThreads.daemon("bench-ack"));
@@ -102,8 +103,12 @@ final class ChatTarget implements Target {
     return statsIncludeGenerator;
   }
 
+  /** Idempotent. */
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     for (ChatPeer p; (p = peers.poll()) != null; ) {
       p.close();
     }

@@ -16,6 +16,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.UnaryOperator;
+import spartan.core.ChatService;
 import spartan.core.spi.TransportOptions;
 import spartan.core.spi.TransportProvider;
 import spartan.core.spi.TransportServer;
@@ -160,10 +162,23 @@ final class Deployment implements AutoCloseable {
 
   /** Opens a target for {@code binding}; in-process, this starts its server. */
   Target open(String binding) {
-    return isRemote() ? openRemote(binding) : openInProcess(binding);
+    return isRemote() ? openRemote(binding) : openInProcess(binding, UnaryOperator.identity());
   }
 
-  private Target openInProcess(String binding) {
+  /**
+   * Opens an in-process target whose transports expose {@code decorate(core)} instead of the
+   * core itself, e.g. the core behind a rate limiter.
+   *
+   * @throws IllegalStateException if the servers are not in this process
+   */
+  Target openDecorated(String binding, UnaryOperator<ChatService> decorate) {
+    if (isRemote()) {
+      throw new IllegalStateException("a decorated core needs the server in-process");
+    }
+    return openInProcess(binding, decorate);
+  }
+
+  private Target openInProcess(String binding, UnaryOperator<ChatService> decorate) {
     ServerStats.Source local = ServerStats::sampleThisProcess;
     if (binding.equals(RELAY)) {
       RelayServer relay = RelayServer.start("127.0.0.1", 0);
@@ -171,13 +186,15 @@ final class Deployment implements AutoCloseable {
     }
     CoreServer core = new CoreServer();
     if (binding.equals(INPROC)) {
-      return new ChatTarget(INPROC, ChatTarget.inProcess(core.service()), local, true, core);
+      return new ChatTarget(
+          INPROC, ChatTarget.inProcess(decorate.apply(core.service())), local, true, core);
     }
     try {
       TransportProvider provider = TransportProvider.named(binding);
       TransportServer server =
           provider.serve(
-              core.service(), TransportOptions.of("127.0.0.1", 0, core.blockingExecutor()));
+              decorate.apply(core.service()),
+              TransportOptions.of("127.0.0.1", 0, core.blockingExecutor()));
       ExecutorService callbacks = clientCallbacks();
       TransportOptions client = TransportOptions.of("127.0.0.1", server.port(), callbacks);
       return new ChatTarget(

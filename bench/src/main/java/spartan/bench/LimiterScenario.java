@@ -10,6 +10,12 @@ import java.util.Map;
 final class LimiterScenario implements Scenario {
   static final String LIMITER_PACKAGE = "spartan.core.limit";
 
+  private final Deployment deployment;
+
+  LimiterScenario(Deployment deployment) {
+    this.deployment = deployment;
+  }
+
   @Override
   public String id() {
     return "limiter";
