@@ -62,7 +62,9 @@ final class GrpcServer implements TransportServer {
             .executor(executor)
             .maxInboundMessageSize(options.maxFrameBytes())
             .maxConcurrentCallsPerConnection(MAX_CALLS_PER_CONNECTION)
+            // The ping interval: grpc-java raises anything under 10 s to 10 s.
             .keepAliveTime(keepAliveMs, TimeUnit.MILLISECONDS)
+            // How long an unanswered ping may wait before the connection is declared dead.
             .keepAliveTimeout(keepAliveMs, TimeUnit.MILLISECONDS)
             .permitKeepAliveTime(
                 Math.min(keepAliveMs, CLIENT_PING_FLOOR.toMillis()), TimeUnit.MILLISECONDS);

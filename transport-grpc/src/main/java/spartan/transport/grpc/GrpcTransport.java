@@ -11,9 +11,10 @@ import spartan.core.spi.TransportServer;
  * HTTP/2 (grpc-java on shaded Netty), found with {@link java.util.ServiceLoader}.
  *
  * <p>From {@link TransportOptions} it uses: {@code maxFrameBytes} as the largest gRPC message
- * either side accepts; {@code keepAlive} as the server's ping interval and ping timeout (a dead
- * client's stream ends within about twice that) and the client's (which grpc-java raises to at
- * least 10 s); {@code blockingExecutor} for every server call into the core. {@code
+ * either side accepts; {@code keepAlive} as the ping interval and the ping timeout on both sides
+ * (grpc-java raises an interval under 10 s to 10 s), so a silent peer's calls end at most
+ * interval plus timeout after its last byte; {@code blockingExecutor} for every server call into
+ * the core. {@code
  * loginTimeout} and {@code extra} are not used: a gRPC connection carries no login state.
  *
  * <p>Stateless and thread-safe.
