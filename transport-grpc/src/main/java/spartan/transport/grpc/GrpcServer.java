@@ -62,6 +62,10 @@ final class GrpcServer implements TransportServer {
             .executor(executor)
             .maxInboundMessageSize(options.maxFrameBytes())
             .maxConcurrentCallsPerConnection(MAX_CALLS_PER_CONNECTION)
+            // A connection with no call in flight for this long gets a GOAWAY: one that never
+            // logs in does not hold a socket, and a client's channel reconnects on its next call.
+            .maxConnectionIdle(
+                Math.max(1000, options.loginTimeout().toMillis()), TimeUnit.MILLISECONDS)
             // The ping interval: grpc-java raises anything under 10 s to 10 s.
             .keepAliveTime(keepAliveMs, TimeUnit.MILLISECONDS)
             // How long an unanswered ping may wait before the connection is declared dead.

@@ -14,8 +14,9 @@ import spartan.core.spi.TransportServer;
  * either side accepts; {@code keepAlive} as the ping interval and the ping timeout on both sides
  * (grpc-java raises an interval under 10 s to 10 s), so a silent peer's calls end at most
  * interval plus timeout after its last byte; {@code blockingExecutor} for every server call into
- * the core. {@code
- * loginTimeout} and {@code extra} are not used: a gRPC connection carries no login state.
+ * the core; {@code loginTimeout} as the longest a connection may stay without a call in flight (a
+ * gRPC connection carries no login state, so an idle one gets a GOAWAY and the client reconnects
+ * when it next calls). {@code extra} is not used.
  *
  * <p>Stateless and thread-safe.
  */

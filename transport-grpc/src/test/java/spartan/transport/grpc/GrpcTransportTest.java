@@ -173,6 +173,19 @@ class GrpcTransportTest {
   }
 
   @Test
+  void aNonPositiveRequestFailsTheStreamLikeTheCoreDoes() {
+    EventRecorder events = EventRecorder.manual();
+    client.login("bob", null).events(0).subscribe(events);
+    events.awaitSubscribed();
+    events.request(0);
+    assertThatThrownBy(() -> events.done.get(10, TimeUnit.SECONDS))
+        .isInstanceOf(ExecutionException.class)
+        .cause()
+        .isInstanceOfSatisfying(
+            ChatException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT));
+  }
+
+  @Test
   void closingTheServerEndsOpenStreamsWithUnavailableWithoutWaitingOutTheGrace() {
     EventRecorder events = EventRecorder.unbounded();
     client.login("bob", null).events(0).subscribe(events);
