@@ -9,6 +9,7 @@ import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.Objects;
+import org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters;
 
 /**
  * One user's private keys: an X25519 key pair for key agreement and an Ed25519 key pair for
@@ -39,11 +40,13 @@ public final class Identity {
 
   private final byte[] x25519Private;
   private final byte[] ed25519Seed;
+  private final Ed25519PrivateKeyParameters signingKey;
   private final PublicKeys publicKeys;
 
   private Identity(byte[] x25519Private, byte[] ed25519Seed) {
     this.x25519Private = x25519Private;
     this.ed25519Seed = ed25519Seed;
+    this.signingKey = new Ed25519PrivateKeyParameters(ed25519Seed);
     this.publicKeys =
         new PublicKeys(
             Primitives.x25519Public(x25519Private), Primitives.ed25519Public(ed25519Seed));
@@ -157,6 +160,11 @@ public final class Identity {
 
   byte[] ed25519Seed() {
     return ed25519Seed;
+  }
+
+  /** Ed25519 signature by this identity. */
+  byte[] sign(byte[] message) {
+    return Primitives.ed25519Sign(signingKey, message);
   }
 
   /** Same key pairs (compared in constant time). */

@@ -114,8 +114,13 @@ final class Primitives {
   }
 
   static byte[] ed25519Sign(byte[] seed, byte[] message) {
+    return ed25519Sign(new Ed25519PrivateKeyParameters(seed), message);
+  }
+
+  /** Signs with a parsed key, which caches its public half (signing needs it) across calls. */
+  static byte[] ed25519Sign(Ed25519PrivateKeyParameters key, byte[] message) {
     Ed25519Signer signer = new Ed25519Signer();
-    signer.init(true, new Ed25519PrivateKeyParameters(seed));
+    signer.init(true, key);
     signer.update(message, 0, message.length);
     return signer.generateSignature();
   }

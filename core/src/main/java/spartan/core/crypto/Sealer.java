@@ -120,8 +120,7 @@ public final class Sealer {
       out.putInt(ciphertext.length);
       out.put(ciphertext);
       byte[] buf = out.array();
-      byte[] signature =
-          Primitives.ed25519Sign(sender.ed25519Seed(), Envelope.signedMessage(buf, out.position()));
+      byte[] signature = sender.sign(Envelope.signedMessage(buf, out.position()));
       out.put(signature);
       if (out.hasRemaining()) {
         throw new IllegalStateException("envelope size was miscomputed");
