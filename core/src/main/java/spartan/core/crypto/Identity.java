@@ -58,6 +58,11 @@ public final class Identity {
     return new Identity(Primitives.x25519Generate(random), Primitives.ed25519Generate(random));
   }
 
+  /** An identity from raw private keys (32-byte X25519 key, 32-byte Ed25519 seed), for tests. */
+  static Identity fromPrivateKeys(byte[] x25519Private, byte[] ed25519Seed) {
+    return new Identity(x25519Private.clone(), ed25519Seed.clone());
+  }
+
   /**
    * Where a local user's key file lives by default: {@code <home>/.spartan/keys/<user>.identity}.
    * Pass {@code Path.of(System.getProperty("user.home"))} as {@code home}.
