@@ -35,7 +35,10 @@ public record Fingerprint(String digits) {
     }
   }
 
-  /** {@code user}'s fingerprint; the name is normalised as {@link Names#user} does. */
+  /**
+   * {@code user}'s fingerprint. The name is normalised as {@link Names#user} does, which throws
+   * {@code ChatException(INVALID_ARGUMENT)} for a bad one.
+   */
   public static Fingerprint of(String user, PublicKeys keys) {
     byte[] name = Names.user(user).getBytes(StandardCharsets.US_ASCII);
     MessageDigest sha = sha256();

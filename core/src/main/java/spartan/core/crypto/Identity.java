@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.Objects;
 import org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters;
+import spartan.core.Names;
 
 /**
  * One user's private keys: an X25519 key pair for key agreement and an Ed25519 key pair for
@@ -65,10 +66,11 @@ public final class Identity {
 
   /**
    * Where a local user's key file lives by default: {@code <home>/.spartan/keys/<user>.identity}.
-   * Pass {@code Path.of(System.getProperty("user.home"))} as {@code home}.
+   * Pass {@code Path.of(System.getProperty("user.home"))} as {@code home}. The name is normalised
+   * as {@link Names#user} does (which throws {@code INVALID_ARGUMENT} for a bad one).
    */
   public static Path defaultFile(Path home, String user) {
-    return home.resolve(".spartan").resolve("keys").resolve(user + ".identity");
+    return home.resolve(".spartan").resolve("keys").resolve(Names.user(user) + ".identity");
   }
 
   /**

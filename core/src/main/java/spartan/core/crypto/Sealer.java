@@ -70,7 +70,8 @@ public final class Sealer {
    * @return the envelope's bytes, for {@code MessageBody.sealed}
    * @throws SealedMessageException {@link Reason#TOO_LARGE} if the envelope would exceed the
    *     limit or carry more than {@link Envelope#MAX_RECIPIENTS} readers
-   * @throws IllegalArgumentException if a name or the client message id is malformed
+   * @throws IllegalArgumentException if a name or the client message id is malformed, or a
+   *     direct message's recipients do not include its target
    */
   public byte[] seal(
       Identity sender, Envelope.Header header, Map<String, PublicKeys> recipients, byte[] plaintext)
@@ -89,6 +90,10 @@ public final class Sealer {
           readers.put(name, Objects.requireNonNull(keys, "keys of " + name));
         });
     readers.put(header.sender(), sender.publicKeys());
+    if (header.target() instanceof Recipient.User peer && !readers.containsKey(peer.name())) {
+      throw new IllegalArgumentException(
+          "a direct message to " + peer.name() + " must include " + peer.name() + "'s keys");
+    }
     if (readers.size() > Envelope.MAX_RECIPIENTS) {
       throw new SealedMessageException(
           Reason.TOO_LARGE,

@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -78,8 +79,12 @@ final class SecureFiles {
       } else {
         try {
           Files.createLink(file, tmp); // atomic no-clobber publish
-        } catch (UnsupportedOperationException noLinks) {
-          Files.move(tmp, file); // no REPLACE_EXISTING: fails if the file exists
+        } catch (FileAlreadyExistsException exists) {
+          throw exists;
+        } catch (UnsupportedOperationException | FileSystemException noLinks) {
+          // a file system without hard links: rename without REPLACE_EXISTING, which fails if
+          // the file exists (checked just before the rename, so not atomic against a racer)
+          Files.move(tmp, file);
         }
       }
     } finally {

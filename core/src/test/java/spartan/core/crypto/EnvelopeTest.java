@@ -344,7 +344,10 @@ class EnvelopeTest {
   void moreReadersThanTheFormatAllowsIsTooLarge() {
     Sealer roomy = new Sealer(RANDOM, 1 << 20);
     Map<String, PublicKeys> many = readers(Envelope.MAX_RECIPIENTS, bob.publicKeys());
-    assertThat(reasonOf(() -> roomy.seal(alice, toBob, many, HELLO))).isEqualTo(Reason.TOO_LARGE);
+    Envelope.Header toGroup = new Envelope.Header("alice", Recipient.group("everyone"), "m-1");
+    SealedMessageException e = failure(() -> roomy.seal(alice, toGroup, many, HELLO));
+    assertThat(e.reason()).isEqualTo(Reason.TOO_LARGE);
+    assertThat(e).hasMessageContaining("1025 readers");
   }
 
   @Test
@@ -357,6 +360,9 @@ class EnvelopeTest {
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> sealer.seal(alice, toBob, Map.of("Bob", bob.publicKeys()), HELLO))
         .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> sealer.seal(alice, toBob, Map.of("carol", carol.publicKeys()), HELLO))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("must include bob's keys");
   }
 
   // --- randomness ---
