@@ -15,13 +15,13 @@ import spartan.core.Recipient;
 import spartan.core.crypto.SealedMessageException.Reason;
 
 /**
- * A parsed end-to-end envelope (format version 1): who sent it to which user or group, the
- * content key wrapped for each reader, and the body encrypted once.
+ * A parsed end-to-end envelope (format version 1): who sent it to which user or group, the content
+ * key wrapped for each reader, and the body encrypted once.
  *
  * <h2>Encoding</h2>
  *
- * Big-endian integers; names are ASCII {@code [a-z0-9_.-]}, 1–32 bytes (normalised user and
- * group names); the client message id is 1–64 bytes of printable ASCII ({@code 0x21–0x7e}).
+ * Big-endian integers; names are ASCII {@code [a-z0-9_.-]}, 1–32 bytes (normalised user and group
+ * names); the client message id is 1–64 bytes of printable ASCII ({@code 0x21–0x7e}).
  *
  * <pre>
  * u8   version                  0x01
@@ -39,7 +39,7 @@ import spartan.core.crypto.SealedMessageException.Reason;
  * 64   Ed25519 signature over   "spartan-e2e/v1/signature" || every byte before the signature
  * </pre>
  *
- * Fixed cost 96 bytes plus the header (at most 101 bytes) and 2 bytes of count, so at most 231
+ * Fixed cost 96 bytes plus the header (at most 133 bytes) and 2 bytes of count, so at most 231
  * bytes; each recipient costs 81 bytes plus its name (at most 113). {@link #encodedSize} computes
  * the exact size. Parsing is strict: an unknown version, a length out of bounds, a bad name, names
  * out of order, a count beyond the bytes, or any trailing byte is {@link Reason#CORRUPT}.
@@ -74,8 +74,8 @@ public final class Envelope {
    *
    * @param sender the sender's normalised user name
    * @param target the user or group the message is addressed to
-   * @param clientMsgId the sender's message id (1–64 printable ASCII characters), also given to
-   *     the server so the envelope cannot be shown under another id
+   * @param clientMsgId the sender's message id (1–64 printable ASCII characters), also given to the
+   *     server so the envelope cannot be shown under another id
    * @throws IllegalArgumentException if a field is out of the bounds above
    */
   public record Header(String sender, Recipient target, String clientMsgId) {
@@ -207,8 +207,11 @@ public final class Envelope {
     if (version != VERSION) {
       throw new SealedMessageException(
           Reason.UNSUPPORTED_VERSION,
-          "envelope version " + version + " is not supported (this client reads version "
-              + VERSION + "); upgrade the client");
+          "envelope version "
+              + version
+              + " is not supported (this client reads version "
+              + VERSION
+              + "); upgrade the client");
     }
     String sender = r.name("sender");
     int kind = r.u8();
@@ -223,8 +226,7 @@ public final class Envelope {
     }
     int headerLength = r.position();
     // Names are validated above, so these constructors cannot throw.
-    Recipient target =
-        kind == KIND_USER ? Recipient.user(targetName) : Recipient.group(targetName);
+    Recipient target = kind == KIND_USER ? Recipient.user(targetName) : Recipient.group(targetName);
     Header header = new Header(sender, target, new String(id, StandardCharsets.US_ASCII));
 
     int count = r.u16();
@@ -368,8 +370,17 @@ public final class Envelope {
 
   @Override
   public String toString() {
-    return "Envelope[" + header.sender() + " -> " + header.target() + " id=" + header.clientMsgId()
-        + ", " + stanzas.size() + " recipients, " + bytes.length + " bytes]";
+    return "Envelope["
+        + header.sender()
+        + " -> "
+        + header.target()
+        + " id="
+        + header.clientMsgId()
+        + ", "
+        + stanzas.size()
+        + " recipients, "
+        + bytes.length
+        + " bytes]";
   }
 
   static boolean validName(byte[] name) {
@@ -377,8 +388,8 @@ public final class Envelope {
       return false;
     }
     for (byte c : name) {
-      boolean ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.'
-          || c == '-';
+      boolean ok =
+          (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
       if (!ok) {
         return false;
       }

@@ -9,14 +9,14 @@ import spartan.core.Names;
 /**
  * A decimal fingerprint two people read to each other to check that they see the same keys.
  *
- * <p>One user's fingerprint ({@link #of}) is 30 digits, shown as 6 groups of 5: SHA-256 over
- * {@code "spartan-e2e/v1/fingerprint" || u8 len || user name || x25519 || ed25519}, the first 30
- * bytes taken as six 40-bit big-endian numbers, each reduced mod 100 000 to five digits (as
- * Signal's safety numbers do). 30 digits carry about 99.6 bits, so making another key pair with a
- * given fingerprint costs on the order of 2^99 hashes.
+ * <p>One user's fingerprint ({@link #of}) is 30 digits, shown as 6 groups of 5: SHA-256 over {@code
+ * "spartan-e2e/v1/fingerprint" || u8 len || user name || x25519 || ed25519}, the first 30 bytes
+ * taken as six 40-bit big-endian numbers, each reduced mod 100 000 to five digits (as Signal's
+ * safety numbers do). 30 digits carry about 99.6 bits, so making another key pair with a given
+ * fingerprint costs on the order of 2^99 hashes.
  *
- * <p>A pair's safety number ({@link #safetyNumber}) is the two users' fingerprints concatenated
- * in name order: 60 digits, 12 groups of 5, the same on both sides. Comparing it checks both
+ * <p>A pair's safety number ({@link #safetyNumber}) is the two users' fingerprints concatenated in
+ * name order: 60 digits, 12 groups of 5, the same on both sides. Comparing it checks both
  * directions at once.
  *
  * <p>Immutable and thread-safe.
@@ -30,7 +30,8 @@ public record Fingerprint(String digits) {
 
   public Fingerprint {
     Objects.requireNonNull(digits, "digits");
-    if ((digits.length() != 30 && digits.length() != 60) || !digits.chars().allMatch(Character::isDigit)) {
+    if ((digits.length() != 30 && digits.length() != 60)
+        || !digits.chars().allMatch(Character::isDigit)) {
       throw new IllegalArgumentException("a fingerprint is 30 or 60 decimal digits");
     }
   }

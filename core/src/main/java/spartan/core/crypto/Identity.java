@@ -74,8 +74,8 @@ public final class Identity {
   }
 
   /**
-   * Loads the identity in {@code file}, or generates one and saves it there if there is no file.
-   * If another process creates the file at the same moment, its identity wins and is loaded.
+   * Loads the identity in {@code file}, or generates one and saves it there if there is no file. If
+   * another process creates the file at the same moment, its identity wins and is loaded.
    *
    * @throws KeyFileException if the file exists but is corrupt or too open
    * @throws IOException if it cannot be read or written
@@ -96,8 +96,8 @@ public final class Identity {
   /**
    * Loads an identity saved by {@link #save}.
    *
-   * @throws KeyFileException if the file is malformed, its keys are inconsistent, or (on POSIX
-   *     file systems) group or others may read or write it
+   * @throws KeyFileException if the file is malformed, its keys are inconsistent, or (on POSIX file
+   *     systems) group or others may read or write it
    * @throws IOException if it cannot be read
    */
   public static Identity load(Path file) throws IOException {
@@ -144,10 +144,17 @@ public final class Identity {
   public void save(Path file) throws IOException {
     Base64.Encoder b64 = Base64.getEncoder();
     String text =
-        HEADER + "\n"
-            + "x25519 " + b64.encodeToString(x25519Private) + "\n"
-            + "ed25519 " + b64.encodeToString(ed25519Seed) + "\n"
-            + "public " + publicKeys.toBase64() + "\n";
+        HEADER
+            + "\n"
+            + "x25519 "
+            + b64.encodeToString(x25519Private)
+            + "\n"
+            + "ed25519 "
+            + b64.encodeToString(ed25519Seed)
+            + "\n"
+            + "public "
+            + publicKeys.toBase64()
+            + "\n";
     byte[] bytes = text.getBytes(StandardCharsets.US_ASCII);
     try {
       SecureFiles.writeAtomically(file, bytes, false);

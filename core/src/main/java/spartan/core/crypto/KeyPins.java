@@ -2,7 +2,6 @@ package spartan.core.crypto;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Map;
@@ -17,8 +16,8 @@ import spartan.core.Names;
  * <p>The first keys seen for a contact are pinned; later keys that differ are reported as {@link
  * PinStatus#CHANGED} and not pinned, so {@link #pinned} keeps returning the old keys (which the
  * caller uses to verify and seal) until the user accepts the new ones with {@link #accept} —
- * typically after comparing {@link Fingerprint}s out of band. A server that swaps a key after
- * first contact is thereby noticed; one that swaps it before first contact is caught only by a
+ * typically after comparing {@link Fingerprint}s out of band. A server that swaps a key after first
+ * contact is thereby noticed; one that swaps it before first contact is caught only by a
  * fingerprint comparison.
  *
  * <h2>File</h2>
@@ -27,12 +26,13 @@ import spartan.core.Names;
  * sorted by user. Every change rewrites it atomically, owner-only (0600). A malformed file is a
  * {@link KeyFileException}: pins are never silently dropped, as that would re-open first use.
  *
- * <p>Thread-safe (methods are synchronized). User names are normalised as {@link Names#user}
- * does, which throws {@code ChatException(INVALID_ARGUMENT)} for a bad name. Not safe for two
- * processes writing the same file at once; each process should own its user's file.
+ * <p>Thread-safe (methods are synchronized). User names are normalised as {@link Names#user} does,
+ * which throws {@code ChatException(INVALID_ARGUMENT)} for a bad name. Not safe for two processes
+ * writing the same file at once; each process should own its user's file.
  */
 public final class KeyPins {
   private static final String HEADER = "spartan-pins 1";
+
   /** Enough for 100 000 contacts; a larger file is not one this class wrote. */
   private static final int MAX_FILE_BYTES = 16 * 1024 * 1024;
 

@@ -14,8 +14,8 @@ import spartan.core.crypto.SealedMessageException.Reason;
  * <ol>
  *   <li>the bytes parse strictly ({@link Reason#TOO_LARGE}, {@link Reason#UNSUPPORTED_VERSION},
  *       {@link Reason#CORRUPT});
- *   <li>the Ed25519 signature verifies under the sender's pinned key ({@link
- *       Reason#BAD_SIGNATURE}) — nothing in the envelope is used before this;
+ *   <li>the Ed25519 signature verifies under the sender's pinned key ({@link Reason#BAD_SIGNATURE})
+ *       — nothing in the envelope is used before this;
  *   <li>sender, target and client message id equal what the caller expects, i.e. what the server
  *       says about the message ({@link Reason#MISMATCH}), so an envelope cannot be replayed into
  *       another conversation or under another sender;
@@ -89,8 +89,7 @@ public final class Opener {
         senderKeys.ed25519Raw(), env.signedMessage(), env.rawSignature())) {
       throw new SealedMessageException(
           Reason.BAD_SIGNATURE,
-          "signature does not verify: the message was altered or not sent by "
-              + expected.sender());
+          "signature does not verify: the message was altered or not sent by " + expected.sender());
     }
     Envelope.Header actual = env.header();
     if (!actual.sender().equals(expected.sender())) {

@@ -7,8 +7,8 @@ public enum PinStatus {
   /** The keys equal the pinned ones. */
   UNCHANGED,
   /**
-   * The keys differ from the pinned ones. The pin is kept: the new keys must not be used until
-   * the user has compared fingerprints and called {@link KeyPins#accept}.
+   * The keys differ from the pinned ones. The pin is kept: the new keys must not be used until the
+   * user has compared fingerprints and called {@link KeyPins#accept}.
    */
   CHANGED
 }

@@ -16,8 +16,8 @@ import java.util.Objects;
  * Invalid input is rejected with {@link IllegalArgumentException} naming the problem — a server
  * receiving keys to publish maps that to {@code INVALID_ARGUMENT}.
  *
- * <p>Wire form ({@link #encode}): 65 bytes, {@code 0x01 || x25519 || ed25519}; {@link #toBase64}
- * is the same bytes in standard base64 with padding (88 characters) for JSON. Immutable and
+ * <p>Wire form ({@link #encode}): 65 bytes, {@code 0x01 || x25519 || ed25519}; {@link #toBase64} is
+ * the same bytes in standard base64 with padding (88 characters) for JSON. Immutable and
  * thread-safe; arrays are copied in and out.
  */
 public record PublicKeys(byte[] x25519, byte[] ed25519) {
@@ -132,8 +132,11 @@ public record PublicKeys(byte[] x25519, byte[] ed25519) {
   @Override
   public String toString() {
     HexFormat hex = HexFormat.of();
-    return "PublicKeys[x25519=" + hex.formatHex(x25519, 0, 4) + "…, ed25519="
-        + hex.formatHex(ed25519, 0, 4) + "…]";
+    return "PublicKeys[x25519="
+        + hex.formatHex(x25519, 0, 4)
+        + "…, ed25519="
+        + hex.formatHex(ed25519, 0, 4)
+        + "…]";
   }
 
   private static byte[] filled(byte b) {

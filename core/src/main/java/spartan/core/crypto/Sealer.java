@@ -20,9 +20,9 @@ import spartan.core.crypto.SealedMessageException.Reason;
  * <p>The sender is always a reader, so their own history stays readable: the sender's copy is
  * wrapped to {@code sender.publicKeys()}, whatever the recipient map says for the sender's name.
  *
- * <p>Thread-safe if the injected {@link SecureRandom} is (the JDK's are). All randomness —
- * content key, nonce, ephemeral keys — comes from it, so a seeded deterministic generator makes
- * sealing reproducible in tests.
+ * <p>Thread-safe if the injected {@link SecureRandom} is (the JDK's are). All randomness — content
+ * key, nonce, ephemeral keys — comes from it, so a seeded deterministic generator makes sealing
+ * reproducible in tests.
  */
 public final class Sealer {
   static final byte[] WRAP_INFO = "spartan-e2e/v1/x25519-wrap".getBytes(StandardCharsets.US_ASCII);
@@ -58,20 +58,21 @@ public final class Sealer {
       Map<String, PublicKeys> recipients,
       byte[] plaintext)
       throws SealedMessageException {
-    return seal(sender, new Envelope.Header(senderName, target, clientMsgId), recipients, plaintext);
+    return seal(
+        sender, new Envelope.Header(senderName, target, clientMsgId), recipients, plaintext);
   }
 
   /**
    * Seals {@code plaintext} from {@code sender} for every entry of {@code recipients} plus the
-   * sender. For a direct message pass the one peer; for a group, every current member (the keys
-   * the caller has pinned — never keys it has not accepted).
+   * sender. For a direct message pass the one peer; for a group, every current member (the keys the
+   * caller has pinned — never keys it has not accepted).
    *
    * @param recipients reader name to pinned public keys; names must be normalised user names
    * @return the envelope's bytes, for {@code MessageBody.sealed}
-   * @throws SealedMessageException {@link Reason#TOO_LARGE} if the envelope would exceed the
-   *     limit or carry more than {@link Envelope#MAX_RECIPIENTS} readers
-   * @throws IllegalArgumentException if a name or the client message id is malformed, or a
-   *     direct message's recipients do not include its target
+   * @throws SealedMessageException {@link Reason#TOO_LARGE} if the envelope would exceed the limit
+   *     or carry more than {@link Envelope#MAX_RECIPIENTS} readers
+   * @throws IllegalArgumentException if a name or the client message id is malformed, or a direct
+   *     message's recipients do not include its target
    */
   public byte[] seal(
       Identity sender, Envelope.Header header, Map<String, PublicKeys> recipients, byte[] plaintext)
@@ -85,7 +86,8 @@ public final class Sealer {
     recipients.forEach(
         (name, keys) -> {
           if (!Envelope.validName(name.getBytes(StandardCharsets.UTF_8))) {
-            throw new IllegalArgumentException("recipient '" + name + "' is not a normalised user name");
+            throw new IllegalArgumentException(
+                "recipient '" + name + "' is not a normalised user name");
           }
           readers.put(name, Objects.requireNonNull(keys, "keys of " + name));
         });
@@ -97,15 +99,21 @@ public final class Sealer {
     if (readers.size() > Envelope.MAX_RECIPIENTS) {
       throw new SealedMessageException(
           Reason.TOO_LARGE,
-          readers.size() + " readers is more than an envelope carries (" + Envelope.MAX_RECIPIENTS
+          readers.size()
+              + " readers is more than an envelope carries ("
+              + Envelope.MAX_RECIPIENTS
               + ")");
     }
     int size = Envelope.encodedSize(header, readers.keySet(), plaintext.length);
     if (size > maxEnvelopeBytes) {
       throw new SealedMessageException(
           Reason.TOO_LARGE,
-          "sealed message would be " + size + " bytes for " + readers.size()
-              + " readers, more than the limit of " + maxEnvelopeBytes);
+          "sealed message would be "
+              + size
+              + " bytes for "
+              + readers.size()
+              + " readers, more than the limit of "
+              + maxEnvelopeBytes);
     }
 
     byte[] headerBytes = header.encode();

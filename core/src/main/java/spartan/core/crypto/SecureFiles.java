@@ -22,8 +22,10 @@ import java.util.Set;
  * its first byte and publishes it whole.
  */
 final class SecureFiles {
-  private static final Set<PosixFilePermission> FILE_0600 = PosixFilePermissions.fromString("rw-------");
-  private static final Set<PosixFilePermission> DIR_0700 = PosixFilePermissions.fromString("rwx------");
+  private static final Set<PosixFilePermission> FILE_0600 =
+      PosixFilePermissions.fromString("rw-------");
+  private static final Set<PosixFilePermission> DIR_0700 =
+      PosixFilePermissions.fromString("rwx------");
 
   private SecureFiles() {}
 
@@ -94,8 +96,8 @@ final class SecureFiles {
 
   /**
    * Reads a whole file of at most {@code maxBytes}; a longer file is a {@link KeyFileException}.
-   * With {@code ownerOnly}, a POSIX file readable or writable by group or others is refused too,
-   * as ssh refuses a world-readable private key.
+   * With {@code ownerOnly}, a POSIX file readable or writable by group or others is refused too, as
+   * ssh refuses a world-readable private key.
    */
   static byte[] readBounded(Path file, int maxBytes, boolean ownerOnly) throws IOException {
     if (ownerOnly && posix(file)) {

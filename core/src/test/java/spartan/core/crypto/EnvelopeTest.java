@@ -39,8 +39,7 @@ class EnvelopeTest {
   private final Sealer sealer = new Sealer(RANDOM);
   private final Opener opener = new Opener();
 
-  private final Envelope.Header toBob =
-      new Envelope.Header("alice", Recipient.user("bob"), "m-1");
+  private final Envelope.Header toBob = new Envelope.Header("alice", Recipient.user("bob"), "m-1");
 
   private byte[] sealToBob(byte[] plaintext) throws SealedMessageException {
     return sealer.seal(alice, toBob, Map.of("bob", bob.publicKeys()), plaintext);
@@ -94,16 +93,19 @@ class EnvelopeTest {
   void opensAMessageAsTheServerDeliversIt() throws Exception {
     byte[] env = sealToBob(HELLO);
     Message delivered =
-        new Message(42, "alice", Recipient.user("bob"), MessageBody.sealed(env), Instant.EPOCH, "m-1");
+        new Message(
+            42, "alice", Recipient.user("bob"), MessageBody.sealed(env), Instant.EPOCH, "m-1");
 
     assertThat(opener.open(bob, "bob", delivered, alice.publicKeys())).isEqualTo(HELLO);
 
     Message noId =
-        new Message(42, "alice", Recipient.user("bob"), MessageBody.sealed(env), Instant.EPOCH, null);
+        new Message(
+            42, "alice", Recipient.user("bob"), MessageBody.sealed(env), Instant.EPOCH, null);
     assertThat(reasonOf(() -> opener.open(bob, "bob", noId, alice.publicKeys())))
         .isEqualTo(Reason.MISMATCH);
     Message plain =
-        new Message(42, "alice", Recipient.user("bob"), MessageBody.text("hi"), Instant.EPOCH, "m-1");
+        new Message(
+            42, "alice", Recipient.user("bob"), MessageBody.text("hi"), Instant.EPOCH, "m-1");
     assertThat(reasonOf(() -> opener.open(bob, "bob", plain, alice.publicKeys())))
         .isEqualTo(Reason.CORRUPT);
   }
@@ -114,7 +116,8 @@ class EnvelopeTest {
   void someoneNotAddressedCannotOpen() throws Exception {
     byte[] env = sealToBob(HELLO);
 
-    SealedMessageException e = failure(() -> opener.open(eve, "eve", env, toBob, alice.publicKeys()));
+    SealedMessageException e =
+        failure(() -> opener.open(eve, "eve", env, toBob, alice.publicKeys()));
     assertThat(e.reason()).isEqualTo(Reason.NOT_ADDRESSED_TO_YOU);
     assertThat(e).hasMessageContaining("not addressed to you");
   }
@@ -124,7 +127,8 @@ class EnvelopeTest {
     byte[] env = sealToBob(HELLO);
 
     // Eve claims to be bob (say she took over bob's account on the server) but lacks his key.
-    SealedMessageException e = failure(() -> opener.open(eve, "bob", env, toBob, alice.publicKeys()));
+    SealedMessageException e =
+        failure(() -> opener.open(eve, "bob", env, toBob, alice.publicKeys()));
     assertThat(e.reason()).isEqualTo(Reason.DECRYPTION_FAILED);
     assertThat(e).hasMessageContaining("cannot unwrap");
   }
@@ -150,7 +154,8 @@ class EnvelopeTest {
 
     for (Envelope.Header claimed : elsewhere) {
       // The signature is alice's, so even with her keys the claimed header must match.
-      SealedMessageException e = failure(() -> opener.open(bob, "bob", env, claimed, alice.publicKeys()));
+      SealedMessageException e =
+          failure(() -> opener.open(bob, "bob", env, claimed, alice.publicKeys()));
       assertThat(e.reason()).as(claimed.toString()).isEqualTo(Reason.MISMATCH);
       assertThat(e).hasMessageContaining("does not match");
     }
@@ -160,7 +165,9 @@ class EnvelopeTest {
 
   @Test
   void everySingleBitFlipAnywhereIsRejectedAndNeverYieldsText() throws Exception {
-    byte[] env = sealer.seal(alice, toBob, Map.of("bob", bob.publicKeys()), "hi".getBytes(StandardCharsets.UTF_8));
+    byte[] env =
+        sealer.seal(
+            alice, toBob, Map.of("bob", bob.publicKeys()), "hi".getBytes(StandardCharsets.UTF_8));
     Set<Reason> seen = EnumSet.noneOf(Reason.class);
     int rejected = 0;
 
@@ -222,13 +229,18 @@ class EnvelopeTest {
     byte[] otherId = env.clone();
     otherId[at.clientMsgId + 2] = '0';
     Envelope.Header claimed = new Envelope.Header("alice", Recipient.user("bob"), "m-0");
-    assertThat(reasonOf(() -> opener.open(bob, "bob", resign(otherId, alice), claimed, alice.publicKeys())))
+    assertThat(
+            reasonOf(
+                () -> opener.open(bob, "bob", resign(otherId, alice), claimed, alice.publicKeys())))
         .isEqualTo(Reason.DECRYPTION_FAILED);
 
     for (int offset : new int[] {at.nonce, at.ciphertext, at.secondStanzaWrapped}) {
       byte[] doctored = env.clone();
       doctored[offset] ^= 0x40;
-      assertThat(reasonOf(() -> opener.open(bob, "bob", resign(doctored, alice), toBob, alice.publicKeys())))
+      assertThat(
+              reasonOf(
+                  () ->
+                      opener.open(bob, "bob", resign(doctored, alice), toBob, alice.publicKeys())))
           .isEqualTo(Reason.DECRYPTION_FAILED);
     }
   }
@@ -241,7 +253,8 @@ class EnvelopeTest {
     Arrays.fill(zeroEphemeral, at.secondStanzaEphemeral, at.secondStanzaEphemeral + 32, (byte) 0);
 
     SealedMessageException e =
-        failure(() -> opener.open(bob, "bob", resign(zeroEphemeral, alice), toBob, alice.publicKeys()));
+        failure(
+            () -> opener.open(bob, "bob", resign(zeroEphemeral, alice), toBob, alice.publicKeys()));
     assertThat(e.reason()).isEqualTo(Reason.BAD_KEY);
     assertThat(e).hasMessageContaining("low-order");
   }
@@ -318,7 +331,8 @@ class EnvelopeTest {
     // UTF-8 characters (12,000 bytes): 231 + 12,000 + 326 × 113 = 49,069 ≤ 49,152.
     String sender = "s".repeat(32);
     Identity me = Identity.generate(RANDOM);
-    Envelope.Header header = new Envelope.Header(sender, Recipient.group("g".repeat(32)), "i".repeat(64));
+    Envelope.Header header =
+        new Envelope.Header(sender, Recipient.group("g".repeat(32)), "i".repeat(64));
     byte[] body = "€".repeat(4000).getBytes(StandardCharsets.UTF_8);
     assertThat(body).hasSize(12_000);
 
@@ -326,7 +340,8 @@ class EnvelopeTest {
     byte[] env = sealer.seal(me, header, readers, body);
     assertThat(env).hasSize(49_069);
     assertThat(Envelope.parse(env).stanzas()).hasSize(326);
-    assertThat(opener.open(bob, "r" + "0".repeat(31), env, header, me.publicKeys())).isEqualTo(body);
+    assertThat(opener.open(bob, "r" + "0".repeat(31), env, header, me.publicKeys()))
+        .isEqualTo(body);
 
     Map<String, PublicKeys> oneMore = readers(326, bob.publicKeys());
     SealedMessageException e = failure(() -> sealer.seal(me, header, oneMore, body));
@@ -337,7 +352,8 @@ class EnvelopeTest {
   @Test
   void encodedSizeIsExact() throws Exception {
     byte[] env = sealToBob(HELLO);
-    assertThat(Envelope.encodedSize(toBob, List.of("alice", "bob"), HELLO.length)).isEqualTo(env.length);
+    assertThat(Envelope.encodedSize(toBob, List.of("alice", "bob"), HELLO.length))
+        .isEqualTo(env.length);
   }
 
   @Test
@@ -496,5 +512,4 @@ class EnvelopeTest {
   private static Reason reasonOf(Call call) {
     return failure(call).reason();
   }
-
 }

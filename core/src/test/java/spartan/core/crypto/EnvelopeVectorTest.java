@@ -13,8 +13,8 @@ import org.junit.jupiter.api.Test;
 import spartan.core.Recipient;
 
 /**
- * Interoperability with an independent implementation: {@code envelope-v1.properties} was sealed
- * by {@code make_envelope_vector.py} (pyca/cryptography) following SECURITY.md, from fixed keys and
+ * Interoperability with an independent implementation: {@code envelope-v1.properties} was sealed by
+ * {@code make_envelope_vector.py} (pyca/cryptography) following SECURITY.md, from fixed keys and
  * fixed "random" bytes. Spartan must open it for every reader and, fed the same bytes, produce it
  * byte for byte — so the format and the scheme are exactly what the document says.
  */

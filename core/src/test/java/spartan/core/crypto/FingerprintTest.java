@@ -34,7 +34,8 @@ class FingerprintTest {
     Fingerprint fromBob = Fingerprint.safetyNumber("bob", BOB, "Alice", ALICE);
 
     assertThat(fromAlice).isEqualTo(fromBob);
-    assertThat(fromAlice.digits()).isEqualTo("883203171869881890926837189964" + "767461040462828981627120778620");
+    assertThat(fromAlice.digits())
+        .isEqualTo("883203171869881890926837189964" + "767461040462828981627120778620");
     assertThat(fromAlice.toString().split(" ")).hasSize(12);
   }
 

@@ -86,13 +86,17 @@ class IdentityTest {
     check("", "bad header");
     check("spartan-identity 2\n" + String.join("\n", lines.subList(1, 4)) + "\n", "bad header");
     check(String.join("\n", lines.subList(0, 3)) + "\n", "line count");
-    check(lines.get(0) + "\n" + flipped + "\n" + lines.get(2) + "\n" + lines.get(3) + "\n",
+    check(
+        lines.get(0) + "\n" + flipped + "\n" + lines.get(2) + "\n" + lines.get(3) + "\n",
         "do not match the recorded public keys");
-    check(lines.get(0) + "\n" + "x25519 !!!!\n" + lines.get(2) + "\n" + lines.get(3) + "\n",
+    check(
+        lines.get(0) + "\n" + "x25519 !!!!\n" + lines.get(2) + "\n" + lines.get(3) + "\n",
         "'x25519' value is not base64");
-    check(lines.get(0) + "\n" + "x25519 AAAA\n" + lines.get(2) + "\n" + lines.get(3) + "\n",
+    check(
+        lines.get(0) + "\n" + "x25519 AAAA\n" + lines.get(2) + "\n" + lines.get(3) + "\n",
         "'x25519' value must be 32 bytes");
-    check(lines.get(0) + "\n" + lines.get(2) + "\n" + lines.get(1) + "\n" + lines.get(3) + "\n",
+    check(
+        lines.get(0) + "\n" + lines.get(2) + "\n" + lines.get(1) + "\n" + lines.get(3) + "\n",
         "expected the 'x25519' line");
     check("x".repeat(5000), "longer than");
   }

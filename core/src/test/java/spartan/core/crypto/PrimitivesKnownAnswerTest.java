@@ -10,9 +10,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Known-answer tests of the primitives as this package calls them, with the published vectors:
- * RFC 7748 (X25519), RFC 5869 (HKDF-SHA256), the GCM specification (McGrew and Viega, test cases
- * 13–16, AES-256) and RFC 8032 (Ed25519).
+ * Known-answer tests of the primitives as this package calls them, with the published vectors: RFC
+ * 7748 (X25519), RFC 5869 (HKDF-SHA256), the GCM specification (McGrew and Viega, test cases 13–16,
+ * AES-256) and RFC 8032 (Ed25519).
  */
 class PrimitivesKnownAnswerTest {
   private static final HexFormat HEX = HexFormat.of();
@@ -45,7 +45,8 @@ class PrimitivesKnownAnswerTest {
       u = k;
       k = next;
       if (i == 1) {
-        assertThat(k).isEqualTo(h("422c8e7a6227d7bca1350b3e2bb7279f7897b87bb6854b783c60e80311ae3079"));
+        assertThat(k)
+            .isEqualTo(h("422c8e7a6227d7bca1350b3e2bb7279f7897b87bb6854b783c60e80311ae3079"));
       }
     }
     assertThat(k).isEqualTo(h("684cf59ba83309552800ef566f2f4d3c1c3887c49360e3875f2eb94d99532c51"));
@@ -92,16 +93,18 @@ class PrimitivesKnownAnswerTest {
                 h("f0f1f2f3f4f5f6f7f8f9"),
                 42))
         .isEqualTo(
-            h("3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865"));
+            h(
+                "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865"));
   }
 
   @Test
   void hkdfTestCase2LongInputs() {
     assertThat(Primitives.hkdfSha256(range(0x00, 80), range(0x60, 80), range(0xb0, 80), 82))
         .isEqualTo(
-            h("b11e398dc80327a1c8e7f78c596a49344f012eda2d4efad8a050cc4c19afa97c"
-                + "59045a99cac7827271cb41c65e590e09da3275600c2f09b8367793a9aca3db71"
-                + "cc30c58179ec3e87c14c01d5c1f3434f1d87"));
+            h(
+                "b11e398dc80327a1c8e7f78c596a49344f012eda2d4efad8a050cc4c19afa97c"
+                    + "59045a99cac7827271cb41c65e590e09da3275600c2f09b8367793a9aca3db71"
+                    + "cc30c58179ec3e87c14c01d5c1f3434f1d87"));
   }
 
   @Test
@@ -110,7 +113,8 @@ class PrimitivesKnownAnswerTest {
             Primitives.hkdfSha256(
                 h("0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b"), new byte[0], new byte[0], 42))
         .isEqualTo(
-            h("8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8"));
+            h(
+                "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8"));
   }
 
   private static byte[] range(int first, int n) {
@@ -123,7 +127,8 @@ class PrimitivesKnownAnswerTest {
 
   // --- GCM specification, test cases 13-16 (AES-256) ---
 
-  private static final String K15 = "feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308";
+  private static final String K15 =
+      "feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308";
   private static final String IV15 = "cafebabefacedbaddecaf888";
   private static final String P15 =
       "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
@@ -134,9 +139,11 @@ class PrimitivesKnownAnswerTest {
 
   @ParameterizedTest(name = "GCM test case {0}")
   @CsvSource({
-    "13," + "0000000000000000000000000000000000000000000000000000000000000000,"
+    "13,"
+        + "0000000000000000000000000000000000000000000000000000000000000000,"
         + "000000000000000000000000,,,,530f8afbc74536b9a963b4f1c4cb738b",
-    "14," + "0000000000000000000000000000000000000000000000000000000000000000,"
+    "14,"
+        + "0000000000000000000000000000000000000000000000000000000000000000,"
         + "000000000000000000000000,00000000000000000000000000000000,,"
         + "cea7403d4d606b6e074ec5d3baf39d18,d0d1c8a799996bf0265b98b5d48ab919",
     "15," + K15 + "," + IV15 + "," + P15 + ",," + C15 + ",b094dac5d93471bdec1a502270e3cc6c",

@@ -36,7 +36,8 @@ class PublicKeysTest {
     v2[0] = 2;
     assertThatThrownBy(() -> PublicKeys.decode(v2)).hasMessage("unknown public key format 2");
     assertThatThrownBy(() -> PublicKeys.fromBase64("not base64!")).hasMessageContaining("base64");
-    assertThatThrownBy(() -> PublicKeys.fromBase64("A".repeat(1000))).hasMessageContaining("too long");
+    assertThatThrownBy(() -> PublicKeys.fromBase64("A".repeat(1000)))
+        .hasMessageContaining("too long");
   }
 
   @ParameterizedTest
