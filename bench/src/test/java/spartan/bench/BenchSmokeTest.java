@@ -48,6 +48,9 @@ class BenchSmokeTest {
             new PrintStream(stderr, true, StandardCharsets.UTF_8));
 
     String err = stderr.toString(StandardCharsets.UTF_8);
+    // Into the surefire report, to see where a slow or failed run spent its time.
+    System.out.println(stdout.toString(StandardCharsets.UTF_8));
+    System.out.println(err);
     assertThat(status).as("exit status; stderr:%n%s", err).isZero();
     JsonNode root = new ObjectMapper().readTree(json.toFile());
     assertThat(root.path("machine").path("cores").asInt()).isPositive();
