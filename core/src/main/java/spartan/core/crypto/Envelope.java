@@ -181,7 +181,7 @@ public final class Envelope {
     this.signature = signature;
   }
 
-  /** Parses with the service's default limit ({@link Limits#defaults()}, 48 KiB). */
+  /** Parses with the service's default limit ({@link Limits#defaults()}, 40 KiB). */
   public static Envelope parse(byte[] bytes) throws SealedMessageException {
     return parse(bytes, Limits.defaults().maxEnvelopeBytes());
   }

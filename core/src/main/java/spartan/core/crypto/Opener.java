@@ -30,7 +30,7 @@ import spartan.core.crypto.SealedMessageException.Reason;
 public final class Opener {
   private final int maxEnvelopeBytes;
 
-  /** An opener bounded by the service's default envelope limit (48 KiB). */
+  /** An opener bounded by the service's default envelope limit (40 KiB). */
   public Opener() {
     this(Limits.defaults().maxEnvelopeBytes());
   }

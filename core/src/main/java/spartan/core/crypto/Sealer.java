@@ -32,7 +32,7 @@ public final class Sealer {
   private final SecureRandom random;
   private final int maxEnvelopeBytes;
 
-  /** A sealer bounded by the service's default envelope limit (48 KiB). */
+  /** A sealer bounded by the service's default envelope limit (40 KiB). */
   public Sealer(SecureRandom random) {
     this(random, Limits.defaults().maxEnvelopeBytes());
   }

@@ -283,7 +283,7 @@ class EnvelopeTest {
 
   @Test
   void oversizedInputIsRefusedBeforeParsing() {
-    SealedMessageException e = failure(() -> Envelope.parse(new byte[48 * 1024 + 1]));
+    SealedMessageException e = failure(() -> Envelope.parse(new byte[40 * 1024 + 1]));
     assertThat(e.reason()).isEqualTo(Reason.TOO_LARGE);
   }
 
@@ -326,9 +326,9 @@ class EnvelopeTest {
   // --- bounds ---
 
   @Test
-  void a48KibEnvelopeCarries326ReadersWithLongestNamesAndBody() throws Exception {
+  void a40KibEnvelopeCarries254ReadersWithLongestNamesAndBody() throws Exception {
     // Worst case: 32-character names, a 64-character id, and a 4,000-character body of 3-byte
-    // UTF-8 characters (12,000 bytes): 231 + 12,000 + 326 × 113 = 49,069 ≤ 49,152.
+    // UTF-8 characters (12,000 bytes): 231 + 12,000 + 254 × 113 = 40,933 ≤ 40,960.
     String sender = "s".repeat(32);
     Identity me = Identity.generate(RANDOM);
     Envelope.Header header =
@@ -336,17 +336,17 @@ class EnvelopeTest {
     byte[] body = "€".repeat(4000).getBytes(StandardCharsets.UTF_8);
     assertThat(body).hasSize(12_000);
 
-    Map<String, PublicKeys> readers = readers(325, bob.publicKeys());
+    Map<String, PublicKeys> readers = readers(253, bob.publicKeys());
     byte[] env = sealer.seal(me, header, readers, body);
-    assertThat(env).hasSize(49_069);
-    assertThat(Envelope.parse(env).stanzas()).hasSize(326);
+    assertThat(env).hasSize(40_933);
+    assertThat(Envelope.parse(env).stanzas()).hasSize(254);
     assertThat(opener.open(bob, "r" + "0".repeat(31), env, header, me.publicKeys()))
         .isEqualTo(body);
 
-    Map<String, PublicKeys> oneMore = readers(326, bob.publicKeys());
+    Map<String, PublicKeys> oneMore = readers(254, bob.publicKeys());
     SealedMessageException e = failure(() -> sealer.seal(me, header, oneMore, body));
     assertThat(e.reason()).isEqualTo(Reason.TOO_LARGE);
-    assertThat(e).hasMessageContaining("49182 bytes for 327 readers");
+    assertThat(e).hasMessageContaining("41046 bytes for 255 readers");
   }
 
   @Test

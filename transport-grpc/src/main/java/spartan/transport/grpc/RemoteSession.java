@@ -288,6 +288,34 @@ final class RemoteSession implements Session {
                         .build()));
   }
 
+  // ---- end-to-end keys -------------------------------------------------------------------------
+
+  @Override
+  public void publishKeys(byte[] bundle) {
+    GrpcChatClient.call(
+        () ->
+            blocking()
+                .publishKeys(
+                    ChatProto.PublishKeysRequest.newBuilder()
+                        .setBundle(
+                            com.google.protobuf.ByteString.copyFrom(
+                                bundle == null ? new byte[0] : bundle))
+                        .build()));
+  }
+
+  @Override
+  public java.util.Optional<byte[]> fetchKeys(String user) {
+    ChatProto.FetchKeysResponse r =
+        GrpcChatClient.call(
+            () ->
+                blocking()
+                    .fetchKeys(
+                        ChatProto.FetchKeysRequest.newBuilder()
+                            .setUser(user == null ? "" : user)
+                            .build()));
+    return r.getFound() ? java.util.Optional.of(r.getBundle().toByteArray()) : java.util.Optional.empty();
+  }
+
   // ---- lifecycle --------------------------------------------------------------------------------
 
   @Override

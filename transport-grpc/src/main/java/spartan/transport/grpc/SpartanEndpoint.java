@@ -309,6 +309,31 @@ final class SpartanEndpoint extends SpartanGrpc.SpartanImplBase {
         });
   }
 
+  @Override
+  public void publishKeys(
+      ChatProto.PublishKeysRequest request, StreamObserver<ChatProto.PublishKeysResponse> reply) {
+    unary(
+        reply,
+        () -> {
+          session().publishKeys(request.getBundle().toByteArray());
+          return ChatProto.PublishKeysResponse.getDefaultInstance();
+        });
+  }
+
+  @Override
+  public void fetchKeys(
+      ChatProto.FetchKeysRequest request, StreamObserver<ChatProto.FetchKeysResponse> reply) {
+    unary(
+        reply,
+        () -> {
+          ChatProto.FetchKeysResponse.Builder b = ChatProto.FetchKeysResponse.newBuilder();
+          session()
+              .fetchKeys(request.getUser())
+              .ifPresent(k -> b.setFound(true).setBundle(com.google.protobuf.ByteString.copyFrom(k)));
+          return b.build();
+        });
+  }
+
   // ---- plumbing ---------------------------------------------------------------------------------
 
   private static <T> void unary(StreamObserver<T> reply, Supplier<T> call) {
