@@ -9,7 +9,7 @@ import java.util.Map;
 
 /**
  * Prints one scenario's table: bindings side by side, then each transport as a ratio to the
- * baseline and the two transports to each other. A ratio is simply value ÷ value; whether
+ * baseline and the two transports to each other. A ratio is simply value / value; whether
  * bigger is better depends on the row, which says so.
  */
 final class Tables {
@@ -45,7 +45,7 @@ final class Tables {
     for (Outcome.Figure row : rows.values()) {
       List<String> line = new ArrayList<>();
       String unit = row.unit().isEmpty() ? "" : " (" + row.unit() + ")";
-      line.add(row.label() + unit + (row.higherIsBetter() ? " ↑" : " ↓"));
+      line.add(row.label() + unit + (row.higherIsBetter() ? " ^" : " v"));
       for (String b : bindings) {
         Outcome.Figure f = find(byBinding.get(b), row.label());
         line.add(f == null ? "" : number(f.value()) + (f.flagged() ? "*" : ""));
@@ -80,7 +80,7 @@ final class Tables {
         out.println("   " + e.getKey() + ": " + n);
       }
     }
-    out.println("   ↑ higher is better, ↓ lower is better; ratios are value ÷ value.");
+    out.println("   ^ higher is better, v lower is better; ratios are value / value.");
   }
 
   private static List<List<String>> concat(List<String> header, List<List<String>> lines) {
@@ -120,7 +120,7 @@ final class Tables {
       return "n/a";
     }
     double a = Math.abs(v);
-    if (a >= 1000) {
+    if (a >= 999.5) {
       return String.format(Locale.ROOT, "%,.0f", v);
     }
     if (a >= 100) {
