@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
@@ -51,6 +52,8 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
   private int unreplied;
   private int sendsPending;
   private boolean closing;
+  /** The client half-closed: answer what was read, then close. */
+  private boolean inputShutdown;
   private ScheduledFuture<?> loginDeadline;
   private volatile Session session;
   private volatile EventPump pump;
@@ -66,17 +69,26 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
+    if (ctx.channel().isActive()) {
+      startLoginDeadline();
+    }
   }
 
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
-    loginDeadline =
-        ctx.executor()
-            .schedule(
-                this::loginDeadlinePassed,
-                settings.loginTimeout().toMillis(),
-                TimeUnit.MILLISECONDS);
+    startLoginDeadline();
     ctx.fireChannelActive();
+  }
+
+  private void startLoginDeadline() {
+    if (loginDeadline == null) {
+      loginDeadline =
+          ctx.executor()
+              .schedule(
+                  this::loginDeadlinePassed,
+                  settings.loginTimeout().toMillis(),
+                  TimeUnit.MILLISECONDS);
+    }
   }
 
   private void loginDeadlinePassed() {
@@ -113,7 +125,8 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
   }
 
   private void closeIfIdle() {
-    if (closing && !running && unreplied == 0 && sendsPending == 0) {
+    boolean done = closing || (inputShutdown && queue.isEmpty());
+    if (done && !running && unreplied == 0 && sendsPending == 0 && ctx.channel().isOpen()) {
       ctx.close();
     }
   }
@@ -125,6 +138,11 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
       fatal(
           WireCodes.BAD_REQUEST,
           "Line not completed within " + settings.lineTimeout().toSeconds() + " s; closing.");
+      return;
+    }
+    if (evt instanceof ChannelInputShutdownEvent) {
+      inputShutdown = true; // e.g. ncat at the end of its input: the replies are still wanted
+      closeIfIdle();
       return;
     }
     ctx.fireUserEventTriggered(evt);
@@ -227,6 +245,7 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
       run(r);
     }
     updateReading();
+    closeIfIdle();
   }
 
   private void updateReading() {
