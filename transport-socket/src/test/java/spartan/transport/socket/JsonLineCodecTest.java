@@ -40,13 +40,17 @@ class JsonLineCodecTest {
   void aLineBecomesOneJsonTree() {
     JsonNode n = (JsonNode) decode("{\"id\":1,\"op\":\"ping\"}\n");
     assertThat(n.get("op").asText()).isEqualTo("ping");
-    assertThat((Object) ch.readInbound()).isNull();
+    assertThat(nextInbound()).isNull();
+  }
+
+  private Object nextInbound() {
+    return ch.readInbound();
   }
 
   @Test
   void linesSplitAcrossReadsAndSeveralInOneReadAreFramed() {
     ch.writeInbound(Unpooled.copiedBuffer("{\"id\":1,\"op\":", StandardCharsets.UTF_8));
-    assertThat((Object) ch.readInbound()).isNull();
+    assertThat(nextInbound()).isNull();
     ch.writeInbound(Unpooled.copiedBuffer("\"a\"}\r\n{\"id\":2}\n", StandardCharsets.UTF_8));
     assertThat(((JsonNode) ch.readInbound()).get("op").asText()).isEqualTo("a");
     assertThat(((JsonNode) ch.readInbound()).get("id").asInt()).isEqualTo(2);
@@ -65,7 +69,7 @@ class JsonLineCodecTest {
     assertThat(malformed("{\"a\":'single'}\n")).startsWith("not valid JSON");
     byte[] badUtf8 = {'{', '"', 'a', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}', '\n'};
     ch.writeInbound(Unpooled.wrappedBuffer(badUtf8));
-    assertThat((Object) ch.readInbound()).isInstanceOf(JsonLineCodec.Malformed.class);
+    assertThat(nextInbound()).isInstanceOf(JsonLineCodec.Malformed.class);
   }
 
   @Test

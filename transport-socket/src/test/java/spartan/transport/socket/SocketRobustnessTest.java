@@ -1,6 +1,7 @@
 package spartan.transport.socket;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -25,9 +26,11 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -192,7 +195,7 @@ class SocketRobustnessTest {
           CompletableFuture.runAsync(
               () -> {
                 byte[] chunk = new byte[64 * 1024];
-                java.util.Arrays.fill(chunk, (byte) 'x');
+                Arrays.fill(chunk, (byte) 'x');
                 try {
                   for (int i = 0; i < 160; i++) { // 10 MiB, never a newline
                     raw.out.write(chunk);
@@ -346,6 +349,48 @@ class SocketRobustnessTest {
       assertThat(bob.read().get("ok").asBoolean()).isTrue();
       alice.logout();
     }
+  }
+
+  // ---- shutdown --------------------------------------------------------------------------------
+
+  @Test
+  void closeLetsARequestInProgressFinishThenClosesConnections() throws Exception {
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    ChatService slow =
+        (ChatService)
+            Proxy.newProxyInstance(
+                ChatService.class.getClassLoader(),
+                new Class<?>[] {ChatService.class},
+                (proxy, method, args) -> {
+                  if (method.getName().equals("createAccount")) {
+                    entered.countDown();
+                    release.await(10, TimeUnit.SECONDS);
+                  }
+                  try {
+                    return method.invoke(core, args);
+                  } catch (InvocationTargetException e) {
+                    throw e.getCause();
+                  }
+                });
+    serve(slow, options());
+    int port = server.port();
+    try (Raw raw = new Raw()) {
+      raw.send("{\"id\":1,\"op\":\"create_account\",\"user\":\"carol\"}");
+      assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
+      CompletableFuture<Void> closing = CompletableFuture.runAsync(server::close, executor);
+      release.countDown();
+      assertThat(raw.read().get("ok").asBoolean()).as("the request in progress is answered").isTrue();
+      assertThat(raw.closedByServer()).isTrue();
+      closing.get(10, TimeUnit.SECONDS);
+    }
+    server = null;
+    try (Socket s = new Socket()) {
+      assertThatThrownBy(
+              () -> s.connect(new InetSocketAddress("127.0.0.1", port), 2_000))
+          .isInstanceOf(IOException.class);
+    }
+    assertThat(store.findAccount("carol")).isPresent();
   }
 
   // ---- blocking work ----------------------------------------------------------------------------
