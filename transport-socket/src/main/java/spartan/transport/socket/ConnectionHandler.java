@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
@@ -95,7 +96,7 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
     if (session == null && ctx.channel().isActive()) {
       log.debug("{}: no login within {}", ctx.channel(), settings.loginTimeout());
       fatal(
-          "unauthenticated",
+          WireCodes.toWire(ErrorCode.UNAUTHENTICATED),
           "Not logged in within " + settings.loginTimeout().toSeconds() + " s; closing.");
     }
   }
@@ -239,7 +240,7 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
       if (r.op().needsSession && session == null) {
         // Checked here, not when parsed: a login queued before it may still be running.
         ctx.writeAndFlush(
-            errorReply(r.id(), "unauthenticated", "Log in first (op 'login' or 'resume')."));
+            errorReply(r.id(), WireCodes.toWire(ErrorCode.UNAUTHENTICATED), "Log in first (op 'login' or 'resume')."));
         continue;
       }
       run(r);
@@ -335,7 +336,7 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
   }
 
   /** Writes a reply to a counted request; the count drops once the bytes reach the socket. */
-  private io.netty.channel.ChannelFuture writeReply(ObjectNode reply) {
+  private ChannelFuture writeReply(ObjectNode reply) {
     return ctx.writeAndFlush(reply)
         .addListener(
             f -> {

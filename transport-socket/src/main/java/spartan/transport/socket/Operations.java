@@ -1,6 +1,8 @@
 package spartan.transport.socket;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
@@ -22,7 +24,7 @@ final class Operations {
   static final int DEFAULT_HISTORY = 50;
 
   /** One request, its envelope already checked on the event loop. */
-  record Request(com.fasterxml.jackson.databind.JsonNode id, Op op, ObjectNode body) {}
+  record Request(JsonNode id, Op op, ObjectNode body) {}
 
   /** What to do with the connection after a request ran. */
   sealed interface Outcome {}
@@ -161,7 +163,7 @@ final class Operations {
         return new Reply(out, false);
       }
       case CREATE_GROUP -> {
-        java.util.List<String> members = f.strings("members");
+        List<String> members = f.strings("members");
         if (members.size() > Limits.MAX_PAGE) {
           throw ChatException.invalid("field 'members' has too many entries");
         }

@@ -12,7 +12,7 @@ import spartan.core.ChatService;
  * guard, framing with a maximum length (fail-fast, so an oversize line is refused as soon as it
  * passes the limit and never buffered), the JSON codec, then the one connection handler.
  */
-class ServerPipeline extends ChannelInitializer<SocketChannel> {
+final class ServerPipeline extends ChannelInitializer<SocketChannel> {
   static final String DEADLINE = "lineDeadline";
   static final String FRAMER = "framer";
   static final String CODEC = "json";

@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import spartan.core.AuthMode;
 import spartan.core.ChatException;
 import spartan.core.ChatService;
+import spartan.core.ErrorCode;
 import spartan.core.Session;
 import spartan.core.spi.TransportOptions;
 
@@ -74,7 +75,7 @@ final class SocketChatService implements ChatService {
       return AuthMode.valueOf(mode.toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
       throw new ChatException(
-          spartan.core.ErrorCode.INTERNAL, "Server reported an unknown auth mode '" + mode + "'.");
+          ErrorCode.INTERNAL, "Server reported an unknown auth mode '" + mode + "'.");
     }
   }
 

@@ -3,6 +3,7 @@ package spartan.transport.socket;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -120,7 +121,7 @@ final class WireFormat {
     String message = err.path("message").asText("error from server");
     if (code == ErrorCode.RATE_LIMITED) {
       long ms = err.path("retryAfterMs").asLong(0);
-      return ChatException.rateLimited(message, java.time.Duration.ofMillis(Math.max(0, ms)));
+      return ChatException.rateLimited(message, Duration.ofMillis(Math.max(0, ms)));
     }
     return new ChatException(code, message);
   }

@@ -55,7 +55,11 @@ final class WireJson {
             .disable(StreamWriteFeature.AUTO_CLOSE_TARGET)
             .build();
     return new WireJson(
-        JsonMapper.builder(factory).enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build());
+        JsonMapper.builder(factory)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            // An id like 1e400 is echoed exactly instead of becoming Infinity.
+            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+            .build());
   }
 
   /**
