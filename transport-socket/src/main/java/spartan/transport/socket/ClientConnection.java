@@ -24,9 +24,8 @@ import spartan.core.ChatException;
 
 /**
  * One TCP connection of the connector: requests are correlated with replies by {@code id}, and
- * pushed events go to the current {@link RemoteEventStream}. Replies and events are handled on
- * the connection's Netty event loop; callers block (if they do) on their own threads.
- * Thread-safe.
+ * pushed events go to the current {@link RemoteEventStream}. Replies and events are handled on the
+ * connection's Netty event loop; callers block (if they do) on their own threads. Thread-safe.
  */
 final class ClientConnection {
   private static final Logger log = LoggerFactory.getLogger(ClientConnection.class);
@@ -39,6 +38,7 @@ final class ClientConnection {
   private final AtomicLong ids = new AtomicLong();
   private volatile RemoteEventStream stream;
   private volatile boolean deliberateClose;
+
   /** Reading paused because the stream's buffer is full; written on the event loop only. */
   private volatile boolean paused;
 
@@ -84,8 +84,8 @@ final class ClientConnection {
 
   /**
    * Sends {@code op} with {@code fields}; the future completes on the event loop with the reply
-   * (ok) or a {@link ChatException}. {@code onOkInline}, if not null, runs on the event loop
-   * when the ok reply arrives, before any later event is handled.
+   * (ok) or a {@link ChatException}. {@code onOkInline}, if not null, runs on the event loop when
+   * the ok reply arrives, before any later event is handled.
    */
   CompletableFuture<JsonNode> call(String op, ObjectNode fields, Consumer<JsonNode> onOkInline) {
     long id = ids.incrementAndGet();
@@ -97,8 +97,11 @@ final class ClientConnection {
     if (line.length > settings.maxRequestBytes()) {
       reply.completeExceptionally(
           ChatException.invalid(
-              "Request is " + line.length + " bytes; the server takes at most "
-                  + settings.maxRequestBytes() + "."));
+              "Request is "
+                  + line.length
+                  + " bytes; the server takes at most "
+                  + settings.maxRequestBytes()
+                  + "."));
       return reply;
     }
     pending.put(id, new Pending(reply, onOkInline));

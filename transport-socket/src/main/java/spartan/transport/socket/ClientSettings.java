@@ -23,6 +23,7 @@ record ClientSettings(
 
   /** Extra key: the longest reply line accepted, in bytes (default 64 MiB). */
   static final String MAX_REPLY_BYTES = "maxReplyBytes";
+
   /** Extra key: milliseconds a call waits for its reply (default 60000). */
   static final String REQUEST_TIMEOUT_MS = "requestTimeoutMs";
 
@@ -57,7 +58,8 @@ record ClientSettings(
     try {
       return Long.parseLong(v.strip());
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("extra." + key + " must be a whole number, was '" + v + "'");
+      throw new IllegalArgumentException(
+          "extra." + key + " must be a whole number, was '" + v + "'");
     }
   }
 }

@@ -10,7 +10,9 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.Locale;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Flow;
 import java.util.concurrent.RejectedExecutionException;
@@ -23,16 +25,16 @@ import spartan.core.ErrorCode;
 import spartan.core.Session;
 
 /**
- * One client connection on the server: the last handler of the pipeline. It checks each
- * request's envelope on the event loop, then runs it on the blocking executor, one at a time
- * and in arrival order (sends are started in order but their replies may overtake, since a send
- * is acknowledged when stored; any other op waits for earlier sends to finish, so a client reads
- * its own writes). Replies and pushed events are written back on the event loop.
+ * One client connection on the server: the last handler of the pipeline. It checks each request's
+ * envelope on the event loop, then runs it on the blocking executor, one at a time and in arrival
+ * order (sends are started in order but their replies may overtake, since a send is acknowledged
+ * when stored; any other op waits for earlier sends to finish, so a client reads its own writes).
+ * Replies and pushed events are written back on the event loop.
  *
- * <p>Bounds: at most {@link #MAX_QUEUED} parsed requests wait, and at most {@link
- * #MAX_UNREPLIED} are in progress or have a reply not yet written to the socket; beyond either,
- * or while the socket is not writable, the connection stops reading, so a client that floods or
- * stops reading holds a bounded amount of server memory.
+ * <p>Bounds: at most {@link #MAX_QUEUED} parsed requests wait, and at most {@link #MAX_UNREPLIED}
+ * are in progress or have a reply not yet written to the socket; beyond either, or while the socket
+ * is not writable, the connection stops reading, so a client that floods or stops reading holds a
+ * bounded amount of server memory.
  *
  * <p>All fields are confined to the channel's event loop unless marked volatile.
  */
@@ -53,8 +55,10 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
   private int unreplied;
   private int sendsPending;
   private boolean closing;
+
   /** The client half-closed: answer what was read, then close. */
   private boolean inputShutdown;
+
   private ScheduledFuture<?> loginDeadline;
   private volatile Session session;
   private volatile EventPump pump;
@@ -97,7 +101,7 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
       log.debug("{}: no login within {}", ctx.channel(), settings.loginTimeout());
       fatal(
           WireCodes.toWire(ErrorCode.UNAUTHENTICATED),
-          "Not logged in within " + settings.loginTimeout().toSeconds() + " s; closing.");
+          "Not logged in within " + seconds(settings.loginTimeout()) + "; closing.");
     }
   }
 
@@ -138,7 +142,7 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
       log.debug("{}: partial line not completed in time", ctx.channel());
       fatal(
           WireCodes.BAD_REQUEST,
-          "Line not completed within " + settings.lineTimeout().toSeconds() + " s; closing.");
+          "Line not completed within " + seconds(settings.lineTimeout()) + "; closing.");
       return;
     }
     if (evt instanceof ChannelInputShutdownEvent) {
@@ -239,8 +243,8 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
       queue.poll();
       if (r.op().needsSession && session == null) {
         // Checked here, not when parsed: a login queued before it may still be running.
-        ctx.writeAndFlush(
-            errorReply(r.id(), WireCodes.toWire(ErrorCode.UNAUTHENTICATED), "Log in first (op 'login' or 'resume')."));
+        String code = WireCodes.toWire(ErrorCode.UNAUTHENTICATED);
+        ctx.writeAndFlush(errorReply(r.id(), code, "Log in first (op 'login' or 'resume')."));
         continue;
       }
       run(r);
@@ -455,6 +459,13 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
     out.put("ok", false);
     out.putObject("error").put("code", code).put("message", message);
     return out;
+  }
+
+  private static String seconds(Duration d) {
+    long ms = d.toMillis();
+    return ms % 1000 == 0
+        ? ms / 1000 + " s"
+        : String.format(Locale.ROOT, "%.1f s", ms / 1000.0);
   }
 
   private void onLoop(Runnable r) {

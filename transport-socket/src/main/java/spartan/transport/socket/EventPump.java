@@ -8,12 +8,12 @@ import spartan.core.ChatEvent;
 /**
  * Feeds one session event stream into one connection, asking the core for more only while the
  * connection can write. At most {@link #WINDOW} events are requested and not yet written, so a
- * client that stops reading costs the server a bounded buffer; everything else waits in the
- * user's inbox, which the core reads again when demand returns.
+ * client that stops reading costs the server a bounded buffer; everything else waits in the user's
+ * inbox, which the core reads again when demand returns.
  *
  * <p>Signals arrive on the core's delivery threads and are handed to the channel's event loop,
- * where all state lives. {@code request} is called on the event loop: the Flow contract requires
- * it to be cheap and non-blocking, and the core's implementation only schedules a drain.
+ * where all state lives. {@code request} is called on the event loop: the Flow contract requires it
+ * to be cheap and non-blocking, and the core's implementation only schedules a drain.
  */
 final class EventPump implements Flow.Subscriber<ChatEvent> {
   /** Events requested from the core and not yet written to the socket. */

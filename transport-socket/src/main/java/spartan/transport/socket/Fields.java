@@ -11,8 +11,8 @@ import spartan.core.Recipient;
 
 /**
  * Typed, validating reads of one request's fields. A field of the wrong type fails with {@code
- * INVALID_ARGUMENT} naming the field; absent and {@code null} fields are the same. Not
- * thread-safe; one instance per request.
+ * INVALID_ARGUMENT} naming the field; absent and {@code null} fields are the same. Not thread-safe;
+ * one instance per request.
  */
 final class Fields {
   private final ObjectNode node;

@@ -10,10 +10,10 @@ import java.io.IOException;
 import java.util.List;
 
 /**
- * Turns framed lines into JSON trees and JSON trees into lines. It sits after a line framer
- * that bounds the line length; a line that does not parse becomes a {@link Malformed} value
- * instead of an exception, so the handler can answer it and keep the connection. Blank lines are
- * skipped, which is kind to people typing into {@code nc}.
+ * Turns framed lines into JSON trees and JSON trees into lines. It sits after a line framer that
+ * bounds the line length; a line that does not parse becomes a {@link Malformed} value instead of
+ * an exception, so the handler can answer it and keep the connection. Blank lines are skipped,
+ * which is kind to people typing into {@code nc}.
  */
 final class JsonLineCodec extends MessageToMessageCodec<ByteBuf, JsonNode> {
   private static final byte NEWLINE = '\n';

@@ -10,23 +10,24 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Closes the door on slowloris: every line must be complete within {@code timeout} of its first
- * byte arriving. Idle connections between lines are not affected, nor are well-behaved clients
- * that pipeline many lines (each newline restarts the clock for the next line). When the
- * deadline passes it fires {@link #EXPIRED} down the pipeline for the connection handler to
- * answer and close. Netty's {@code ReadTimeoutHandler} measures silence, which a trickling peer
- * never shows, so this is written by hand; the timer runs on the channel's event loop.
+ * byte arriving. Idle connections between lines are not affected, nor are well-behaved clients that
+ * pipeline many lines (each newline restarts the clock for the next line). When the deadline passes
+ * it fires {@link #EXPIRED} down the pipeline for the connection handler to answer and close.
+ * Netty's {@code ReadTimeoutHandler} measures silence, which a trickling peer never shows, so this
+ * is written by hand; the timer runs on the channel's event loop.
  *
- * <p>While the server itself has paused reading (backpressure) the client cannot finish its
- * line, so the deadline is postponed rather than enforced.
+ * <p>While the server itself has paused reading (backpressure) the client cannot finish its line,
+ * so the deadline is postponed rather than enforced.
  */
 final class LineDeadline extends ChannelInboundHandlerAdapter {
   /** The user event fired when a partial line is too old. */
-  static final Object EXPIRED = new Object() {
-    @Override
-    public String toString() {
-      return "LineDeadline.EXPIRED";
-    }
-  };
+  static final Object EXPIRED =
+      new Object() {
+        @Override
+        public String toString() {
+          return "LineDeadline.EXPIRED";
+        }
+      };
 
   private final long timeoutNanos;
   private ScheduledFuture<?> timer;

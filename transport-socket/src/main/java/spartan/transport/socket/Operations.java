@@ -12,9 +12,9 @@ import spartan.core.Limits;
 import spartan.core.Session;
 
 /**
- * The blocking half of the server: runs one request against the core and says what the
- * connection should do next. Called only on the blocking executor, one request of a connection
- * at a time; the connection applies the {@link Outcome} on its event loop.
+ * The blocking half of the server: runs one request against the core and says what the connection
+ * should do next. Called only on the blocking executor, one request of a connection at a time; the
+ * connection applies the {@link Outcome} on its event loop.
  */
 final class Operations {
   /** The socket protocol's version, reported by {@code info}. */

@@ -13,13 +13,13 @@ import spartan.core.ChatEvent;
 
 /**
  * The connector's side of one event subscription: events read from the socket wait in a small
- * buffer and are handed to the subscriber on the callback executor, honouring its demand. When
- * the buffer reaches {@link #HIGH_WATER} the connection stops reading (TCP then holds the server
- * back, and the server leaves the rest in the inbox); it reads again below {@link #LOW_WATER}.
+ * buffer and are handed to the subscriber on the callback executor, honouring its demand. When the
+ * buffer reaches {@link #HIGH_WATER} the connection stops reading (TCP then holds the server back,
+ * and the server leaves the rest in the inbox); it reads again below {@link #LOW_WATER}.
  *
- * <p>Signals to the subscriber are serialised by a work-in-progress counter (the usual
- * Reactive Streams drain), never on the Netty event loop, so a subscriber may call the blocking
- * session methods. Thread-safe.
+ * <p>Signals to the subscriber are serialised by a work-in-progress counter (the usual Reactive
+ * Streams drain), never on the Netty event loop, so a subscriber may call the blocking session
+ * methods. Thread-safe.
  */
 final class RemoteEventStream implements Flow.Subscription {
   private static final Logger log = LoggerFactory.getLogger(RemoteEventStream.class);
@@ -45,7 +45,9 @@ final class RemoteEventStream implements Flow.Subscription {
   private boolean terminated;
 
   RemoteEventStream(
-      Flow.Subscriber<? super ChatEvent> subscriber, Executor executor, ClientConnection connection) {
+      Flow.Subscriber<? super ChatEvent> subscriber,
+      Executor executor,
+      ClientConnection connection) {
     this.subscriber = Objects.requireNonNull(subscriber, "subscriber");
     this.executor = executor;
     this.connection = connection;

@@ -29,10 +29,10 @@ import spartan.core.SendReceipt;
 import spartan.core.Session;
 
 /**
- * A session of the socket connector: one TCP connection, logged in. Each method is one request
- * on that connection. Thread-safe. Blocking methods must not be called on the connector's I/O
- * thread (they would wait for a reply only that thread can read); event subscribers and
- * {@link #sendAsync} continuations run on the callback executor, where blocking is fine.
+ * A session of the socket connector: one TCP connection, logged in. Each method is one request on
+ * that connection. Thread-safe. Blocking methods must not be called on the connector's I/O thread
+ * (they would wait for a reply only that thread can read); event subscribers and {@link #sendAsync}
+ * continuations run on the callback executor, where blocking is fine.
  */
 final class RemoteSession implements Session {
   private final ClientConnection conn;

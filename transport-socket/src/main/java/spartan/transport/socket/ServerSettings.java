@@ -6,8 +6,8 @@ import java.util.Objects;
 import spartan.core.spi.TransportOptions;
 
 /**
- * The server's bounds, read once from {@link TransportOptions} and its socket-specific extras,
- * so a bad setting fails at start-up naming itself.
+ * The server's bounds, read once from {@link TransportOptions} and its socket-specific extras, so a
+ * bad setting fails at start-up naming itself.
  *
  * @param maxLineBytes the longest request line accepted, newline excluded
  * @param loginTimeout how long a new connection may stay without logging in
@@ -16,12 +16,18 @@ import spartan.core.spi.TransportOptions;
  * @param ioThreads Netty worker threads; 0 for Netty's default
  */
 record ServerSettings(
-    int maxLineBytes, Duration loginTimeout, Duration lineTimeout, Duration shutdownGrace, int ioThreads) {
+    int maxLineBytes,
+    Duration loginTimeout,
+    Duration lineTimeout,
+    Duration shutdownGrace,
+    int ioThreads) {
 
   /** Extra key: milliseconds a line may take to arrive (default 10000). */
   static final String LINE_TIMEOUT_MS = "lineTimeoutMs";
+
   /** Extra key: milliseconds close() waits for in-flight requests (default 2000). */
   static final String SHUTDOWN_GRACE_MS = "shutdownGraceMs";
+
   /** Extra key: Netty worker threads (default 0: Netty's choice). */
   static final String IO_THREADS = "ioThreads";
 
@@ -52,7 +58,8 @@ record ServerSettings(
     try {
       return Long.parseLong(v.strip());
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("extra." + key + " must be a whole number, was '" + v + "'");
+      throw new IllegalArgumentException(
+          "extra." + key + " must be a whole number, was '" + v + "'");
     }
   }
 

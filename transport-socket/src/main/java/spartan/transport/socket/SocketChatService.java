@@ -24,14 +24,13 @@ import spartan.core.spi.TransportOptions;
 
 /**
  * The socket transport's client connector: a {@link ChatService} that speaks NDJSON to a remote
- * server. Each {@link #login}/{@link #resume} opens its own TCP connection, which is the
- * session; {@link #authMode} and {@link #createAccount} use a short-lived connection each.
+ * server. Each {@link #login}/{@link #resume} opens its own TCP connection, which is the session;
+ * {@link #authMode} and {@link #createAccount} use a short-lived connection each.
  *
- * <p>Thread-safe. Calls block their caller until the server answers (at most the request
- * timeout) and report every failure as a {@link ChatException}; a lost connection is {@code
- * UNAVAILABLE}. Event subscribers and async continuations run on {@link
- * TransportOptions#blockingExecutor()} if one is given, else on a small daemon pool the connector
- * owns and shuts down in {@link #close()}.
+ * <p>Thread-safe. Calls block their caller until the server answers (at most the request timeout)
+ * and report every failure as a {@link ChatException}; a lost connection is {@code UNAVAILABLE}.
+ * Event subscribers and async continuations run on {@link TransportOptions#blockingExecutor()} if
+ * one is given, else on a small daemon pool the connector owns and shuts down in {@link #close()}.
  */
 final class SocketChatService implements ChatService {
   private final ClientSettings settings;

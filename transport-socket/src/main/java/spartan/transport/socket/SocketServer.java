@@ -65,7 +65,9 @@ final class SocketServer implements TransportServer {
                 });
     try {
       serverChannel =
-          b.bind(new InetSocketAddress(options.host(), options.port())).syncUninterruptibly().channel();
+          b.bind(new InetSocketAddress(options.host(), options.port()))
+              .syncUninterruptibly()
+              .channel();
     } catch (Exception e) {
       shutdownGroups();
       throw new IOException(
@@ -80,7 +82,8 @@ final class SocketServer implements TransportServer {
     if (options.blockingExecutor() == null) {
       throw new IllegalArgumentException("blockingExecutor is required by the socket server");
     }
-    return start(options, settings, new ServerPipeline(service, options.blockingExecutor(), settings));
+    return start(
+        options, settings, new ServerPipeline(service, options.blockingExecutor(), settings));
   }
 
   /** For tests that wrap the pipeline (e.g. to count bytes read). */

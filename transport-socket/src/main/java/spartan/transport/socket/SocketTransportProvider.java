@@ -7,16 +7,16 @@ import spartan.core.spi.TransportProvider;
 import spartan.core.spi.TransportServer;
 
 /**
- * The {@code socket} transport: newline-delimited JSON over TCP, on Netty and Jackson. The
- * protocol is specified in {@code PROTOCOL.md} at the repository root. Found with {@link
+ * The {@code socket} transport: newline-delimited JSON over TCP, on Netty and Jackson. The protocol
+ * is specified in {@code PROTOCOL.md} at the repository root. Found with {@link
  * java.util.ServiceLoader}; stateless and thread-safe.
  *
  * <p>Besides {@link TransportOptions}' common settings it reads these {@code extra} keys:
  *
  * <ul>
- *   <li>server: {@code lineTimeoutMs} (default 10000) — the most time one request line may take
- *       to arrive, first byte to newline; {@code shutdownGraceMs} (2000) — how long {@code close}
- *       lets requests in progress finish; {@code ioThreads} (0: Netty's default);
+ *   <li>server: {@code lineTimeoutMs} (default 10000) — the most time one request line may take to
+ *       arrive, first byte to newline; {@code shutdownGraceMs} (2000) — how long {@code close} lets
+ *       requests in progress finish; {@code ioThreads} (0: Netty's default);
  *   <li>client: {@code maxReplyBytes} (64 MiB) — the longest reply line accepted; {@code
  *       requestTimeoutMs} (60000) — how long a call waits for its reply.
  * </ul>

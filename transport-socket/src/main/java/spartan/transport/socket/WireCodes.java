@@ -9,8 +9,10 @@ import spartan.core.ErrorCode;
 final class WireCodes {
   /** Not JSON, not an object, or no {@code op}. */
   static final String BAD_REQUEST = "bad_request";
+
   /** An {@code op} this server does not know. */
   static final String UNKNOWN_OP = "unknown_op";
+
   /** A line longer than the server accepts; the server closes the connection after saying so. */
   static final String FRAME_TOO_LARGE = "frame_too_large";
 
@@ -39,7 +41,8 @@ final class WireCodes {
       return ErrorCode.INTERNAL;
     }
     return switch (code) {
-      case "invalid_argument", BAD_REQUEST, UNKNOWN_OP, FRAME_TOO_LARGE -> ErrorCode.INVALID_ARGUMENT;
+      case "invalid_argument", BAD_REQUEST, UNKNOWN_OP, FRAME_TOO_LARGE ->
+          ErrorCode.INVALID_ARGUMENT;
       case "unauthenticated" -> ErrorCode.UNAUTHENTICATED;
       case "permission_denied" -> ErrorCode.PERMISSION_DENIED;
       case "not_found" -> ErrorCode.NOT_FOUND;

@@ -20,8 +20,8 @@ import spartan.core.Page;
 import spartan.core.Recipient;
 
 /**
- * How the core's values look on the wire, in both directions, so the server and the connector
- * share one definition. The field names are the public contract in {@code PROTOCOL.md}.
+ * How the core's values look on the wire, in both directions, so the server and the connector share
+ * one definition. The field names are the public contract in {@code PROTOCOL.md}.
  */
 final class WireFormat {
   private WireFormat() {}
@@ -128,9 +128,7 @@ final class WireFormat {
 
   static Message messageFrom(JsonNode n) {
     Recipient to =
-        n.hasNonNull("group")
-            ? Recipient.group(text(n, "group"))
-            : Recipient.user(text(n, "to"));
+        n.hasNonNull("group") ? Recipient.group(text(n, "group")) : Recipient.user(text(n, "to"));
     MessageBody body =
         n.hasNonNull("sealed")
             ? MessageBody.sealed(Base64.getDecoder().decode(text(n, "sealed")))
@@ -165,14 +163,17 @@ final class WireFormat {
     return switch (n.path("event").asText("")) {
       case "message" -> new ChatEvent.MessageReceived(deliveryFrom(n));
       case "chat_request" -> new ChatEvent.ChatRequested(text(n, "from"));
-      case "chat_response" -> new ChatEvent.ChatAnswered(text(n, "from"), n.path("accept").asBoolean());
+      case "chat_response" ->
+          new ChatEvent.ChatAnswered(text(n, "from"), n.path("accept").asBoolean());
       default -> null;
     };
   }
 
   static Page<Account> accountsFrom(JsonNode reply) {
     List<Account> items = new ArrayList<>();
-    reply.path("accounts").forEach(a -> items.add(new Account(text(a, "user"), a.path("online").asBoolean())));
+    reply
+        .path("accounts")
+        .forEach(a -> items.add(new Account(text(a, "user"), a.path("online").asBoolean())));
     return new Page<>(items, reply.hasNonNull("next") ? reply.get("next").asText() : null);
   }
 
@@ -189,7 +190,8 @@ final class WireFormat {
   private static String text(JsonNode n, String field) {
     JsonNode v = n.get(field);
     if (v == null || !v.isTextual()) {
-      throw new ChatException(ErrorCode.INTERNAL, "malformed reply from server: no '" + field + "'");
+      throw new ChatException(
+          ErrorCode.INTERNAL, "malformed reply from server: no '" + field + "'");
     }
     return v.textValue();
   }

@@ -1,10 +1,10 @@
 package spartan.transport.socket;
 
 import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.StreamWriteFeature;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.StreamWriteFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -22,8 +22,10 @@ import java.io.UncheckedIOException;
 final class WireJson {
   /** Requests are flat objects with at most one array; 16 levels is generous. */
   static final int MAX_NESTING = 16;
+
   /** A 64-bit integer has at most 20 characters with its sign; ids and cursors fit. */
   static final int MAX_NUMBER_CHARS = 20;
+
   /** Field names are short identifiers. */
   static final int MAX_NAME_CHARS = 64;
 
@@ -35,8 +37,8 @@ final class WireJson {
 
   /**
    * A reader for lines of at most {@code maxLineBytes}: no string and no document can be longer,
-   * nesting and numbers are short, and duplicate keys are rejected rather than silently keeping
-   * the last one.
+   * nesting and numbers are short, and duplicate keys are rejected rather than silently keeping the
+   * last one.
    */
   static WireJson bounded(int maxLineBytes) {
     StreamReadConstraints constraints =

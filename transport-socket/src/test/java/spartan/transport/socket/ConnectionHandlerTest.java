@@ -124,10 +124,14 @@ class ConnectionHandlerTest {
   void duplicateKeysAndHostileJsonAreBadRequests() {
     assertThat(code(one("{\"id\":1,\"op\":\"login\",\"user\":\"bob\",\"user\":\"alice\"}")))
         .isEqualTo("bad_request");
-    assertThat(code(one("{\"id\":1,\"op\":\"ping\",\"x\":" + "[".repeat(40) + "]".repeat(40) + "}")))
+    assertThat(
+            code(one("{\"id\":1,\"op\":\"ping\",\"x\":" + "[".repeat(40) + "]".repeat(40) + "}")))
         .isEqualTo("bad_request");
     // Unknown fields are ignored, and never select a type.
-    assertThat(one("{\"id\":1,\"op\":\"ping\",\"@class\":\"java.lang.Runtime\"}").get("ok").asBoolean())
+    assertThat(
+            one("{\"id\":1,\"op\":\"ping\",\"@class\":\"java.lang.Runtime\"}")
+                .get("ok")
+                .asBoolean())
         .isTrue();
   }
 
@@ -142,7 +146,8 @@ class ConnectionHandlerTest {
     assertThat(ack.path("error").path("message").asText()).contains("'upTo'");
     JsonNode limit = one("{\"id\":4,\"op\":\"fetch\",\"limit\":1.5}");
     assertThat(limit.path("error").path("message").asText()).contains("'limit'");
-    JsonNode members = one("{\"id\":5,\"op\":\"create_group\",\"group\":\"g\",\"members\":[\"bob\",7]}");
+    JsonNode members =
+        one("{\"id\":5,\"op\":\"create_group\",\"group\":\"g\",\"members\":[\"bob\",7]}");
     assertThat(members.path("error").path("message").asText()).contains("'members'");
     JsonNode both = one("{\"id\":6,\"op\":\"send\",\"to\":\"bob\",\"group\":\"g\",\"body\":\"x\"}");
     assertThat(code(both)).isEqualTo("invalid_argument");
@@ -158,7 +163,9 @@ class ConnectionHandlerTest {
         .isTrue();
     for (Op op : Op.values()) {
       if (op.needsSession) {
-        assertThat(code(one("{\"id\":4,\"op\":\"" + op.wire + "\"}"))).as(op.wire).isEqualTo("unauthenticated");
+        assertThat(code(one("{\"id\":4,\"op\":\"" + op.wire + "\"}")))
+            .as(op.wire)
+            .isEqualTo("unauthenticated");
       }
     }
   }
@@ -187,7 +194,9 @@ class ConnectionHandlerTest {
     assertThat(out.get(0).get("id").asInt()).isEqualTo(1);
     assertThat(out.get(0).get("token").asText()).isNotBlank();
     assertThat(out.subList(1, 3)).extracting(n -> n.get("event").asText()).containsOnly("message");
-    assertThat(out.subList(1, 3)).extracting(n -> n.get("body").asText()).containsExactly("one", "two");
+    assertThat(out.subList(1, 3))
+        .extracting(n -> n.get("body").asText())
+        .containsExactly("one", "two");
     assertThat(out.subList(1, 3)).extracting(n -> n.get("seq").asLong()).containsExactly(1L, 2L);
     alice.send(Recipient.user("bob"), "three");
     List<JsonNode> live = drain();
@@ -201,10 +210,13 @@ class ConnectionHandlerTest {
     for (String t : List.of("a", "b", "c")) {
       alice.send(Recipient.user("bob"), t);
     }
-    assertThat(send("{\"id\":1,\"op\":\"login\",\"user\":\"bob\",\"subscribe\":false}\n")).hasSize(1);
+    assertThat(send("{\"id\":1,\"op\":\"login\",\"user\":\"bob\",\"subscribe\":false}\n"))
+        .hasSize(1);
     List<JsonNode> out = send("{\"id\":2,\"op\":\"subscribe\",\"after\":2}\n");
     assertThat(out.get(0).get("id").asInt()).isEqualTo(2);
-    assertThat(out.subList(1, out.size())).extracting(n -> n.get("body").asText()).containsExactly("c");
+    assertThat(out.subList(1, out.size()))
+        .extracting(n -> n.get("body").asText())
+        .containsExactly("c");
   }
 
   @Test

@@ -74,7 +74,8 @@ class JsonLineCodecTest {
 
   @Test
   void duplicateKeysAreRejected() {
-    assertThat(malformed("{\"id\":1,\"op\":\"ping\",\"op\":\"info\"}\n")).contains("Duplicate field 'op'");
+    assertThat(malformed("{\"id\":1,\"op\":\"ping\",\"op\":\"info\"}\n"))
+        .contains("Duplicate field 'op'");
   }
 
   @Test
@@ -83,7 +84,8 @@ class JsonLineCodecTest {
     assertThat(malformed("{\"x\":" + deep + "}\n")).contains("nesting depth");
     assertThat(malformed("{\"x\":" + "9".repeat(30) + "}\n")).contains("Number value length");
     assertThat(malformed("{\"" + "k".repeat(100) + "\":1}\n")).contains("Name length");
-    String justDeepEnough = "[".repeat(WireJson.MAX_NESTING - 1) + "]".repeat(WireJson.MAX_NESTING - 1);
+    String justDeepEnough =
+        "[".repeat(WireJson.MAX_NESTING - 1) + "]".repeat(WireJson.MAX_NESTING - 1);
     assertThat(decode("{\"x\":" + justDeepEnough + "}\n")).isInstanceOf(JsonNode.class);
   }
 

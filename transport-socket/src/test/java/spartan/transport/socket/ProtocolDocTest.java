@@ -31,10 +31,10 @@ import spartan.core.spi.TransportServer;
 import spartan.core.store.MemoryChatStore;
 
 /**
- * Keeps PROTOCOL.md true: runs every {@code nc} example in it, in order, against a real server
- * with the demo accounts, and checks each reply and event against the JSON shown under the
- * example — same lines in the same order, same keys, same values except the ones that cannot
- * be known in advance ({@code token}, {@code ts}).
+ * Keeps PROTOCOL.md true: runs every {@code nc} example in it, in order, against a real server with
+ * the demo accounts, and checks each reply and event against the JSON shown under the example —
+ * same lines in the same order, same keys, same values except the ones that cannot be known in
+ * advance ({@code token}, {@code ts}).
  */
 class ProtocolDocTest {
   private static final Path DOC = Path.of("..", "PROTOCOL.md");
@@ -61,7 +61,8 @@ class ProtocolDocTest {
     for (String u : List.of("alice", "bob", "charlie", "eve", "foo", "bar", "baz", "qux")) {
       core.createAccount(u, null);
     }
-    server = new SocketTransportProvider().serve(core, TransportOptions.of("127.0.0.1", 0, executor));
+    server =
+        new SocketTransportProvider().serve(core, TransportOptions.of("127.0.0.1", 0, executor));
   }
 
   @AfterEach
@@ -96,7 +97,8 @@ class ProtocolDocTest {
     for (ErrorCode c : ErrorCode.values()) {
       assertThat(doc).contains("| `" + WireCodes.toWire(c) + "` |");
     }
-    for (String c : List.of(WireCodes.BAD_REQUEST, WireCodes.UNKNOWN_OP, WireCodes.FRAME_TOO_LARGE)) {
+    for (String c :
+        List.of(WireCodes.BAD_REQUEST, WireCodes.UNKNOWN_OP, WireCodes.FRAME_TOO_LARGE)) {
       assertThat(doc).contains("| `" + c + "` |");
     }
   }
@@ -150,7 +152,8 @@ class ProtocolDocTest {
     }
     for (int i = 0; i < e.expected().size(); i++) {
       JsonNode want = JSON.readTree(e.expected().get(i));
-      assertSameShape(e.command() + "\nline " + (i + 1) + ": " + actual.get(i), want, actual.get(i));
+      assertSameShape(
+          e.command() + "\nline " + (i + 1) + ": " + actual.get(i), want, actual.get(i));
     }
   }
 
@@ -189,5 +192,4 @@ class ProtocolDocTest {
       assertThat(got).as(where).isEqualTo(want);
     }
   }
-
 }

@@ -10,8 +10,8 @@ import spartan.core.spi.TransportServer;
 import spartan.core.testing.ChatServiceConformance;
 
 /**
- * The whole conformance suite over the socket transport: a real server on a loopback port, found
- * by name through the ServiceLoader like the server and client find it, and the connector.
+ * The whole conformance suite over the socket transport: a real server on a loopback port, found by
+ * name through the ServiceLoader like the server and client find it, and the connector.
  */
 class SocketConformanceTest extends ChatServiceConformance {
   private TransportServer server;

@@ -37,8 +37,11 @@ class SocketConnectorTest {
     core = LocalChatService.builder().store(store).deliveryExecutor(executor).build();
     core.createAccount("alice", null);
     core.createAccount("bob", null);
-    server = new SocketTransportProvider().serve(core, TransportOptions.of("127.0.0.1", 0, executor));
-    chat = new SocketTransportProvider().connect(TransportOptions.of("127.0.0.1", server.port(), null));
+    server =
+        new SocketTransportProvider().serve(core, TransportOptions.of("127.0.0.1", 0, executor));
+    chat =
+        new SocketTransportProvider()
+            .connect(TransportOptions.of("127.0.0.1", server.port(), null));
   }
 
   @AfterEach
