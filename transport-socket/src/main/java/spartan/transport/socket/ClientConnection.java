@@ -105,6 +105,7 @@ final class ClientConnection {
       return reply;
     }
     pending.put(id, new Pending(reply, onOkInline));
+    reply.whenComplete((r, e) -> pending.remove(id)); // also when a caller gives up waiting
     if (!channel.isActive()) {
       failPending(id);
       return reply;

@@ -42,6 +42,8 @@ final class EventPump implements Flow.Subscriber<ChatEvent> {
   private Flow.Subscription subscription;
   private boolean active;
   private long outstanding;
+  private boolean done;
+  private Throwable doneError;
 
   EventPump(Sink sink, EventExecutor loop) {
     this.sink = sink;
@@ -60,6 +62,10 @@ final class EventPump implements Flow.Subscriber<ChatEvent> {
   /** Starts asking for events; called on the event loop once the reply that started it is out. */
   void activate() {
     active = true;
+    if (done) {
+      sink.ended(this, doneError); // it ended before it was the connection's stream
+      return;
+    }
     refill();
   }
 
@@ -109,12 +115,18 @@ final class EventPump implements Flow.Subscriber<ChatEvent> {
 
   @Override
   public void onError(Throwable t) {
-    onLoop(() -> sink.ended(this, t));
+    onLoop(() -> end(t));
   }
 
   @Override
   public void onComplete() {
-    onLoop(() -> sink.ended(this, null));
+    onLoop(() -> end(null));
+  }
+
+  private void end(Throwable error) {
+    done = true;
+    doneError = error;
+    sink.ended(this, error);
   }
 
   private void onLoop(Runnable r) {

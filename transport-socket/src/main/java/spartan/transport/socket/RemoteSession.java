@@ -86,6 +86,7 @@ final class RemoteSession implements Session {
     } catch (ExecutionException e) {
       throw ChatException.wrap(e.getCause());
     } catch (TimeoutException e) {
+      reply.cancel(false);
       throw ChatException.unavailable(
           "No reply from the server within " + timeout.toSeconds() + " s.");
     } catch (InterruptedException e) {

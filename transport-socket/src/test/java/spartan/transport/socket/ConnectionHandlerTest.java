@@ -230,6 +230,17 @@ class ConnectionHandlerTest {
   }
 
   @Test
+  void aSubscribeOnASessionEndedElsewhereIsFollowedByStreamEnd() {
+    List<JsonNode> login = send("{\"id\":1,\"op\":\"login\",\"user\":\"bob\",\"subscribe\":false}\n");
+    core.resume(login.get(0).get("token").asText()).logout();
+    List<JsonNode> out = send("{\"id\":2,\"op\":\"subscribe\"}\n");
+    assertThat(out).hasSize(2);
+    assertThat(out.get(0).get("id").asInt()).isEqualTo(2);
+    assertThat(out.get(1).get("event").asText()).isEqualTo("stream_end");
+    assertThat(out.get(1).get("code").asText()).isEqualTo("unauthenticated");
+  }
+
+  @Test
   void logoutAndDeleteAccountReplyThenClose() {
     send("{\"id\":1,\"op\":\"login\",\"user\":\"bob\"}\n");
     List<JsonNode> out = send("{\"id\":2,\"op\":\"logout\"}\n{\"id\":3,\"op\":\"ping\"}\n");
