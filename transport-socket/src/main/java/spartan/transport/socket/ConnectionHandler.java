@@ -463,9 +463,7 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
 
   private static String seconds(Duration d) {
     long ms = d.toMillis();
-    return ms % 1000 == 0
-        ? ms / 1000 + " s"
-        : String.format(Locale.ROOT, "%.1f s", ms / 1000.0);
+    return ms % 1000 == 0 ? ms / 1000 + " s" : String.format(Locale.ROOT, "%.1f s", ms / 1000.0);
   }
 
   private void onLoop(Runnable r) {

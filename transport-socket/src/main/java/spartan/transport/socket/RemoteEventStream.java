@@ -14,8 +14,9 @@ import spartan.core.ChatEvent;
 /**
  * The connector's side of one event subscription: events read from the socket wait in a small
  * buffer and are handed to the subscriber on the callback executor, honouring its demand. When the
- * buffer reaches {@link #HIGH_WATER} the connection stops reading (TCP then holds the server back,
- * and the server leaves the rest in the inbox); it reads again below {@link #LOW_WATER}.
+ * buffer reaches {@link #HIGH_WATER} events the connection stops reading (TCP then holds the
+ * server back, and the server leaves the rest in the inbox); it reads again below {@link
+ * #LOW_WATER}. The buffer may overshoot by what one socket read had already brought in.
  *
  * <p>Signals to the subscriber are serialised by a work-in-progress counter (the usual Reactive
  * Streams drain), never on the Netty event loop, so a subscriber may call the blocking session

@@ -264,6 +264,11 @@ final class RemoteSession implements Session {
     }
   }
 
+  /** The session's connection, for tests of flow control. */
+  ClientConnection connection() {
+    return conn;
+  }
+
   @Override
   public String toString() {
     return "RemoteSession[" + user + "]";

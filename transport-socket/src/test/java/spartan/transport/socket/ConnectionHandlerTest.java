@@ -231,7 +231,8 @@ class ConnectionHandlerTest {
 
   @Test
   void aSubscribeOnASessionEndedElsewhereIsFollowedByStreamEnd() {
-    List<JsonNode> login = send("{\"id\":1,\"op\":\"login\",\"user\":\"bob\",\"subscribe\":false}\n");
+    List<JsonNode> login =
+        send("{\"id\":1,\"op\":\"login\",\"user\":\"bob\",\"subscribe\":false}\n");
     core.resume(login.get(0).get("token").asText()).logout();
     List<JsonNode> out = send("{\"id\":2,\"op\":\"subscribe\"}\n");
     assertThat(out).hasSize(2);

@@ -2,7 +2,10 @@ package spartan.transport.socket;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
+import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -10,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import spartan.core.ChatEvent;
 import spartan.core.ChatException;
 import spartan.core.ChatService;
 import spartan.core.ErrorCode;
@@ -81,6 +85,34 @@ class SocketConnectorTest {
     assertThatThrownBy(() -> alice.send(Recipient.user("bob"), MessageBody.sealed(huge), null))
         .satisfies(e -> assertThat(codeOf(e)).isEqualTo(ErrorCode.INVALID_ARGUMENT));
     assertThat(alice.send(Recipient.user("bob"), "still here").msgId()).isPositive();
+  }
+
+  @Test
+  void aSubscriberWithoutDemandPausesTheSocketAndThenGetsEverythingInOrder() {
+    Session bob = chat.login("bob", null);
+    EventRecorder slow = EventRecorder.manual();
+    bob.events(0).subscribe(slow);
+    slow.awaitSubscribed();
+    slow.request(5);
+    Session alice = core.login("alice", null);
+    int n = 3000;
+    String pad = "p".repeat(2000);
+    for (int i = 0; i < n; i++) {
+      alice.send(Recipient.user("bob"), MessageBody.text(i + " " + pad), null);
+    }
+    assertThat(slow.nextMessages(5)).extracting(m -> m.seq()).containsExactly(1L, 2L, 3L, 4L, 5L);
+    ClientConnection conn = ((RemoteSession) bob).connection();
+    await().atMost(Duration.ofSeconds(20)).until(conn::isPaused);
+    RemoteEventStream stream = conn.stream();
+    // Buffered: the high-water mark plus what one socket read had already brought in.
+    assertThat(stream.buffered())
+        .isBetween(RemoteEventStream.HIGH_WATER, RemoteEventStream.HIGH_WATER + 64);
+    slow.request(Long.MAX_VALUE);
+    List<ChatEvent.MessageReceived> rest = slow.nextMessages(n - 5);
+    for (int i = 0; i < rest.size(); i++) {
+      assertThat(rest.get(i).seq()).isEqualTo(i + 6);
+    }
+    assertThat(conn.isPaused()).isFalse();
   }
 
   @Test
