@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -47,7 +48,7 @@ class SqliteChatStoreTest extends ChatStoreContract {
           });
 
   /** Counts the drains the store schedules, to show that many writes share one. */
-  private final java.util.concurrent.Executor writer =
+  private final Executor writer =
       task -> {
         drains.incrementAndGet();
         writerThread.execute(task);
@@ -172,14 +173,15 @@ class SqliteChatStoreTest extends ChatStoreContract {
     int before = drains.get();
     List<Long> completed = Collections.synchronizedList(new ArrayList<>());
     List<CompletableFuture<Appended>> futures = new ArrayList<>();
+    List<CompletableFuture<Void>> recorded = new ArrayList<>();
     for (int i = 0; i < 500; i++) {
       CompletableFuture<Appended> f = store.append(direct("alice", "bob", "q" + i));
-      f.thenAccept(a -> completed.add(a.message().id()));
+      recorded.add(f.thenAccept(a -> completed.add(a.message().id())));
       futures.add(f);
     }
     assertThat(futures).noneMatch(CompletableFuture::isDone);
     hold.countDown();
-    CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).get(20, TimeUnit.SECONDS);
+    CompletableFuture.allOf(recorded.toArray(CompletableFuture[]::new)).get(20, TimeUnit.SECONDS);
     assertThat(drains.get() - before).as("one drain scheduled for the whole queue").isEqualTo(1);
     assertThat(completed).hasSize(500).isSorted();
     assertThat(futures.get(499).join().deliveries().get(0).seq()).isEqualTo(500);
