@@ -8,8 +8,10 @@ import java.util.Map;
 
 /**
  * Scenario 2: the highest delivered rate the binding sustains with p99 under 10 ms. The offered
- * rate doubles until a step fails (p99 ≥ 10 ms or saturated), then bisects between the last
- * good and the first bad rate; at most {@value #MAX_STEPS} steps.
+ * rate doubles until a step saturates, then bisects between the highest unsaturated and the
+ * lowest saturated rate; at most {@value #MAX_STEPS} steps and twice {@code --duration}. Every
+ * step counts for both figures: the highest with p99 under 10 ms (the issue's) and the highest
+ * unsaturated whatever its p99 (the capacity, which tail noise on a shared machine moves less).
  */
 final class ThroughputScenario implements Scenario {
   static final double P99_LIMIT_MS = 10;
@@ -29,9 +31,10 @@ final class ThroughputScenario implements Scenario {
   @Override
   public String method(BenchOptions o) {
     return o.clients() / 2 + " pairs, offered rate doubled from " + (int) FIRST_RATE
-        + "/s then bisected, " + step(o).toMillis() + " ms per step, at most " + MAX_STEPS
-        + " steps or 2x --duration, a failing rate tried twice; CPU per million delivered: process CPU time "
-        + "(OperatingSystemMXBean, includes JIT and GC) and Java threads' (ThreadMXBean)";
+        + "/s until saturated then bisected, " + step(o).toMillis() + " ms per step, at most "
+        + MAX_STEPS + " steps or 2x --duration, a saturated rate tried twice; CPU per million "
+        + "delivered: process CPU time (OperatingSystemMXBean, includes JIT and GC) and Java "
+        + "threads' (ThreadMXBean)";
   }
 
   static Duration step(BenchOptions o) {
@@ -50,27 +53,34 @@ final class ThroughputScenario implements Scenario {
       load.loop.run(FIRST_RATE, LatencyScenario.warmUp(o));
       List<OpenLoop.Point> steps = new ArrayList<>();
       double rate = FIRST_RATE;
-      OpenLoop.Point good = null;
-      OpenLoop.Point bad = null;
+      OpenLoop.Point unsaturated = null; // highest offer delivered in full
+      OpenLoop.Point saturated = null; // lowest offer that was not
       long deadline = System.nanoTime() + o.duration().toNanos() * 2;
       for (int i = 0; i < MAX_STEPS && System.nanoTime() < deadline; i++) {
         OpenLoop.Point p = load.loop.run(rate, step(o));
         steps.add(p);
-        if (!passes(p) && i + 1 < MAX_STEPS) {
+        if (p.saturated() && i + 1 < MAX_STEPS) {
           // On a shared machine one scheduling hiccup can fail a step: a rate fails only twice.
           p = load.loop.run(rate, step(o));
           steps.add(p);
           i++;
         }
-        if (passes(p)) {
-          good = good == null || p.achievedPerSec() > good.achievedPerSec() ? p : good;
-          rate = bad == null ? rate * 2 : (rate + bad.offeredPerSec()) / 2;
+        if (!p.saturated()) {
+          unsaturated =
+              unsaturated == null || p.offeredPerSec() > unsaturated.offeredPerSec() ? p : unsaturated;
         } else {
-          bad = bad == null || p.offeredPerSec() < bad.offeredPerSec() ? p : bad;
-          rate = good == null ? rate / 2 : (good.offeredPerSec() + rate) / 2;
+          saturated = saturated == null || p.offeredPerSec() < saturated.offeredPerSec() ? p : saturated;
         }
+        rate =
+            saturated == null
+                ? rate * 2
+                : unsaturated == null
+                    ? rate / 2
+                    : (unsaturated.offeredPerSec() + saturated.offeredPerSec()) / 2;
         if (rate < 50
-            || (good != null && bad != null && bad.offeredPerSec() / good.offeredPerSec() < 1.15)) {
+            || (unsaturated != null
+                && saturated != null
+                && saturated.offeredPerSec() / unsaturated.offeredPerSec() < 1.15)) {
           break;
         }
       }
@@ -79,22 +89,30 @@ final class ThroughputScenario implements Scenario {
               .filter(ThroughputScenario::passes)
               .max(Comparator.comparingDouble(OpenLoop.Point::achievedPerSec))
               .orElse(null);
+      OpenLoop.Point capacity =
+          steps.stream()
+              .filter(p -> !p.saturated())
+              .max(Comparator.comparingDouble(OpenLoop.Point::achievedPerSec))
+              .orElse(null);
       if (best == null) {
         out.add("max sustained", Double.NaN, "msg/s", true)
-            .note("no step met p99 < 10 ms unsaturated, down to the lowest rate tried");
+            .note("no step met p99 < 10 ms unsaturated");
       } else {
         out.add("max sustained", best.achievedPerSec(), "msg/s", true);
-        out.add("p99 there", best.p99Ms(), "ms", false);
+        out.add("p99 at max sustained", best.p99Ms(), "ms", false);
         out.add("CPU per 1M msgs", best.cpuSecPerMillion(), "CPU-s", false);
         out.add("thread CPU per 1M msgs", best.threadCpuSecPerMillion(), "CPU-s", false);
         if (!target.statsIncludeGenerator()) {
           out.add("server CPU per 1M msgs", best.serverCpuSecPerMillion(), "CPU-s", false);
         }
       }
-      if (bad != null) {
-        out.add("first failing offer", bad.offeredPerSec(), "msg/s", true);
+      out.add("max unsaturated, any p99", capacity == null ? Double.NaN : capacity.achievedPerSec(),
+          "msg/s", true);
+      out.add("p99 at max unsaturated", capacity == null ? Double.NaN : capacity.p99Ms(), "ms", false);
+      if (saturated != null) {
+        out.add("lowest saturated offer", saturated.offeredPerSec(), "msg/s", true);
       }
-      out.detail("best", best).detail("steps", steps);
+      out.detail("best", best).detail("capacity", capacity).detail("steps", steps);
     }
     return out;
   }
