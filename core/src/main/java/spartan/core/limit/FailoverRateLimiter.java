@@ -89,6 +89,11 @@ public final class FailoverRateLimiter implements RateLimiter {
     }
   }
 
+  /** The shared limiter, for tests that need it without the fallback. */
+  RedisRateLimiter primaryForTests() {
+    return (RedisRateLimiter) primary;
+  }
+
   /** Whether checks are currently answered by the local fallback. */
   public boolean isFallingBack() {
     return open.get();
