@@ -60,7 +60,7 @@ public final class ChatDecorator {
       if (m.isAnnotationPresent(RateLimited.class) || m.isAnnotationPresent(Cached.class)) {
         // The limit key is the calling session's user; ChatService calls have none.
         throw new IllegalStateException(
-            "@RateLimited/@Cached belong on Session methods, not ChatService." + m.getName());
+            "@RateLimited/@Cached belong on Session methods; found on ChatService." + m.getName());
       }
     }
     Map<Method, Handler> table = new HashMap<>();

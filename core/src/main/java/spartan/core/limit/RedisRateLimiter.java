@@ -93,7 +93,8 @@ public final class RedisRateLimiter implements RateLimiter {
       // next call connects afresh instead of failing once per stale connection.
       client.getPool().clear();
       throw new RateLimiterUnavailableException("Redis at " + description + " unreachable", e);
-    } catch (JedisException e) {
+    } catch (JedisException | ClassCastException e) {
+      // An error reply (LOADING, READONLY, OOM...) or an unexpected answer: not a decision.
       throw new RateLimiterUnavailableException(
           "Redis at " + description + " failed: " + e.getMessage(), e);
     }
