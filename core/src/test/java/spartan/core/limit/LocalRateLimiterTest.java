@@ -40,6 +40,37 @@ class LocalRateLimiterTest {
   }
 
   @Test
+  void concurrentCallersNeverShareOutMoreThanTheBudget() throws Exception {
+    LocalRateLimiter limiter = new LocalRateLimiter(new RateLimit(10, 25), ticker); // time frozen
+    java.util.concurrent.atomic.AtomicInteger allowed = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+    List<Thread> threads = new ArrayList<>();
+    for (int t = 0; t < 4; t++) {
+      Thread th =
+          new Thread(
+              () -> {
+                try {
+                  go.await();
+                } catch (InterruptedException e) {
+                  return;
+                }
+                for (int i = 0; i < 1000; i++) {
+                  if (limiter.tryAcquire("send:alice").allowed()) {
+                    allowed.incrementAndGet();
+                  }
+                }
+              });
+      th.start();
+      threads.add(th);
+    }
+    go.countDown();
+    for (Thread th : threads) {
+      th.join(10_000);
+    }
+    assertThat(allowed.get()).isEqualTo(25);
+  }
+
+  @Test
   void keysHaveIndependentBudgets() {
     LocalRateLimiter limiter = new LocalRateLimiter(new RateLimit(1, 1), ticker);
     assertThat(limiter.tryAcquire("send:alice").allowed()).isTrue();

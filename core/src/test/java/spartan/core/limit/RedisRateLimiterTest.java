@@ -66,23 +66,23 @@ class RedisRateLimiterTest {
 
   @Test
   void allowsTheBurstThenDeniesWithTheRetryDelay() {
-    RedisRateLimiter limiter = redisLimiter(2, 3);
+    RedisRateLimiter limiter = redisLimiter(1, 3);
     for (int i = 0; i < 3; i++) {
       assertThat(limiter.tryAcquire("send:alice").allowed()).isTrue();
     }
     Decision denied = limiter.tryAcquire("send:alice");
     assertThat(denied.allowed()).isFalse();
-    // One interval is 500 ms; a little of it has passed since the burst.
-    assertThat(denied.retryAfter()).isPositive().isLessThanOrEqualTo(Duration.ofMillis(500));
+    // One interval is a second; a little of it has passed since the burst.
+    assertThat(denied.retryAfter()).isPositive().isLessThanOrEqualTo(Duration.ofSeconds(1));
     assertThat(limiter.tryAcquire("send:bob").allowed()).isTrue();
   }
 
   @Test
   void stateExpiresWithItsTheoreticalArrivalTime() {
-    RedisRateLimiter limiter = redisLimiter(10, 5);
+    RedisRateLimiter limiter = redisLimiter(1, 5);
     limiter.tryAcquire("send:alice");
     long ttl = admin.pttl(RedisRateLimiter.KEY_PREFIX + "send:alice");
-    assertThat(ttl).isPositive().isLessThanOrEqualTo(100);
+    assertThat(ttl).isPositive().isLessThanOrEqualTo(1000); // one interval ahead of Redis's now
   }
 
   @Test
@@ -155,7 +155,7 @@ class RedisRateLimiterTest {
     assertThat(calls).as("calls made").isGreaterThan(all.size() * 2);
     assertThat(worst).isLessThanOrEqualTo(limit.perSecond() + limit.burst());
     // And the limit is not just denying: the budget was used, through both nodes.
-    assertThat(all.size()).isGreaterThanOrEqualTo(limit.burst() + 2 * limit.perSecond());
+    assertThat(all.size()).isGreaterThanOrEqualTo(limit.burst() + limit.perSecond());
     assertThat(all.stream().map(Accepted::node).distinct()).containsExactlyInAnyOrder(0, 1);
     Duration elapsed = Duration.between(all.get(0).before(), all.get(all.size() - 1).after());
     assertThat(all.size())
