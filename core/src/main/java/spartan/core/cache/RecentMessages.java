@@ -9,6 +9,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
+import spartan.core.Limits;
 import spartan.core.Message;
 import spartan.core.store.ChatStore;
 
@@ -86,9 +87,9 @@ public final class RecentMessages {
 
     /** Messages kept per conversation ({@code cache.recentPerConversation}), 1–500. */
     public Builder perConversation(int n) {
-      if (n < 1 || n > spartan.core.Limits.MAX_HISTORY) {
+      if (n < 1 || n > Limits.MAX_HISTORY) {
         throw new IllegalArgumentException(
-            "cache.recentPerConversation must be 1-" + spartan.core.Limits.MAX_HISTORY
+            "cache.recentPerConversation must be 1-" + Limits.MAX_HISTORY
                 + ", was " + n);
       }
       this.perConversation = n;

@@ -6,6 +6,7 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.lang.reflect.Proxy;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -87,7 +88,7 @@ public final class ChatDecorator {
       }
     }
     this.handlers = Map.copyOf(table);
-    this.plan = java.util.Collections.unmodifiableMap(described);
+    this.plan = Collections.unmodifiableMap(described);
   }
 
   public static Builder builder() {
