@@ -55,7 +55,8 @@ public final class RecentMessages {
   private final Cache<String, Window> windows;
   /** Conversations with an append in flight, and how many. Read from the store meanwhile. */
   private final Map<String, Integer> inflight = new ConcurrentHashMap<>();
-  private final ThreadLocal<Boolean> serving = new ThreadLocal<>();
+  /** How deep this thread is inside {@link #serving}; a mutable cell so a call allocates nothing. */
+  private final ThreadLocal<int[]> serving = ThreadLocal.withInitial(() -> new int[1]);
   private final LongAdder hits = new LongAdder();
   private final LongAdder misses = new LongAdder();
 
@@ -124,14 +125,12 @@ public final class RecentMessages {
    * thread. The decorator wraps every {@code @Cached} API method in it.
    */
   public <T> T serving(Supplier<T> call) {
-    Boolean outer = serving.get();
-    serving.set(Boolean.TRUE);
+    int[] depth = serving.get();
+    depth[0]++;
     try {
       return call.get();
     } finally {
-      if (outer == null) {
-        serving.remove();
-      }
+      depth[0]--;
     }
   }
 
@@ -164,7 +163,7 @@ public final class RecentMessages {
   }
 
   boolean isServing() {
-    return serving.get() != null;
+    return serving.get()[0] > 0;
   }
 
   void appendStarted(String conversation) {
