@@ -43,6 +43,13 @@ import spartan.core.limit.RateLimiter;
  * Default methods without annotations run their interface body on the decorated session, so
  * {@code send(...)} goes through the decorated {@code sendAsync} and is limited too.
  *
+ * <p>Why a {@link Proxy} and not a hand-written delegating session: measured with {@code
+ * DecoratorBenchmark} (bench module), the proxy's dispatch — the table lookup, the argument
+ * array, one reflective call — adds on the order of 0.1 µs of CPU to a call, a hand-written
+ * delegate somewhat less; either is noise next to a call over a transport (tens of µs). The proxy
+ * applies an annotation placed on any Session method, including one added later, with no code
+ * here, which is what keeps the annotations the single source of truth.
+ *
  * <p>{@link #decorate(ChatService)} wraps the service so every session it returns ({@code
  * login}, {@code resume}) is decorated. A handler with nothing to apply (no limiter or no cache
  * given) is left out. Thread-safe once built; the decorated service and sessions are as
