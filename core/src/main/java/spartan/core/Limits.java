@@ -25,6 +25,7 @@ public record Limits(
   public static final int MAX_HISTORY = 500;
   public static final int MIN_PASSWORD = 8;
   public static final int MAX_PASSWORD = 256;
+  public static final int MAX_KEY_BUNDLE = 1024;
 
   public Limits {
     positive("limits.maxBodyChars", maxBodyChars);
@@ -37,9 +38,12 @@ public record Limits(
     }
   }
 
-  /** 4,000-char bodies, 48 KiB envelopes, groups of 1,000, 16 sessions a user, 1 h idle. */
+  /**
+   * 4,000-char bodies, 40 KiB envelopes (base64 of 40 KiB still fits a 64 KiB socket line),
+   * groups of 1,000, 16 sessions a user, 1 h idle.
+   */
   public static Limits defaults() {
-    return new Limits(4000, 48 * 1024, 1000, 16, Duration.ofHours(1));
+    return new Limits(4000, 40 * 1024, 1000, 16, Duration.ofHours(1));
   }
 
   public Limits withMaxGroupMembers(int n) {
