@@ -24,6 +24,7 @@ import spartan.core.spi.TransportProvider;
 import spartan.core.spi.TransportServer;
 import spartan.core.store.ChatStore;
 import spartan.core.store.MemoryChatStore;
+import spartan.core.store.SqliteChatStore;
 
 /**
  * A running Spartan server: the store, the core service and the configured transports, wired
@@ -99,7 +100,7 @@ public final class SpartanServer implements AutoCloseable {
           throw new UncheckedIOException("cannot create data directory " + config.dataDir(), e);
         }
         log.info("Store: embedded in {}", config.dataDir());
-        throw new ConfigException("store.type embedded is not built yet; use --store memory");
+        return SqliteChatStore.open(config.dataDir(), writer);
       default:
         throw new ConfigException("store.type " + config.storeType() + " is not available");
     }

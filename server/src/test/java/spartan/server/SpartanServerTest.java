@@ -83,4 +83,23 @@ class SpartanServerTest {
     assertThat(ServerMain.startedLine(both))
         .isEqualTo("Spartan server started on port 3000 (grpc) and port 3001 (socket).");
   }
+
+  @Test
+  void theEmbeddedStoreKeepsMessagesAcrossARestart() throws Exception {
+    ServerConfig embedded = config("--transport", "grpc", "--store", "embedded");
+    try (SpartanServer server = SpartanServer.start(embedded)) {
+      try (ChatService chat = TransportProvider.named("grpc")
+          .connect(TransportOptions.of("127.0.0.1", server.ports().get("grpc"), null))) {
+        chat.login("alice", null).send(Recipient.user("bob"), "still here after a restart");
+      }
+    }
+    try (SpartanServer server = SpartanServer.start(embedded)) {
+      try (ChatService chat = TransportProvider.named("grpc")
+          .connect(TransportOptions.of("127.0.0.1", server.ports().get("grpc"), null))) {
+        assertThat(chat.login("bob", null).fetchUndelivered(10))
+            .extracting(d -> d.message().text())
+            .containsExactly("still here after a restart");
+      }
+    }
+  }
 }

@@ -325,6 +325,32 @@ public final class SqliteChatStore implements ChatStore {
   }
 
   @Override
+  public void putKeys(String user, byte[] bundle) {
+    write(
+        h -> {
+          PreparedStatement ps = h.prepare("UPDATE account SET public_keys = ? WHERE name = ?");
+          ps.setBytes(1, bundle.clone());
+          ps.setString(2, user);
+          if (ps.executeUpdate() == 0) {
+            throw ChatException.notFound("No such user: " + user + ".");
+          }
+          return null;
+        });
+  }
+
+  @Override
+  public Optional<byte[]> findKeys(String user) {
+    return read(
+        h -> {
+          PreparedStatement ps = h.prepare("SELECT public_keys FROM account WHERE name = ?");
+          ps.setString(1, user);
+          try (ResultSet rs = ps.executeQuery()) {
+            return rs.next() ? Optional.ofNullable(rs.getBytes(1)) : Optional.empty();
+          }
+        });
+  }
+
+  @Override
   public boolean deleteAccount(String user) {
     return write(
         h -> {

@@ -77,7 +77,9 @@ final class SqliteSchema {
                 seq        INTEGER NOT NULL,
                 message_id INTEGER NOT NULL,
                 PRIMARY KEY (account_id, seq)
-              ) WITHOUT ROWID"""));
+              ) WITHOUT ROWID"""),
+          // 1 -> 2: end-to-end public-key bundles, opaque to the server; gone with the account.
+          List.of("ALTER TABLE account ADD COLUMN public_keys BLOB"));
 
   /** The version this build writes and understands. */
   static final int VERSION = MIGRATIONS.size();

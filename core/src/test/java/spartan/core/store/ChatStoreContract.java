@@ -471,4 +471,18 @@ public abstract class ChatStoreContract {
       throw new IllegalStateException(e);
     }
   }
+
+  @Test
+  void keyBundlesAreStoredPerAccountAndGoWithIt() {
+    accounts("alice");
+    assertThat(store.findKeys("alice")).isEmpty();
+    store.putKeys("alice", new byte[] {1, 2, 3});
+    assertThat(store.findKeys("alice")).hasValueSatisfying(k -> assertThat(k).containsExactly(1, 2, 3));
+    store.putKeys("alice", new byte[] {4});
+    assertThat(store.findKeys("alice")).hasValueSatisfying(k -> assertThat(k).containsExactly(4));
+    assertCode(ErrorCode.NOT_FOUND, () -> store.putKeys("zed", new byte[] {1}));
+    store.deleteAccount("alice");
+    store.createAccount("alice", null, T0);
+    assertThat(store.findKeys("alice")).isEmpty();
+  }
 }

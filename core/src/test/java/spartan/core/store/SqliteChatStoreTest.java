@@ -286,4 +286,27 @@ class SqliteChatStoreTest extends ChatStoreContract {
       Thread.currentThread().interrupt();
     }
   }
+
+  @Test
+  void aVersionOneFileIsMigratedKeepingItsData() throws Exception {
+    Path old = dir.resolve("v1");
+    java.nio.file.Files.createDirectories(old);
+    String url = "jdbc:sqlite:" + old.resolve(SqliteChatStore.FILE_NAME);
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection(url);
+        java.sql.Statement s = c.createStatement()) {
+      for (String sql : SqliteSchema.MIGRATIONS.get(0)) {
+        s.execute(sql);
+      }
+      s.execute("PRAGMA user_version=1");
+      s.execute("INSERT INTO account(name, created_s, created_ns) VALUES ('alice', 0, 0)");
+    }
+    java.util.concurrent.ExecutorService writer = java.util.concurrent.Executors.newSingleThreadExecutor();
+    try (SqliteChatStore migrated = SqliteChatStore.open(old, writer)) {
+      assertThat(migrated.findAccount("alice")).isPresent();
+      migrated.putKeys("alice", new byte[] {7});
+      assertThat(migrated.findKeys("alice")).hasValueSatisfying(k -> assertThat(k).containsExactly(7));
+    } finally {
+      writer.shutdownNow();
+    }
+  }
 }
