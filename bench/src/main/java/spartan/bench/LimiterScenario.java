@@ -1,15 +1,21 @@
 package spartan.bench;
 
 import java.util.Map;
+import java.util.function.UnaryOperator;
+import redis.clients.jedis.Jedis;
+import spartan.core.ChatService;
+import spartan.core.decorate.ChatDecorator;
+import spartan.core.limit.RateLimit;
+import spartan.core.limit.RateLimiter;
 
 /**
- * Scenario 7: what the rate limiter costs — scenario 2 with the limiter off, against local and
- * Redis limiters. The limiter/decorator is not on main yet, so only the "off" figure is
- * measured (reusing scenario 2 when it ran); the other two are reported as TODO.
+ * Scenario 7: what the rate limiter costs — scenario 2 with the limiter off (scenario 2's own
+ * figure when it ran), then with the core behind the {@link ChatDecorator} and a local limiter,
+ * then a Redis one on a private {@code redis-server}. The limit is set to the most a limit can be
+ * ({@link RateLimit#MAX} per second and burst) so nothing is refused: what shows is the check's
+ * cost, not its effect. Needs the server in-process; the relay has no limiter.
  */
 final class LimiterScenario implements Scenario {
-  static final String LIMITER_PACKAGE = "spartan.core.limit";
-
   private final Deployment deployment;
 
   LimiterScenario(Deployment deployment) {
@@ -28,8 +34,9 @@ final class LimiterScenario implements Scenario {
 
   @Override
   public String method(BenchOptions o) {
-    return "limiter off = scenario 2's figure; local and Redis variants: TODO, the limiter "
-        + "(spartan.core.limit / spartan.core.decorate) is not on main yet";
+    return "off = scenario 2; local and Redis = scenario 2 again with the core behind ChatDecorator "
+        + "and that limiter, limit " + RateLimit.MAX + "/s so nothing is refused; Redis is a "
+        + "private redis-server on loopback";
   }
 
   @Override
@@ -40,12 +47,62 @@ final class LimiterScenario implements Scenario {
       off = new ThroughputScenario().run(target, o, names, earlier);
     }
     Outcome out = Outcome.empty();
-    out.add("limiter off: max sustained", off.value("max sustained"), "msg/s", true);
-    out.add("limiter off: CPU per 1M msgs", off.value("CPU per 1M msgs"), "CPU-s", false);
-    out.add("local limiter: max sustained", Double.NaN, "msg/s", true);
-    out.add("Redis limiter: max sustained", Double.NaN, "msg/s", true);
-    out.note("TODO: local and Redis limiter variants wait for " + LIMITER_PACKAGE
-        + " on main (issue 8, scenario 7)");
+    add(out, "limiter off", off, null);
+    if (target.name().equals(Deployment.RELAY)) {
+      return out.note("the relay has no limiter");
+    }
+    if (deployment.isRemote()) {
+      return out.note("limiter variants need the server in-process (no --host, no --server fork)");
+    }
+    // The target passed in is the undecorated one: close it so only one server runs at a time.
+    target.close();
+    try (RateLimiter local = RateLimiter.builder().perSecond(RateLimit.MAX).burst(RateLimit.MAX).build()) {
+      Outcome r = measure(target.name(), local, o, names);
+      add(out, "local limiter", r, off);
+    }
+    try (RedisServerProcess redis = RedisServerProcess.start();
+        RateLimiter shared =
+            RateLimiter.builder()
+                .perSecond(RateLimit.MAX)
+                .burst(RateLimit.MAX)
+                .redis(redis.url())
+                .build()) {
+      Outcome r = measure(target.name(), shared, o, names);
+      add(out, "Redis limiter", r, off);
+      try (Jedis j = new Jedis("127.0.0.1", redis.port())) {
+        long calls = 0;
+        for (String line : j.info("commandstats").split("\r?\n")) {
+          int at = line.indexOf("calls=");
+          if (line.startsWith("cmdstat_") && !line.startsWith("cmdstat_info") && at > 0) {
+            int end = line.indexOf(',', at);
+            calls += Long.parseLong(line.substring(at + 6, end < 0 ? line.length() : end));
+          }
+        }
+        out.note("Redis answered " + calls + " commands (0 would mean the limiter fell back to local)");
+      }
+    }
     return out;
+  }
+
+  private Outcome measure(String binding, RateLimiter limiter, BenchOptions o, UserNames names)
+      throws Exception {
+    ChatDecorator decorator = ChatDecorator.builder().rateLimiter(limiter).build();
+    UnaryOperator<ChatService> decorate = decorator::decorate;
+    try (Target t = deployment.openDecorated(binding, decorate)) {
+      return new ThroughputScenario().run(t, o, names, Map.of());
+    }
+  }
+
+  /** Adds one variant's rows; with {@code off} given, also its capacity relative to no limiter. */
+  private static void add(Outcome out, String variant, Outcome r, Outcome off) {
+    out.add(variant + ": max sustained", r.value("max sustained"), "msg/s", true);
+    double capacity = r.value(ThroughputScenario.CAPACITY);
+    out.add(variant + ": max unsaturated", capacity, "msg/s", true);
+    out.add(variant + ": CPU per 1M msgs", r.value("CPU per 1M msgs"), "CPU-s", false);
+    if (off != null) {
+      out.add(variant + ": unsaturated vs off", capacity / off.value(ThroughputScenario.CAPACITY),
+          "", true);
+      r.notes().forEach(n -> out.note(variant + ": " + n));
+    }
   }
 }

@@ -17,6 +17,8 @@ final class ThroughputScenario implements Scenario {
   static final double P99_LIMIT_MS = 10;
   static final int MAX_STEPS = 12;
   static final double FIRST_RATE = 1000;
+  /** The row with the highest unsaturated rate whatever its p99. */
+  static final String CAPACITY = "max unsaturated, any p99";
 
   @Override
   public String id() {
@@ -106,7 +108,7 @@ final class ThroughputScenario implements Scenario {
           out.add("server CPU per 1M msgs", best.serverCpuSecPerMillion(), "CPU-s", false);
         }
       }
-      out.add("max unsaturated, any p99", capacity == null ? Double.NaN : capacity.achievedPerSec(),
+      out.add(CAPACITY, capacity == null ? Double.NaN : capacity.achievedPerSec(),
           "msg/s", true);
       out.add("p99 at max unsaturated", capacity == null ? Double.NaN : capacity.p99Ms(), "ms", false);
       if (saturated != null) {
