@@ -275,6 +275,16 @@ public class DecoratorBenchmark {
     }
 
     @Override
+    public void publishKeys(byte[] bundle) {
+      s.publishKeys(bundle);
+    }
+
+    @Override
+    public java.util.Optional<byte[]> fetchKeys(String user) {
+      return s.fetchKeys(user);
+    }
+
+    @Override
     public void deleteAccount() {
       s.deleteAccount();
     }
