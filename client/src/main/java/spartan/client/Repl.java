@@ -138,8 +138,10 @@ public final class Repl {
       try {
         line = read(p);
       } catch (UserInterruptException e) {
+        freshLine();
         continue; // Ctrl-C: drop the line, keep going
       } catch (EndOfFileException e) {
+        freshLine();
         commands.quit(); // Ctrl-D: log out cleanly
         break;
       }
@@ -195,12 +197,27 @@ public final class Repl {
     reader.setVariable(LineReader.DISABLE_HISTORY, true);
     try {
       shown = new Prompt(Kind.QUESTION, Printer.ask(question), null);
-      return reader.readLine(shown.text(), '*');
+      // On a dumb terminal jline masks by redrawing the prompt from a thread that, in 3.30,
+      // outlives the read and keeps overwriting the screen; a dumb terminal does not echo the
+      // keys jline reads anyway, so read plainly there.
+      return dumb() ? reader.readLine(shown.text()) : reader.readLine(shown.text(), '*');
     } catch (UserInterruptException e) {
       return null;
     } finally {
       reader.setVariable(LineReader.DISABLE_HISTORY, before == null ? false : before);
     }
+  }
+
+  /** A full terminal ends an interrupted read with a new line itself; a dumb one does not. */
+  private void freshLine() {
+    if (dumb()) {
+      terminal.writer().println();
+      terminal.writer().flush();
+    }
+  }
+
+  private boolean dumb() {
+    return terminal.getType().startsWith(Terminal.TYPE_DUMB);
   }
 
   /**
@@ -357,7 +374,7 @@ public final class Repl {
       connection.startEvents();
       return true;
     } catch (ChatException e) {
-      error(e);
+      printer.error(e); // e.g. wrong password: not the "log in first" hint error() would give
       return false;
     }
   }

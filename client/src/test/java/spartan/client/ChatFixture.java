@@ -87,7 +87,9 @@ final class ChatFixture implements AutoCloseable {
       this.repl = new Repl(screen.terminal, connector, port, scheduler, ZoneOffset.UTC);
     }
 
+    /** Types a line once a prompt shows, as a person would. */
     void type(String line) {
+      screen.awaitAnyPrompt();
       screen.type(line);
     }
 

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.function.Predicate;
+import org.jline.terminal.Attributes;
 import org.jline.terminal.Terminal;
 import org.jline.terminal.impl.DumbTerminal;
 
@@ -92,6 +93,15 @@ final class Screen implements AutoCloseable {
           }
         };
     terminal = new DumbTerminal("test", "dumb", in, out, StandardCharsets.UTF_8);
+    // As on a real tty, Ctrl-C raises SIGINT, which jline turns into UserInterruptException.
+    Attributes attrs = terminal.getAttributes();
+    attrs.setLocalFlag(Attributes.LocalFlag.ISIG, true);
+    // Unset signal characters read as -1, which would match end of input: set them all.
+    attrs.setControlChar(Attributes.ControlChar.VINTR, 3);
+    attrs.setControlChar(Attributes.ControlChar.VQUIT, 28);
+    attrs.setControlChar(Attributes.ControlChar.VSUSP, 26);
+    attrs.setControlChar(Attributes.ControlChar.VSTATUS, 20);
+    terminal.setAttributes(attrs);
   }
 
   /** Types a line and Enter, echoing it on the screen like a tty. */
@@ -103,6 +113,22 @@ final class Screen implements AutoCloseable {
     }
     for (byte b : bytes) {
       keys.add(b & 0xff);
+    }
+  }
+
+  /** Types a secret and Enter; a masked read shows no text, only the line ending. */
+  void typeSecret(String secret) {
+    synchronized (lock) {
+      raw.write('\n');
+      lock.notifyAll();
+    }
+    keys(secret + "\n");
+  }
+
+  /** The raw output with control characters made visible, for debugging a failed wait. */
+  String rawEscaped() {
+    synchronized (lock) {
+      return raw.toString(StandardCharsets.UTF_8).replace("\r", "\\r").replace("\n", "\\n\n");
     }
   }
 
@@ -149,6 +175,16 @@ final class Screen implements AutoCloseable {
         });
   }
 
+  /** Waits until some prompt (a line ending in ':' or '>') is waiting for input. */
+  void awaitAnyPrompt() {
+    await(
+        "a prompt",
+        () -> {
+          String c = current();
+          return c.endsWith(":") || c.endsWith(">") ? c : null;
+        });
+  }
+
   /** Waits until the line being written is exactly {@code prompt} (trailing spaces ignored). */
   void awaitPrompt(String prompt) {
     await(
@@ -166,7 +202,8 @@ final class Screen implements AutoCloseable {
         }
         long left = deadline - System.nanoTime();
         if (left <= 0) {
-          fail("waited " + TIMEOUT + " for " + what + "; the screen shows:\n" + dump());
+          fail("waited " + TIMEOUT + " for " + what + "; the screen shows:\n" + dump()
+              + "\nraw:\n" + rawEscaped());
         }
         try {
           lock.wait(Math.max(1, left / 1_000_000));
