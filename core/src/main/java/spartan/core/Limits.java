@@ -25,6 +25,7 @@ public record Limits(
   public static final int MAX_HISTORY = 500;
   public static final int MIN_PASSWORD = 8;
   public static final int MAX_PASSWORD = 256;
+  public static final int MAX_KEY_BUNDLE = 1024;
 
   public Limits {
     positive("limits.maxBodyChars", maxBodyChars);

@@ -2,6 +2,7 @@ package spartan.core;
 
 import java.util.Collection;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Flow;
 
@@ -118,6 +119,19 @@ public interface Session extends AutoCloseable {
    * NOT_FOUND} if {@code user} has no pending request to the caller.
    */
   void respondChat(String user, boolean accept);
+
+  /**
+   * Publishes the caller's public keys for end-to-end encryption: an opaque bundle of 1–{@value
+   * Limits#MAX_KEY_BUNDLE} bytes that the server stores and hands out but never interprets.
+   * Replaces any bundle published before.
+   */
+  void publishKeys(byte[] bundle);
+
+  /**
+   * The public-key bundle {@code user} last published, or empty if none. {@code NOT_FOUND} if no
+   * such user. Whether to trust it is the client's decision (trust on first use, fingerprints).
+   */
+  Optional<byte[]> fetchKeys(String user);
 
   /** Deletes the caller's account, inbox and undelivered messages, and ends all its sessions. */
   void deleteAccount();

@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Optional;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Flow;
@@ -401,6 +402,25 @@ final class LocalSession implements Session {
       throw ChatException.notFound("No chat request from " + name + ".");
     }
     service.pushControl(name, new ChatEvent.ChatAnswered(user, accept));
+  }
+
+  // ---- end-to-end keys -------------------------------------------------------------------------
+
+  @Override
+  public void publishKeys(byte[] bundle) {
+    check();
+    if (bundle == null || bundle.length == 0 || bundle.length > Limits.MAX_KEY_BUNDLE) {
+      throw ChatException.invalid("key bundle must be 1-" + Limits.MAX_KEY_BUNDLE + " bytes");
+    }
+    store.putKeys(user, bundle);
+  }
+
+  @Override
+  public Optional<byte[]> fetchKeys(String peer) {
+    check();
+    String name = Names.user(peer);
+    requireUser(name);
+    return store.findKeys(name);
   }
 
   // ---- lifecycle --------------------------------------------------------------------------------

@@ -39,6 +39,12 @@ public interface ChatStore extends AutoCloseable {
    */
   List<String> listAccounts(String glob, String after, int limit);
 
+  /** Stores {@code user}'s public-key bundle, replacing any earlier one. {@code NOT_FOUND}. */
+  void putKeys(String user, byte[] bundle);
+
+  /** {@code user}'s public-key bundle, if one was published. Deleted with the account. */
+  Optional<byte[]> findKeys(String user);
+
   // ---- groups ---------------------------------------------------------------------------------
 
   /**

@@ -28,6 +28,7 @@ public final class MemoryChatStore implements ChatStore {
   private final Map<String, Inbox> inboxes = new HashMap<>();
   private final Map<String, TreeMap<Long, Message>> conversations = new HashMap<>();
   private final Map<String, Message> byClientId = new HashMap<>();
+  private final Map<String, byte[]> keys = new HashMap<>();
   private long nextAccountId = 1;
   private long nextGroupId = 1;
   private long nextMessageId = 1;
@@ -83,6 +84,7 @@ public final class MemoryChatStore implements ChatStore {
         return false;
       }
       inboxes.remove(user);
+      keys.remove(user);
       byClientId.keySet().removeIf(k -> k.startsWith(user + "\0"));
       groups.values().removeIf(g -> g.members.remove(user) && g.members.isEmpty());
       return true;
@@ -104,6 +106,24 @@ public final class MemoryChatStore implements ChatStore {
         }
       }
       return out;
+    }
+  }
+
+  @Override
+  public void putKeys(String user, byte[] bundle) {
+    synchronized (lock) {
+      if (!accounts.containsKey(user)) {
+        throw ChatException.notFound("No such user: " + user + ".");
+      }
+      keys.put(user, bundle.clone());
+    }
+  }
+
+  @Override
+  public Optional<byte[]> findKeys(String user) {
+    synchronized (lock) {
+      byte[] k = keys.get(user);
+      return Optional.ofNullable(k == null ? null : k.clone());
     }
   }
 

@@ -737,6 +737,43 @@ public abstract class ChatServiceConformance {
     }
   }
 
+  // ---- end-to-end keys -------------------------------------------------------------------------
+
+  @Nested
+  class Keys {
+    @Test
+    void publishedKeysCanBeFetchedByOthersAndReplaced() {
+      accounts("alice", "bob");
+      Session alice = login("alice");
+      Session bob = login("bob");
+      assertThat(bob.fetchKeys("alice")).isEmpty();
+      alice.publishKeys(utf8("alice-keys-v1"));
+      assertThat(bob.fetchKeys("ALICE")).hasValueSatisfying(k -> assertThat(k).isEqualTo(utf8("alice-keys-v1")));
+      alice.publishKeys(utf8("alice-keys-v2"));
+      assertThat(bob.fetchKeys("alice")).hasValueSatisfying(k -> assertThat(k).isEqualTo(utf8("alice-keys-v2")));
+    }
+
+    @Test
+    void keyBundlesAreBoundedAndNeedAnExistingUser() {
+      accounts("alice");
+      Session alice = login("alice");
+      assertCode(ErrorCode.INVALID_ARGUMENT, () -> alice.publishKeys(new byte[0]));
+      assertCode(ErrorCode.INVALID_ARGUMENT, () -> alice.publishKeys(new byte[Limits.MAX_KEY_BUNDLE + 1]));
+      alice.publishKeys(new byte[Limits.MAX_KEY_BUNDLE]);
+      assertCode(ErrorCode.NOT_FOUND, () -> alice.fetchKeys("zed"));
+    }
+
+    @Test
+    void deletingTheAccountDeletesItsKeys() {
+      accounts("alice", "bob");
+      Session alice = login("alice");
+      alice.publishKeys(utf8("old keys"));
+      alice.deleteAccount();
+      chat.createAccount("alice", null);
+      assertThat(login("bob").fetchKeys("alice")).isEmpty();
+    }
+  }
+
   // ---- utilities --------------------------------------------------------------------------------
 
   protected static ChatException catchChat(ThrowingCallable call) {

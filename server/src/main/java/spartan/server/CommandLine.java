@@ -1,0 +1,105 @@
+package spartan.server;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The server's command line. Each flag overrides one {@code config.yaml} setting, so the file
+ * and the flags go through the same validation; this class only maps flags to settings.
+ */
+final class CommandLine {
+  static final String USAGE =
+      """
+      Usage: spartan server [options]
+
+        --config FILE             configuration file (default: config.yaml next to the launcher)
+        --transport T             grpc, socket or both
+        --port N                  port of the chosen transport (with a single --transport)
+        --grpc-port N             gRPC port (default 3000)
+        --socket-port N           socket transport port (default 3001)
+        --host ADDR               address to listen on (default 127.0.0.1)
+        --data DIR                where the embedded store keeps its files
+        --store TYPE              memory or embedded
+        --redis URL               redis://host:port to share rate limits between nodes
+        --auth MODE               open or password
+        --help                    this text
+      """;
+
+  final Path config;
+  final Map<String, String> overrides;
+  final Map<String, String> flags;
+  final boolean help;
+
+  private CommandLine(Path config, Map<String, String> overrides, Map<String, String> flags,
+      boolean help) {
+    this.config = config;
+    this.overrides = overrides;
+    this.flags = flags;
+    this.help = help;
+  }
+
+  static CommandLine parse(List<String> args, Path defaultConfig) {
+    Path config = defaultConfig;
+    Map<String, String> overrides = new LinkedHashMap<>();
+    Map<String, String> flags = new HashMap<>();
+    String port = null;
+    for (int i = 0; i < args.size(); i++) {
+      String arg = args.get(i);
+      String flag = arg;
+      String value = null;
+      int eq = arg.indexOf('=');
+      if (arg.startsWith("--") && eq > 0) {
+        flag = arg.substring(0, eq);
+        value = arg.substring(eq + 1);
+      }
+      if (flag.equals("--help") || flag.equals("-h")) {
+        return new CommandLine(config, overrides, flags, true);
+      }
+      if (!flag.startsWith("--")) {
+        throw new ConfigException("unexpected argument '" + arg + "' (see --help)");
+      }
+      if (value == null) {
+        if (i + 1 >= args.size()) {
+          throw new ConfigException(flag + " needs a value (see --help)");
+        }
+        value = args.get(++i);
+      }
+      String setting =
+          switch (flag) {
+            case "--config" -> null;
+            case "--transport" -> "transports";
+            case "--port" -> null;
+            case "--grpc-port" -> "grpc.port";
+            case "--socket-port" -> "socket.port";
+            case "--host" -> "host";
+            case "--data" -> "store.dataDir";
+            case "--store" -> "store.type";
+            case "--redis" -> "rateLimit.redis";
+            case "--auth" -> "auth";
+            default -> throw new ConfigException("unknown option " + flag + " (see --help)");
+          };
+      if (flag.equals("--config")) {
+        config = Path.of(value);
+      } else if (flag.equals("--port")) {
+        port = value;
+      } else {
+        overrides.put(setting, value);
+        flags.put(setting, flag);
+      }
+    }
+    if (port != null) {
+      String t = overrides.get("transports");
+      if (t == null || !(t.equals("grpc") || t.equals("socket"))) {
+        throw new ConfigException(
+            "--port needs a single --transport grpc|socket; with both use --grpc-port and"
+                + " --socket-port");
+      }
+      overrides.put(t + ".port", port);
+      flags.put(t + ".port", "--port");
+    }
+    return new CommandLine(config, overrides, flags, false);
+  }
+}

@@ -1,0 +1,187 @@
+package spartan.server;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import spartan.core.AuthMode;
+import spartan.core.ChatException;
+import spartan.core.ChatService;
+import spartan.core.ErrorCode;
+import spartan.core.service.LocalChatService;
+import spartan.core.spi.TransportOptions;
+import spartan.core.spi.TransportProvider;
+import spartan.core.spi.TransportServer;
+import spartan.core.store.ChatStore;
+import spartan.core.store.MemoryChatStore;
+
+/**
+ * A running Spartan server: the store, the core service and the configured transports, wired
+ * from a {@link ServerConfig}. {@link #close()} shuts down in reverse order — transports stop
+ * taking calls and let in-flight ones finish, then sessions end, then the store flushes.
+ */
+public final class SpartanServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(SpartanServer.class);
+
+  private final ServerConfig config;
+  private final ExecutorService blocking;
+  private final ExecutorService delivery;
+  private final ExecutorService storeWriter;
+  private final ChatStore store;
+  private final LocalChatService core;
+  private final ChatService service;
+  private final Map<String, TransportServer> servers = new LinkedHashMap<>();
+  private boolean closed;
+
+  private SpartanServer(ServerConfig config) {
+    this.config = config;
+    this.blocking = Executors.newFixedThreadPool(
+        Math.max(16, Runtime.getRuntime().availableProcessors() * 8), named("spartan-call"));
+    this.delivery = Executors.newFixedThreadPool(
+        Math.max(4, Runtime.getRuntime().availableProcessors() * 2), named("spartan-delivery"));
+    this.storeWriter = Executors.newSingleThreadExecutor(named("spartan-store-writer"));
+    this.store = openStore(config, storeWriter);
+    this.core =
+        LocalChatService.builder()
+            .store(store)
+            .deliveryExecutor(delivery)
+            .authMode(config.auth())
+            .limits(config.limits())
+            .build();
+    this.service = core;
+  }
+
+  /** Opens the store, starts the service and every configured transport. */
+  public static SpartanServer start(ServerConfig config) throws IOException {
+    SpartanServer s = new SpartanServer(config);
+    try {
+      s.seedDemoUsers();
+      for (String name : config.transports()) {
+        TransportProvider provider;
+        try {
+          provider = TransportProvider.named(name);
+        } catch (IllegalArgumentException e) {
+          throw new ConfigException("transports: " + e.getMessage());
+        }
+        TransportOptions options =
+            TransportOptions.of(config.host(), config.portOf(name), s.blocking)
+                .withMaxFrameBytes(config.maxFrameBytes())
+                .withLoginTimeout(config.loginTimeout())
+                .withKeepAlive(config.keepAlive());
+        s.servers.put(name, provider.serve(s.service, options));
+      }
+    } catch (IOException | RuntimeException e) {
+      s.close();
+      throw e;
+    }
+    return s;
+  }
+
+  private static ChatStore openStore(ServerConfig config, ExecutorService writer) {
+    switch (config.storeType()) {
+      case MEMORY:
+        log.info("Store: memory (nothing survives a restart)");
+        return new MemoryChatStore();
+      case EMBEDDED:
+        try {
+          Files.createDirectories(config.dataDir());
+        } catch (IOException e) {
+          throw new UncheckedIOException("cannot create data directory " + config.dataDir(), e);
+        }
+        log.info("Store: embedded in {}", config.dataDir());
+        throw new ConfigException("store.type embedded is not built yet; use --store memory");
+      default:
+        throw new ConfigException("store.type " + config.storeType() + " is not available");
+    }
+  }
+
+  private void seedDemoUsers() {
+    if (config.auth() == AuthMode.OPEN) {
+      log.warn(
+          "AUTH MODE IS OPEN: anyone can log in as any user without a password. Use"
+              + " 'auth: password' in config.yaml (or --auth password) for anything but a demo.");
+      int created = 0;
+      for (String user : config.demoUsers()) {
+        try {
+          core.createAccount(user, null);
+          created++;
+        } catch (ChatException e) {
+          if (e.code() != ErrorCode.ALREADY_EXISTS) {
+            throw e;
+          }
+        }
+      }
+      if (created > 0) {
+        log.info("Created {} demo users: {}", created, String.join(",", config.demoUsers()));
+      }
+    } else if (!config.demoUsers().isEmpty()) {
+      log.info("Password mode: demo users are not created; users create their own accounts.");
+    }
+  }
+
+  /** The bound port of each running transport, by name. */
+  public Map<String, Integer> ports() {
+    Map<String, Integer> out = new LinkedHashMap<>();
+    servers.forEach((name, server) -> out.put(name, server.port()));
+    return out;
+  }
+
+  /** The in-process service (for tests and tools in the same JVM). */
+  public LocalChatService core() {
+    return core;
+  }
+
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    List<String> names = new ArrayList<>(servers.keySet());
+    java.util.Collections.reverse(names);
+    for (String name : names) {
+      try {
+        servers.get(name).close();
+      } catch (RuntimeException e) {
+        log.warn("closing the {} transport failed", name, e);
+      }
+    }
+    core.close();
+    shutdown(blocking);
+    shutdown(delivery);
+    store.close();
+    shutdown(storeWriter);
+    log.info("Spartan server stopped.");
+  }
+
+  private static void shutdown(ExecutorService e) {
+    e.shutdown();
+    try {
+      if (!e.awaitTermination(5, TimeUnit.SECONDS)) {
+        e.shutdownNow();
+      }
+    } catch (InterruptedException ie) {
+      e.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  static ThreadFactory named(String prefix) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+}

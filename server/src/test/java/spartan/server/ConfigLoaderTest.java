@@ -1,0 +1,108 @@
+package spartan.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import spartan.core.AuthMode;
+
+class ConfigLoaderTest {
+  @TempDir Path dir;
+
+  private static final Path SHIPPED = Path.of("..", "config.yaml");
+
+  @Test
+  void theShippedConfigHasTheDocumentedDefaults() {
+    ServerConfig c = ConfigLoader.load(SHIPPED, Map.of(), Map.of());
+    assertThat(c.transports()).containsExactly("grpc", "socket");
+    assertThat(c.grpcPort()).isEqualTo(3000);
+    assertThat(c.socketPort()).isEqualTo(3001);
+    assertThat(c.auth()).isEqualTo(AuthMode.OPEN);
+    assertThat(c.demoUsers())
+        .containsExactly("alice", "bob", "charlie", "eve", "foo", "bar", "baz", "qux");
+    assertThat(c.storeType()).isEqualTo(ServerConfig.StoreType.EMBEDDED);
+    assertThat(c.dataDir()).isEqualTo(SHIPPED.toAbsolutePath().normalize().getParent().resolve("data"));
+    assertThat(c.ratePerSecond()).isEqualTo(15);
+    assertThat(c.cacheMessagesPerConversation()).isEqualTo(5);
+    assertThat(c.maxFrameBytes()).isEqualTo(65536);
+    assertThat(c.limits().sessionIdleTimeout()).isEqualTo(Duration.ofMinutes(60));
+  }
+
+  @Test
+  void commandLineFlagsOverrideTheFile() {
+    CommandLine cli =
+        CommandLine.parse(
+            List.of("--transport", "socket", "--port", "4001", "--store", "memory",
+                "--data", "elsewhere", "--auth", "password", "--redis", "redis://127.0.0.1:6390"),
+            SHIPPED);
+    ServerConfig c = ConfigLoader.load(cli.config, cli.overrides, cli.flags);
+    assertThat(c.transports()).containsExactly("socket");
+    assertThat(c.socketPort()).isEqualTo(4001);
+    assertThat(c.storeType()).isEqualTo(ServerConfig.StoreType.MEMORY);
+    assertThat(c.dataDir()).isEqualTo(Path.of("elsewhere").toAbsolutePath().normalize());
+    assertThat(c.auth()).isEqualTo(AuthMode.PASSWORD);
+    assertThat(c.rateRedis()).isEqualTo("redis://127.0.0.1:6390");
+  }
+
+  @Test
+  void transportBothMeansBoth() {
+    CommandLine cli = CommandLine.parse(List.of("--transport=both", "--grpc-port=5000"), SHIPPED);
+    ServerConfig c = ConfigLoader.load(cli.config, cli.overrides, cli.flags);
+    assertThat(c.transports()).containsExactly("grpc", "socket");
+    assertThat(c.grpcPort()).isEqualTo(5000);
+  }
+
+  @Test
+  void badSettingsAreNamed() throws IOException {
+    assertBad("grpc:\n  port: 99999\n", "config.yaml: grpc.port must be 0-65535, was 99999");
+    assertBad("grpc:\n  port: abc\n", "config.yaml: grpc.port must be a whole number, was 'abc'");
+    assertBad("auth: maybe\n", "config.yaml: auth must be one of open, password, was 'maybe'");
+    assertBad("trasnports: [grpc]\n", "config.yaml: unknown setting 'trasnports'");
+    assertBad("transports: [grpc, smoke]\n", "config.yaml: transports 'smoke' is not one of");
+    assertBad("rateLimit:\n  perSecond: 0\n", "config.yaml: rateLimit.perSecond must be 1-");
+    assertBad("rateLimit:\n  redis: localhost\n", "config.yaml: rateLimit.redis must look like redis://host:port");
+    assertBad("demoUsers: [alice, 'Bad Name']\n", "config.yaml: demoUsers 'Bad Name' is not a valid user name");
+    assertBad("store:\n  type: redis\n", "config.yaml: store.type 'redis' is not available yet");
+    assertBad("[1, 2]\n", "config.yaml: the top level must be a mapping");
+    assertBad("auth: open\nauth: password\n", "config.yaml: cannot read");
+  }
+
+  @Test
+  void badFlagsAreNamed() {
+    assertThatThrownBy(() -> load("--grpc-port", "x"))
+        .hasMessage("--grpc-port must be a whole number, was 'x'");
+    assertThatThrownBy(() -> load("--port", "4000"))
+        .hasMessageContaining("--port needs a single --transport");
+    assertThatThrownBy(() -> load("--frobnicate", "1")).hasMessageContaining("unknown option --frobnicate");
+    assertThatThrownBy(() -> load("--store")).hasMessageContaining("--store needs a value");
+    assertThatThrownBy(() -> load("--store", "mongo"))
+        .hasMessage("--store must be one of memory, embedded, redis, was 'mongo'");
+  }
+
+  @Test
+  void aMissingFileIsAClearError() {
+    assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("nope.yaml"), Map.of(), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("config file not found");
+  }
+
+  private ServerConfig load(String... args) {
+    CommandLine cli = CommandLine.parse(List.of(args), SHIPPED);
+    return ConfigLoader.load(cli.config, cli.overrides, cli.flags);
+  }
+
+  private void assertBad(String yaml, String message) throws IOException {
+    Path f = dir.resolve("config.yaml");
+    Files.writeString(f, yaml);
+    assertThatThrownBy(() -> ConfigLoader.load(f, Map.of(), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith(message);
+  }
+}
