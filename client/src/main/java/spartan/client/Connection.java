@@ -359,9 +359,9 @@ final class Connection {
         return; // logged out meanwhile
       }
       session = s;
-      subscribe(s, cursor);
       log.info("reconnected as {} after {} attempt(s)", s.user(), attempt + 1);
-      listener.onReconnected();
+      listener.onReconnected(); // before what waited comes in, so it reads in order
+      subscribe(s, cursor);
       flushAck(s);
     } catch (ChatException e) {
       if (e.code() == ErrorCode.UNAVAILABLE || e.code() == ErrorCode.INTERNAL) {

@@ -2,6 +2,7 @@ package spartan.client;
 
 import java.util.Collection;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Flow;
 import spartan.core.Account;
@@ -91,6 +92,16 @@ class ForwardingSession implements Session {
   @Override
   public void respondChat(String user, boolean accept) {
     delegate.respondChat(user, accept);
+  }
+
+  @Override
+  public void publishKeys(byte[] bundle) {
+    delegate.publishKeys(bundle);
+  }
+
+  @Override
+  public Optional<byte[]> fetchKeys(String user) {
+    return delegate.fetchKeys(user);
   }
 
   @Override
