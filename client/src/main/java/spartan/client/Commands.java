@@ -137,7 +137,7 @@ final class Commands {
         if (w.length < 2 || w.length > 3) {
           out().hint("Usage: /history <user|#group> [count]");
         } else if (loggedIn()) {
-          Integer n = w.length == 3 ? count(w[2]) : DEFAULT_HISTORY;
+          Integer n = w.length == 3 ? count(w[2]) : Integer.valueOf(DEFAULT_HISTORY);
           if (n != null) {
             history(w[1], n);
           }
@@ -264,9 +264,7 @@ final class Commands {
     if (name == null || name.isEmpty()) {
       return;
     }
-    if (repl.login(name, null)) {
-      out().loggedIn(repl.connection.user());
-    }
+    repl.login(name, true);
   }
 
   private void menuSend() {

@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Flow;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -286,7 +287,12 @@ final class Connection {
     }
     toAck.accumulateAndGet(d.seq(), Math::max);
     if (ackScheduled.compareAndSet(false, true)) {
-      scheduler.execute(this::sendAck);
+      try {
+        scheduler.execute(this::sendAck);
+      } catch (RejectedExecutionException e) {
+        // Shutting down: the entry stays unacked and comes again next time (then de-duplicated).
+        ackScheduled.set(false);
+      }
     }
     return true;
   }
@@ -329,7 +335,11 @@ final class Connection {
     long base = Math.min(MAX_BACKOFF.toMillis(), FIRST_BACKOFF.toMillis() << Math.min(attempt, 10));
     // Jitter spreads the clients of a restarted server over time instead of all at once.
     long delay = (long) (base * (0.8 + 0.4 * ThreadLocalRandom.current().nextDouble()));
-    scheduler.schedule(() -> attempt(attempt), delay, TimeUnit.MILLISECONDS);
+    try {
+      scheduler.schedule(() -> attempt(attempt), delay, TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException e) {
+      log.info("not reconnecting: the client is shutting down");
+    }
   }
 
   private void attempt(int attempt) {

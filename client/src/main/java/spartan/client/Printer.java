@@ -69,9 +69,8 @@ final class Printer {
     info("Connected to Spartan Server at port " + port + ".");
   }
 
-  void cannotConnect(String host, int port, String transport, String why) {
-    info("Cannot reach a Spartan server at " + host + ":" + port + " over " + transport + ": "
-        + sentence(why));
+  void cannotReach(int port, String why) {
+    info("Cannot reach the Spartan server at port " + port + ": " + sentence(why));
   }
 
   void userList(List<String> users) {

@@ -106,8 +106,9 @@ public final class Repl {
                 .option(LineReader.Option.DISABLE_EVENT_EXPANSION, true)
                 .option(LineReader.Option.AUTO_FRESH_LINE, true)
                 .build();
-    reader.getWidgets().put(SYNC_PROMPT, this::syncPrompt);
-    reader.getWidgets().put(LineReader.CALLBACK_INIT, this::syncPrompt);
+    reader.getWidgets().put(SYNC_PROMPT, () -> syncPrompt(true));
+    // At the start of a read jline has not drawn the prompt yet: only swap it.
+    reader.getWidgets().put(LineReader.CALLBACK_INIT, () -> syncPrompt(false));
     this.printer.attach(reader);
     this.connection = new Connection(connector, scheduler, new Events());
   }
@@ -122,13 +123,13 @@ public final class Repl {
     try {
       connection.service().authMode();
     } catch (ChatException e) {
-      printer.info("Cannot reach the Spartan server at port " + port + ": " + Printer.sentence(e.getMessage()));
+      printer.cannotReach(port, e.getMessage());
       return 1;
     }
     printer.connected(port);
     // Choosing already, so a chat request waiting at login becomes the question to answer.
     mode = Mode.CHOOSE_PEER;
-    if (user == null || !login(user, null)) {
+    if (user == null || !login(user, false)) {
       mode = Mode.MENU;
       commands.showMenu();
     }
@@ -188,6 +189,8 @@ public final class Repl {
       return reader.readLine(shown.text()).strip();
     } catch (UserInterruptException e) {
       return null;
+    } finally {
+      shown = null;
     }
   }
 
@@ -204,6 +207,7 @@ public final class Repl {
     } catch (UserInterruptException e) {
       return null;
     } finally {
+      shown = null;
       reader.setVariable(LineReader.DISABLE_HISTORY, before == null ? false : before);
     }
   }
@@ -224,7 +228,7 @@ public final class Repl {
    * Runs inside jline (at the start of each read, or when nudged by an event): while choosing a
    * peer, a waiting chat request replaces the prompt with the question to answer it.
    */
-  private boolean syncPrompt() {
+  private boolean syncPrompt(boolean redraw) {
     Prompt p = shown;
     if (p == null || (p.kind() != Kind.CHOOSE_PEER && p.kind() != Kind.ANSWER)) {
       return true;
@@ -233,7 +237,7 @@ public final class Repl {
     if (!want.equals(p)) {
       shown = want;
       reader.setPrompt(want.text());
-      if (reader.isReading()) {
+      if (redraw) {
         reader.callWidget(LineReader.REDRAW_LINE);
         reader.callWidget(LineReader.REDISPLAY);
       }
@@ -355,7 +359,8 @@ public final class Repl {
   }
 
   /** Logs in (asking for a password when the server wants one) and greets; false on failure. */
-  boolean login(String user, String password) {
+  boolean login(String user, boolean announce) {
+    String password = null;
     try {
       String pass = password;
       if (pass == null && connection.service().authMode() == AuthMode.PASSWORD) {
@@ -371,7 +376,10 @@ public final class Repl {
       peer = null;
       connection.login(user, pass);
       printer.userList(refreshUsers());
-      connection.startEvents();
+      if (announce) {
+        printer.loggedIn(connection.user());
+      }
+      connection.startEvents(); // last, so what waited shows below the greeting
       return true;
     } catch (ChatException e) {
       printer.error(e); // e.g. wrong password: not the "log in first" hint error() would give
@@ -425,7 +433,9 @@ public final class Repl {
       pendingRequests.remove(from);
       pendingRequests.addLast(from);
       Prompt p = shown;
-      if (mode == Mode.CHOOSE_PEER && p != null && p.kind() != Kind.QUESTION) {
+      // While choosing (or about to), the request becomes the prompt; a question being asked
+      // is left alone and the request waits for the next prompt.
+      if (mode == Mode.CHOOSE_PEER && (p == null || p.kind() != Kind.QUESTION)) {
         nudgePrompt();
       } else {
         printer.requestWhileBusy(from);

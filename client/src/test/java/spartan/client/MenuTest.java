@@ -119,6 +119,7 @@ class MenuTest {
     dave.type("2");
     dave.type("alice");
     dave.awaitLine("[Spartan] Logged in as alice.");
+    dave.awaitLine("[crew/dave] (earlier, 14:02) hi crew");
     dave.type("9");
     dave.awaitLine("[Spartan] Logged out.");
     dave.type("0");
