@@ -38,9 +38,12 @@ public record Limits(
     }
   }
 
-  /** 4,000-char bodies, 48 KiB envelopes, groups of 1,000, 16 sessions a user, 1 h idle. */
+  /**
+   * 4,000-char bodies, 40 KiB envelopes (base64 of 40 KiB still fits a 64 KiB socket line),
+   * groups of 1,000, 16 sessions a user, 1 h idle.
+   */
   public static Limits defaults() {
-    return new Limits(4000, 48 * 1024, 1000, 16, Duration.ofHours(1));
+    return new Limits(4000, 40 * 1024, 1000, 16, Duration.ofHours(1));
   }
 
   public Limits withMaxGroupMembers(int n) {

@@ -15,6 +15,9 @@ import org.bouncycastle.crypto.params.Argon2Parameters;
 public final class Argon2idHasher implements PasswordHasher {
   private static final int SALT_BYTES = 16;
   private static final int HASH_BYTES = 32;
+  private static final int MAX_MEMORY_KIB = 1 << 20;
+  private static final int MAX_ITERATIONS = 16;
+  private static final int MAX_LANES = 16;
   private static final Base64.Encoder B64 = Base64.getEncoder().withoutPadding();
   private static final Base64.Decoder B64D = Base64.getDecoder();
 
@@ -52,32 +55,50 @@ public final class Argon2idHasher implements PasswordHasher {
         + "$" + B64.encodeToString(salt) + "$" + B64.encodeToString(out);
   }
 
+  /**
+   * Checks a password against a stored hash. A malformed hash, or one whose parameters are out
+   * of the range this server would ever write (a damaged store could otherwise demand gigabytes
+   * of memory per login), never matches.
+   */
   @Override
   public boolean verify(char[] password, String stored) {
-    String[] parts = stored.split("\\$");
-    // ["", "argon2id", "v=19", "m=..,t=..,p=..", salt, hash]
-    if (parts.length != 6 || !parts[1].equals("argon2id")) {
+    if (stored == null) {
       return false;
     }
-    int m = 0;
-    int t = 0;
-    int p = 0;
-    for (String kv : parts[3].split(",")) {
-      String[] pair = kv.split("=", 2);
-      int v = Integer.parseInt(pair[1]);
-      switch (pair[0]) {
-        case "m" -> m = v;
-        case "t" -> t = v;
-        case "p" -> p = v;
-        default -> {
-          return false;
+    String[] parts = stored.split("\\$");
+    // ["", "argon2id", "v=19", "m=..,t=..,p=..", salt, hash]
+    if (parts.length != 6 || !parts[1].equals("argon2id") || !parts[2].equals("v=19")) {
+      return false;
+    }
+    int m = -1;
+    int t = -1;
+    int p = -1;
+    try {
+      for (String kv : parts[3].split(",")) {
+        String[] pair = kv.split("=", 2);
+        int v = Integer.parseInt(pair[1]);
+        switch (pair[0]) {
+          case "m" -> m = v;
+          case "t" -> t = v;
+          case "p" -> p = v;
+          default -> {
+            return false;
+          }
         }
       }
+      if (m < 8 || m > MAX_MEMORY_KIB || t < 1 || t > MAX_ITERATIONS || p < 1 || p > MAX_LANES) {
+        return false;
+      }
+      byte[] salt = B64D.decode(parts[4]);
+      byte[] expected = B64D.decode(parts[5]);
+      if (salt.length < 8 || expected.length < 16 || expected.length > 64) {
+        return false;
+      }
+      byte[] actual = derive(password, salt, m, t, p, expected.length);
+      return MessageDigest.isEqual(expected, actual);
+    } catch (RuntimeException malformed) {
+      return false;
     }
-    byte[] salt = B64D.decode(parts[4]);
-    byte[] expected = B64D.decode(parts[5]);
-    byte[] actual = derive(password, salt, m, t, p, expected.length);
-    return MessageDigest.isEqual(expected, actual);
   }
 
   private static byte[] derive(char[] password, byte[] salt, int m, int t, int p, int len) {

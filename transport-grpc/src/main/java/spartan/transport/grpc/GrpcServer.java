@@ -1,0 +1,142 @@
+package spartan.transport.grpc;
+
+import io.grpc.Server;
+import io.grpc.ServerBuilder;
+import io.grpc.ServerInterceptors;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import spartan.core.ChatService;
+import spartan.core.spi.TransportOptions;
+import spartan.core.spi.TransportServer;
+import spartan.proto.v1.SpartanGrpc;
+
+/**
+ * A running gRPC server: the {@code spartan.v1.Spartan} service behind the bearer-token
+ * interceptor, plus server reflection and the standard health service, so stock tools
+ * (grpcurl, grpc_health_probe) work against it. Calls into the core run on the executor given,
+ * never on Netty's event loops.
+ *
+ * <p>Thread-safe. {@link #close()} is graceful and idempotent: it marks the service NOT_SERVING,
+ * stops accepting calls, ends open event streams with {@code UNAVAILABLE}, waits up to {@link
+ * #GRACE} for calls in flight, then cuts the rest.
+ */
+final class GrpcServer implements TransportServer {
+  private static final Logger log = LoggerFactory.getLogger(GrpcServer.class);
+
+  static final String SERVICE_NAME = SpartanGrpc.SERVICE_NAME;
+  static final Duration GRACE = Duration.ofSeconds(5);
+  /** grpc-java clients never ping more often than every 10 s, so that much is always allowed. */
+  static final Duration CLIENT_PING_FLOOR = Duration.ofSeconds(10);
+  /** Concurrent calls one connection may hold; a chat client needs a handful. */
+  static final int MAX_CALLS_PER_CONNECTION = 256;
+
+  private final Server server;
+  private final SpartanEndpoint endpoint;
+  private final HealthStatusManager health;
+  private volatile boolean closed;
+
+  private GrpcServer(Server server, SpartanEndpoint endpoint, HealthStatusManager health) {
+    this.server = server;
+    this.endpoint = endpoint;
+    this.health = health;
+  }
+
+  /** Starts a Netty server on {@code options.host():port()} (port 0 picks a free one). */
+  static GrpcServer start(ChatService service, TransportOptions options) throws IOException {
+    Executor executor =
+        Objects.requireNonNull(options.blockingExecutor(), "options.blockingExecutor");
+    long keepAliveMs = options.keepAlive().toMillis();
+    NettyServerBuilder builder =
+        NettyServerBuilder.forAddress(new InetSocketAddress(options.host(), options.port()))
+            .executor(executor)
+            .maxInboundMessageSize(options.maxFrameBytes())
+            .maxConcurrentCallsPerConnection(MAX_CALLS_PER_CONNECTION)
+            // A connection with no call in flight for this long gets a GOAWAY: one that never
+            // logs in does not hold a socket, and a client's channel reconnects on its next call.
+            .maxConnectionIdle(
+                Math.max(1000, options.loginTimeout().toMillis()), TimeUnit.MILLISECONDS)
+            // The ping interval: grpc-java raises anything under 10 s to 10 s.
+            .keepAliveTime(keepAliveMs, TimeUnit.MILLISECONDS)
+            // How long an unanswered ping may wait before the connection is declared dead.
+            .keepAliveTimeout(keepAliveMs, TimeUnit.MILLISECONDS)
+            .permitKeepAliveTime(
+                Math.min(keepAliveMs, CLIENT_PING_FLOOR.toMillis()), TimeUnit.MILLISECONDS);
+    return start(builder, service);
+  }
+
+  /** Starts an in-process server called {@code name}, for tests. */
+  static GrpcServer inProcess(
+      ChatService service, String name, Executor executor, int maxFrameBytes) throws IOException {
+    return start(
+        InProcessServerBuilder.forName(name).executor(executor).maxInboundMessageSize(maxFrameBytes),
+        service);
+  }
+
+  private static GrpcServer start(ServerBuilder<?> builder, ChatService service)
+      throws IOException {
+    SpartanEndpoint endpoint = new SpartanEndpoint(service);
+    HealthStatusManager health = new HealthStatusManager();
+    Server server =
+        builder
+            .addService(ServerInterceptors.intercept(endpoint, BearerAuth.interceptor()))
+            .addService(ProtoReflectionServiceV1.newInstance())
+            .addService(health.getHealthService())
+            .build()
+            .start();
+    health.setStatus(SERVICE_NAME, ServingStatus.SERVING);
+    health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
+    return new GrpcServer(server, endpoint, health);
+  }
+
+  @Override
+  public int port() {
+    try {
+      return server.getPort();
+    } catch (IllegalStateException e) {
+      return -1; // in-process: no port
+    }
+  }
+
+  SpartanEndpoint endpoint() {
+    return endpoint;
+  }
+
+  @Override
+  public void close() {
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+    }
+    health.enterTerminalState();
+    server.shutdown();
+    endpoint.closeStreams();
+    try {
+      if (!server.awaitTermination(GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
+        log.warn("calls still running after {} s; cutting them", GRACE.toSeconds());
+        server.shutdownNow();
+        server.awaitTermination(GRACE.toMillis(), TimeUnit.MILLISECONDS);
+      }
+    } catch (InterruptedException e) {
+      server.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "GrpcServer" + server.getListenSockets();
+  }
+}

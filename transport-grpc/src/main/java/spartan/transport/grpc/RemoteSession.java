@@ -1,0 +1,351 @@
+package spartan.transport.grpc;
+
+import io.grpc.CallCredentials;
+import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Flow;
+import spartan.core.Account;
+import spartan.core.ChatEvent;
+import spartan.core.ChatException;
+import spartan.core.Delivery;
+import spartan.core.ErrorCode;
+import spartan.core.GroupInfo;
+import spartan.core.Message;
+import spartan.core.MessageBody;
+import spartan.core.Page;
+import spartan.core.Recipient;
+import spartan.core.SendReceipt;
+import spartan.core.Session;
+import spartan.proto.v1.ChatProto;
+import spartan.proto.v1.SpartanGrpc;
+
+/**
+ * A server-side session seen through the connector: every call carries the token as call
+ * credentials, and the server checks it each time.
+ *
+ * <p>Sends are chained: each starts when the previous one of this session has been answered.
+ * The core stores sends in the order they were made, and a client pipelining unary calls would
+ * lose that order, because the server runs concurrent calls on concurrent threads.
+ */
+final class RemoteSession implements Session {
+  private final GrpcChatClient client;
+  private final String user;
+  private final String token;
+  private final CallCredentials credentials;
+  private final Object sendLock = new Object();
+  private CompletableFuture<?> lastSend = CompletableFuture.completedFuture(null); // sendLock
+  private volatile boolean loggedOut;
+
+  RemoteSession(GrpcChatClient client, String user, String token) {
+    this.client = client;
+    this.user = user;
+    this.token = token;
+    this.credentials = BearerAuth.credentials(token);
+  }
+
+  @Override
+  public String user() {
+    return user;
+  }
+
+  @Override
+  public String token() {
+    return token;
+  }
+
+  private SpartanGrpc.SpartanBlockingStub blocking() {
+    return client.blocking().withCallCredentials(credentials);
+  }
+
+  String whoami() {
+    return GrpcChatClient.call(
+            () -> blocking().whoami(ChatProto.WhoamiRequest.getDefaultInstance()))
+        .getUser();
+  }
+
+  // ---- sending ----------------------------------------------------------------------------------
+
+  @Override
+  public CompletableFuture<SendReceipt> sendAsync(
+      Recipient to, MessageBody body, String clientMsgId) {
+    ChatProto.SendMessageRequest.Builder b = ChatProto.SendMessageRequest.newBuilder();
+    ChatProto.Recipient r = ProtoMapping.recipient(to);
+    if (r != null) {
+      b.setTo(r);
+    }
+    ChatProto.MessageBody mb = ProtoMapping.body(body);
+    if (mb != null) {
+      b.setBody(mb);
+    }
+    if (clientMsgId != null) {
+      b.setClientMsgId(clientMsgId);
+    }
+    ChatProto.SendMessageRequest request = b.build();
+    CompletableFuture<SendReceipt> result = new CompletableFuture<>();
+    CompletableFuture<?> previous;
+    synchronized (sendLock) {
+      previous = lastSend;
+      lastSend = result;
+    }
+    previous.whenComplete((ignored, failure) -> startSend(request, result));
+    // A copy, so a caller completing or cancelling its future cannot reorder the chain.
+    return result.copy();
+  }
+
+  private void startSend(
+      ChatProto.SendMessageRequest request, CompletableFuture<SendReceipt> result) {
+    try {
+      client
+          .async()
+          .withCallCredentials(credentials)
+          .withDeadlineAfter(
+              GrpcChatClient.CALL_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+          .sendMessage(
+              request,
+              new StreamObserver<>() {
+                @Override
+                public void onNext(ChatProto.SendReceipt receipt) {
+                  result.complete(ProtoMapping.receipt(receipt));
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                  result.completeExceptionally(StatusMapping.toChatException(t));
+                }
+
+                @Override
+                public void onCompleted() {
+                  if (!result.isDone()) {
+                    result.completeExceptionally(
+                        ProtoMapping.malformed("send answered without a receipt"));
+                  }
+                }
+              });
+    } catch (RuntimeException e) {
+      result.completeExceptionally(ChatException.wrap(e));
+    }
+  }
+
+  // ---- inbox ------------------------------------------------------------------------------------
+
+  @Override
+  public List<Delivery> fetchUndelivered(int limit) {
+    return GrpcChatClient.call(
+        () -> {
+          List<Delivery> out = new ArrayList<>();
+          blocking()
+              .fetchUndelivered(ChatProto.FetchUndeliveredRequest.newBuilder().setLimit(limit).build())
+              .forEachRemaining(d -> out.add(ProtoMapping.delivery(d)));
+          return out;
+        });
+  }
+
+  @Override
+  public void ack(long upToSeq) {
+    GrpcChatClient.call(
+        () -> blocking().ack(ChatProto.AckRequest.newBuilder().setUpToSeq(upToSeq).build()));
+  }
+
+  @Override
+  public Flow.Publisher<ChatEvent> events(long afterSeq) {
+    ChatProto.ReceiveMsgRequest request =
+        ChatProto.ReceiveMsgRequest.newBuilder().setAfterSeq(afterSeq).build();
+    return subscriber -> {
+      if (subscriber == null) {
+        throw new NullPointerException("subscriber");
+      }
+      client
+          .async()
+          .withCallCredentials(credentials)
+          .receiveMsg(request, new RemoteEventStream(subscriber));
+    };
+  }
+
+  // ---- listings ---------------------------------------------------------------------------------
+
+  @Override
+  public Page<Account> listAccounts(String pattern, String after, int limit) {
+    ChatProto.ListAccountsRequest request =
+        ChatProto.ListAccountsRequest.newBuilder()
+            .setPattern(pattern == null ? "" : pattern)
+            .setAfter(after == null ? "" : after)
+            .setLimit(limit)
+            .build();
+    return GrpcChatClient.call(
+        () -> {
+          List<Account> items = new ArrayList<>();
+          String next = null;
+          Iterator<ChatProto.AccountEntry> it = blocking().listAccounts(request);
+          while (it.hasNext()) {
+            ChatProto.AccountEntry e = it.next();
+            items.add(ProtoMapping.account(e.getAccount()));
+            next = e.hasNext() ? e.getNext() : null;
+          }
+          return new Page<>(items, next);
+        });
+  }
+
+  @Override
+  public List<Message> history(Recipient with, long beforeId, int limit) {
+    ChatProto.HistoryRequest.Builder b =
+        ChatProto.HistoryRequest.newBuilder().setBeforeId(beforeId).setLimit(limit);
+    ChatProto.Recipient r = ProtoMapping.recipient(with);
+    if (r != null) {
+      b.setWith(r);
+    }
+    return GrpcChatClient.call(
+        () -> {
+          List<Message> out = new ArrayList<>();
+          blocking().history(b.build()).forEachRemaining(m -> out.add(ProtoMapping.message(m)));
+          return out;
+        });
+  }
+
+  // ---- groups -----------------------------------------------------------------------------------
+
+  @Override
+  public void createGroup(String group, Collection<String> members) {
+    if (members == null) {
+      throw ChatException.invalid("members are required");
+    }
+    ChatProto.CreateGroupRequest request =
+        ChatProto.CreateGroupRequest.newBuilder()
+            .setGroup(group == null ? "" : group)
+            .addAllMembers(members)
+            .build();
+    GrpcChatClient.call(() -> blocking().createGroup(request));
+  }
+
+  @Override
+  public void joinGroup(String group) {
+    GrpcChatClient.call(
+        () ->
+            blocking()
+                .joinGroup(
+                    ChatProto.JoinGroupRequest.newBuilder()
+                        .setGroup(group == null ? "" : group)
+                        .build()));
+  }
+
+  @Override
+  public void leaveGroup(String group) {
+    GrpcChatClient.call(
+        () ->
+            blocking()
+                .leaveGroup(
+                    ChatProto.LeaveGroupRequest.newBuilder()
+                        .setGroup(group == null ? "" : group)
+                        .build()));
+  }
+
+  @Override
+  public Page<GroupInfo> listGroups(String after, int limit) {
+    ChatProto.ListGroupsRequest request =
+        ChatProto.ListGroupsRequest.newBuilder()
+            .setAfter(after == null ? "" : after)
+            .setLimit(limit)
+            .build();
+    return GrpcChatClient.call(
+        () -> {
+          List<GroupInfo> items = new ArrayList<>();
+          String next = null;
+          Iterator<ChatProto.GroupEntry> it = blocking().listGroups(request);
+          while (it.hasNext()) {
+            ChatProto.GroupEntry e = it.next();
+            items.add(ProtoMapping.group(e.getGroup()));
+            next = e.hasNext() ? e.getNext() : null;
+          }
+          return new Page<>(items, next);
+        });
+  }
+
+  // ---- chat requests ----------------------------------------------------------------------------
+
+  @Override
+  public void requestChat(String peer) {
+    GrpcChatClient.call(
+        () ->
+            blocking()
+                .requestChat(
+                    ChatProto.RequestChatRequest.newBuilder()
+                        .setUser(peer == null ? "" : peer)
+                        .build()));
+  }
+
+  @Override
+  public void respondChat(String requester, boolean accept) {
+    GrpcChatClient.call(
+        () ->
+            blocking()
+                .respondChat(
+                    ChatProto.RespondChatRequest.newBuilder()
+                        .setUser(requester == null ? "" : requester)
+                        .setAccept(accept)
+                        .build()));
+  }
+
+  // ---- end-to-end keys -------------------------------------------------------------------------
+
+  @Override
+  public void publishKeys(byte[] bundle) {
+    GrpcChatClient.call(
+        () ->
+            blocking()
+                .publishKeys(
+                    ChatProto.PublishKeysRequest.newBuilder()
+                        .setBundle(
+                            com.google.protobuf.ByteString.copyFrom(
+                                bundle == null ? new byte[0] : bundle))
+                        .build()));
+  }
+
+  @Override
+  public java.util.Optional<byte[]> fetchKeys(String user) {
+    ChatProto.FetchKeysResponse r =
+        GrpcChatClient.call(
+            () ->
+                blocking()
+                    .fetchKeys(
+                        ChatProto.FetchKeysRequest.newBuilder()
+                            .setUser(user == null ? "" : user)
+                            .build()));
+    return r.getFound() ? java.util.Optional.of(r.getBundle().toByteArray()) : java.util.Optional.empty();
+  }
+
+  // ---- lifecycle --------------------------------------------------------------------------------
+
+  @Override
+  public void deleteAccount() {
+    GrpcChatClient.call(
+        () -> blocking().deleteAccount(ChatProto.DeleteAccountRequest.getDefaultInstance()));
+    loggedOut = true;
+  }
+
+  /**
+   * Ends the session on the server. Idempotent, like the core's: a session the server no longer
+   * knows (logged out elsewhere, expired, account deleted) counts as ended.
+   */
+  @Override
+  public void logout() {
+    if (loggedOut) {
+      return;
+    }
+    try {
+      GrpcChatClient.call(() -> blocking().logout(ChatProto.LogoutRequest.getDefaultInstance()));
+    } catch (ChatException e) {
+      if (e.code() != ErrorCode.UNAUTHENTICATED) {
+        throw e;
+      }
+    }
+    loggedOut = true;
+  }
+
+  @Override
+  public String toString() {
+    return "RemoteSession[" + user + "]";
+  }
+}

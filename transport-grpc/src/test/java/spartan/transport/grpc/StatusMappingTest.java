@@ -1,0 +1,208 @@
+package spartan.transport.grpc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import spartan.core.AuthMode;
+import spartan.core.ChatException;
+import spartan.core.ChatService;
+import spartan.core.ErrorCode;
+import spartan.core.Session;
+import spartan.core.spi.TransportOptions;
+
+/**
+ * Every core error code survives the trip server → gRPC status → client with the same code,
+ * message and retry delay, and nothing else (no cause, no stack trace) crosses.
+ */
+class StatusMappingTest {
+  private static final Map<ErrorCode, Status.Code> WIRE =
+      Map.of(
+          ErrorCode.UNAUTHENTICATED, Status.Code.UNAUTHENTICATED,
+          ErrorCode.NOT_FOUND, Status.Code.NOT_FOUND,
+          ErrorCode.ALREADY_EXISTS, Status.Code.ALREADY_EXISTS,
+          ErrorCode.INVALID_ARGUMENT, Status.Code.INVALID_ARGUMENT,
+          ErrorCode.PERMISSION_DENIED, Status.Code.PERMISSION_DENIED,
+          ErrorCode.RATE_LIMITED, Status.Code.RESOURCE_EXHAUSTED,
+          ErrorCode.UNAVAILABLE, Status.Code.UNAVAILABLE,
+          ErrorCode.INTERNAL, Status.Code.INTERNAL);
+
+  private final FailingService failing = new FailingService();
+  private ExecutorService blocking;
+  private GrpcServer server;
+  private GrpcChatClient client;
+
+  @BeforeEach
+  void start() throws Exception {
+    blocking = Executors.newCachedThreadPool();
+    String name = InProcessServerBuilder.generateName();
+    server =
+        GrpcServer.inProcess(failing, name, blocking, TransportOptions.DEFAULT_MAX_FRAME_BYTES);
+    client = new GrpcChatClient(InProcessChannelBuilder.forName(name).build());
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    client.close();
+    server.close();
+    blocking.shutdown();
+    blocking.awaitTermination(5, TimeUnit.SECONDS);
+  }
+
+  private static ChatException failure(ErrorCode code) {
+    return code == ErrorCode.RATE_LIMITED
+        ? ChatException.rateLimited(Duration.ofMillis(1234))
+        : new ChatException(code, "Failure " + code + " for the person at the client.");
+  }
+
+  @Test
+  void everyCoreCodeHasItsOwnWireCode() {
+    assertThat(WIRE.keySet()).isEqualTo(EnumSet.allOf(ErrorCode.class));
+    for (ErrorCode code : ErrorCode.values()) {
+      assertThat(StatusMapping.codeOf(code)).isEqualTo(WIRE.get(code));
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(ErrorCode.class)
+  void eachCodeMapsToItsStatusAndBack(ErrorCode code) {
+    ChatException original = failure(code);
+    StatusRuntimeException wire = StatusMapping.toStatus(original);
+    assertThat(wire.getStatus().getCode()).isEqualTo(WIRE.get(code));
+    assertThat(wire.getStatus().getDescription()).isEqualTo(original.getMessage());
+    assertThat(wire.getStatus().getCause()).isNull();
+
+    ChatException back = StatusMapping.toChatException(wire);
+    assertThat(back.code()).isEqualTo(code);
+    assertThat(back.getMessage()).isEqualTo(original.getMessage());
+    assertThat(back.retryAfter()).isEqualTo(original.retryAfter());
+  }
+
+  @ParameterizedTest
+  @EnumSource(ErrorCode.class)
+  void eachCodeSurvivesARealCall(ErrorCode code) {
+    ChatException original = failure(code);
+    failing.next = original;
+    assertThatThrownBy(() -> client.createAccount("alice", null))
+        .isInstanceOfSatisfying(
+            ChatException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(code);
+              assertThat(e.getMessage()).isEqualTo(original.getMessage());
+              assertThat(e.retryAfter()).isEqualTo(original.retryAfter());
+            });
+  }
+
+  @Test
+  void rateLimitDelaySurvivesInTheRetryAfterTrailer() {
+    failing.next = ChatException.rateLimited(Duration.ofMillis(66_600));
+    ChatException e = catchChat(() -> client.login("alice", null));
+    assertThat(e.code()).isEqualTo(ErrorCode.RATE_LIMITED);
+    assertThat(e.retryAfter()).isEqualTo(Duration.ofMillis(66_600));
+    assertThat(e.getMessage()).isEqualTo("Rate limited — try again in 66.6 s.");
+  }
+
+  @Test
+  void unexpectedFailuresCrossAsInternalWithoutTheirCauseOrDetails() {
+    failing.nextUnexpected = new IllegalStateException("db password is hunter2");
+    ChatException e = catchChat(() -> client.createAccount("alice", null));
+    assertThat(e.code()).isEqualTo(ErrorCode.INTERNAL);
+    assertThat(e.getMessage()).isEqualTo("internal error");
+    Throwable t = e;
+    while (t != null) {
+      assertThat(String.valueOf(t.getMessage())).doesNotContain("hunter2");
+      assertThat(t).isNotInstanceOf(IllegalStateException.class);
+      t = t.getCause();
+    }
+  }
+
+  @Test
+  void aRateLimitStatusWithoutDelayIsAFrameLimitAndOtherStatusesFoldIn() {
+    assertThat(
+            StatusMapping.toChatException(
+                    Status.RESOURCE_EXHAUSTED.withDescription("too big").asRuntimeException())
+                .code())
+        .isEqualTo(ErrorCode.INVALID_ARGUMENT);
+    assertThat(StatusMapping.toChatException(Status.DEADLINE_EXCEEDED.asRuntimeException()).code())
+        .isEqualTo(ErrorCode.UNAVAILABLE);
+    assertThat(StatusMapping.toChatException(Status.CANCELLED.asRuntimeException()).code())
+        .isEqualTo(ErrorCode.UNAVAILABLE);
+    assertThat(StatusMapping.toChatException(Status.UNIMPLEMENTED.asRuntimeException()).code())
+        .isEqualTo(ErrorCode.INTERNAL);
+    Metadata bad = new Metadata();
+    bad.put(StatusMapping.RETRY_AFTER_MS, "soon");
+    ChatException garbled =
+        StatusMapping.toChatException(Status.RESOURCE_EXHAUSTED.asRuntimeException(bad));
+    assertThat(garbled.code()).isEqualTo(ErrorCode.RATE_LIMITED);
+    assertThat(garbled.retryAfter()).isEqualTo(Duration.ZERO);
+  }
+
+  @Test
+  void anUnreachableServerIsUnavailable() {
+    GrpcChatClient nowhere =
+        new GrpcChatClient(
+            InProcessChannelBuilder.forName(InProcessServerBuilder.generateName()).build());
+    try {
+      assertThat(catchChat(nowhere::authMode).code()).isEqualTo(ErrorCode.UNAVAILABLE);
+    } finally {
+      nowhere.close();
+    }
+  }
+
+  private static ChatException catchChat(Runnable call) {
+    try {
+      call.run();
+    } catch (ChatException e) {
+      return e;
+    }
+    throw new AssertionError("expected a ChatException");
+  }
+
+  /** A service whose calls fail with whatever the test set. */
+  private static final class FailingService implements ChatService {
+    volatile ChatException next;
+    volatile RuntimeException nextUnexpected;
+
+    private RuntimeException failure() {
+      return nextUnexpected != null ? nextUnexpected : next;
+    }
+
+    @Override
+    public AuthMode authMode() {
+      return AuthMode.OPEN;
+    }
+
+    @Override
+    public void createAccount(String user, String password) {
+      throw failure();
+    }
+
+    @Override
+    public Session login(String user, String password) {
+      throw failure();
+    }
+
+    @Override
+    public Session resume(String token) {
+      throw failure();
+    }
+
+    @Override
+    public void close() {}
+  }
+}

@@ -1,0 +1,311 @@
+package spartan.transport.socket;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.LineBasedFrameDecoder;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import spartan.core.ChatEvent;
+import spartan.core.ChatException;
+
+/**
+ * One TCP connection of the connector: requests are correlated with replies by {@code id}, and
+ * pushed events go to the current {@link RemoteEventStream}. Replies and events are handled on the
+ * connection's Netty event loop; callers block (if they do) on their own threads. Thread-safe.
+ */
+final class ClientConnection {
+  private static final Logger log = LoggerFactory.getLogger(ClientConnection.class);
+
+  private record Pending(CompletableFuture<JsonNode> reply, Consumer<JsonNode> onOkInline) {}
+
+  private final Channel channel;
+  private final ClientSettings settings;
+  private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
+  private final AtomicLong ids = new AtomicLong();
+  private volatile RemoteEventStream stream;
+  private volatile boolean deliberateClose;
+
+  /** Reading paused because the stream's buffer is full; written on the event loop only. */
+  private volatile boolean paused;
+
+  private ClientConnection(Channel channel, ClientSettings settings) {
+    this.channel = channel;
+    this.settings = settings;
+  }
+
+  /** Connects, blocking the calling thread (never an event loop) until connected or failed. */
+  static ClientConnection open(Bootstrap bootstrap, ClientSettings settings) {
+    AtomicReference<ClientConnection> self = new AtomicReference<>();
+    Bootstrap b =
+        bootstrap
+            .clone()
+            .handler(
+                new ChannelInitializer<SocketChannel>() {
+                  @Override
+                  protected void initChannel(SocketChannel ch) {
+                    ch.pipeline()
+                        .addLast(new LineBasedFrameDecoder(settings.maxReplyBytes(), true, true))
+                        .addLast(new JsonLineCodec(settings.json()))
+                        .addLast(new Handler(self));
+                  }
+                });
+    ChannelFuture f = b.connect(settings.host(), settings.port());
+    if (!f.awaitUninterruptibly(settings.connectTimeout().toMillis()) || !f.isSuccess()) {
+      f.channel().close();
+      String why = f.cause() == null ? "timed out" : f.cause().getMessage();
+      throw ChatException.unavailable(
+          "Cannot connect to " + settings.host() + ":" + settings.port() + " (" + why + ").");
+    }
+    ClientConnection c = new ClientConnection(f.channel(), settings);
+    self.set(c);
+    if (!f.channel().isActive()) {
+      c.connectionLost();
+    }
+    return c;
+  }
+
+  boolean inEventLoop() {
+    return channel.eventLoop().inEventLoop();
+  }
+
+  /**
+   * Sends {@code op} with {@code fields}; the future completes on the event loop with the reply
+   * (ok) or a {@link ChatException}. {@code onOkInline}, if not null, runs on the event loop when
+   * the ok reply arrives, before any later event is handled.
+   */
+  CompletableFuture<JsonNode> call(String op, ObjectNode fields, Consumer<JsonNode> onOkInline) {
+    long id = ids.incrementAndGet();
+    ObjectNode req = WireJson.object();
+    req.put("id", id).put("op", op);
+    req.setAll(fields);
+    byte[] line = settings.json().write(req);
+    CompletableFuture<JsonNode> reply = new CompletableFuture<>();
+    if (line.length > settings.maxRequestBytes()) {
+      reply.completeExceptionally(
+          ChatException.invalid(
+              "Request is "
+                  + line.length
+                  + " bytes; the server takes at most "
+                  + settings.maxRequestBytes()
+                  + "."));
+      return reply;
+    }
+    pending.put(id, new Pending(reply, onOkInline));
+    reply.whenComplete((r, e) -> pending.remove(id)); // also when a caller gives up waiting
+    if (!channel.isActive()) {
+      failPending(id);
+      return reply;
+    }
+    channel
+        .writeAndFlush(Unpooled.wrappedBuffer(line, new byte[] {'\n'}))
+        .addListener(
+            w -> {
+              if (!w.isSuccess()) {
+                failPending(id);
+              }
+            });
+    return reply;
+  }
+
+  private void failPending(long id) {
+    Pending p = pending.remove(id);
+    if (p != null) {
+      p.reply().completeExceptionally(lost());
+    }
+  }
+
+  private static ChatException lost() {
+    return ChatException.unavailable("Connection to the server was lost.");
+  }
+
+  /** Routes events to {@code s} from now on (null: drop them). Safe from any thread. */
+  void streamTo(RemoteEventStream s) {
+    stream = s;
+    resumeIfRoom();
+  }
+
+  RemoteEventStream stream() {
+    return stream;
+  }
+
+  boolean isOpen() {
+    return channel.isActive();
+  }
+
+  /** Closes the connection; a stream attached to it completes normally. */
+  void close() {
+    deliberateClose = true;
+    channel.close();
+  }
+
+  /** The next close is expected (after logout): streams complete instead of failing. */
+  void expectClose() {
+    deliberateClose = true;
+  }
+
+  // ---- flow control with the stream -------------------------------------------------------
+
+  /** Event loop: the stream's buffer is full, stop reading the socket. */
+  private void pauseIfFull(RemoteEventStream s) {
+    if (!paused && s.buffered() >= RemoteEventStream.HIGH_WATER) {
+      paused = true;
+      channel.config().setAutoRead(false);
+      // The stream may have drained between the offer and here (it checks 'paused' after
+      // draining, we check its size after pausing; one of the two sees the other).
+      if (s.buffered() < RemoteEventStream.LOW_WATER) {
+        resume();
+      }
+    }
+  }
+
+  boolean isPaused() {
+    return paused;
+  }
+
+  /** Any thread: resume reading if the current stream has room again. */
+  void resumeIfRoom() {
+    channel
+        .eventLoop()
+        .execute(
+            () -> {
+              RemoteEventStream s = stream;
+              if (paused && (s == null || s.buffered() < RemoteEventStream.HIGH_WATER)) {
+                resume();
+              }
+            });
+  }
+
+  private void resume() {
+    paused = false;
+    channel.config().setAutoRead(true);
+  }
+
+  // ---- inbound ----------------------------------------------------------------------------
+
+  private void onLine(Object msg) {
+    if (!(msg instanceof ObjectNode line)) {
+      log.warn("ignoring a line from the server that is not a JSON object");
+      return;
+    }
+    if (line.has("event")) {
+      onEvent(line);
+      return;
+    }
+    JsonNode idNode = line.get("id");
+    if (idNode == null || !idNode.canConvertToLong()) {
+      // Unsolicited error (login deadline, oversize line): the server closes next.
+      log.debug("server said: {}", line.path("error").path("message").asText(""));
+      return;
+    }
+    Pending p = pending.remove(idNode.longValue());
+    if (p == null) {
+      return;
+    }
+    if (line.path("ok").asBoolean(false)) {
+      try {
+        if (p.onOkInline() != null) {
+          p.onOkInline().accept(line);
+        }
+        p.reply().complete(line);
+      } catch (RuntimeException e) {
+        p.reply().completeExceptionally(ChatException.wrap(e));
+      }
+    } else {
+      p.reply().completeExceptionally(WireFormat.errorFrom(line));
+    }
+  }
+
+  private void onEvent(ObjectNode line) {
+    RemoteEventStream s = stream;
+    if (s == null) {
+      return;
+    }
+    if ("stream_end".equals(line.path("event").asText())) {
+      stream = null;
+      ChatException error =
+          line.hasNonNull("code")
+              ? new ChatException(
+                  WireCodes.fromWire(line.get("code").asText()), line.path("message").asText(""))
+              : null;
+      s.end(error);
+      resumeIfRoom();
+      return;
+    }
+    ChatEvent e;
+    try {
+      e = WireFormat.eventFrom(line);
+    } catch (RuntimeException bad) {
+      log.warn("ignoring a malformed event from the server: {}", bad.getMessage());
+      return;
+    }
+    if (e != null) {
+      s.offer(e);
+      pauseIfFull(s);
+    }
+  }
+
+  private void connectionLost() {
+    for (Long id : pending.keySet()) {
+      failPending(id);
+    }
+    RemoteEventStream s = stream;
+    stream = null;
+    if (s != null) {
+      s.end(deliberateClose ? null : lost());
+    }
+  }
+
+  private static final class Handler extends SimpleChannelInboundHandler<Object> {
+    private final AtomicReference<ClientConnection> owner;
+
+    Handler(AtomicReference<ClientConnection> owner) {
+      this.owner = owner;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, Object msg) {
+      ClientConnection c = owner.get();
+      if (c != null) {
+        c.onLine(msg);
+      }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      ClientConnection c = owner.get();
+      if (c != null) {
+        c.connectionLost();
+      }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      log.debug("connection to the server failed: {}", cause.toString());
+      ctx.close();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "ClientConnection" + channel;
+  }
+
+  /** Runs {@code r} once the connection is closed (at once if it is). */
+  void onClose(Runnable r) {
+    channel.closeFuture().addListener(f -> r.run());
+  }
+}

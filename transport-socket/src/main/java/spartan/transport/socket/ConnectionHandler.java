@@ -1,0 +1,476 @@
+package spartan.transport.socket;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Locale;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Flow;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import spartan.core.ChatEvent;
+import spartan.core.ChatException;
+import spartan.core.ErrorCode;
+import spartan.core.Session;
+
+/**
+ * One client connection on the server: the last handler of the pipeline. It checks each request's
+ * envelope on the event loop, then runs it on the blocking executor, one at a time and in arrival
+ * order (sends are started in order but their replies may overtake, since a send is acknowledged
+ * when stored; any other op waits for earlier sends to finish, so a client reads its own writes).
+ * Replies and pushed events are written back on the event loop.
+ *
+ * <p>Bounds: at most {@link #MAX_QUEUED} parsed requests wait, and at most {@link #MAX_UNREPLIED}
+ * are in progress or have a reply not yet written to the socket; beyond either, or while the socket
+ * is not writable, the connection stops reading, so a client that floods or stops reading holds a
+ * bounded amount of server memory.
+ *
+ * <p>All fields are confined to the channel's event loop unless marked volatile.
+ */
+final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.Sink {
+  private static final Logger log = LoggerFactory.getLogger(ConnectionHandler.class);
+
+  static final int MAX_QUEUED = 256;
+  static final int MAX_UNREPLIED = 64;
+
+  private final Operations operations;
+  private final Executor blocking;
+  private final ServerSettings settings;
+
+  private ChannelHandlerContext ctx;
+  private final ArrayDeque<Object> queue = new ArrayDeque<>();
+  private final ArrayDeque<ChatEvent> held = new ArrayDeque<>();
+  private boolean running;
+  private int unreplied;
+  private int sendsPending;
+  private boolean closing;
+
+  /** The client half-closed: answer what was read, then close. */
+  private boolean inputShutdown;
+
+  private ScheduledFuture<?> loginDeadline;
+  private volatile Session session;
+  private volatile EventPump pump;
+
+  ConnectionHandler(Operations operations, Executor blocking, ServerSettings settings) {
+    this.operations = operations;
+    this.blocking = blocking;
+    this.settings = settings;
+  }
+
+  // ---- lifecycle --------------------------------------------------------------------------------
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+    if (ctx.channel().isActive()) {
+      startLoginDeadline();
+    }
+  }
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) {
+    startLoginDeadline();
+    ctx.fireChannelActive();
+  }
+
+  private void startLoginDeadline() {
+    if (loginDeadline == null) {
+      loginDeadline =
+          ctx.executor()
+              .schedule(
+                  this::loginDeadlinePassed,
+                  settings.loginTimeout().toMillis(),
+                  TimeUnit.MILLISECONDS);
+    }
+  }
+
+  private void loginDeadlinePassed() {
+    if (session == null && ctx.channel().isActive()) {
+      log.debug("{}: no login within {}", ctx.channel(), settings.loginTimeout());
+      fatal(
+          WireCodes.toWire(ErrorCode.UNAUTHENTICATED),
+          "Not logged in within " + seconds(settings.loginTimeout()) + "; closing.");
+    }
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    closing = true;
+    if (loginDeadline != null) {
+      loginDeadline.cancel(false);
+    }
+    EventPump p = pump;
+    if (p != null) {
+      p.cancel();
+      pump = null;
+    }
+    queue.clear();
+    held.clear();
+    ctx.fireChannelInactive();
+  }
+
+  /** Server shutdown: stop reading, finish what is in progress, then close. */
+  void drainAndClose() {
+    closing = true;
+    ctx.channel().config().setAutoRead(false);
+    queue.clear();
+    closeIfIdle();
+  }
+
+  private void closeIfIdle() {
+    boolean done = closing || (inputShutdown && queue.isEmpty());
+    if (done && !running && unreplied == 0 && sendsPending == 0 && ctx.channel().isOpen()) {
+      ctx.close();
+    }
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt == LineDeadline.EXPIRED) {
+      log.debug("{}: partial line not completed in time", ctx.channel());
+      fatal(
+          WireCodes.BAD_REQUEST,
+          "Line not completed within " + seconds(settings.lineTimeout()) + "; closing.");
+      return;
+    }
+    if (evt instanceof ChannelInputShutdownEvent) {
+      inputShutdown = true; // e.g. ncat at the end of its input: the replies are still wanted
+      closeIfIdle();
+      return;
+    }
+    ctx.fireUserEventTriggered(evt);
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (cause instanceof TooLongFrameException
+        || cause.getCause() instanceof TooLongFrameException) {
+      log.debug("{}: line longer than {} bytes", ctx.channel(), settings.maxLineBytes());
+      fatal(
+          WireCodes.FRAME_TOO_LARGE,
+          "Line longer than " + settings.maxLineBytes() + " bytes; closing.");
+      return;
+    }
+    if (cause instanceof java.io.IOException) {
+      log.debug("{}: {}", ctx.channel(), cause.toString());
+    } else {
+      log.warn("{}: unexpected error, closing", ctx.channel(), cause);
+    }
+    ctx.close();
+  }
+
+  /** Writes an error not tied to a request, stops reading and closes once it is out. */
+  private void fatal(String code, String message) {
+    if (closing && !ctx.channel().isActive()) {
+      return;
+    }
+    closing = true;
+    queue.clear();
+    ctx.channel().config().setAutoRead(false);
+    ctx.writeAndFlush(errorReply(NullNode.getInstance(), code, message))
+        .addListener(ChannelFutureListener.CLOSE);
+  }
+
+  // ---- requests ---------------------------------------------------------------------------------
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (closing) {
+      return;
+    }
+    queue.add(envelope(msg));
+    processQueue();
+  }
+
+  /** A checked request, or a ready error reply for a line whose envelope is wrong. */
+  private Object envelope(Object msg) {
+    if (msg instanceof JsonLineCodec.Malformed m) {
+      return errorReply(NullNode.getInstance(), WireCodes.BAD_REQUEST, m.reason());
+    }
+    if (!(msg instanceof JsonNode node) || !node.isObject()) {
+      return errorReply(
+          NullNode.getInstance(), WireCodes.BAD_REQUEST, "A request must be a JSON object.");
+    }
+    JsonNode id = node.get("id");
+    if (id == null) {
+      id = NullNode.getInstance();
+    } else if (!id.isNumber() && !id.isTextual() && !id.isNull()) {
+      return errorReply(
+          NullNode.getInstance(), WireCodes.BAD_REQUEST, "'id' must be a number or a string.");
+    }
+    JsonNode opNode = node.get("op");
+    if (opNode == null || !opNode.isTextual()) {
+      return errorReply(id, WireCodes.BAD_REQUEST, "'op' is required and must be a string.");
+    }
+    Op op = Op.byWire(opNode.textValue());
+    if (op == null) {
+      String name = opNode.textValue();
+      if (name.length() > 40) {
+        name = name.substring(0, 40) + "…";
+      }
+      return errorReply(id, WireCodes.UNKNOWN_OP, "Unknown op '" + name + "'.");
+    }
+    return new Operations.Request(id, op, (ObjectNode) node);
+  }
+
+  /** Starts queued work while there is room; the single place that decides to read or not. */
+  private void processQueue() {
+    while (!closing && !running && !queue.isEmpty()) {
+      Object next = queue.peek();
+      if (next instanceof ObjectNode readyReply) {
+        queue.poll();
+        ctx.writeAndFlush(readyReply);
+        continue;
+      }
+      Operations.Request r = (Operations.Request) next;
+      if (unreplied >= MAX_UNREPLIED
+          || !ctx.channel().isWritable()
+          || (r.op() != Op.SEND && sendsPending > 0)) {
+        break;
+      }
+      queue.poll();
+      if (r.op().needsSession && session == null) {
+        // Checked here, not when parsed: a login queued before it may still be running.
+        String code = WireCodes.toWire(ErrorCode.UNAUTHENTICATED);
+        ctx.writeAndFlush(errorReply(r.id(), code, "Log in first (op 'login' or 'resume')."));
+        continue;
+      }
+      run(r);
+    }
+    updateReading();
+    closeIfIdle();
+  }
+
+  private void updateReading() {
+    boolean read =
+        !closing
+            && queue.size() < MAX_QUEUED
+            && unreplied < MAX_UNREPLIED
+            && ctx.channel().isWritable();
+    if (ctx.channel().config().isAutoRead() != read) {
+      ctx.channel().config().setAutoRead(read);
+    }
+  }
+
+  private void run(Operations.Request r) {
+    running = true;
+    unreplied++;
+    Session s = session;
+    EventPump current = pump;
+    try {
+      blocking.execute(
+          () -> {
+            Operations.Outcome out;
+            try {
+              out = operations.run(r, s, current, () -> new EventPump(this, ctx.executor()));
+            } catch (RuntimeException e) {
+              log.warn("{}: op {} failed", ctx.channel(), r.op().wire, e);
+              out = new Operations.Failed(ChatException.wrap(e));
+            }
+            Operations.Outcome outcome = out;
+            onLoop(() -> finish(r, outcome));
+          });
+    } catch (RejectedExecutionException e) {
+      finish(r, new Operations.Failed(ChatException.unavailable("The server is shutting down.")));
+    }
+  }
+
+  private void finish(Operations.Request r, Operations.Outcome outcome) {
+    running = false;
+    if (outcome instanceof Operations.Reply reply) {
+      if (reply.thenClose()) {
+        closing = true;
+        queue.clear();
+        EventPump p = pump;
+        pump = null;
+        if (p != null) {
+          p.cancel();
+        }
+        writeReply(okReply(r.id(), reply.result())).addListener(ChannelFutureListener.CLOSE);
+      } else {
+        writeReply(okReply(r.id(), reply.result()));
+      }
+    } else if (outcome instanceof Operations.Failed failed) {
+      writeReply(errorReply(r.id(), failed.error()));
+    } else if (outcome instanceof Operations.Attached attached) {
+      if (loginDeadline != null) {
+        loginDeadline.cancel(false);
+      }
+      session = attached.session();
+      switchPump(attached.pump());
+      writeReply(okReply(r.id(), attached.result()));
+      activate(attached.pump());
+    } else if (outcome instanceof Operations.Subscribed subscribed) {
+      switchPump(subscribed.pump());
+      writeReply(okReply(r.id(), WireJson.object()));
+      activate(subscribed.pump());
+    } else if (outcome instanceof Operations.Pending pending) {
+      sendsPending++;
+      pending.result().whenComplete((result, err) -> onLoop(() -> sendDone(r, result, err)));
+    }
+    processQueue();
+    closeIfIdle();
+  }
+
+  private void sendDone(Operations.Request r, ObjectNode result, Throwable err) {
+    sendsPending--;
+    if (err != null) {
+      ChatException e = ChatException.wrap(err);
+      if (e.code() == ErrorCode.INTERNAL) {
+        log.warn("{}: send failed", ctx.channel(), err);
+      }
+      writeReply(errorReply(r.id(), e));
+    } else {
+      writeReply(okReply(r.id(), result));
+    }
+    processQueue();
+    closeIfIdle();
+  }
+
+  /** Writes a reply to a counted request; the count drops once the bytes reach the socket. */
+  private ChannelFuture writeReply(ObjectNode reply) {
+    return ctx.writeAndFlush(reply)
+        .addListener(
+            f -> {
+              unreplied--;
+              processQueue();
+              closeIfIdle();
+            });
+  }
+
+  /** Makes {@code next} the connection's stream; events of the old one are dropped from here. */
+  private void switchPump(EventPump next) {
+    EventPump previous = pump;
+    if (previous != null && previous != next) {
+      previous.cancel();
+    }
+    held.clear(); // events of the previous stream not yet written: still unacked, sent again
+    pump = next;
+  }
+
+  /** Lets {@code next} ask for events; called after the reply that started it is written. */
+  private void activate(EventPump next) {
+    if (next == null) {
+      return;
+    }
+    if (closing) {
+      next.cancel(); // the client went away while the login ran
+      if (pump == next) {
+        pump = null;
+      }
+      return;
+    }
+    next.activate();
+  }
+
+  // ---- events -----------------------------------------------------------------------------------
+
+  @Override
+  public void deliver(EventPump from, ChatEvent e) {
+    if (from != pump || closing) {
+      return; // a replaced stream: its unacked events come again on the new one
+    }
+    if (held.isEmpty() && ctx.channel().isWritable()) {
+      ctx.writeAndFlush(WireFormat.event(e));
+    } else {
+      held.add(e);
+    }
+  }
+
+  @Override
+  public void ended(EventPump from, Throwable error) {
+    if (from != pump || from.isRetired() || closing) {
+      return;
+    }
+    pump = null;
+    ObjectNode end = WireJson.object().put("event", "stream_end");
+    if (error != null) {
+      ChatException e = ChatException.wrap(error);
+      end.put("code", WireCodes.toWire(e.code())).put("message", e.getMessage());
+    }
+    ctx.writeAndFlush(end);
+  }
+
+  @Override
+  public boolean canTakeMore() {
+    return held.isEmpty() && ctx.channel().isWritable() && !closing;
+  }
+
+  @Override
+  public void cancelLater(Flow.Subscription s) {
+    try {
+      blocking.execute(s::cancel);
+    } catch (RejectedExecutionException e) {
+      s.cancel();
+    }
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    if (ctx.channel().isWritable()) {
+      while (!held.isEmpty() && ctx.channel().isWritable()) {
+        ctx.write(WireFormat.event(held.poll()));
+      }
+      ctx.flush();
+      EventPump p = pump;
+      if (p != null) {
+        p.refill();
+      }
+      processQueue();
+    } else {
+      updateReading();
+    }
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  // ---- replies ----------------------------------------------------------------------------------
+
+  private static ObjectNode okReply(JsonNode id, ObjectNode result) {
+    ObjectNode out = WireJson.object();
+    out.set("id", id);
+    out.put("ok", true);
+    out.setAll(result);
+    return out;
+  }
+
+  private static ObjectNode errorReply(JsonNode id, ChatException e) {
+    ObjectNode out = WireJson.object();
+    out.set("id", id);
+    out.put("ok", false);
+    return WireFormat.error(out, e);
+  }
+
+  /** An error reply with a transport-level code (the core's codes go through WireFormat). */
+  static ObjectNode errorReply(JsonNode id, String code, String message) {
+    ObjectNode out = WireJson.object();
+    out.set("id", id);
+    out.put("ok", false);
+    out.putObject("error").put("code", code).put("message", message);
+    return out;
+  }
+
+  private static String seconds(Duration d) {
+    long ms = d.toMillis();
+    return ms % 1000 == 0 ? ms / 1000 + " s" : String.format(Locale.ROOT, "%.1f s", ms / 1000.0);
+  }
+
+  private void onLoop(Runnable r) {
+    try {
+      ctx.executor().execute(r);
+    } catch (RejectedExecutionException e) {
+      // The event loop is shutting down with the server; the connection goes with it.
+    }
+  }
+}

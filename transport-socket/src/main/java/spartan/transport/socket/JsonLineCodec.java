@@ -1,0 +1,67 @@
+package spartan.transport.socket;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.MessageToMessageCodec;
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * Turns framed lines into JSON trees and JSON trees into lines. It sits after a line framer that
+ * bounds the line length; a line that does not parse becomes a {@link Malformed} value instead of
+ * an exception, so the handler can answer it and keep the connection. Blank lines are skipped,
+ * which is kind to people typing into {@code nc}.
+ */
+final class JsonLineCodec extends MessageToMessageCodec<ByteBuf, JsonNode> {
+  private static final byte NEWLINE = '\n';
+
+  /** A line that is not well-formed JSON (or breaks a bound); {@code reason} is safe to show. */
+  record Malformed(String reason) {}
+
+  private final WireJson json;
+
+  JsonLineCodec(WireJson json) {
+    this.json = json;
+  }
+
+  @Override
+  protected void decode(ChannelHandlerContext ctx, ByteBuf line, List<Object> out) {
+    if (isBlank(line)) {
+      return;
+    }
+    byte[] bytes = ByteBufUtil.getBytes(line);
+    try {
+      out.add(json.parse(bytes));
+    } catch (JsonProcessingException e) {
+      out.add(new Malformed(shorten("not valid JSON: " + e.getOriginalMessage())));
+    } catch (IOException e) {
+      out.add(new Malformed("not valid JSON"));
+    }
+  }
+
+  @Override
+  protected void encode(ChannelHandlerContext ctx, JsonNode node, List<Object> out) {
+    byte[] bytes = json.write(node);
+    ByteBuf buf = ctx.alloc().buffer(bytes.length + 1);
+    buf.writeBytes(bytes).writeByte(NEWLINE);
+    out.add(buf);
+  }
+
+  /** Jackson quotes the offending token; a long one would make the reply a second flood. */
+  private static String shorten(String s) {
+    return s.length() <= 200 ? s : s.substring(0, 200) + "…";
+  }
+
+  private static boolean isBlank(ByteBuf line) {
+    for (int i = line.readerIndex(); i < line.writerIndex(); i++) {
+      byte b = line.getByte(i);
+      if (b != ' ' && b != '\t' && b != '\r') {
+        return false;
+      }
+    }
+    return true;
+  }
+}

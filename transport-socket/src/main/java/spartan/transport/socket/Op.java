@@ -1,0 +1,49 @@
+package spartan.transport.socket;
+
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/** The operations a client may request, by wire name; whether each needs a logged-in connection. */
+enum Op {
+  PING(false),
+  INFO(false),
+  CREATE_ACCOUNT(false),
+  LOGIN(false),
+  RESUME(false),
+  LOGOUT(true),
+  DELETE_ACCOUNT(true),
+  LIST_ACCOUNTS(true),
+  SEND(true),
+  FETCH(true),
+  ACK(true),
+  HISTORY(true),
+  CREATE_GROUP(true),
+  JOIN_GROUP(true),
+  LEAVE_GROUP(true),
+  LIST_GROUPS(true),
+  CHAT_REQUEST(true),
+  CHAT_RESPONSE(true),
+  SUBSCRIBE(true);
+
+  private static final Map<String, Op> BY_WIRE = new HashMap<>();
+
+  static {
+    for (Op op : values()) {
+      BY_WIRE.put(op.wire, op);
+    }
+  }
+
+  final String wire;
+  final boolean needsSession;
+
+  Op(boolean needsSession) {
+    this.wire = name().toLowerCase(Locale.ROOT);
+    this.needsSession = needsSession;
+  }
+
+  /** The op with this exact (lower-case) wire name, or null. */
+  static Op byWire(String name) {
+    return BY_WIRE.get(name);
+  }
+}

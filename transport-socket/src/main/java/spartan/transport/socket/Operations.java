@@ -1,0 +1,198 @@
+package spartan.transport.socket;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
+import spartan.core.ChatException;
+import spartan.core.ChatService;
+import spartan.core.Limits;
+import spartan.core.Session;
+
+/**
+ * The blocking half of the server: runs one request against the core and says what the connection
+ * should do next. Called only on the blocking executor, one request of a connection at a time; the
+ * connection applies the {@link Outcome} on its event loop.
+ */
+final class Operations {
+  /** The socket protocol's version, reported by {@code info}. */
+  static final int PROTOCOL_VERSION = 1;
+
+  static final int DEFAULT_PAGE = 100;
+  static final int DEFAULT_HISTORY = 50;
+
+  /** One request, its envelope already checked on the event loop. */
+  record Request(JsonNode id, Op op, ObjectNode body) {}
+
+  /** What to do with the connection after a request ran. */
+  sealed interface Outcome {}
+
+  /** Reply ok with {@code result}; then close the connection if {@code thenClose}. */
+  record Reply(ObjectNode result, boolean thenClose) implements Outcome {}
+
+  /** Reply with an error. */
+  record Failed(ChatException error) implements Outcome {}
+
+  /** The connection is now logged in as {@code session}; start {@code pump} (may be null). */
+  record Attached(Session session, ObjectNode result, EventPump pump) implements Outcome {}
+
+  /** The connection's event stream is now {@code pump}. */
+  record Subscribed(EventPump pump) implements Outcome {}
+
+  /** The reply follows when {@code result} completes (a send, stored asynchronously). */
+  record Pending(CompletableFuture<ObjectNode> result) implements Outcome {}
+
+  private final ChatService service;
+  private final int maxLineBytes;
+
+  Operations(ChatService service, int maxLineBytes) {
+    this.service = service;
+    this.maxLineBytes = maxLineBytes;
+  }
+
+  /**
+   * Runs {@code r}. {@code session} is the connection's session (null before login), {@code
+   * current} its live event pump (may be null), {@code newPump} makes a pump for a new stream.
+   */
+  Outcome run(Request r, Session session, EventPump current, Supplier<EventPump> newPump) {
+    try {
+      return dispatch(r, new Fields(r.body()), session, current, newPump);
+    } catch (ChatException e) {
+      return new Failed(e);
+    }
+  }
+
+  private Outcome dispatch(
+      Request r, Fields f, Session session, EventPump current, Supplier<EventPump> newPump) {
+    ObjectNode out = WireJson.object();
+    switch (r.op()) {
+      case PING -> {
+        return new Reply(out, false);
+      }
+      case INFO -> {
+        out.put("authMode", service.authMode().name().toLowerCase(Locale.ROOT));
+        out.put("version", PROTOCOL_VERSION);
+        out.put("maxLineBytes", maxLineBytes);
+        return new Reply(out, false);
+      }
+      case CREATE_ACCOUNT -> {
+        service.createAccount(f.string("user"), f.optString("password"));
+        return new Reply(out, false);
+      }
+      case LOGIN, RESUME -> {
+        if (session != null) {
+          throw ChatException.invalid(
+              "This connection is already logged in as " + session.user() + "; open another.");
+        }
+        boolean subscribe = f.optBoolean("subscribe", true);
+        long after = f.optLong("after", 0);
+        Session s =
+            r.op() == Op.LOGIN
+                ? service.login(f.string("user"), f.optString("password"))
+                : service.resume(f.string("token"));
+        EventPump pump = null;
+        if (subscribe) {
+          pump = newPump.get();
+          s.events(after).subscribe(pump);
+        }
+        out.put("user", s.user());
+        out.put("token", s.token());
+        return new Attached(s, out, pump);
+      }
+      case SUBSCRIBE -> {
+        long after = f.optLong("after", 0);
+        if (after < 0) {
+          throw ChatException.invalid("field 'after' must not be negative");
+        }
+        if (current != null) {
+          current.retire();
+        }
+        EventPump pump = newPump.get();
+        session.events(after).subscribe(pump);
+        return new Subscribed(pump);
+      }
+      case LOGOUT -> {
+        if (current != null) {
+          current.retire();
+        }
+        session.logout();
+        return new Reply(out, true);
+      }
+      case DELETE_ACCOUNT -> {
+        if (current != null) {
+          current.retire();
+        }
+        session.deleteAccount();
+        return new Reply(out, true);
+      }
+      case LIST_ACCOUNTS -> {
+        return new Reply(
+            WireFormat.accounts(
+                out,
+                session.listAccounts(
+                    f.optString("pattern"), f.optString("after"), f.optInt("limit", DEFAULT_PAGE))),
+            false);
+      }
+      case SEND -> {
+        CompletableFuture<ObjectNode> receipt =
+            session
+                .sendAsync(f.recipient("to"), f.body(), f.optString("clientMsgId"))
+                .thenApply(
+                    rc ->
+                        out.put("msgId", rc.msgId())
+                            .put("ts", rc.sentAt().toEpochMilli())
+                            .put("duplicate", rc.duplicate()));
+        return new Pending(receipt);
+      }
+      case FETCH -> {
+        WireFormat.deliveries(
+            out.putArray("messages"), session.fetchUndelivered(f.optInt("limit", DEFAULT_PAGE)));
+        return new Reply(out, false);
+      }
+      case ACK -> {
+        session.ack(f.longValue("upTo"));
+        return new Reply(out, false);
+      }
+      case HISTORY -> {
+        WireFormat.messages(
+            out.putArray("messages"),
+            session.history(
+                f.recipient("with"), f.optLong("before", 0), f.optInt("limit", DEFAULT_HISTORY)));
+        return new Reply(out, false);
+      }
+      case CREATE_GROUP -> {
+        List<String> members = f.strings("members");
+        if (members.size() > Limits.MAX_PAGE) {
+          throw ChatException.invalid("field 'members' has too many entries");
+        }
+        session.createGroup(f.string("group"), members);
+        return new Reply(out, false);
+      }
+      case JOIN_GROUP -> {
+        session.joinGroup(f.string("group"));
+        return new Reply(out, false);
+      }
+      case LEAVE_GROUP -> {
+        session.leaveGroup(f.string("group"));
+        return new Reply(out, false);
+      }
+      case LIST_GROUPS -> {
+        return new Reply(
+            WireFormat.groups(
+                out, session.listGroups(f.optString("after"), f.optInt("limit", DEFAULT_PAGE))),
+            false);
+      }
+      case CHAT_REQUEST -> {
+        session.requestChat(f.string("to"));
+        return new Reply(out, false);
+      }
+      case CHAT_RESPONSE -> {
+        session.respondChat(f.string("to"), f.bool("accept"));
+        return new Reply(out, false);
+      }
+    }
+    throw new IllegalStateException("unhandled op " + r.op());
+  }
+}

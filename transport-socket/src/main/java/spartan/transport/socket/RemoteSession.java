@@ -1,0 +1,276 @@
+package spartan.transport.socket;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+import spartan.core.Account;
+import spartan.core.ChatEvent;
+import spartan.core.ChatException;
+import spartan.core.Delivery;
+import spartan.core.ErrorCode;
+import spartan.core.GroupInfo;
+import spartan.core.Message;
+import spartan.core.MessageBody;
+import spartan.core.Page;
+import spartan.core.Recipient;
+import spartan.core.SendReceipt;
+import spartan.core.Session;
+
+/**
+ * A session of the socket connector: one TCP connection, logged in. Each method is one request on
+ * that connection. Thread-safe. Blocking methods must not be called on the connector's I/O thread
+ * (they would wait for a reply only that thread can read); event subscribers and {@link #sendAsync}
+ * continuations run on the callback executor, where blocking is fine.
+ */
+final class RemoteSession implements Session {
+  private final ClientConnection conn;
+  private final String user;
+  private final String token;
+  private final Executor callbacks;
+  private final Duration timeout;
+  private final AtomicReference<RemoteEventStream> latest = new AtomicReference<>();
+  private volatile boolean ended;
+
+  RemoteSession(
+      ClientConnection conn, String user, String token, Executor callbacks, Duration timeout) {
+    this.conn = conn;
+    this.user = user;
+    this.token = token;
+    this.callbacks = callbacks;
+    this.timeout = timeout;
+  }
+
+  @Override
+  public String user() {
+    return user;
+  }
+
+  @Override
+  public String token() {
+    return token;
+  }
+
+  // ---- calls ------------------------------------------------------------------------------
+
+  private JsonNode call(String op, ObjectNode fields) {
+    checkLive();
+    if (conn.inEventLoop()) {
+      throw new IllegalStateException(
+          "blocking call on the socket connector's I/O thread; call from another thread");
+    }
+    return await(conn.call(op, fields, null), timeout);
+  }
+
+  private void checkLive() {
+    if (ended) {
+      throw ChatException.unauthenticated("Session expired or logged out; log in again.");
+    }
+  }
+
+  /** Waits for a reply, reporting every failure as a ChatException. */
+  static JsonNode await(CompletableFuture<JsonNode> reply, Duration timeout) {
+    try {
+      return reply.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      throw ChatException.wrap(e.getCause());
+    } catch (TimeoutException e) {
+      reply.cancel(false);
+      throw ChatException.unavailable(
+          "No reply from the server within " + timeout.toSeconds() + " s.");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw ChatException.unavailable("Interrupted while waiting for the server.");
+    }
+  }
+
+  private static ObjectNode fields() {
+    return WireJson.object();
+  }
+
+  // ---- Session ----------------------------------------------------------------------------
+
+  @Override
+  public CompletableFuture<SendReceipt> sendAsync(
+      Recipient to, MessageBody body, String clientMsgId) {
+    try {
+      checkLive();
+      ObjectNode f = fields();
+      Objects.requireNonNull(to, "to");
+      f.put(to instanceof Recipient.Group ? "group" : "to", to.name());
+      if (body instanceof MessageBody.Sealed s) {
+        f.put("sealed", s.base64());
+      } else if (body instanceof MessageBody.Text t) {
+        f.put("body", t.text());
+      }
+      if (clientMsgId != null) {
+        f.put("clientMsgId", clientMsgId);
+      }
+      return conn.call("send", f, null)
+          .thenApplyAsync(
+              r ->
+                  new SendReceipt(
+                      r.path("msgId").asLong(),
+                      Instant.ofEpochMilli(r.path("ts").asLong()),
+                      r.path("duplicate").asBoolean(false)),
+              callbacks);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(ChatException.wrap(e));
+    }
+  }
+
+  @Override
+  public List<Delivery> fetchUndelivered(int limit) {
+    return WireFormat.deliveriesFrom(call("fetch", fields().put("limit", limit)).path("messages"));
+  }
+
+  @Override
+  public void ack(long upToSeq) {
+    call("ack", fields().put("upTo", upToSeq));
+  }
+
+  @Override
+  public Flow.Publisher<ChatEvent> events(long afterSeq) {
+    return subscriber -> {
+      RemoteEventStream s = new RemoteEventStream(subscriber, callbacks, conn);
+      RemoteEventStream previous = latest.getAndSet(s);
+      if (previous != null) {
+        if (conn.stream() == previous) {
+          conn.streamTo(null);
+        }
+        previous.end(null); // a session has one stream: the new one replaces it
+      }
+      if (ended) {
+        s.end(ChatException.unauthenticated("Session expired or logged out; log in again."));
+        return;
+      }
+      conn.call(
+              "subscribe",
+              fields().put("after", afterSeq),
+              ok -> {
+                // On the event loop, before the first event of the new stream is read.
+                if (latest.get() == s) {
+                  conn.streamTo(s);
+                  s.open();
+                } else {
+                  s.end(null);
+                }
+              })
+          .whenComplete(
+              (ok, err) -> {
+                if (err != null) {
+                  s.end(ChatException.wrap(err));
+                }
+              });
+    };
+  }
+
+  @Override
+  public Page<Account> listAccounts(String pattern, String after, int limit) {
+    ObjectNode f = fields().put("limit", limit);
+    putIfNotNull(f, "pattern", pattern);
+    putIfNotNull(f, "after", after);
+    return WireFormat.accountsFrom(call("list_accounts", f));
+  }
+
+  @Override
+  public List<Message> history(Recipient with, long beforeId, int limit) {
+    ObjectNode f = fields().put("before", beforeId).put("limit", limit);
+    if (with != null) {
+      f.put(with instanceof Recipient.Group ? "group" : "with", with.name());
+    }
+    return WireFormat.messagesFrom(call("history", f).path("messages"));
+  }
+
+  @Override
+  public void createGroup(String group, Collection<String> members) {
+    ObjectNode f = fields().put("group", group);
+    if (members != null) {
+      ArrayNode a = f.putArray("members");
+      members.forEach(a::add);
+    }
+    call("create_group", f);
+  }
+
+  @Override
+  public void joinGroup(String group) {
+    call("join_group", fields().put("group", group));
+  }
+
+  @Override
+  public void leaveGroup(String group) {
+    call("leave_group", fields().put("group", group));
+  }
+
+  @Override
+  public Page<GroupInfo> listGroups(String after, int limit) {
+    ObjectNode f = fields().put("limit", limit);
+    putIfNotNull(f, "after", after);
+    return WireFormat.groupsFrom(call("list_groups", f));
+  }
+
+  @Override
+  public void requestChat(String peer) {
+    call("chat_request", fields().put("to", peer));
+  }
+
+  @Override
+  public void respondChat(String requester, boolean accept) {
+    call("chat_response", fields().put("to", requester).put("accept", accept));
+  }
+
+  @Override
+  public void deleteAccount() {
+    conn.expectClose();
+    call("delete_account", fields());
+    ended = true;
+    conn.close();
+  }
+
+  @Override
+  public void logout() {
+    if (ended) {
+      return;
+    }
+    ended = true;
+    conn.expectClose();
+    try {
+      if (conn.isOpen() && !conn.inEventLoop()) {
+        await(conn.call("logout", fields(), null), timeout);
+      }
+    } catch (ChatException e) {
+      if (e.code() != ErrorCode.UNAUTHENTICATED && e.code() != ErrorCode.UNAVAILABLE) {
+        throw e;
+      }
+    } finally {
+      conn.close();
+    }
+  }
+
+  private static void putIfNotNull(ObjectNode f, String name, String value) {
+    if (value != null) {
+      f.put(name, value);
+    }
+  }
+
+  /** The session's connection, for tests of flow control. */
+  ClientConnection connection() {
+    return conn;
+  }
+
+  @Override
+  public String toString() {
+    return "RemoteSession[" + user + "]";
+  }
+}

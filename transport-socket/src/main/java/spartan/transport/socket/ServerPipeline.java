@@ -1,0 +1,45 @@
+package spartan.transport.socket;
+
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.LineBasedFrameDecoder;
+import java.util.concurrent.Executor;
+import spartan.core.ChatService;
+
+/**
+ * Builds each connection's pipeline in the order of Netty's SecureChat example: the slow-line
+ * guard, framing with a maximum length (fail-fast, so an oversize line is refused as soon as it
+ * passes the limit and never buffered), the JSON codec, then the one connection handler.
+ */
+final class ServerPipeline extends ChannelInitializer<SocketChannel> {
+  static final String DEADLINE = "lineDeadline";
+  static final String FRAMER = "framer";
+  static final String CODEC = "json";
+  static final String HANDLER = "connection";
+
+  private final Operations operations;
+  private final Executor blocking;
+  private final ServerSettings settings;
+  private final WireJson json;
+
+  ServerPipeline(ChatService service, Executor blocking, ServerSettings settings) {
+    this.operations = new Operations(service, settings.maxLineBytes());
+    this.blocking = blocking;
+    this.settings = settings;
+    this.json = WireJson.bounded(settings.maxLineBytes());
+  }
+
+  @Override
+  protected void initChannel(SocketChannel ch) {
+    configure(ch.pipeline());
+  }
+
+  /** Adds this transport's handlers to {@code p}; also used by tests on an EmbeddedChannel. */
+  void configure(ChannelPipeline p) {
+    p.addLast(DEADLINE, new LineDeadline(settings.lineTimeout()));
+    p.addLast(FRAMER, new LineBasedFrameDecoder(settings.maxLineBytes(), true, true));
+    p.addLast(CODEC, new JsonLineCodec(json));
+    p.addLast(HANDLER, new ConnectionHandler(operations, blocking, settings));
+  }
+}

@@ -1,0 +1,130 @@
+package spartan.transport.socket;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import spartan.core.ChatService;
+import spartan.core.spi.TransportOptions;
+import spartan.core.spi.TransportServer;
+
+/**
+ * The socket transport's server: a Netty server bootstrap whose connections speak NDJSON to a
+ * {@link ChatService}. Thread-safe; {@link #close()} is graceful and idempotent.
+ */
+final class SocketServer implements TransportServer {
+  private static final Logger log = LoggerFactory.getLogger(SocketServer.class);
+
+  /** Above this much unwritten output a connection counts as not writable (and stops pushing). */
+  static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(32 * 1024, 64 * 1024);
+
+  private final EventLoopGroup boss;
+  private final EventLoopGroup workers;
+  private final Channel serverChannel;
+  private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+  private final ServerSettings settings;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private SocketServer(
+      TransportOptions options, ServerSettings settings, ChannelInitializer<SocketChannel> init)
+      throws IOException {
+    this.settings = settings;
+    this.boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    this.workers = new MultiThreadIoEventLoopGroup(settings.ioThreads(), NioIoHandler.newFactory());
+    ServerBootstrap b =
+        new ServerBootstrap()
+            .group(boss, workers)
+            .channel(NioServerSocketChannel.class)
+            .option(ChannelOption.SO_BACKLOG, 256)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childOption(ChannelOption.SO_KEEPALIVE, true)
+            .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+            .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
+            .childHandler(
+                new ChannelInitializer<SocketChannel>() {
+                  @Override
+                  protected void initChannel(SocketChannel ch) {
+                    connections.add(ch);
+                    ch.pipeline().addLast(init);
+                  }
+                });
+    try {
+      serverChannel =
+          b.bind(new InetSocketAddress(options.host(), options.port()))
+              .syncUninterruptibly()
+              .channel();
+    } catch (Exception e) {
+      shutdownGroups();
+      throw new IOException(
+          "cannot listen on " + options.host() + ":" + options.port() + ": " + e.getMessage(), e);
+    }
+    log.info("socket transport listening on {}", serverChannel.localAddress());
+  }
+
+  /** Serves {@code service} as configured by {@code options}. */
+  static SocketServer start(ChatService service, TransportOptions options) throws IOException {
+    ServerSettings settings = ServerSettings.from(options);
+    if (options.blockingExecutor() == null) {
+      throw new IllegalArgumentException("blockingExecutor is required by the socket server");
+    }
+    return start(
+        options, settings, new ServerPipeline(service, options.blockingExecutor(), settings));
+  }
+
+  /** For tests that wrap the pipeline (e.g. to count bytes read). */
+  static SocketServer start(
+      TransportOptions options, ServerSettings settings, ChannelInitializer<SocketChannel> init)
+      throws IOException {
+    return new SocketServer(options, settings, init);
+  }
+
+  @Override
+  public int port() {
+    return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+  }
+
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    serverChannel.close().syncUninterruptibly();
+    for (Channel ch : connections) {
+      ConnectionHandler h = ch.pipeline().get(ConnectionHandler.class);
+      if (h == null) {
+        ch.close();
+      } else {
+        ch.eventLoop().execute(h::drainAndClose);
+      }
+    }
+    long grace = settings.shutdownGrace().toMillis();
+    if (!connections.newCloseFuture().awaitUninterruptibly(grace)) {
+      log.info("closing {} connections with requests still in progress", connections.size());
+    }
+    connections.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
+    shutdownGroups();
+    log.info("socket transport stopped");
+  }
+
+  private void shutdownGroups() {
+    boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    boss.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
+    workers.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
+  }
+}

@@ -1,0 +1,198 @@
+package spartan.transport.socket;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import spartan.core.Account;
+import spartan.core.ChatEvent;
+import spartan.core.ChatException;
+import spartan.core.Delivery;
+import spartan.core.ErrorCode;
+import spartan.core.GroupInfo;
+import spartan.core.Message;
+import spartan.core.MessageBody;
+import spartan.core.Page;
+import spartan.core.Recipient;
+
+/**
+ * How the core's values look on the wire, in both directions, so the server and the connector share
+ * one definition. The field names are the public contract in {@code PROTOCOL.md}.
+ */
+final class WireFormat {
+  private WireFormat() {}
+
+  // ---- to the wire ------------------------------------------------------------------------------
+
+  /** A message; {@code seq} is its inbox sequence, or 0 when it has none (history). */
+  static ObjectNode message(ObjectNode out, Message m, long seq) {
+    out.put("msgId", m.id());
+    if (seq > 0) {
+      out.put("seq", seq);
+    }
+    out.put("from", m.from());
+    out.put(m.to() instanceof Recipient.Group ? "group" : "to", m.to().name());
+    if (m.body() instanceof MessageBody.Sealed s) {
+      out.put("sealed", s.base64());
+    } else {
+      out.put("body", ((MessageBody.Text) m.body()).text());
+    }
+    out.put("ts", m.sentAt().toEpochMilli());
+    if (m.clientMsgId() != null) {
+      out.put("clientMsgId", m.clientMsgId());
+    }
+    return out;
+  }
+
+  static ArrayNode deliveries(ArrayNode out, List<Delivery> ds) {
+    for (Delivery d : ds) {
+      message(out.addObject(), d.message(), d.seq());
+    }
+    return out;
+  }
+
+  static ArrayNode messages(ArrayNode out, List<Message> ms) {
+    for (Message m : ms) {
+      message(out.addObject(), m, 0);
+    }
+    return out;
+  }
+
+  /** A pushed event line: {@code {"event": name, ...}} with no {@code id}. */
+  static ObjectNode event(ChatEvent e) {
+    ObjectNode out = WireJson.object();
+    if (e instanceof ChatEvent.MessageReceived m) {
+      out.put("event", "message");
+      message(out, m.message(), m.seq());
+    } else if (e instanceof ChatEvent.ChatRequested r) {
+      out.put("event", "chat_request");
+      out.put("from", r.from());
+    } else if (e instanceof ChatEvent.ChatAnswered a) {
+      out.put("event", "chat_response");
+      out.put("from", a.from());
+      out.put("accept", a.accepted());
+    }
+    return out;
+  }
+
+  static ObjectNode accounts(ObjectNode out, Page<Account> page) {
+    ArrayNode items = out.putArray("accounts");
+    for (Account a : page.items()) {
+      items.addObject().put("user", a.user()).put("online", a.online());
+    }
+    if (page.next() != null) {
+      out.put("next", page.next());
+    }
+    return out;
+  }
+
+  static ObjectNode groups(ObjectNode out, Page<GroupInfo> page) {
+    ArrayNode items = out.putArray("groups");
+    for (GroupInfo g : page.items()) {
+      ObjectNode o = items.addObject().put("group", g.group());
+      ArrayNode members = o.putArray("members");
+      g.members().forEach(members::add);
+    }
+    if (page.next() != null) {
+      out.put("next", page.next());
+    }
+    return out;
+  }
+
+  static ObjectNode error(ObjectNode out, ChatException e) {
+    ObjectNode err = out.putObject("error");
+    err.put("code", WireCodes.toWire(e.code()));
+    err.put("message", e.getMessage() == null ? "" : e.getMessage());
+    if (e.code() == ErrorCode.RATE_LIMITED && e.retryAfter() != null) {
+      err.put("retryAfterMs", e.retryAfter().toMillis());
+    }
+    return out;
+  }
+
+  // ---- from the wire (the connector reading a trusted server; a bad reply is INTERNAL) ---------
+
+  static ChatException errorFrom(JsonNode reply) {
+    JsonNode err = reply.path("error");
+    ErrorCode code = WireCodes.fromWire(err.path("code").asText(null));
+    String message = err.path("message").asText("error from server");
+    if (code == ErrorCode.RATE_LIMITED) {
+      long ms = err.path("retryAfterMs").asLong(0);
+      return ChatException.rateLimited(message, Duration.ofMillis(Math.max(0, ms)));
+    }
+    return new ChatException(code, message);
+  }
+
+  static Message messageFrom(JsonNode n) {
+    Recipient to =
+        n.hasNonNull("group") ? Recipient.group(text(n, "group")) : Recipient.user(text(n, "to"));
+    MessageBody body =
+        n.hasNonNull("sealed")
+            ? MessageBody.sealed(Base64.getDecoder().decode(text(n, "sealed")))
+            : MessageBody.text(text(n, "body"));
+    return new Message(
+        n.path("msgId").asLong(),
+        text(n, "from"),
+        to,
+        body,
+        Instant.ofEpochMilli(n.path("ts").asLong()),
+        n.hasNonNull("clientMsgId") ? n.get("clientMsgId").asText() : null);
+  }
+
+  static Delivery deliveryFrom(JsonNode n) {
+    return new Delivery(n.path("seq").asLong(), messageFrom(n));
+  }
+
+  static List<Delivery> deliveriesFrom(JsonNode array) {
+    List<Delivery> out = new ArrayList<>(array.size());
+    array.forEach(n -> out.add(deliveryFrom(n)));
+    return out;
+  }
+
+  static List<Message> messagesFrom(JsonNode array) {
+    List<Message> out = new ArrayList<>(array.size());
+    array.forEach(n -> out.add(messageFrom(n)));
+    return out;
+  }
+
+  /** The event on a line, or null for an event this connector does not know (newer server). */
+  static ChatEvent eventFrom(JsonNode n) {
+    return switch (n.path("event").asText("")) {
+      case "message" -> new ChatEvent.MessageReceived(deliveryFrom(n));
+      case "chat_request" -> new ChatEvent.ChatRequested(text(n, "from"));
+      case "chat_response" ->
+          new ChatEvent.ChatAnswered(text(n, "from"), n.path("accept").asBoolean());
+      default -> null;
+    };
+  }
+
+  static Page<Account> accountsFrom(JsonNode reply) {
+    List<Account> items = new ArrayList<>();
+    reply
+        .path("accounts")
+        .forEach(a -> items.add(new Account(text(a, "user"), a.path("online").asBoolean())));
+    return new Page<>(items, reply.hasNonNull("next") ? reply.get("next").asText() : null);
+  }
+
+  static Page<GroupInfo> groupsFrom(JsonNode reply) {
+    List<GroupInfo> items = new ArrayList<>();
+    for (JsonNode g : reply.path("groups")) {
+      List<String> members = new ArrayList<>();
+      g.path("members").forEach(m -> members.add(m.asText()));
+      items.add(new GroupInfo(text(g, "group"), members));
+    }
+    return new Page<>(items, reply.hasNonNull("next") ? reply.get("next").asText() : null);
+  }
+
+  private static String text(JsonNode n, String field) {
+    JsonNode v = n.get(field);
+    if (v == null || !v.isTextual()) {
+      throw new ChatException(
+          ErrorCode.INTERNAL, "malformed reply from server: no '" + field + "'");
+    }
+    return v.textValue();
+  }
+}

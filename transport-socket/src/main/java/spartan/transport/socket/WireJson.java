@@ -1,0 +1,87 @@
+package spartan.transport.socket;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.StreamWriteFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+/**
+ * The hardened Jackson mapper both sides of the socket transport parse lines with. Lines are read
+ * only into {@link JsonNode} trees: nothing from the wire ever names a Java type, and default
+ * typing is never enabled, so there is no polymorphic deserialisation to abuse. Thread-safe.
+ */
+final class WireJson {
+  /** Requests are flat objects with at most one array; 16 levels is generous. */
+  static final int MAX_NESTING = 16;
+
+  /** A 64-bit integer has at most 20 characters with its sign; ids and cursors fit. */
+  static final int MAX_NUMBER_CHARS = 20;
+
+  /** Field names are short identifiers. */
+  static final int MAX_NAME_CHARS = 64;
+
+  private final ObjectMapper mapper;
+
+  private WireJson(ObjectMapper mapper) {
+    this.mapper = mapper;
+  }
+
+  /**
+   * A reader for lines of at most {@code maxLineBytes}: no string and no document can be longer,
+   * nesting and numbers are short, and duplicate keys are rejected rather than silently keeping the
+   * last one.
+   */
+  static WireJson bounded(int maxLineBytes) {
+    StreamReadConstraints constraints =
+        StreamReadConstraints.builder()
+            .maxNestingDepth(MAX_NESTING)
+            .maxStringLength(maxLineBytes)
+            .maxNumberLength(MAX_NUMBER_CHARS)
+            .maxNameLength(MAX_NAME_CHARS)
+            .maxDocumentLength(maxLineBytes)
+            .maxTokenCount(maxLineBytes)
+            .build();
+    JsonFactory factory =
+        JsonFactory.builder()
+            .streamReadConstraints(constraints)
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .disable(StreamWriteFeature.AUTO_CLOSE_TARGET)
+            .build();
+    return new WireJson(
+        JsonMapper.builder(factory)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            // An id like 1e400 is echoed exactly instead of becoming Infinity.
+            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+            .build());
+  }
+
+  /**
+   * Parses one non-blank line.
+   *
+   * @throws JsonProcessingException for malformed JSON, trailing content or a violated bound
+   */
+  JsonNode parse(byte[] line) throws IOException {
+    return mapper.readTree(line);
+  }
+
+  byte[] write(JsonNode node) {
+    try {
+      return mapper.writeValueAsBytes(node);
+    } catch (JsonProcessingException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static ObjectNode object() {
+    return JsonNodeFactory.instance.objectNode();
+  }
+}

@@ -1,0 +1,321 @@
+package spartan.transport.socket;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import spartan.core.Recipient;
+import spartan.core.service.LocalChatService;
+import spartan.core.store.MemoryChatStore;
+
+/**
+ * The server pipeline on an EmbeddedChannel: every request runs synchronously (direct executors),
+ * and time is advanced by hand for the deadlines, so each case is exact and fast.
+ */
+class ConnectionHandlerTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ServerSettings SETTINGS =
+      new ServerSettings(
+          4096, Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(1), 0);
+
+  private MemoryChatStore store;
+  private LocalChatService core;
+  private EmbeddedChannel ch;
+
+  @BeforeEach
+  void start() {
+    store = new MemoryChatStore();
+    core = LocalChatService.builder().store(store).deliveryExecutor(Runnable::run).build();
+    core.createAccount("alice", null);
+    core.createAccount("bob", null);
+    ServerPipeline pipeline = new ServerPipeline(core, Runnable::run, SETTINGS);
+    ch =
+        new EmbeddedChannel(
+            new ChannelInitializer<Channel>() {
+              @Override
+              protected void initChannel(Channel c) {
+                pipeline.configure(c.pipeline());
+              }
+            });
+    ch.freezeTime(); // only advanceTimeBy moves the deadlines' clock from here on
+  }
+
+  @AfterEach
+  void stop() {
+    ch.finishAndReleaseAll();
+    core.close();
+    store.close();
+  }
+
+  /** Writes raw text, lets every queued task run, and returns the lines written back. */
+  private List<JsonNode> send(String text) {
+    ch.writeInbound(Unpooled.copiedBuffer(text, StandardCharsets.UTF_8));
+    return drain();
+  }
+
+  private List<JsonNode> drain() {
+    ch.runPendingTasks();
+    List<JsonNode> out = new ArrayList<>();
+    for (ByteBuf b = ch.readOutbound(); b != null; b = ch.readOutbound()) {
+      try {
+        String s = b.toString(StandardCharsets.UTF_8);
+        assertThat(s).endsWith("\n");
+        out.add(JSON.readTree(s));
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      } finally {
+        b.release();
+      }
+      ch.runPendingTasks();
+    }
+    return out;
+  }
+
+  private JsonNode one(String line) {
+    List<JsonNode> out = send(line + "\n");
+    assertThat(out).as(line).hasSize(1);
+    return out.get(0);
+  }
+
+  private static String code(JsonNode reply) {
+    assertThat(reply.get("ok").asBoolean()).as(reply.toString()).isFalse();
+    return reply.path("error").path("code").asText();
+  }
+
+  @Test
+  void malformedJsonGetsBadRequestAndTheConnectionStaysUsable() {
+    JsonNode r = one("{\"id\":1,\"op\":");
+    assertThat(code(r)).isEqualTo("bad_request");
+    assertThat(r.get("id").isNull()).isTrue();
+    assertThat(one("{\"id\":2,\"op\":\"ping\"}").get("ok").asBoolean()).isTrue();
+    assertThat(ch.isActive()).isTrue();
+  }
+
+  @Test
+  void envelopesAreChecked() {
+    assertThat(code(one("[1,2]"))).isEqualTo("bad_request");
+    assertThat(code(one("\"ping\""))).isEqualTo("bad_request");
+    JsonNode noOp = one("{\"id\":7}");
+    assertThat(code(noOp)).isEqualTo("bad_request");
+    assertThat(noOp.get("id").asInt()).isEqualTo(7);
+    assertThat(code(one("{\"id\":8,\"op\":3}"))).isEqualTo("bad_request");
+    assertThat(code(one("{\"id\":{\"x\":1},\"op\":\"ping\"}"))).isEqualTo("bad_request");
+    JsonNode unknown = one("{\"id\":\"abc\",\"op\":\"teleport\"}");
+    assertThat(code(unknown)).isEqualTo("unknown_op");
+    assertThat(unknown.get("id").asText()).isEqualTo("abc");
+    assertThat(code(one("{\"id\":9,\"op\":\"PING\"}"))).isEqualTo("unknown_op");
+  }
+
+  @Test
+  void duplicateKeysAndHostileJsonAreBadRequests() {
+    assertThat(code(one("{\"id\":1,\"op\":\"login\",\"user\":\"bob\",\"user\":\"alice\"}")))
+        .isEqualTo("bad_request");
+    assertThat(
+            code(one("{\"id\":1,\"op\":\"ping\",\"x\":" + "[".repeat(40) + "]".repeat(40) + "}")))
+        .isEqualTo("bad_request");
+    // Unknown fields are ignored, and never select a type.
+    assertThat(
+            one("{\"id\":1,\"op\":\"ping\",\"@class\":\"java.lang.Runtime\"}")
+                .get("ok")
+                .asBoolean())
+        .isTrue();
+  }
+
+  @Test
+  void wrongFieldTypesAreInvalidArgumentsNamingTheField() {
+    JsonNode r = one("{\"id\":1,\"op\":\"login\",\"user\":42}");
+    assertThat(code(r)).isEqualTo("invalid_argument");
+    assertThat(r.path("error").path("message").asText()).contains("'user'");
+    one("{\"id\":2,\"op\":\"login\",\"user\":\"alice\",\"subscribe\":false}");
+    JsonNode ack = one("{\"id\":3,\"op\":\"ack\",\"upTo\":\"ten\"}");
+    assertThat(code(ack)).isEqualTo("invalid_argument");
+    assertThat(ack.path("error").path("message").asText()).contains("'upTo'");
+    JsonNode limit = one("{\"id\":4,\"op\":\"fetch\",\"limit\":1.5}");
+    assertThat(limit.path("error").path("message").asText()).contains("'limit'");
+    JsonNode members =
+        one("{\"id\":5,\"op\":\"create_group\",\"group\":\"g\",\"members\":[\"bob\",7]}");
+    assertThat(members.path("error").path("message").asText()).contains("'members'");
+    JsonNode both = one("{\"id\":6,\"op\":\"send\",\"to\":\"bob\",\"group\":\"g\",\"body\":\"x\"}");
+    assertThat(code(both)).isEqualTo("invalid_argument");
+    JsonNode sealed = one("{\"id\":7,\"op\":\"send\",\"to\":\"bob\",\"sealed\":\"%%%\"}");
+    assertThat(sealed.path("error").path("message").asText()).contains("'sealed'");
+  }
+
+  @Test
+  void onlyPingInfoCreateAccountLoginAndResumeWorkBeforeLogin() {
+    assertThat(one("{\"id\":1,\"op\":\"ping\"}").get("ok").asBoolean()).isTrue();
+    assertThat(one("{\"id\":2,\"op\":\"info\"}").get("authMode").asText()).isEqualTo("open");
+    assertThat(one("{\"id\":3,\"op\":\"create_account\",\"user\":\"carol\"}").get("ok").asBoolean())
+        .isTrue();
+    for (Op op : Op.values()) {
+      if (op.needsSession) {
+        assertThat(code(one("{\"id\":4,\"op\":\"" + op.wire + "\"}")))
+            .as(op.wire)
+            .isEqualTo("unauthenticated");
+      }
+    }
+  }
+
+  @Test
+  void pipelinedRequestsAreAnsweredInOrderEvenAfterALogin() {
+    List<JsonNode> out =
+        send(
+            "{\"id\":1,\"op\":\"login\",\"user\":\"alice\",\"subscribe\":false}\n"
+                + "{\"id\":2,\"op\":\"send\",\"to\":\"bob\",\"body\":\"hi\"}\n"
+                + "{\"id\":3,\"op\":\"history\",\"with\":\"bob\"}\n"
+                + "{\"id\":4,\"op\":\"login\",\"user\":\"bob\"}\n");
+    assertThat(out).extracting(n -> n.get("id").asInt()).containsExactly(1, 2, 3, 4);
+    assertThat(out.get(1).get("msgId").asLong()).isPositive();
+    assertThat(out.get(2).get("messages")).hasSize(1);
+    assertThat(code(out.get(3))).as("one session per connection").isEqualTo("invalid_argument");
+  }
+
+  @Test
+  void loginPushesUndeliveredMessagesAfterTheReplyThenLiveOnes() {
+    var alice = core.login("alice", null);
+    alice.send(Recipient.user("bob"), "one");
+    alice.send(Recipient.user("bob"), "two");
+    List<JsonNode> out = send("{\"id\":1,\"op\":\"login\",\"user\":\"bob\"}\n");
+    assertThat(out).hasSize(3);
+    assertThat(out.get(0).get("id").asInt()).isEqualTo(1);
+    assertThat(out.get(0).get("token").asText()).isNotBlank();
+    assertThat(out.subList(1, 3)).extracting(n -> n.get("event").asText()).containsOnly("message");
+    assertThat(out.subList(1, 3))
+        .extracting(n -> n.get("body").asText())
+        .containsExactly("one", "two");
+    assertThat(out.subList(1, 3)).extracting(n -> n.get("seq").asLong()).containsExactly(1L, 2L);
+    alice.send(Recipient.user("bob"), "three");
+    List<JsonNode> live = drain();
+    assertThat(live).extracting(n -> n.get("body").asText()).containsExactly("three");
+    assertThat(live.get(0).has("id")).isFalse();
+  }
+
+  @Test
+  void subscribeFalseWaitsForAnExplicitSubscribeWithACursor() {
+    var alice = core.login("alice", null);
+    for (String t : List.of("a", "b", "c")) {
+      alice.send(Recipient.user("bob"), t);
+    }
+    assertThat(send("{\"id\":1,\"op\":\"login\",\"user\":\"bob\",\"subscribe\":false}\n"))
+        .hasSize(1);
+    List<JsonNode> out = send("{\"id\":2,\"op\":\"subscribe\",\"after\":2}\n");
+    assertThat(out.get(0).get("id").asInt()).isEqualTo(2);
+    assertThat(out.subList(1, out.size()))
+        .extracting(n -> n.get("body").asText())
+        .containsExactly("c");
+  }
+
+  @Test
+  void aStreamEndedFromElsewhereIsAnnounced() {
+    send("{\"id\":1,\"op\":\"login\",\"user\":\"bob\"}\n");
+    String token = core.login("bob", null).token();
+    assertThat(token).isNotBlank();
+    core.close(); // ends every session, as a shutdown would
+    List<JsonNode> out = drain();
+    assertThat(out).extracting(n -> n.path("event").asText()).containsExactly("stream_end");
+  }
+
+  @Test
+  void aSubscribeOnASessionEndedElsewhereIsFollowedByStreamEnd() {
+    List<JsonNode> login =
+        send("{\"id\":1,\"op\":\"login\",\"user\":\"bob\",\"subscribe\":false}\n");
+    core.resume(login.get(0).get("token").asText()).logout();
+    List<JsonNode> out = send("{\"id\":2,\"op\":\"subscribe\"}\n");
+    assertThat(out).hasSize(2);
+    assertThat(out.get(0).get("id").asInt()).isEqualTo(2);
+    assertThat(out.get(1).get("event").asText()).isEqualTo("stream_end");
+    assertThat(out.get(1).get("code").asText()).isEqualTo("unauthenticated");
+  }
+
+  @Test
+  void logoutAndDeleteAccountReplyThenClose() {
+    send("{\"id\":1,\"op\":\"login\",\"user\":\"bob\"}\n");
+    List<JsonNode> out = send("{\"id\":2,\"op\":\"logout\"}\n{\"id\":3,\"op\":\"ping\"}\n");
+    assertThat(out).hasSize(1);
+    assertThat(out.get(0).get("ok").asBoolean()).isTrue();
+    assertThat(ch.isOpen()).isFalse();
+  }
+
+  @Test
+  void anOversizeLineIsRefusedAndTheConnectionClosed() {
+    List<JsonNode> out = send("x".repeat(SETTINGS.maxLineBytes() + 1));
+    assertThat(out).hasSize(1);
+    assertThat(code(out.get(0))).isEqualTo("frame_too_large");
+    assertThat(ch.isOpen()).isFalse();
+  }
+
+  @Test
+  void aConnectionThatDoesNotLogInInTimeIsClosed() {
+    assertThat(one("{\"id\":1,\"op\":\"ping\"}").get("ok").asBoolean()).isTrue();
+    ch.advanceTimeBy(SETTINGS.loginTimeout().toMillis() - 1000, TimeUnit.MILLISECONDS);
+    ch.runScheduledPendingTasks();
+    assertThat(ch.isOpen()).isTrue();
+    ch.advanceTimeBy(2000, TimeUnit.MILLISECONDS);
+    ch.runScheduledPendingTasks();
+    List<JsonNode> out = drain();
+    assertThat(out).hasSize(1);
+    assertThat(code(out.get(0))).isEqualTo("unauthenticated");
+    assertThat(ch.isOpen()).isFalse();
+  }
+
+  @Test
+  void aLoggedInConnectionOutlivesTheLoginDeadline() {
+    send("{\"id\":1,\"op\":\"login\",\"user\":\"bob\"}\n");
+    ch.advanceTimeBy(SETTINGS.loginTimeout().toMillis() * 2, TimeUnit.MILLISECONDS);
+    ch.runScheduledPendingTasks();
+    assertThat(ch.isOpen()).isTrue();
+    assertThat(one("{\"id\":2,\"op\":\"ping\"}").get("ok").asBoolean()).isTrue();
+  }
+
+  @Test
+  void aLineThatDoesNotCompleteInTimeIsCutOff() {
+    send("{\"id\":1,\"op\":\"login\",\"user\":\"bob\"}\n{\"id\":2,\"op\":\"pi");
+    ch.advanceTimeBy(SETTINGS.lineTimeout().toMillis() / 2, TimeUnit.MILLISECONDS);
+    ch.runScheduledPendingTasks();
+    send("n"); // trickling more bytes does not reset the clock: only a newline does
+    ch.advanceTimeBy(SETTINGS.lineTimeout().toMillis() / 2 + 1, TimeUnit.MILLISECONDS);
+    ch.runScheduledPendingTasks();
+    List<JsonNode> out = drain();
+    assertThat(out).hasSize(1);
+    assertThat(code(out.get(0))).isEqualTo("bad_request");
+    assertThat(ch.isOpen()).isFalse();
+  }
+
+  @Test
+  void completeLinesKeepTheLineClockQuiet() {
+    send("{\"id\":1,\"op\":\"login\",\"user\":\"bob\"}\n");
+    for (int i = 0; i < 5; i++) {
+      ch.advanceTimeBy(SETTINGS.lineTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      ch.runScheduledPendingTasks();
+      // a line split over two reads, each completing well within the deadline
+      send("{\"id\":2,\"op\":");
+      assertThat(send("\"ping\"}\n")).hasSize(1);
+    }
+    assertThat(ch.isOpen()).isTrue();
+  }
+
+  @Test
+  void aHalfClosedClientGetsItsRepliesThenTheConnectionCloses() {
+    ch.writeInbound(
+        Unpooled.copiedBuffer(
+            "{\"id\":1,\"op\":\"ping\"}\n{\"id\":2,\"op\":\"info\"}\n", StandardCharsets.UTF_8));
+    ch.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+    List<JsonNode> out = drain();
+    assertThat(out).extracting(n -> n.get("id").asInt()).containsExactly(1, 2);
+    assertThat(ch.isOpen()).isFalse();
+  }
+}

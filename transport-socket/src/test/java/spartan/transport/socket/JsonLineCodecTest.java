@@ -1,0 +1,117 @@
+package spartan.transport.socket;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.LineBasedFrameDecoder;
+import io.netty.handler.codec.TooLongFrameException;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The framer and JSON codec on an EmbeddedChannel, with good, oversize and corrupt input. */
+class JsonLineCodecTest {
+  private static final int MAX = 1024;
+  private final EmbeddedChannel ch =
+      new EmbeddedChannel(
+          new LineBasedFrameDecoder(MAX, true, true), new JsonLineCodec(WireJson.bounded(MAX)));
+
+  @AfterEach
+  void close() {
+    ch.finishAndReleaseAll();
+  }
+
+  private Object decode(String text) {
+    ch.writeInbound(Unpooled.copiedBuffer(text, StandardCharsets.UTF_8));
+    return ch.readInbound();
+  }
+
+  private String malformed(String text) {
+    Object out = decode(text);
+    assertThat(out).as(text).isInstanceOf(JsonLineCodec.Malformed.class);
+    return ((JsonLineCodec.Malformed) out).reason();
+  }
+
+  @Test
+  void aLineBecomesOneJsonTree() {
+    JsonNode n = (JsonNode) decode("{\"id\":1,\"op\":\"ping\"}\n");
+    assertThat(n.get("op").asText()).isEqualTo("ping");
+    assertThat(nextInbound()).isNull();
+  }
+
+  private Object nextInbound() {
+    return ch.readInbound();
+  }
+
+  @Test
+  void linesSplitAcrossReadsAndSeveralInOneReadAreFramed() {
+    ch.writeInbound(Unpooled.copiedBuffer("{\"id\":1,\"op\":", StandardCharsets.UTF_8));
+    assertThat(nextInbound()).isNull();
+    ch.writeInbound(Unpooled.copiedBuffer("\"a\"}\r\n{\"id\":2}\n", StandardCharsets.UTF_8));
+    assertThat(((JsonNode) ch.readInbound()).get("op").asText()).isEqualTo("a");
+    assertThat(((JsonNode) ch.readInbound()).get("id").asInt()).isEqualTo(2);
+  }
+
+  @Test
+  void blankLinesAreSkipped() {
+    assertThat(decode("\n  \r\n\t\n")).isNull();
+  }
+
+  @Test
+  void corruptInputIsReportedNotThrown() {
+    assertThat(malformed("hello\n")).startsWith("not valid JSON");
+    assertThat(malformed("{\"id\":1,\n")).startsWith("not valid JSON");
+    assertThat(malformed("{} {}\n")).contains("not valid JSON");
+    assertThat(malformed("{\"a\":'single'}\n")).startsWith("not valid JSON");
+    byte[] badUtf8 = {'{', '"', 'a', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}', '\n'};
+    ch.writeInbound(Unpooled.wrappedBuffer(badUtf8));
+    assertThat(nextInbound()).isInstanceOf(JsonLineCodec.Malformed.class);
+  }
+
+  @Test
+  void duplicateKeysAreRejected() {
+    assertThat(malformed("{\"id\":1,\"op\":\"ping\",\"op\":\"info\"}\n"))
+        .contains("Duplicate field 'op'");
+  }
+
+  @Test
+  void deepNestingLongNumbersAndLongNamesAreRejected() {
+    String deep = "[".repeat(WireJson.MAX_NESTING + 1) + "]".repeat(WireJson.MAX_NESTING + 1);
+    assertThat(malformed("{\"x\":" + deep + "}\n")).contains("nesting depth");
+    assertThat(malformed("{\"x\":" + "9".repeat(30) + "}\n")).contains("Number value length");
+    assertThat(malformed("{\"" + "k".repeat(100) + "\":1}\n")).contains("Name length");
+    String justDeepEnough =
+        "[".repeat(WireJson.MAX_NESTING - 1) + "]".repeat(WireJson.MAX_NESTING - 1);
+    assertThat(decode("{\"x\":" + justDeepEnough + "}\n")).isInstanceOf(JsonNode.class);
+  }
+
+  @Test
+  void anOversizeLineFailsAsSoonAsItPassesTheLimitWithoutWaitingForItsEnd() {
+    ByteBuf first = Unpooled.copiedBuffer("x".repeat(MAX + 1), StandardCharsets.US_ASCII);
+    // No newline has arrived: fail-fast reports it now instead of buffering until one does.
+    assertThatThrownBy(() -> ch.writeInbound(first)).isInstanceOf(TooLongFrameException.class);
+    // The rest of that line is discarded, and the next line is framed normally.
+    ch.writeInbound(Unpooled.copiedBuffer("yyyy\n{\"id\":3}\n", StandardCharsets.US_ASCII));
+    assertThat(((JsonNode) ch.readInbound()).get("id").asInt()).isEqualTo(3);
+  }
+
+  @Test
+  void aLineOfExactlyTheLimitIsAccepted() {
+    String body = "{\"s\":\"" + "a".repeat(MAX - 8) + "\"}";
+    assertThat(body).hasSize(MAX);
+    assertThat(decode(body + "\n")).isInstanceOf(JsonNode.class);
+  }
+
+  @Test
+  void encodingWritesOneLineAndEscapesNewlinesInStrings() {
+    ch.writeOutbound(WireJson.object().put("body", "two\nlines").put("ü", "ß"));
+    ByteBuf out = ch.readOutbound();
+    String line = out.toString(StandardCharsets.UTF_8);
+    out.release();
+    assertThat(line).isEqualTo("{\"body\":\"two\\nlines\",\"ü\":\"ß\"}\n");
+  }
+}

@@ -1,0 +1,136 @@
+package spartan.transport.socket;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import spartan.core.ChatEvent;
+import spartan.core.ChatException;
+import spartan.core.ChatService;
+import spartan.core.ErrorCode;
+import spartan.core.MessageBody;
+import spartan.core.Recipient;
+import spartan.core.Session;
+import spartan.core.service.LocalChatService;
+import spartan.core.spi.TransportOptions;
+import spartan.core.spi.TransportServer;
+import spartan.core.store.MemoryChatStore;
+import spartan.core.testing.EventRecorder;
+
+/** What the connector adds on top of the conformance suite: lost connections and local bounds. */
+class SocketConnectorTest {
+  private ExecutorService executor;
+  private MemoryChatStore store;
+  private LocalChatService core;
+  private TransportServer server;
+  private ChatService chat;
+
+  @BeforeEach
+  void start() throws Exception {
+    executor = Executors.newCachedThreadPool();
+    store = new MemoryChatStore();
+    core = LocalChatService.builder().store(store).deliveryExecutor(executor).build();
+    core.createAccount("alice", null);
+    core.createAccount("bob", null);
+    server =
+        new SocketTransportProvider().serve(core, TransportOptions.of("127.0.0.1", 0, executor));
+    chat =
+        new SocketTransportProvider()
+            .connect(TransportOptions.of("127.0.0.1", server.port(), null));
+  }
+
+  @AfterEach
+  void stop() {
+    chat.close();
+    server.close();
+    core.close();
+    store.close();
+    executor.shutdownNow();
+  }
+
+  private static ErrorCode codeOf(Throwable t) {
+    Throwable c = t instanceof ExecutionException ? t.getCause() : t;
+    assertThat(c).isInstanceOf(ChatException.class);
+    return ((ChatException) c).code();
+  }
+
+  @Test
+  void aDroppedConnectionFailsTheStreamAndLaterCallsWithUnavailable() throws Exception {
+    Session bob = chat.login("bob", null);
+    EventRecorder events = EventRecorder.unbounded();
+    bob.events(0).subscribe(events);
+    events.awaitSubscribed();
+    server.close();
+    assertThatThrownBy(() -> events.done.get(10, TimeUnit.SECONDS))
+        .satisfies(e -> assertThat(codeOf(e)).isEqualTo(ErrorCode.UNAVAILABLE));
+    assertThatThrownBy(() -> bob.fetchUndelivered(10))
+        .satisfies(e -> assertThat(codeOf(e)).isEqualTo(ErrorCode.UNAVAILABLE));
+    assertThatThrownBy(() -> chat.login("bob", null))
+        .satisfies(e -> assertThat(codeOf(e)).isEqualTo(ErrorCode.UNAVAILABLE));
+  }
+
+  @Test
+  void aRequestLongerThanTheServerTakesIsRefusedLocallyAndTheSessionLivesOn() {
+    Session alice = chat.login("alice", null);
+    byte[] huge = new byte[60 * 1024]; // base64 makes it 80 KiB: over the 64 KiB line limit
+    assertThatThrownBy(() -> alice.send(Recipient.user("bob"), MessageBody.sealed(huge), null))
+        .satisfies(e -> assertThat(codeOf(e)).isEqualTo(ErrorCode.INVALID_ARGUMENT));
+    assertThat(alice.send(Recipient.user("bob"), "still here").msgId()).isPositive();
+  }
+
+  @Test
+  void aSubscriberWithoutDemandPausesTheSocketAndThenGetsEverythingInOrder() {
+    Session bob = chat.login("bob", null);
+    EventRecorder slow = EventRecorder.manual();
+    bob.events(0).subscribe(slow);
+    slow.awaitSubscribed();
+    slow.request(5);
+    Session alice = core.login("alice", null);
+    int n = 3000;
+    String pad = "p".repeat(2000);
+    for (int i = 0; i < n; i++) {
+      alice.send(Recipient.user("bob"), MessageBody.text(i + " " + pad), null);
+    }
+    assertThat(slow.nextMessages(5)).extracting(m -> m.seq()).containsExactly(1L, 2L, 3L, 4L, 5L);
+    ClientConnection conn = ((RemoteSession) bob).connection();
+    await().atMost(Duration.ofSeconds(20)).until(conn::isPaused);
+    RemoteEventStream stream = conn.stream();
+    // Buffered: the high-water mark plus what one socket read had already brought in.
+    assertThat(stream.buffered())
+        .isBetween(RemoteEventStream.HIGH_WATER, RemoteEventStream.HIGH_WATER + 64);
+    slow.request(Long.MAX_VALUE);
+    List<ChatEvent.MessageReceived> rest = slow.nextMessages(n - 5);
+    for (int i = 0; i < rest.size(); i++) {
+      assertThat(rest.get(i).seq()).isEqualTo(i + 6);
+    }
+    assertThat(conn.isPaused()).isFalse();
+  }
+
+  @Test
+  void aCancelledSubscriberGetsNothingMore() {
+    Session bob = chat.login("bob", null);
+    Session alice = chat.login("alice", null);
+    EventRecorder events = EventRecorder.unbounded();
+    bob.events(0).subscribe(events);
+    events.awaitSubscribed();
+    alice.send(Recipient.user("bob"), "one");
+    assertThat(events.nextMessage().message().text()).isEqualTo("one");
+    events.cancel();
+    alice.send(Recipient.user("bob"), "two");
+    // Still unacked: the next subscription gets it, in order.
+    EventRecorder again = EventRecorder.unbounded();
+    bob.events(1).subscribe(again);
+    again.awaitSubscribed();
+    assertThat(again.nextMessage().message().text()).isEqualTo("two");
+    assertThat(events.drainNow()).isEmpty();
+  }
+}

@@ -1,0 +1,458 @@
+package spartan.transport.socket;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.fail;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.util.concurrent.FastThreadLocalThread;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import spartan.core.ChatService;
+import spartan.core.MessageBody;
+import spartan.core.Recipient;
+import spartan.core.SendReceipt;
+import spartan.core.Session;
+import spartan.core.service.LocalChatService;
+import spartan.core.spi.TransportOptions;
+import spartan.core.store.MemoryChatStore;
+import spartan.core.testing.EventRecorder;
+
+/**
+ * The robustness promises, each on a real loopback socket with a raw client: oversize lines, the
+ * login deadline, slowloris, a reader that stops reading, and no core call on an event loop.
+ * Deadlines are short here (hundreds of ms) so the suite stays fast; nothing sleeps.
+ */
+class SocketRobustnessTest {
+  private static final Logger log = LoggerFactory.getLogger(SocketRobustnessTest.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private ExecutorService executor;
+  private MemoryChatStore store;
+  private LocalChatService core;
+  private SocketServer server;
+
+  /** Bytes the server read and lines it wrote, per accepted connection, in accept order. */
+  private final List<Traffic> traffic = new CopyOnWriteArrayList<>();
+
+  private static final class Traffic extends ChannelDuplexHandler {
+    final AtomicLong bytesRead = new AtomicLong();
+    final AtomicLong linesWritten = new AtomicLong();
+    volatile Channel channel;
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+      channel = ctx.channel();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (msg instanceof ByteBuf b) {
+        bytesRead.addAndGet(b.readableBytes());
+      }
+      ctx.fireChannelRead(msg);
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+      linesWritten.incrementAndGet();
+      ctx.write(msg, promise);
+    }
+  }
+
+  @BeforeEach
+  void setUp() {
+    executor = Executors.newCachedThreadPool();
+    store = new MemoryChatStore();
+    core = LocalChatService.builder().store(store).deliveryExecutor(executor).build();
+    core.createAccount("alice", null);
+    core.createAccount("bob", null);
+  }
+
+  @AfterEach
+  void tearDown() {
+    if (server != null) {
+      server.close();
+    }
+    core.close();
+    store.close();
+    executor.shutdownNow();
+  }
+
+  private void serve(ChatService service, TransportOptions options) throws IOException {
+    ServerSettings settings = ServerSettings.from(options);
+    ServerPipeline pipeline = new ServerPipeline(service, executor, settings);
+    server =
+        SocketServer.start(
+            options,
+            settings,
+            new ChannelInitializer<SocketChannel>() {
+              @Override
+              protected void initChannel(SocketChannel ch) {
+                Traffic t = new Traffic();
+                traffic.add(t);
+                ch.pipeline().addLast(t);
+                pipeline.configure(ch.pipeline());
+              }
+            });
+  }
+
+  private TransportOptions options() {
+    return TransportOptions.of("127.0.0.1", 0, executor);
+  }
+
+  /** A raw line client, as someone with a ten-line script would write it. */
+  private final class Raw implements AutoCloseable {
+    final Socket socket;
+    final BufferedReader in;
+    final OutputStream out;
+
+    Raw(int receiveBuffer) throws IOException {
+      socket = new Socket();
+      if (receiveBuffer > 0) {
+        socket.setReceiveBufferSize(receiveBuffer);
+      }
+      socket.connect(new InetSocketAddress("127.0.0.1", server.port()));
+      socket.setSoTimeout(20_000);
+      in =
+          new BufferedReader(
+              new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+      out = socket.getOutputStream();
+    }
+
+    Raw() throws IOException {
+      this(0);
+    }
+
+    void send(String line) throws IOException {
+      out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+      out.flush();
+    }
+
+    JsonNode read() throws IOException {
+      String line = in.readLine();
+      if (line == null) {
+        fail("connection closed, a line was expected");
+      }
+      return JSON.readTree(line);
+    }
+
+    /** True once the server has closed (EOF or reset), with nothing else sent before. */
+    boolean closedByServer() {
+      try {
+        return in.readLine() == null;
+      } catch (IOException reset) {
+        return true;
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      socket.close();
+    }
+  }
+
+  // ---- oversize lines ---------------------------------------------------------------------------
+
+  @Test
+  void aTenMegabyteLineWithoutNewlineIsCutOffAfterTheLimitNotBuffered() throws Exception {
+    serve(core, options());
+    int limit = options().maxFrameBytes();
+    try (Raw raw = new Raw()) {
+      AtomicLong written = new AtomicLong();
+      CompletableFuture<Void> writer =
+          CompletableFuture.runAsync(
+              () -> {
+                byte[] chunk = new byte[64 * 1024];
+                Arrays.fill(chunk, (byte) 'x');
+                try {
+                  for (int i = 0; i < 160; i++) { // 10 MiB, never a newline
+                    raw.out.write(chunk);
+                    written.addAndGet(chunk.length);
+                  }
+                } catch (IOException expected) {
+                  // the server closed on us: that is the point
+                }
+              },
+              executor);
+      JsonNode reply = raw.read();
+      assertThat(reply.path("error").path("code").asText()).isEqualTo("frame_too_large");
+      assertThat(raw.closedByServer()).isTrue();
+      writer.get(20, TimeUnit.SECONDS);
+      Traffic t = traffic.get(0);
+      t.channel.closeFuture().await(5, TimeUnit.SECONDS);
+      long read = t.bytesRead.get();
+      log.info(
+          "oversize line: client wrote {} bytes before the server closed; server read {} bytes",
+          written.get(),
+          read);
+      assertThat(t.channel.isOpen()).isFalse();
+      assertThat(read)
+          .as("the server stops reading one read buffer after the limit")
+          .isGreaterThan(limit)
+          .isLessThanOrEqualTo(limit + 128 * 1024);
+    }
+  }
+
+  // ---- login deadline ---------------------------------------------------------------------------
+
+  @Test
+  void aConnectionThatDoesNotLogInIsClosedAndWellBehavedOnesAreNot() throws Exception {
+    serve(core, options().withLoginTimeout(Duration.ofMillis(400)));
+    try (Raw good = new Raw()) {
+      good.send("{\"id\":1,\"op\":\"login\",\"user\":\"alice\",\"subscribe\":false}");
+      assertThat(good.read().get("ok").asBoolean()).isTrue();
+      long start = System.nanoTime();
+      try (Raw silent = new Raw()) {
+        JsonNode err = silent.read();
+        long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertThat(err.path("error").path("code").asText()).isEqualTo("unauthenticated");
+        assertThat(err.get("id").isNull()).isTrue();
+        assertThat(silent.closedByServer()).isTrue();
+        assertThat(waited).isGreaterThanOrEqualTo(350);
+      }
+      // The good connection was opened before the silent one, so its deadline passed too.
+      good.send("{\"id\":2,\"op\":\"ping\"}");
+      assertThat(good.read().get("ok").asBoolean()).isTrue();
+    }
+  }
+
+  // ---- slowloris --------------------------------------------------------------------------------
+
+  @Test
+  void aClientTricklingAPartialLineIsClosedAndOthersAreUnaffected() throws Exception {
+    serve(core, options().withExtra(ServerSettings.LINE_TIMEOUT_MS, "500"));
+    ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor();
+    try (Raw slow = new Raw();
+        Raw good = new Raw()) {
+      slow.send("{\"id\":1,\"op\":\"login\",\"user\":\"alice\",\"subscribe\":false}");
+      assertThat(slow.read().get("ok").asBoolean()).isTrue();
+      good.send("{\"id\":1,\"op\":\"login\",\"user\":\"bob\",\"subscribe\":false}");
+      assertThat(good.read().get("ok").asBoolean()).isTrue();
+
+      byte[] partial =
+          "{\"id\":2,\"op\":\"ping\"                                      "
+              .getBytes(StandardCharsets.UTF_8);
+      AtomicInteger ticks = new AtomicInteger();
+      AtomicInteger goodPings = new AtomicInteger();
+      long start = System.nanoTime();
+      ticker.scheduleAtFixedRate(
+          () -> {
+            int i = ticks.getAndIncrement();
+            try {
+              good.send("{\"id\":" + (100 + i) + ",\"op\":\"ping\"}"); // whole lines meanwhile
+              goodPings.incrementAndGet();
+              slow.out.write(partial[i % partial.length]); // a byte every 40 ms, never a newline
+              slow.out.flush();
+            } catch (IOException closed) {
+              throw new UncheckedIOException(closed); // stops the ticker
+            }
+          },
+          0,
+          40,
+          TimeUnit.MILLISECONDS);
+      JsonNode err = slow.read();
+      long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+      assertThat(err.path("error").path("code").asText()).isEqualTo("bad_request");
+      assertThat(err.path("error").path("message").asText()).contains("not completed");
+      assertThat(slow.closedByServer()).isTrue();
+      assertThat(waited).isBetween(450L, 5_000L);
+      ticker.shutdownNow();
+      assertThat(ticker.awaitTermination(5, TimeUnit.SECONDS)).isTrue();
+      good.send("{\"id\":3,\"op\":\"ping\"}");
+      int answered = 0;
+      for (JsonNode r = good.read(); r.get("id").asInt() != 3; r = good.read()) {
+        assertThat(r.get("ok").asBoolean()).isTrue();
+        answered++;
+      }
+      assertThat(answered).isEqualTo(goodPings.get()).isGreaterThan(5);
+    } finally {
+      ticker.shutdownNow();
+    }
+  }
+
+  // ---- backpressure -----------------------------------------------------------------------------
+
+  @Test
+  void aReaderThatStopsReadingCostsBoundedMemoryAndLaterGetsEverythingInOrder() throws Exception {
+    serve(core, options());
+    int n = 10_000;
+    String pad = "p".repeat(2000); // 10,000 × 2 KB: far more than the kernel's socket buffers
+    try (Raw bob = new Raw(16 * 1024);
+        ChatService connector =
+            new SocketTransportProvider()
+                .connect(TransportOptions.of("127.0.0.1", server.port(), null))) {
+      bob.send("{\"id\":1,\"op\":\"login\",\"user\":\"bob\"}");
+      assertThat(bob.read().get("ok").asBoolean()).isTrue();
+      // From here bob reads nothing until every message is stored.
+      Session alice = connector.login("alice", null);
+      List<CompletableFuture<SendReceipt>> sends = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        sends.add(alice.sendAsync(Recipient.user("bob"), MessageBody.text(i + " " + pad), null));
+      }
+      CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).get(120, TimeUnit.SECONDS);
+
+      Traffic bobSide = traffic.get(0);
+      Channel ch = bobSide.channel;
+      long pending =
+          ch.eventLoop().submit(() -> ch.unsafe().outboundBuffer().totalPendingWriteBytes()).get();
+      long pushed = bobSide.linesWritten.get() - 1;
+      log.info(
+          "stalled reader: server pushed {} of {} messages, {} bytes waiting in its buffer",
+          pushed,
+          n,
+          pending);
+      assertThat(pushed).as("the server stopped pushing").isLessThan(n / 2);
+      assertThat(pending)
+          .as("unwritten bytes stay near the high water mark")
+          .isLessThanOrEqualTo(
+              SocketServer.WATER_MARK.high() + (long) EventPump.WINDOW * (pad.length() + 200));
+
+      for (int i = 0; i < n; i++) {
+        JsonNode e = bob.read();
+        assertThat(e.get("event").asText()).isEqualTo("message");
+        assertThat(e.get("seq").asLong()).isEqualTo(i + 1);
+        assertThat(e.get("body").asText()).startsWith(i + " ");
+      }
+      bob.send("{\"id\":2,\"op\":\"ack\",\"upTo\":" + n + "}");
+      assertThat(bob.read().get("ok").asBoolean()).isTrue();
+      alice.logout();
+    }
+  }
+
+  // ---- shutdown --------------------------------------------------------------------------------
+
+  @Test
+  void closeLetsARequestInProgressFinishThenClosesConnections() throws Exception {
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    ChatService slow =
+        (ChatService)
+            Proxy.newProxyInstance(
+                ChatService.class.getClassLoader(),
+                new Class<?>[] {ChatService.class},
+                (proxy, method, args) -> {
+                  if (method.getName().equals("createAccount")) {
+                    entered.countDown();
+                    release.await(10, TimeUnit.SECONDS);
+                  }
+                  try {
+                    return method.invoke(core, args);
+                  } catch (InvocationTargetException e) {
+                    throw e.getCause();
+                  }
+                });
+    serve(slow, options());
+    int port = server.port();
+    try (Raw raw = new Raw()) {
+      raw.send("{\"id\":1,\"op\":\"create_account\",\"user\":\"carol\"}");
+      assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
+      CompletableFuture<Void> closing = CompletableFuture.runAsync(server::close, executor);
+      release.countDown();
+      assertThat(raw.read().get("ok").asBoolean())
+          .as("the request in progress is answered")
+          .isTrue();
+      assertThat(raw.closedByServer()).isTrue();
+      closing.get(10, TimeUnit.SECONDS);
+    }
+    server = null;
+    try (Socket s = new Socket()) {
+      assertThatThrownBy(() -> s.connect(new InetSocketAddress("127.0.0.1", port), 2_000))
+          .isInstanceOf(IOException.class);
+    }
+    assertThat(store.findAccount("carol")).isPresent();
+  }
+
+  // ---- blocking work ----------------------------------------------------------------------------
+
+  @Test
+  void noCallIntoTheCoreRunsOnANettyEventLoop() throws Exception {
+    List<String> onEventLoop = new CopyOnWriteArrayList<>();
+    serve(guard(core, ChatService.class, onEventLoop), options());
+    try (ChatService chat =
+        new SocketTransportProvider()
+            .connect(TransportOptions.of("127.0.0.1", server.port(), null))) {
+      chat.authMode();
+      chat.createAccount("carol", null);
+      Session alice = chat.login("alice", null);
+      Session bob = chat.login("bob", null);
+      EventRecorder events = EventRecorder.unbounded();
+      bob.events(0).subscribe(events);
+      events.awaitSubscribed();
+      alice.send(Recipient.user("bob"), "hi");
+      long seq = events.nextMessage().seq();
+      bob.ack(seq);
+      bob.fetchUndelivered(10);
+      bob.history(Recipient.user("alice"), 0, 10);
+      alice.createGroup("team", List.of("bob"));
+      bob.leaveGroup("team");
+      bob.joinGroup("team");
+      bob.listGroups(null, 10);
+      bob.listAccounts("*", null, 10);
+      alice.requestChat("bob");
+      events.next();
+      bob.respondChat("alice", true);
+      Session again = chat.resume(bob.token());
+      assertThat(again.user()).isEqualTo("bob");
+      alice.logout();
+      chat.login("carol", null).deleteAccount();
+    }
+    assertThat(onEventLoop).isEmpty();
+  }
+
+  /** Wraps {@code target} so every call records whether it ran on a Netty thread. */
+  @SuppressWarnings("unchecked")
+  private static <T> T guard(T target, Class<T> type, List<String> onEventLoop) {
+    InvocationHandler h =
+        (proxy, method, args) -> {
+          if (Thread.currentThread() instanceof FastThreadLocalThread) {
+            onEventLoop.add(type.getSimpleName() + "." + method.getName());
+          }
+          try {
+            Object result = method.invoke(target, args);
+            if (result instanceof Session s) {
+              return guard(s, Session.class, onEventLoop);
+            }
+            return result;
+          } catch (InvocationTargetException e) {
+            throw e.getCause();
+          }
+        };
+    return (T) Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, h);
+  }
+}
