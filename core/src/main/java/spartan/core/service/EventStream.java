@@ -181,7 +181,8 @@ final class EventStream implements Flow.Subscription {
       if (demand.get() == 0) {
         return;
       }
-      ChatEvent c = control.poll();
+      // Undelivered messages come before pending chat requests: the backlog first, in order.
+      ChatEvent c = catchingUp ? null : control.poll();
       if (c != null) {
         controlSize.decrementAndGet();
         emit(c);

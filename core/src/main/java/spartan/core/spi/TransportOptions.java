@@ -13,9 +13,10 @@ import java.util.concurrent.Executor;
  * @param port the port; 0 on a server picks a free one
  * @param maxFrameBytes the largest inbound message or line the transport accepts
  * @param blockingExecutor where a server runs calls into the core (store and Redis may block);
- *     ignored by clients
+ *     a client connector may run event callbacks on it, or on its own small pool when null
  * @param loginTimeout how long a server waits for a new connection to log in before closing it
- * @param keepAlive how often a silent peer is probed, and how long it may stay silent
+ * @param keepAlive how often a silent peer is probed, and how long it may stay silent (gRPC
+ *     raises intervals under 10 s to 10 s; the socket transport relies on TCP keepalive)
  * @param extra transport-specific settings, by name
  */
 public record TransportOptions(

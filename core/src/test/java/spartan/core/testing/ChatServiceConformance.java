@@ -728,6 +728,17 @@ public abstract class ChatServiceConformance {
     }
 
     @Test
+    void theUndeliveredBacklogComesBeforePendingRequests() {
+      accounts("alice", "bob");
+      Session alice = login("alice");
+      send(alice, "bob", "earlier");
+      alice.requestChat("bob");
+      EventRecorder bob = subscribe(login("bob"));
+      assertThat(bob.nextMessage().message().text()).isEqualTo("earlier");
+      assertThat(bob.next()).isEqualTo(new ChatEvent.ChatRequested("alice"));
+    }
+
+    @Test
     void badRequestsAreRejected() {
       accounts("alice", "bob");
       Session alice = login("alice");

@@ -121,6 +121,15 @@ final class Fields {
     return user != null ? Recipient.user(user) : Recipient.group(group);
   }
 
+  /** A required standard-base64 field, decoded. */
+  byte[] base64(String name) {
+    try {
+      return Base64.getDecoder().decode(string(name));
+    } catch (IllegalArgumentException e) {
+      throw ChatException.invalid("field '" + name + "' must be standard base64");
+    }
+  }
+
   /** Exactly one of {@code body} (text) and {@code sealed} (base64 envelope). */
   MessageBody body() {
     String text = optString("body");

@@ -24,6 +24,8 @@ enum Op {
   LIST_GROUPS(true),
   CHAT_REQUEST(true),
   CHAT_RESPONSE(true),
+  PUBLISH_KEYS(true),
+  FETCH_KEYS(true),
   SUBSCRIBE(true);
 
   private static final Map<String, Op> BY_WIRE = new HashMap<>();

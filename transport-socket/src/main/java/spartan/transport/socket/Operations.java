@@ -2,6 +2,7 @@ package spartan.transport.socket;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
@@ -190,6 +191,16 @@ final class Operations {
       }
       case CHAT_RESPONSE -> {
         session.respondChat(f.string("to"), f.bool("accept"));
+        return new Reply(out, false);
+      }
+      case PUBLISH_KEYS -> {
+        session.publishKeys(f.base64("keys"));
+        return new Reply(out, false);
+      }
+      case FETCH_KEYS -> {
+        String user = f.string("user");
+        out.put("user", user);
+        session.fetchKeys(user).ifPresent(k -> out.put("keys", Base64.getEncoder().encodeToString(k)));
         return new Reply(out, false);
       }
     }

@@ -231,6 +231,22 @@ final class RemoteSession implements Session {
   }
 
   @Override
+  public void publishKeys(byte[] bundle) {
+    call(
+        "publish_keys",
+        fields().put("keys", java.util.Base64.getEncoder().encodeToString(bundle == null ? new byte[0] : bundle)));
+  }
+
+  @Override
+  public java.util.Optional<byte[]> fetchKeys(String user) {
+    JsonNode r = call("fetch_keys", fields().put("user", user));
+    JsonNode keys = r.get("keys");
+    return keys == null || !keys.isTextual()
+        ? java.util.Optional.empty()
+        : java.util.Optional.of(java.util.Base64.getDecoder().decode(keys.textValue()));
+  }
+
+  @Override
   public void deleteAccount() {
     conn.expectClose();
     call("delete_account", fields());

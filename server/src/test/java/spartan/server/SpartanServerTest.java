@@ -1,0 +1,86 @@
+package spartan.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import spartan.core.Account;
+import spartan.core.ChatService;
+import spartan.core.Recipient;
+import spartan.core.Session;
+import spartan.core.spi.TransportOptions;
+import spartan.core.spi.TransportProvider;
+import spartan.core.testing.EventRecorder;
+
+/** The server as wired from configuration: demo users, transports, the start-up line. */
+class SpartanServerTest {
+  @TempDir Path dir;
+
+  private ServerConfig config(String... flags) {
+    List<String> args = new java.util.ArrayList<>(List.of(
+        "--store", "memory", "--grpc-port", "0", "--socket-port", "0",
+        "--data", dir.resolve("data").toString()));
+    args.addAll(List.of(flags));
+    CommandLine cli = CommandLine.parse(args, Path.of("..", "config.yaml"));
+    return ConfigLoader.load(cli.config, cli.overrides, cli.flags);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"grpc", "socket"})
+  void demoUsersChatThroughEachTransport(String transport) throws Exception {
+    try (SpartanServer server = SpartanServer.start(config("--transport", transport))) {
+      int port = server.ports().get(transport);
+      try (ChatService chat =
+          TransportProvider.named(transport)
+              .connect(TransportOptions.of("127.0.0.1", port, null))) {
+        Session alice = chat.login("alice", null);
+        Session bob = chat.login("bob", null);
+        EventRecorder bobEvents = EventRecorder.unbounded();
+        bob.events(0).subscribe(bobEvents);
+        bobEvents.awaitSubscribed();
+        alice.send(Recipient.user("bob"), "Hey Bob!");
+        assertThat(bobEvents.nextMessage().message().text()).isEqualTo("Hey Bob!");
+        assertThat(alice.listAccounts("*", null, 100).items())
+            .extracting(Account::user)
+            .containsExactly("alice", "bar", "baz", "bob", "charlie", "eve", "foo", "qux");
+      }
+    }
+  }
+
+  @Test
+  void bothTransportsServeTheSameCore() throws Exception {
+    try (SpartanServer server = SpartanServer.start(config("--transport", "both"))) {
+      Map<String, Integer> ports = server.ports();
+      try (ChatService overGrpc = TransportProvider.named("grpc")
+              .connect(TransportOptions.of("127.0.0.1", ports.get("grpc"), null));
+          ChatService overSocket = TransportProvider.named("socket")
+              .connect(TransportOptions.of("127.0.0.1", ports.get("socket"), null))) {
+        Session alice = overGrpc.login("alice", null);
+        Session bob = overSocket.login("bob", null);
+        EventRecorder bobEvents = EventRecorder.unbounded();
+        bob.events(0).subscribe(bobEvents);
+        bobEvents.awaitSubscribed();
+        alice.send(Recipient.user("bob"), "across the wires");
+        assertThat(bobEvents.nextMessage().message().text()).isEqualTo("across the wires");
+      }
+    }
+  }
+
+  @Test
+  void theStartUpLineNamesThePorts() {
+    assertThat(ServerMain.startedLine(Map.of("grpc", 3000)))
+        .isEqualTo("Spartan server started on port 3000.");
+    assertThat(ServerMain.startedLine(new java.util.LinkedHashMap<>(Map.of("grpc", 3000))))
+        .isEqualTo("Spartan server started on port 3000.");
+    var both = new java.util.LinkedHashMap<String, Integer>();
+    both.put("grpc", 3000);
+    both.put("socket", 3001);
+    assertThat(ServerMain.startedLine(both))
+        .isEqualTo("Spartan server started on port 3000 (grpc) and port 3001 (socket).");
+  }
+}
