@@ -44,14 +44,14 @@ class OverTheWireTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"grpc"})
+  @ValueSource(strings = {"grpc", "socket"})
   void theTranscriptReadsTheSameOverTheWire(String transport) throws Exception {
     Supplier<ChatService> connector = serve(transport);
     TranscriptTest.Transcripts.aliceAndBob(chat, connector, server.port());
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"grpc"})
+  @ValueSource(strings = {"grpc", "socket"})
   void aServerRestartOnTheSamePortLosesAndRepeatsNothing(String transport) throws Exception {
     Supplier<ChatService> connector = serve(transport);
     int port = server.port();
