@@ -69,8 +69,8 @@ final class Printer {
     info("Connected to Spartan Server at port " + port + ".");
   }
 
-  void cannotReach(int port, String why) {
-    info("Cannot reach the Spartan server at port " + port + ": " + sentence(why));
+  void cannotReach(int port) {
+    info("Cannot reach the Spartan server at port " + port + ". Is it running?");
   }
 
   void userList(List<String> users) {

@@ -123,7 +123,12 @@ public final class Repl {
     try {
       connection.service().authMode();
     } catch (ChatException e) {
-      printer.cannotReach(port, e.getMessage());
+      log.warn("cannot reach the server at port {}: {}", port, e.getMessage());
+      if (e.code() == ErrorCode.UNAVAILABLE) {
+        printer.cannotReach(port); // the transport's own wording ("Io exception") helps nobody
+      } else {
+        printer.error(e);
+      }
       return 1;
     }
     printer.connected(port);

@@ -193,6 +193,22 @@ class FeaturesTest {
     assertThat(complete(completer, "/g t")).containsExactly("team");
   }
 
+  @Test
+  void anUnreachableServerIsOneLineAndExitStatusOne() throws Exception {
+    var alice =
+        chat.start(
+            "alice",
+            () ->
+                new ForwardingChatService(chat.core) {
+                  @Override
+                  public spartan.core.AuthMode authMode() {
+                    throw ChatException.unavailable("Io exception");
+                  }
+                });
+    alice.awaitLine("[Spartan] Cannot reach the Spartan server at port 3000. Is it running?");
+    assertThat(alice.exit.get()).isEqualTo(1);
+  }
+
   private static java.util.List<String> complete(NameCompleter c, String line) {
     var parsed = new org.jline.reader.impl.DefaultParser().parse(line, line.length());
     var out = new java.util.ArrayList<org.jline.reader.Candidate>();
