@@ -36,7 +36,8 @@ final class Commands {
           "  /history <user|#g> [n]   the last n messages with a user or group",
           "  /undelivered             messages still waiting for you",
           "  /delete-account          delete your account (asks first)",
-          "  /logout, /quit, /menu, /help");
+          "  /logout, /quit, /menu, /help",
+          "  //text                   send text that starts with a slash");
 
   private static final String MENU =
       String.join(

@@ -93,6 +93,10 @@ final class Printer {
     info("Lost connection to the server; reconnecting…");
   }
 
+  void notDoneUnreachable() {
+    info("Not done: the server is unreachable; reconnecting…");
+  }
+
   void reconnected() {
     info("Reconnected.");
   }

@@ -282,7 +282,9 @@ public final class Repl {
       }
       case ANSWER -> answer(p.from(), line);
       case CHAT -> {
-        if (line.startsWith("/")) {
+        if (line.startsWith("//")) {
+          send(peer, line.substring(1)); // a message that starts with a slash
+        } else if (line.startsWith("/")) {
           commands.slash(line);
         } else if (!line.isEmpty()) {
           send(peer, line);
@@ -407,8 +409,9 @@ public final class Repl {
   }
 
   void error(ChatException e) {
-    if (connection.failed(e) || connection.reconnecting()) {
-      printer.info("Not done: the server is unreachable; reconnecting…");
+    if (e.code() == ErrorCode.UNAVAILABLE && connection.loggedIn()) {
+      connection.failed(e);
+      printer.notDoneUnreachable();
       return;
     }
     if (e.code() == ErrorCode.UNAUTHENTICATED && !connection.loggedIn()) {

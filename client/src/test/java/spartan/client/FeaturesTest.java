@@ -209,6 +209,23 @@ class FeaturesTest {
     assertThat(alice.exit.get()).isEqualTo(1);
   }
 
+  @Test
+  void aDoubleSlashSendsTextThatStartsWithASlash() throws Exception {
+    var alice = chat.start("alice");
+    alice.awaitPrompt(CHOOSE);
+    alice.type("bob");
+    alice.awaitPrompt("[alice] > ");
+    alice.type("//shrug");
+    Session bob = chat.login("bob");
+    await()
+        .atMost(Screen.TIMEOUT)
+        .untilAsserted(
+            () ->
+                assertThat(bob.fetchUndelivered(10))
+                    .extracting(d -> d.message().text())
+                    .containsExactly("/shrug"));
+  }
+
   private static java.util.List<String> complete(NameCompleter c, String line) {
     var parsed = new org.jline.reader.impl.DefaultParser().parse(line, line.length());
     var out = new java.util.ArrayList<org.jline.reader.Candidate>();
