@@ -1,6 +1,8 @@
 package spartan.client;
 
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -69,6 +71,11 @@ final class Connection {
   private long shownSeq;
   /** Inbox entries up to this sequence were waiting at login. Guarded by deliveryLock. */
   private long backlogSeq;
+  /**
+   * When more waited than one fetch returns, messages sent before this instant (the client's
+   * clock at login) count as waiting too. Null otherwise. Guarded by deliveryLock.
+   */
+  private Instant backlogBefore;
   /** Recently shown message ids, for at-least-once de-duplication. Guarded by deliveryLock. */
   private final Map<Long, Boolean> seenIds =
       new LinkedHashMap<>(256, 0.75f, false) {
@@ -86,8 +93,15 @@ final class Connection {
   private final AtomicBoolean ackScheduled = new AtomicBoolean();
   private final AtomicBoolean reconnecting = new AtomicBoolean();
 
-  Connection(Supplier<ChatService> connector, ScheduledExecutorService scheduler, Listener listener) {
+  private final Clock clock;
+
+  Connection(
+      Supplier<ChatService> connector,
+      ScheduledExecutorService scheduler,
+      Clock clock,
+      Listener listener) {
     this.connector = connector;
+    this.clock = clock;
     this.scheduler = scheduler;
     this.listener = listener;
   }
@@ -131,6 +145,7 @@ final class Connection {
       }
       shownSeq = 0;
       backlogSeq = waiting.isEmpty() ? 0 : waiting.get(waiting.size() - 1).seq();
+      backlogBefore = waiting.size() == BACKLOG_PAGE ? clock.instant() : null;
     }
     toAck.set(0);
     acked.set(0);
@@ -244,7 +259,9 @@ final class Connection {
         if (event instanceof ChatEvent.MessageReceived m) {
           boolean earlier;
           synchronized (deliveryLock) {
-            earlier = m.seq() <= backlogSeq;
+            earlier =
+                m.seq() <= backlogSeq
+                    || (backlogBefore != null && m.message().sentAt().isBefore(backlogBefore));
           }
           show(m.delivery(), earlier);
         } else if (event instanceof ChatEvent.ChatRequested r) {

@@ -1,5 +1,6 @@
 package spartan.client;
 
+import java.time.Clock;
 import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
@@ -110,7 +111,7 @@ public final class Repl {
     // At the start of a read jline has not drawn the prompt yet: only swap it.
     reader.getWidgets().put(LineReader.CALLBACK_INIT, () -> syncPrompt(false));
     this.printer.attach(reader);
-    this.connection = new Connection(connector, scheduler, new Events());
+    this.connection = new Connection(connector, scheduler, Clock.systemUTC(), new Events());
   }
 
   /**
@@ -153,6 +154,10 @@ public final class Repl {
       }
       try {
         handle(shown, line.strip());
+      } catch (EndOfFileException e) {
+        freshLine();
+        commands.quit(); // Ctrl-D at a question inside a command
+        break;
       } catch (ChatException e) {
         error(e);
       } catch (RuntimeException e) {

@@ -127,4 +127,15 @@ class MenuTest {
     assertThat(dave.exit.get()).isZero();
     assertThat(dave.screen.lines()).noneMatch(l -> l.contains("Exception"));
   }
+
+  @Test
+  void endOfInputAtAQuestionQuitsCleanly() throws Exception {
+    var eve = chat.start(null);
+    eve.type("2");
+    eve.awaitPrompt("[Spartan] User name: ");
+    eve.screen.endInput();
+    eve.awaitLine("[Spartan] Bye.");
+    assertThat(eve.exit.get()).isZero();
+    assertThat(eve.screen.lines()).noneMatch(l -> l.contains("Something went wrong"));
+  }
 }
