@@ -1,0 +1,120 @@
+package spartan.core.limit;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A shared (Redis) limiter with a local one to fall back on, behind a circuit breaker. While the
+ * primary answers, every check goes to it. The first failure opens the breaker: that check and
+ * all later ones are answered by the local limiter, and one WARN says so. Once {@code
+ * retryInterval} has passed, exactly one check probes the primary (the others keep using the
+ * local limiter meanwhile); if it answers, the breaker closes and one INFO says so, else the next
+ * probe waits another interval. So a dead Redis costs at most one short timeout per interval.
+ *
+ * <p>During a fallback each node limits on its own, so a user reaching several nodes may get up
+ * to that many times the limit; that is the price of staying up.
+ *
+ * <p>Hand-written rather than a circuit-breaker library: this is a two-state breaker with a single
+ * probe, smaller than the configuration a library would need, and core keeps its dependencies
+ * few. Thread-safe; never throws for a backend failure.
+ */
+public final class FailoverRateLimiter implements RateLimiter {
+  private static final Logger log = LoggerFactory.getLogger(FailoverRateLimiter.class);
+
+  private final RateLimiter primary;
+  private final RateLimiter fallback;
+  private final Ticker ticker;
+  private final long retryNanos;
+
+  private final AtomicBoolean open = new AtomicBoolean();
+  private final AtomicBoolean probing = new AtomicBoolean();
+  private volatile long openedAt;
+
+  /**
+   * @param primary the shared limiter; may throw {@link RateLimiterUnavailableException}
+   * @param fallback the local limiter used while the primary is down; must not throw
+   * @param ticker time for the retry interval
+   * @param retryInterval how long to wait before probing the primary again; positive
+   */
+  public FailoverRateLimiter(
+      RateLimiter primary, RateLimiter fallback, Ticker ticker, Duration retryInterval) {
+    this.primary = Objects.requireNonNull(primary, "primary");
+    this.fallback = Objects.requireNonNull(fallback, "fallback");
+    this.ticker = Objects.requireNonNull(ticker, "ticker");
+    if (retryInterval.isNegative() || retryInterval.isZero()) {
+      throw new IllegalArgumentException("rateLimit.redisRetryInterval must be positive");
+    }
+    this.retryNanos = retryInterval.toNanos();
+  }
+
+  @Override
+  public Decision tryAcquire(String key) {
+    Objects.requireNonNull(key, "key");
+    if (!open.get()) {
+      try {
+        return primary.tryAcquire(key);
+      } catch (RateLimiterUnavailableException e) {
+        trip(e);
+        return fallback.tryAcquire(key);
+      }
+    }
+    if (ticker.read() - openedAt >= retryNanos && probing.compareAndSet(false, true)) {
+      try {
+        Decision d = primary.tryAcquire(key);
+        if (open.compareAndSet(true, false)) {
+          log.info("Rate limiter: {} is back; limiting across nodes again.", primary);
+        }
+        return d;
+      } catch (RateLimiterUnavailableException e) {
+        openedAt = ticker.read();
+        log.debug("Rate limiter: probe of {} failed: {}", primary, e.getMessage());
+      } finally {
+        probing.set(false);
+      }
+    }
+    return fallback.tryAcquire(key);
+  }
+
+  private void trip(RateLimiterUnavailableException e) {
+    openedAt = ticker.read();
+    if (open.compareAndSet(false, true)) {
+      log.warn(
+          "Rate limiter: {} ({}); limiting on this node only until it is back.",
+          e.getMessage(),
+          e.getCause() == null ? "no cause" : e.getCause().getMessage());
+    }
+  }
+
+  /** The shared limiter, for tests that need it without the fallback. */
+  RedisRateLimiter primaryForTests() {
+    return (RedisRateLimiter) primary;
+  }
+
+  /** Whether checks are currently answered by the local fallback. */
+  public boolean isFallingBack() {
+    return open.get();
+  }
+
+  @Override
+  public RateLimit limit() {
+    return primary.limit();
+  }
+
+  @Override
+  public void close() {
+    try {
+      primary.close();
+    } finally {
+      fallback.close();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "FailoverRateLimiter[" + primary + ", else " + fallback + "]";
+  }
+}

@@ -1,0 +1,162 @@
+package spartan.core.limit;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.time.Duration;
+import java.util.Objects;
+import redis.clients.jedis.ConnectionPoolConfig;
+import redis.clients.jedis.DefaultJedisClientConfig;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.util.JedisURIHelper;
+
+/**
+ * Builds the limiter the configuration asks for: {@code rateLimit: {perSecond, burst, redis}}.
+ * Without a Redis URL it is a {@link LocalRateLimiter}; with one, a {@link FailoverRateLimiter}
+ * over a {@link RedisRateLimiter} and a local fallback. Every setter validates at once and
+ * throws {@link IllegalArgumentException} naming the setting, so bad configuration stops
+ * start-up. Building connects nothing: an unreachable Redis at start-up is a fallback, logged,
+ * like one that goes away later.
+ *
+ * <p>Not thread-safe; use it once at start-up.
+ */
+public final class RateLimiterBuilder {
+  private int perSecond = RateLimit.DEFAULT.perSecond();
+  private Integer burst;
+  private URI redis;
+  private String redisDescription;
+  private Duration redisTimeout = Duration.ofMillis(200);
+  private Duration redisRetryInterval = Duration.ofSeconds(1);
+  private int redisPoolSize = 16;
+  private Ticker ticker = Ticker.systemTicker();
+
+  RateLimiterBuilder() {}
+
+  /** Sustained calls per second per user ({@code rateLimit.perSecond}); default 15. */
+  public RateLimiterBuilder perSecond(int perSecond) {
+    new RateLimit(perSecond, 1); // validates, naming the setting
+    this.perSecond = perSecond;
+    return this;
+  }
+
+  /** Calls allowed at once after idling ({@code rateLimit.burst}); default equals perSecond. */
+  public RateLimiterBuilder burst(int burst) {
+    new RateLimit(1, burst);
+    this.burst = burst;
+    return this;
+  }
+
+  /**
+   * Shares the limit across nodes through Redis ({@code rateLimit.redis} or {@code --redis}):
+   * {@code redis://[[user]:password@]host:port[/db]} or {@code rediss://…} for TLS. Null or
+   * blank means local only.
+   */
+  public RateLimiterBuilder redis(String url) {
+    if (url == null || url.isBlank()) {
+      this.redis = null;
+      return this;
+    }
+    URI uri;
+    try {
+      uri = new URI(url.strip());
+    } catch (URISyntaxException e) {
+      throw badRedis(url);
+    }
+    if (!JedisURIHelper.isValid(uri)
+        || !("redis".equals(uri.getScheme()) || "rediss".equals(uri.getScheme()))
+        || uri.getPort() < 1) {
+      throw badRedis(url);
+    }
+    this.redis = uri;
+    this.redisDescription = uri.getScheme() + "://" + uri.getHost() + ":" + uri.getPort();
+    return this;
+  }
+
+  private static IllegalArgumentException badRedis(String url) {
+    // Never echo the URL: it may carry a password.
+    return new IllegalArgumentException(
+        "rateLimit.redis must be a URL like redis://host:6379 (or rediss:// for TLS)"
+            + (url.contains("@") ? "" : ", was '" + url + "'"));
+  }
+
+  /** Connect and socket timeout for Redis ({@code rateLimit.redisTimeout}); default 200 ms. */
+  public RateLimiterBuilder redisTimeout(Duration timeout) {
+    Objects.requireNonNull(timeout, "rateLimit.redisTimeout");
+    if (timeout.isNegative() || timeout.isZero() || timeout.toMillis() > 60_000) {
+      throw new IllegalArgumentException("rateLimit.redisTimeout must be 1 ms to 60 s, was " + timeout);
+    }
+    this.redisTimeout = timeout;
+    return this;
+  }
+
+  /** How long to wait before trying a failed Redis again; default 1 s. */
+  public RateLimiterBuilder redisRetryInterval(Duration interval) {
+    Objects.requireNonNull(interval, "rateLimit.redisRetryInterval");
+    if (interval.isNegative() || interval.isZero()) {
+      throw new IllegalArgumentException(
+          "rateLimit.redisRetryInterval must be positive, was " + interval);
+    }
+    this.redisRetryInterval = interval;
+    return this;
+  }
+
+  /** Most Redis connections; size it like the blocking executor that calls the limiter. */
+  public RateLimiterBuilder redisPoolSize(int size) {
+    if (size < 1 || size > 1024) {
+      throw new IllegalArgumentException("rateLimit.redisPoolSize must be 1-1024, was " + size);
+    }
+    this.redisPoolSize = size;
+    return this;
+  }
+
+  /** The time source of the local limiter and the retry interval; tests pass a fake one. */
+  public RateLimiterBuilder ticker(Ticker ticker) {
+    this.ticker = Objects.requireNonNull(ticker, "ticker");
+    return this;
+  }
+
+  /** The validated rate and burst. */
+  public RateLimit limit() {
+    return new RateLimit(perSecond, burst == null ? perSecond : burst);
+  }
+
+  public RateLimiter build() {
+    RateLimit limit = limit();
+    LocalRateLimiter local = new LocalRateLimiter(limit, ticker);
+    if (redis == null) {
+      return local;
+    }
+    return new FailoverRateLimiter(
+        new RedisRateLimiter(connect(), limit, redisDescription), local, ticker, redisRetryInterval);
+  }
+
+  private RedisClient connect() {
+    int millis = (int) redisTimeout.toMillis();
+    DefaultJedisClientConfig.Builder config =
+        DefaultJedisClientConfig.builder()
+            .connectionTimeoutMillis(millis)
+            .socketTimeoutMillis(millis)
+            .ssl(JedisURIHelper.isRedisSSLScheme(redis))
+            .clientName("spartan-rate-limiter");
+    if (JedisURIHelper.getPassword(redis) != null) {
+      config.user(JedisURIHelper.getUser(redis)).password(JedisURIHelper.getPassword(redis));
+    }
+    if (JedisURIHelper.hasDbIndex(redis)) {
+      config.database(JedisURIHelper.getDBIndex(redis));
+    }
+    ConnectionPoolConfig pool = new ConnectionPoolConfig();
+    pool.setMaxTotal(redisPoolSize);
+    pool.setMaxIdle(redisPoolSize);
+    pool.setMinIdle(0);
+    // A caller waits for a free connection no longer than for Redis itself.
+    pool.setMaxWait(redisTimeout);
+    pool.setTestOnBorrow(false);
+    pool.setJmxEnabled(false);
+    return RedisClient.builder()
+        .hostAndPort(new HostAndPort(redis.getHost(), redis.getPort()))
+        .clientConfig(config.build())
+        .poolConfig(pool)
+        .build();
+  }
+}

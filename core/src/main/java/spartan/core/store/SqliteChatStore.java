@@ -1,0 +1,1123 @@
+package spartan.core.store;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.sqlite.SQLiteConfig;
+import spartan.core.ChatException;
+import spartan.core.Delivery;
+import spartan.core.ErrorCode;
+import spartan.core.Message;
+import spartan.core.MessageBody;
+import spartan.core.Recipient;
+
+/**
+ * A durable {@link ChatStore} in one SQLite file, {@value #FILE_NAME}, under a data directory,
+ * in WAL mode.
+ *
+ * <p><b>Writes</b> go through one writer, the only user of the write connection. Every write
+ * (appends, and also account, group and ack changes) is queued; the writer drains the queue on
+ * the injected {@link Executor} when it goes non-empty, runs everything pending in <em>one</em>
+ * transaction (each write in its own savepoint, so one failing write does not fail its batch),
+ * commits, and only then completes the futures, in commit order, on the writer thread. This is
+ * group commit: under load a commit carries many messages, so durability does not cap throughput
+ * at one commit per message. Nothing polls: an idle store holds no thread. {@link #append}
+ * returns the future; the other writes wait for their commit. Callbacks attached to an {@code
+ * append} future run on the writer thread and must be quick.
+ *
+ * <p><b>Reads</b> run on the caller's thread on a small pool of read-only connections, one per
+ * concurrent reader (WAL lets readers run beside the writer without blocking it); a reader sees
+ * every write whose future has completed.
+ *
+ * <p><b>Durability.</b> A completed future means the transaction is committed to the WAL. With
+ * {@link Sync#NORMAL} (the default) that survives the server process being killed at any
+ * instant, {@code kill -9} included, because the WAL is written before the commit returns and
+ * SQLite recovers it on the next open; only an OS crash or power loss can lose the last commits
+ * (never corrupt the file). {@link Sync#FULL} adds that last guarantee at the price of an fsync
+ * per commit — per batch, thanks to group commit.
+ *
+ * <p>One process at a time: {@link #open} takes an OS lock on {@code spartan.lock} in the data
+ * directory and refuses a directory another server is using. Thread-safe; no method accepts
+ * null except where {@link ChatStore} says so. Failures are {@link ChatException}s: {@code
+ * ALREADY_EXISTS} and {@code NOT_FOUND} as the contract says, {@code UNAVAILABLE} for I/O, a busy
+ * or full disk, overload or a closed store, {@code INTERNAL} for anything else; the SQL cause is
+ * kept on the exception and logged, never put in its message.
+ */
+public final class SqliteChatStore implements ChatStore {
+  private static final Logger log = LoggerFactory.getLogger(SqliteChatStore.class);
+
+  /** The database file's name inside the data directory. */
+  public static final String FILE_NAME = "spartan.db";
+
+  private static final String LOCK_NAME = "spartan.lock";
+
+  /** Most writes one transaction carries, so futures keep completing under sustained load. */
+  static final int MAX_BATCH = 1024;
+
+  /**
+   * Most writes queued and not yet committed. Beyond this the store is overloaded and says so
+   * rather than growing the queue without bound.
+   */
+  static final int MAX_PENDING = 65_536;
+
+  /** Idle read connections kept open; more are opened on demand and closed when returned. */
+  private static final int MAX_IDLE_READERS = 4;
+
+  private static final int BUSY_TIMEOUT_MS = 5_000;
+
+  /**
+   * How commits reach the disk: SQLite's {@code PRAGMA synchronous} in WAL mode.
+   *
+   * <p>{@link #NORMAL} is the default because what a chat server meets in practice is a crashed
+   * or killed process, which it survives completely, and it costs no fsync on the send path. A
+   * deployment that must also keep the last acknowledged messages through a power cut or kernel
+   * panic picks {@link #FULL}; group commit keeps that to one fsync per batch, not per message.
+   */
+  public enum Sync {
+    /**
+     * No fsync on commit (only at checkpoints). Acknowledged writes survive a crash or {@code
+     * kill -9} of the process; an OS crash or power loss may roll back the last commits.
+     */
+    NORMAL,
+    /** The WAL is fsync'ed on every commit: acknowledged writes survive power loss too. */
+    FULL
+  }
+
+  private final Path file;
+  private final Executor writer;
+  private final String url;
+  private final FileChannel lockChannel;
+  private final FileLock fileLock;
+  private final Handle writeSide;
+
+  // ---- the writer's queue (drain-on-demand, grpc-java SerializingExecutor style) ----------------
+  private final ConcurrentLinkedQueue<Op> queue = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger wip = new AtomicInteger();
+  private final AtomicInteger pending = new AtomicInteger();
+  /** The thread running {@link #drain} now, so re-entrant calls from callbacks do not deadlock. */
+  private volatile Thread drainThread;
+  /** Touched only by the drain. */
+  private boolean writerClosed;
+
+  private volatile boolean closing;
+  private CompletableFuture<Void> closed; // guarded by this
+
+  // ---- read connections -------------------------------------------------------------------------
+  private final ArrayDeque<Handle> idleReaders = new ArrayDeque<>(); // guarded by itself
+  private boolean readersClosed; // guarded by idleReaders
+
+  private SqliteChatStore(
+      Path file, Executor writer, String url, FileChannel lockChannel, FileLock lock, Handle w) {
+    this.file = file;
+    this.writer = writer;
+    this.url = url;
+    this.lockChannel = lockChannel;
+    this.fileLock = lock;
+    this.writeSide = w;
+  }
+
+  /** Opens (creating if needed) the store in {@code dataDir} with {@link Sync#NORMAL}. */
+  public static SqliteChatStore open(Path dataDir, Executor writer) {
+    return open(dataDir, writer, Sync.NORMAL);
+  }
+
+  /**
+   * Opens (creating if needed) the store in {@code dataDir}, creating or upgrading its schema.
+   *
+   * @param writer runs the writer's drains; one task at a time is ever submitted, so any executor
+   *     works, but it should not be an event loop: a drain blocks on disk I/O
+   * @throws ChatException {@code UNAVAILABLE} if the directory or file cannot be opened, or
+   *     another process is using it
+   * @throws IllegalStateException if the file was written by a newer Spartan (its schema version
+   *     is higher than this build knows)
+   */
+  public static SqliteChatStore open(Path dataDir, Executor writer, Sync sync) {
+    Objects.requireNonNull(dataDir, "dataDir");
+    Objects.requireNonNull(writer, "writer");
+    Objects.requireNonNull(sync, "sync");
+    Path dir = dataDir.toAbsolutePath();
+    Path file = dir.resolve(FILE_NAME);
+    FileChannel channel = null;
+    FileLock lock = null;
+    Handle w = null;
+    try {
+      Files.createDirectories(dir);
+      channel =
+          FileChannel.open(
+              dir.resolve(LOCK_NAME), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      try {
+        lock = channel.tryLock();
+      } catch (OverlappingFileLockException e) {
+        lock = null;
+      }
+      if (lock == null) {
+        throw new ChatException(
+            ErrorCode.UNAVAILABLE,
+            "The data directory " + dir + " is in use by another Spartan store.");
+      }
+      String url = "jdbc:sqlite:" + file;
+      w = new Handle(connect(url, false));
+      configureWriter(w.connection, sync, file);
+      migrate(w.connection, file);
+      return new SqliteChatStore(file, writer, url, channel, lock, w);
+    } catch (IOException | SQLException | RuntimeException e) {
+      if (w != null) {
+        w.close();
+      }
+      releaseQuietly(lock, channel);
+      if (e instanceof ChatException || e instanceof IllegalStateException) {
+        throw (RuntimeException) e;
+      }
+      throw new ChatException(
+          ErrorCode.UNAVAILABLE, "Cannot open the message store at " + file + ": " + e, e);
+    }
+  }
+
+  private static Connection connect(String url, boolean readOnly) throws SQLException {
+    SQLiteConfig config = new SQLiteConfig();
+    config.setBusyTimeout(BUSY_TIMEOUT_MS);
+    config.setReadOnly(readOnly);
+    if (!readOnly) {
+      config.enforceForeignKeys(true);
+    }
+    return DriverManager.getConnection(url, config.toProperties());
+  }
+
+  private static void configureWriter(Connection c, Sync sync, Path file) throws SQLException {
+    try (Statement s = c.createStatement()) {
+      try (ResultSet rs = s.executeQuery("PRAGMA journal_mode=WAL")) {
+        String mode = rs.next() ? rs.getString(1) : "?";
+        if (!"wal".equalsIgnoreCase(mode)) {
+          throw new ChatException(
+              ErrorCode.UNAVAILABLE,
+              "The message store at " + file + " cannot use WAL mode (got " + mode + ").");
+        }
+      }
+      // NORMAL in WAL mode: a commit is in the WAL (the OS's page cache) before it returns, so a
+      // killed process loses nothing acknowledged; FULL also fsyncs the WAL on each commit,
+      // which is what it takes to survive an OS crash or power cut. See Sync.
+      s.execute("PRAGMA synchronous=" + sync.name());
+      s.execute("PRAGMA foreign_keys=ON");
+    }
+  }
+
+  private static void migrate(Connection c, Path file) throws SQLException {
+    int version;
+    try (Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("PRAGMA user_version")) {
+      version = rs.next() ? rs.getInt(1) : 0;
+    }
+    if (version > SqliteSchema.VERSION) {
+      throw new IllegalStateException(
+          "The message store at "
+              + file
+              + " has schema version "
+              + version
+              + ", newer than this Spartan understands ("
+              + SqliteChatStore.schemaVersion()
+              + "). Run a newer Spartan, or point the data directory elsewhere.");
+    }
+    for (int v = version; v < SqliteSchema.VERSION; v++) {
+      try (Statement s = c.createStatement()) {
+        s.execute("BEGIN IMMEDIATE");
+        try {
+          for (String sql : SqliteSchema.MIGRATIONS.get(v)) {
+            s.execute(sql);
+          }
+          s.execute("PRAGMA user_version=" + (v + 1));
+          s.execute("COMMIT");
+        } catch (SQLException | RuntimeException e) {
+          rollbackQuietly(c);
+          throw e;
+        }
+      }
+      log.info("Message store {} migrated to schema version {}", file, v + 1);
+    }
+  }
+
+  /** The schema version this build creates and reads. */
+  public static int schemaVersion() {
+    return SqliteSchema.VERSION;
+  }
+
+  /** Writes queued and not yet completed; for tests. */
+  int pendingWrites() {
+    return pending.get();
+  }
+
+  /** The database file. */
+  public Path file() {
+    return file;
+  }
+
+  // ---- accounts -----------------------------------------------------------------------------------
+
+  @Override
+  public AccountRecord createAccount(String user, String passwordHash, Instant createdAt) {
+    Objects.requireNonNull(user, "user");
+    Objects.requireNonNull(createdAt, "createdAt");
+    return write(
+        h -> {
+          PreparedStatement ps =
+              h.prepare(
+                  "INSERT INTO account(name, password_hash, created_s, created_ns)"
+                      + " VALUES (?, ?, ?, ?) ON CONFLICT(name) DO NOTHING RETURNING id");
+          ps.setString(1, user);
+          ps.setString(2, passwordHash);
+          ps.setLong(3, createdAt.getEpochSecond());
+          ps.setInt(4, createdAt.getNano());
+          try (ResultSet rs = ps.executeQuery()) {
+            if (!rs.next()) {
+              throw ChatException.exists("User already exists: " + user + ".");
+            }
+            return new AccountRecord(rs.getLong(1), user, passwordHash, createdAt);
+          }
+        });
+  }
+
+  @Override
+  public Optional<AccountRecord> findAccount(String user) {
+    return read(
+        h -> {
+          PreparedStatement ps =
+              h.prepare(
+                  "SELECT id, password_hash, created_s, created_ns FROM account WHERE name = ?");
+          ps.setString(1, user);
+          try (ResultSet rs = ps.executeQuery()) {
+            if (!rs.next()) {
+              return Optional.empty();
+            }
+            return Optional.of(
+                new AccountRecord(
+                    rs.getLong(1), user, rs.getString(2), instant(rs.getLong(3), rs.getInt(4))));
+          }
+        });
+  }
+
+  @Override
+  public void putKeys(String user, byte[] bundle) {
+    write(
+        h -> {
+          PreparedStatement ps = h.prepare("UPDATE account SET public_keys = ? WHERE name = ?");
+          ps.setBytes(1, bundle.clone());
+          ps.setString(2, user);
+          if (ps.executeUpdate() == 0) {
+            throw ChatException.notFound("No such user: " + user + ".");
+          }
+          return null;
+        });
+  }
+
+  @Override
+  public Optional<byte[]> findKeys(String user) {
+    return read(
+        h -> {
+          PreparedStatement ps = h.prepare("SELECT public_keys FROM account WHERE name = ?");
+          ps.setString(1, user);
+          try (ResultSet rs = ps.executeQuery()) {
+            return rs.next() ? Optional.ofNullable(rs.getBytes(1)) : Optional.empty();
+          }
+        });
+  }
+
+  @Override
+  public boolean deleteAccount(String user) {
+    return write(
+        h -> {
+          Long id = accountId(h, user);
+          if (id == null) {
+            return false;
+          }
+          List<Long> groups = new ArrayList<>();
+          PreparedStatement mine = h.prepare("SELECT group_id FROM member WHERE account_id = ?");
+          mine.setLong(1, id);
+          try (ResultSet rs = mine.executeQuery()) {
+            while (rs.next()) {
+              groups.add(rs.getLong(1));
+            }
+          }
+          // Inbox rows and memberships go by ON DELETE CASCADE.
+          PreparedStatement del = h.prepare("DELETE FROM account WHERE id = ?");
+          del.setLong(1, id);
+          del.executeUpdate();
+          for (long g : groups) {
+            deleteGroupIfEmpty(h, g);
+          }
+          return true;
+        });
+  }
+
+  @Override
+  public List<String> listAccounts(String glob, String after, int limit) {
+    Objects.requireNonNull(glob, "glob");
+    if (limit <= 0) {
+      return List.of();
+    }
+    return read(
+        h -> {
+          // Names and normalised patterns exclude '[', so GLOB's only specials are * and ?.
+          PreparedStatement ps =
+              h.prepare(
+                  "SELECT name FROM account WHERE name GLOB ? AND name > ? ORDER BY name LIMIT ?");
+          ps.setString(1, glob);
+          ps.setString(2, after == null ? "" : after);
+          ps.setInt(3, limit);
+          List<String> out = new ArrayList<>();
+          try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              out.add(rs.getString(1));
+            }
+          }
+          return out;
+        });
+  }
+
+  // ---- groups -----------------------------------------------------------------------------------
+
+  /** A group's columns plus its members joined by commas (names never contain one). */
+  private static final String GROUP_COLUMNS =
+      "g.id, g.name, g.created_s, g.created_ns, (SELECT group_concat(a2.name, ',') FROM member m2"
+          + " JOIN account a2 ON a2.id = m2.account_id WHERE m2.group_id = g.id)";
+
+  @Override
+  public GroupRecord createGroup(String group, Set<String> members, Instant createdAt) {
+    Objects.requireNonNull(group, "group");
+    Objects.requireNonNull(createdAt, "createdAt");
+    List<String> sorted = new ArrayList<>(new TreeSet<>(members));
+    return write(
+        h -> {
+          if (groupId(h, group) != null) {
+            throw ChatException.exists("Group already exists: " + group + ".");
+          }
+          List<Long> ids = new ArrayList<>(sorted.size());
+          for (String m : sorted) {
+            Long id = accountId(h, m);
+            if (id == null) {
+              throw ChatException.notFound("No such user: " + m + ".");
+            }
+            ids.add(id);
+          }
+          PreparedStatement ins =
+              h.prepare(
+                  "INSERT INTO chat_group(name, created_s, created_ns) VALUES (?, ?, ?)"
+                      + " RETURNING id");
+          ins.setString(1, group);
+          ins.setLong(2, createdAt.getEpochSecond());
+          ins.setInt(3, createdAt.getNano());
+          long gid;
+          try (ResultSet rs = ins.executeQuery()) {
+            rs.next();
+            gid = rs.getLong(1);
+          }
+          PreparedStatement add = h.prepare("INSERT INTO member(group_id, account_id) VALUES (?, ?)");
+          for (long id : ids) {
+            add.setLong(1, gid);
+            add.setLong(2, id);
+            add.executeUpdate();
+          }
+          return new GroupRecord(gid, group, sorted, createdAt);
+        });
+  }
+
+  @Override
+  public Optional<GroupRecord> findGroup(String group) {
+    return read(
+        h -> {
+          PreparedStatement ps =
+              h.prepare("SELECT " + GROUP_COLUMNS + " FROM chat_group g WHERE g.name = ?");
+          ps.setString(1, group);
+          try (ResultSet rs = ps.executeQuery()) {
+            return rs.next() ? Optional.of(groupRecord(rs)) : Optional.empty();
+          }
+        });
+  }
+
+  @Override
+  public boolean addMember(String group, String user) {
+    return write(
+        h -> {
+          long gid = existingGroup(h, group);
+          Long uid = accountId(h, user);
+          if (uid == null) {
+            throw ChatException.notFound("No such user: " + user + ".");
+          }
+          PreparedStatement ps =
+              h.prepare(
+                  "INSERT INTO member(group_id, account_id) VALUES (?, ?) ON CONFLICT DO NOTHING");
+          ps.setLong(1, gid);
+          ps.setLong(2, uid);
+          return ps.executeUpdate() == 1;
+        });
+  }
+
+  @Override
+  public boolean removeMember(String group, String user) {
+    return write(
+        h -> {
+          long gid = existingGroup(h, group);
+          Long uid = accountId(h, user);
+          boolean removed = false;
+          if (uid != null) {
+            PreparedStatement ps =
+                h.prepare("DELETE FROM member WHERE group_id = ? AND account_id = ?");
+            ps.setLong(1, gid);
+            ps.setLong(2, uid);
+            removed = ps.executeUpdate() == 1;
+          }
+          deleteGroupIfEmpty(h, gid);
+          return removed;
+        });
+  }
+
+  @Override
+  public List<GroupRecord> groupsOf(String user, String after, int limit) {
+    if (limit <= 0) {
+      return List.of();
+    }
+    return read(
+        h -> {
+          PreparedStatement ps =
+              h.prepare(
+                  "SELECT "
+                      + GROUP_COLUMNS
+                      + " FROM account a JOIN member m ON m.account_id = a.id"
+                      + " JOIN chat_group g ON g.id = m.group_id"
+                      + " WHERE a.name = ? AND g.name > ? ORDER BY g.name LIMIT ?");
+          ps.setString(1, user);
+          ps.setString(2, after == null ? "" : after);
+          ps.setInt(3, limit);
+          List<GroupRecord> out = new ArrayList<>();
+          try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              out.add(groupRecord(rs));
+            }
+          }
+          return out;
+        });
+  }
+
+  private static GroupRecord groupRecord(ResultSet rs) throws SQLException {
+    String joined = rs.getString(5);
+    List<String> members =
+        joined == null ? List.of() : Arrays.stream(joined.split(",")).sorted().toList();
+    return new GroupRecord(
+        rs.getLong(1), rs.getString(2), members, instant(rs.getLong(3), rs.getInt(4)));
+  }
+
+  private static long existingGroup(Handle h, String group) throws SQLException {
+    Long gid = groupId(h, group);
+    if (gid == null) {
+      throw ChatException.notFound("No such group: " + group + ".");
+    }
+    return gid;
+  }
+
+  private static void deleteGroupIfEmpty(Handle h, long gid) throws SQLException {
+    PreparedStatement ps =
+        h.prepare(
+            "DELETE FROM chat_group WHERE id = ?1"
+                + " AND NOT EXISTS (SELECT 1 FROM member WHERE group_id = ?1)");
+    ps.setLong(1, gid);
+    ps.executeUpdate();
+  }
+
+  private static Long accountId(Handle h, String user) throws SQLException {
+    PreparedStatement ps = h.prepare("SELECT id FROM account WHERE name = ?");
+    ps.setString(1, user);
+    try (ResultSet rs = ps.executeQuery()) {
+      return rs.next() ? rs.getLong(1) : null;
+    }
+  }
+
+  private static Long groupId(Handle h, String group) throws SQLException {
+    PreparedStatement ps = h.prepare("SELECT id FROM chat_group WHERE name = ?");
+    ps.setString(1, group);
+    try (ResultSet rs = ps.executeQuery()) {
+      return rs.next() ? rs.getLong(1) : null;
+    }
+  }
+
+  // ---- messages -----------------------------------------------------------------------------------
+
+  private static final String MESSAGE_COLUMNS =
+      "m.id, m.sender, m.to_kind, m.to_name, m.body_kind, m.body, m.sent_s, m.sent_ns,"
+          + " m.client_msg_id";
+
+  @Override
+  public CompletableFuture<Appended> append(Draft draft) {
+    Objects.requireNonNull(draft, "draft");
+    return submit(h -> append(h, draft));
+  }
+
+  private static Appended append(Handle h, Draft d) throws SQLException {
+    Long senderId = accountId(h, d.from());
+    if (d.clientMsgId() != null && senderId != null) {
+      PreparedStatement seen =
+          h.prepare(
+              "SELECT "
+                  + MESSAGE_COLUMNS
+                  + " FROM message m WHERE m.sender_id = ? AND m.client_msg_id = ?");
+      seen.setLong(1, senderId);
+      seen.setString(2, d.clientMsgId());
+      try (ResultSet rs = seen.executeQuery()) {
+        if (rs.next()) {
+          return new Appended(message(rs, 1), List.of(), List.of(), true);
+        }
+      }
+    }
+    PreparedStatement ins =
+        h.prepare(
+            "INSERT INTO message(conversation, sender, sender_id, to_kind, to_name, body_kind,"
+                + " body, sent_s, sent_ns, client_msg_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                + " RETURNING id");
+    ins.setString(1, d.conversation());
+    ins.setString(2, d.from());
+    if (senderId == null) {
+      // The sender was deleted between the service's check and this write; the message is
+      // still stored, just not de-duplicated.
+      ins.setNull(3, java.sql.Types.INTEGER);
+    } else {
+      ins.setLong(3, senderId);
+    }
+    ins.setString(4, d.to() instanceof Recipient.Group ? "g" : "u");
+    ins.setString(5, d.to().name());
+    if (d.body() instanceof MessageBody.Sealed s) {
+      ins.setString(6, "s");
+      ins.setBytes(7, s.envelope());
+    } else {
+      ins.setString(6, "t");
+      ins.setString(7, ((MessageBody.Text) d.body()).text());
+    }
+    ins.setLong(8, d.sentAt().getEpochSecond());
+    ins.setInt(9, d.sentAt().getNano());
+    ins.setString(10, d.clientMsgId());
+    long id;
+    try (ResultSet rs = ins.executeQuery()) {
+      rs.next();
+      id = rs.getLong(1);
+    }
+    Message m = new Message(id, d.from(), d.to(), d.body(), d.sentAt(), d.clientMsgId());
+
+    PreparedStatement bump =
+        h.prepare("UPDATE account SET last_seq = last_seq + 1 WHERE name = ? RETURNING id, last_seq");
+    PreparedStatement put =
+        h.prepare("INSERT INTO inbox(account_id, seq, message_id) VALUES (?, ?, ?)");
+    List<Delivery> deliveries = new ArrayList<>(d.recipients().size());
+    List<String> recipients = new ArrayList<>(d.recipients().size());
+    for (String r : d.recipients()) {
+      long accountId;
+      long seq;
+      bump.setString(1, r);
+      try (ResultSet rs = bump.executeQuery()) {
+        if (!rs.next()) {
+          continue; // deleted between the service's check and now
+        }
+        accountId = rs.getLong(1);
+        seq = rs.getLong(2);
+      }
+      put.setLong(1, accountId);
+      put.setLong(2, seq);
+      put.setLong(3, id);
+      put.executeUpdate();
+      deliveries.add(new Delivery(seq, m));
+      recipients.add(r);
+    }
+    return new Appended(m, deliveries, recipients, false);
+  }
+
+  @Override
+  public List<Delivery> inbox(String user, long afterSeq, int limit) {
+    if (limit <= 0) {
+      return List.of();
+    }
+    return read(
+        h -> {
+          PreparedStatement ps =
+              h.prepare(
+                  "SELECT i.seq, "
+                      + MESSAGE_COLUMNS
+                      + " FROM account a JOIN inbox i ON i.account_id = a.id"
+                      + " JOIN message m ON m.id = i.message_id"
+                      + " WHERE a.name = ? AND i.seq > ? ORDER BY i.seq LIMIT ?");
+          ps.setString(1, user);
+          ps.setLong(2, afterSeq);
+          ps.setInt(3, limit);
+          List<Delivery> out = new ArrayList<>();
+          try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              out.add(new Delivery(rs.getLong(1), message(rs, 2)));
+            }
+          }
+          return out;
+        });
+  }
+
+  @Override
+  public long lastSeq(String user) {
+    return seqColumn("last_seq", user);
+  }
+
+  @Override
+  public void ack(String user, long upToSeq) {
+    write(
+        h -> {
+          // Forward only, and never past what was assigned.
+          PreparedStatement move =
+              h.prepare(
+                  "UPDATE account SET acked_seq = MIN(?1, last_seq)"
+                      + " WHERE name = ?2 AND acked_seq < ?1 RETURNING id, acked_seq");
+          move.setLong(1, upToSeq);
+          move.setString(2, user);
+          long id;
+          long acked;
+          try (ResultSet rs = move.executeQuery()) {
+            if (!rs.next()) {
+              return null;
+            }
+            id = rs.getLong(1);
+            acked = rs.getLong(2);
+          }
+          PreparedStatement drop = h.prepare("DELETE FROM inbox WHERE account_id = ? AND seq <= ?");
+          drop.setLong(1, id);
+          drop.setLong(2, acked);
+          drop.executeUpdate();
+          return null;
+        });
+  }
+
+  @Override
+  public long ackedSeq(String user) {
+    return seqColumn("acked_seq", user);
+  }
+
+  private long seqColumn(String column, String user) {
+    return read(
+        h -> {
+          PreparedStatement ps = h.prepare("SELECT " + column + " FROM account WHERE name = ?");
+          ps.setString(1, user);
+          try (ResultSet rs = ps.executeQuery()) {
+            return rs.next() ? rs.getLong(1) : 0L;
+          }
+        });
+  }
+
+  @Override
+  public List<Message> history(String conversation, long beforeId, int limit) {
+    if (limit <= 0) {
+      return List.of();
+    }
+    return read(
+        h -> {
+          PreparedStatement ps =
+              h.prepare(
+                  "SELECT "
+                      + MESSAGE_COLUMNS
+                      + " FROM message m WHERE m.conversation = ? AND m.id < ?"
+                      + " ORDER BY m.id DESC LIMIT ?");
+          ps.setString(1, conversation);
+          ps.setLong(2, beforeId > 0 ? beforeId : Long.MAX_VALUE);
+          ps.setInt(3, limit);
+          List<Message> out = new ArrayList<>();
+          try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              out.add(message(rs, 1));
+            }
+          }
+          Collections.reverse(out);
+          return out;
+        });
+  }
+
+  /** Reads {@link #MESSAGE_COLUMNS} starting at column {@code c}. */
+  private static Message message(ResultSet rs, int c) throws SQLException {
+    long id = rs.getLong(c);
+    String from = rs.getString(c + 1);
+    String toName = rs.getString(c + 3);
+    Recipient to =
+        "g".equals(rs.getString(c + 2)) ? Recipient.group(toName) : Recipient.user(toName);
+    MessageBody body =
+        "s".equals(rs.getString(c + 4))
+            ? MessageBody.sealed(rs.getBytes(c + 5))
+            : MessageBody.text(rs.getString(c + 5));
+    Instant sentAt = instant(rs.getLong(c + 6), rs.getInt(c + 7));
+    return new Message(id, from, to, body, sentAt, rs.getString(c + 8));
+  }
+
+  private static Instant instant(long seconds, int nanos) {
+    return Instant.ofEpochSecond(seconds, nanos);
+  }
+
+  // ---- close ------------------------------------------------------------------------------------
+
+  /**
+   * Stops taking writes, waits until every write already queued has committed (or failed) and
+   * its future completed, then closes the connections and releases the directory lock. Writes
+   * and reads after that fail with {@code UNAVAILABLE}. Idempotent; concurrent callers all wait,
+   * except a call from a completion callback on the writer thread, which cannot wait for the
+   * writer and returns at once (the close then completes when the callback returns).
+   */
+  @Override
+  public void close() {
+    CompletableFuture<Void> done;
+    synchronized (this) {
+      if (closed == null) {
+        closed = new CompletableFuture<>();
+        closing = true;
+        queue.offer(new Close(closed));
+        signal();
+      }
+      done = closed;
+    }
+    if (Thread.currentThread() == drainThread) {
+      // Called from a completion callback on the writer thread: this thread is the drain, so
+      // waiting would wait for itself. It owns the queue, so it runs what is queued here; if
+      // the close was already taken off the queue, it completes as soon as the callback returns.
+      drainQueue();
+      return;
+    }
+    done.join();
+  }
+
+  // ---- the writer ---------------------------------------------------------------------------------
+
+  /** A unit of work on a connection; may throw ChatException to fail just this unit. */
+  @FunctionalInterface
+  private interface Task<T> {
+    T run(Handle h) throws SQLException;
+  }
+
+  private sealed interface Op permits Write, Close {}
+
+  private record Write<T>(Task<T> task, CompletableFuture<T> future) implements Op {}
+
+  private record Close(CompletableFuture<Void> done) implements Op {}
+
+  private <T> CompletableFuture<T> submit(Task<T> task) {
+    CompletableFuture<T> f = new CompletableFuture<>();
+    if (closing) {
+      f.completeExceptionally(closedError());
+      return f;
+    }
+    if (pending.incrementAndGet() > MAX_PENDING) {
+      pending.decrementAndGet();
+      f.completeExceptionally(
+          ChatException.unavailable("The message store is overloaded; try again shortly."));
+      return f;
+    }
+    queue.offer(new Write<>(task, f));
+    signal();
+    return f;
+  }
+
+  /** Submits a write and waits for its commit. */
+  private <T> T write(Task<T> task) {
+    CompletableFuture<T> f = submit(task);
+    if (Thread.currentThread() == drainThread) {
+      // A callback on the writer thread: run the queue here rather than wait for ourselves.
+      drainQueue();
+    }
+    try {
+      return f.join();
+    } catch (CompletionException e) {
+      throw ChatException.wrap(e.getCause());
+    }
+  }
+
+  private void signal() {
+    if (wip.getAndIncrement() == 0) {
+      try {
+        writer.execute(this::drain);
+      } catch (RejectedExecutionException e) {
+        // The executor is shut down (or saturated): drain here, so no future is left hanging.
+        log.warn("Store writer executor rejected a drain; draining on the calling thread");
+        drain();
+      }
+    }
+  }
+
+  private void drain() {
+    Thread me = Thread.currentThread();
+    int missed = 1;
+    while (true) {
+      drainThread = me;
+      try {
+        drainQueue();
+      } catch (RuntimeException e) {
+        log.error("Message store writer failed unexpectedly", e); // a bug; keep draining
+      }
+      // Cleared before giving up the drain, so a drain starting on another thread right after
+      // is not mistaken for this one.
+      drainThread = null;
+      missed = wip.addAndGet(-missed);
+      if (missed == 0) {
+        return;
+      }
+    }
+  }
+
+  /** Runs everything queued now, in batches; called only by the thread that owns the drain. */
+  private void drainQueue() {
+    List<Write<?>> batch = new ArrayList<>();
+    for (Op op; (op = queue.poll()) != null; ) {
+      if (op instanceof Write<?> w) {
+        batch.add(w);
+        if (batch.size() == MAX_BATCH) {
+          runBatch(batch);
+          batch = new ArrayList<>();
+        }
+      } else {
+        runBatch(batch);
+        batch = new ArrayList<>();
+        closeAll(((Close) op).done());
+      }
+    }
+    runBatch(batch);
+  }
+
+  private void runBatch(List<Write<?>> batch) {
+    if (batch.isEmpty()) {
+      return;
+    }
+    int n = batch.size();
+    Object[] results = new Object[n];
+    Throwable[] errors = new Throwable[n];
+    if (writerClosed) {
+      Arrays.fill(errors, closedError());
+    } else {
+      Handle h = writeSide;
+      try {
+        h.execute("BEGIN IMMEDIATE");
+        try {
+          for (int i = 0; i < n; i++) {
+            h.execute("SAVEPOINT w");
+            try {
+              results[i] = batch.get(i).task().run(h);
+              h.execute("RELEASE w");
+            } catch (SQLException | RuntimeException e) {
+              // Undo just this write; the rest of the batch still commits.
+              h.execute("ROLLBACK TO w");
+              h.execute("RELEASE w");
+              errors[i] = failure(e, "write");
+            }
+          }
+          h.execute("COMMIT");
+        } catch (SQLException | RuntimeException e) {
+          rollbackQuietly(h.connection);
+          throw e;
+        }
+      } catch (SQLException | RuntimeException e) {
+        Arrays.fill(results, null);
+        Arrays.fill(errors, failure(e, "commit"));
+      }
+    }
+    pending.addAndGet(-n);
+    for (int i = 0; i < n; i++) {
+      complete(batch.get(i), results[i], errors[i]);
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <T> void complete(Write<T> w, Object result, Throwable error) {
+    if (error != null) {
+      w.future().completeExceptionally(error);
+    } else {
+      w.future().complete((T) result);
+    }
+  }
+
+  private void closeAll(CompletableFuture<Void> done) {
+    if (!writerClosed) {
+      writerClosed = true;
+      writeSide.close();
+      List<Handle> idle;
+      synchronized (idleReaders) {
+        readersClosed = true;
+        idle = new ArrayList<>(idleReaders);
+        idleReaders.clear();
+      }
+      idle.forEach(Handle::close);
+      releaseQuietly(fileLock, lockChannel);
+      log.debug("Message store {} closed", file);
+    }
+    done.complete(null);
+  }
+
+  // ---- reads ------------------------------------------------------------------------------------
+
+  private <T> T read(Task<T> task) {
+    Handle h = borrowReader();
+    boolean healthy = true;
+    try {
+      return task.run(h);
+    } catch (SQLException e) {
+      healthy = false; // do not pool a connection in an unknown state
+      throw failure(e, "read");
+    } catch (RuntimeException e) {
+      throw failure(e, "read");
+    } finally {
+      giveBack(h, healthy);
+    }
+  }
+
+  private Handle borrowReader() {
+    synchronized (idleReaders) {
+      if (readersClosed) {
+        throw closedError();
+      }
+      Handle h = idleReaders.pollFirst();
+      if (h != null) {
+        return h;
+      }
+    }
+    try {
+      return new Handle(connect(url, true));
+    } catch (SQLException e) {
+      throw failure(e, "open reader");
+    }
+  }
+
+  private void giveBack(Handle h, boolean healthy) {
+    synchronized (idleReaders) {
+      if (healthy && !readersClosed && idleReaders.size() < MAX_IDLE_READERS) {
+        idleReaders.addFirst(h);
+        return;
+      }
+    }
+    h.close();
+  }
+
+  // ---- errors -----------------------------------------------------------------------------------
+
+  private ChatException closedError() {
+    return ChatException.unavailable("The message store is closed.");
+  }
+
+  /**
+   * Maps a failure to what a client may see. ChatExceptions thrown on purpose pass through;
+   * SQLite's transient and I/O faults are UNAVAILABLE; anything else is INTERNAL. The cause stays
+   * attached for the log and is never part of the message.
+   */
+  private ChatException failure(Throwable e, String what) {
+    if (e instanceof ChatException c) {
+      return c;
+    }
+    if (e instanceof SQLException s && transientFault(s.getErrorCode())) {
+      log.warn("Message store {} failed ({}): {}", file, what, s.getMessage(), s);
+      return new ChatException(
+          ErrorCode.UNAVAILABLE, "The message store is unavailable; try again.", s);
+    }
+    log.error("Message store {} failed unexpectedly ({})", file, what, e);
+    return new ChatException(ErrorCode.INTERNAL, "internal error", e);
+  }
+
+  /** SQLite primary result codes a retry (or an operator freeing disk space) may cure. */
+  private static boolean transientFault(int code) {
+    return switch (code & 0xff) {
+      case 5, // BUSY
+          6, // LOCKED
+          7, // NOMEM
+          8, // READONLY
+          10, // IOERR
+          13, // FULL
+          14, // CANTOPEN
+          15 -> // PROTOCOL
+          true;
+      default -> false;
+    };
+  }
+
+  private static void rollbackQuietly(Connection c) {
+    try (Statement s = c.createStatement()) {
+      s.execute("ROLLBACK");
+    } catch (SQLException ignored) {
+      // nothing was open, or the connection is gone; either way nothing to undo
+    }
+  }
+
+  private static void releaseQuietly(FileLock lock, FileChannel channel) {
+    try {
+      if (lock != null) {
+        lock.release();
+      }
+    } catch (IOException e) {
+      log.debug("Releasing the data directory lock failed", e);
+    }
+    try {
+      if (channel != null) {
+        channel.close();
+      }
+    } catch (IOException e) {
+      log.debug("Closing the data directory lock failed", e);
+    }
+  }
+
+  /**
+   * A connection and its prepared statements, used by one thread at a time (the writer, or a
+   * reader between borrow and give-back), so the cache needs no locking.
+   */
+  private static final class Handle {
+    final Connection connection;
+    private final Map<String, PreparedStatement> statements = new HashMap<>();
+    private Statement plain;
+
+    Handle(Connection connection) {
+      this.connection = connection;
+    }
+
+    PreparedStatement prepare(String sql) throws SQLException {
+      PreparedStatement ps = statements.get(sql);
+      if (ps == null) {
+        ps = connection.prepareStatement(sql);
+        statements.put(sql, ps);
+      } else {
+        ps.clearParameters();
+      }
+      return ps;
+    }
+
+    void execute(String sql) throws SQLException {
+      if (plain == null) {
+        plain = connection.createStatement();
+      }
+      plain.execute(sql);
+    }
+
+    void close() {
+      try {
+        connection.close(); // closes its statements too
+      } catch (SQLException e) {
+        log.debug("Closing a store connection failed", e);
+      }
+    }
+  }
+}

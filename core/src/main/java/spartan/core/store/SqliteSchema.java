@@ -1,0 +1,86 @@
+package spartan.core.store;
+
+import java.util.List;
+
+/**
+ * The embedded store's schema as an ordered list of migrations, so a data directory written by an
+ * older Spartan is upgraded in place on open and one written by a newer Spartan is refused.
+ * {@code PRAGMA user_version} holds the number of migrations applied.
+ *
+ * <p>To change the schema, append a migration; never edit one that has shipped. Each migration
+ * runs in its own transaction together with the {@code user_version} bump, so a crash mid-upgrade
+ * leaves the previous version intact.
+ */
+final class SqliteSchema {
+  private SqliteSchema() {}
+
+  /** Migration {@code i} takes the schema from version {@code i} to {@code i + 1}. */
+  static final List<List<String>> MIGRATIONS =
+      List.of(
+          // 0 -> 1: the first schema.
+          List.of(
+              // AUTOINCREMENT (not a plain rowid) so an id is never handed out twice, even after
+              // the newest row was deleted: a re-created name must be a new account.
+              // Instants are stored as epoch seconds plus nanos so every Instant round-trips.
+              """
+              CREATE TABLE account (
+                id            INTEGER PRIMARY KEY AUTOINCREMENT,
+                name          TEXT NOT NULL UNIQUE,
+                password_hash TEXT,
+                created_s     INTEGER NOT NULL,
+                created_ns    INTEGER NOT NULL,
+                last_seq      INTEGER NOT NULL DEFAULT 0,
+                acked_seq     INTEGER NOT NULL DEFAULT 0
+              )""",
+              """
+              CREATE TABLE chat_group (
+                id         INTEGER PRIMARY KEY AUTOINCREMENT,
+                name       TEXT NOT NULL UNIQUE,
+                created_s  INTEGER NOT NULL,
+                created_ns INTEGER NOT NULL
+              )""",
+              // Memberships hang off account ids, so deleting an account drops them by cascade
+              // and a re-created name does not inherit the old account's groups.
+              """
+              CREATE TABLE member (
+                group_id   INTEGER NOT NULL REFERENCES chat_group(id) ON DELETE CASCADE,
+                account_id INTEGER NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+                PRIMARY KEY (group_id, account_id)
+              ) WITHOUT ROWID""",
+              "CREATE INDEX member_by_account ON member(account_id, group_id)",
+              // body holds TEXT for plain bodies and a BLOB for sealed ones; BLOB affinity means
+              // SQLite never converts either (a NUMERIC column would turn the text "42" into 42).
+              // Messages outlive their sender (they stay in others' histories), so sender_id is
+              // not a foreign key. It keys de-duplication: ids are never reused, so a re-created
+              // sender starts with a clean slate of client message ids.
+              """
+              CREATE TABLE message (
+                id            INTEGER PRIMARY KEY AUTOINCREMENT,
+                conversation  TEXT NOT NULL,
+                sender        TEXT NOT NULL,
+                sender_id     INTEGER,
+                to_kind       TEXT NOT NULL CHECK (to_kind IN ('u', 'g')),
+                to_name       TEXT NOT NULL,
+                body_kind     TEXT NOT NULL CHECK (body_kind IN ('t', 's')),
+                body          BLOB NOT NULL,
+                sent_s        INTEGER NOT NULL,
+                sent_ns       INTEGER NOT NULL,
+                client_msg_id TEXT
+              )""",
+              "CREATE INDEX message_by_conversation ON message(conversation, id)",
+              """
+              CREATE UNIQUE INDEX message_by_client_id ON message(sender_id, client_msg_id)
+                WHERE client_msg_id IS NOT NULL""",
+              """
+              CREATE TABLE inbox (
+                account_id INTEGER NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+                seq        INTEGER NOT NULL,
+                message_id INTEGER NOT NULL,
+                PRIMARY KEY (account_id, seq)
+              ) WITHOUT ROWID"""),
+          // 1 -> 2: end-to-end public-key bundles, opaque to the server; gone with the account.
+          List.of("ALTER TABLE account ADD COLUMN public_keys BLOB"));
+
+  /** The version this build writes and understands. */
+  static final int VERSION = MIGRATIONS.size();
+}

@@ -1,0 +1,144 @@
+package spartan.core.decorate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import spartan.core.ChatException;
+import spartan.core.ChatService;
+import spartan.core.ErrorCode;
+import spartan.core.MessageBody;
+import spartan.core.Recipient;
+import spartan.core.SendReceipt;
+import spartan.core.Session;
+import spartan.core.cache.RecentMessages;
+import spartan.core.limit.FakeTicker;
+import spartan.core.limit.RateLimiter;
+import spartan.core.service.LocalChatService;
+import spartan.core.store.ChatStore;
+import spartan.core.store.MemoryChatStore;
+
+class ChatDecoratorTest {
+  private final FakeTicker ticker = new FakeTicker();
+  private ChatStore store;
+  private RecentMessages recent;
+  private LocalChatService core;
+  private ChatService chat;
+
+  @BeforeEach
+  void start() {
+    recent = RecentMessages.builder().build();
+    store = new MemoryChatStore();
+    core =
+        LocalChatService.builder()
+            .store(recent.wrap(store))
+            .deliveryExecutor(Runnable::run)
+            .build();
+    RateLimiter limiter = RateLimiter.builder().perSecond(1).burst(2).ticker(ticker).build();
+    chat =
+        ChatDecorator.builder()
+            .rateLimiter(limiter)
+            .recentMessages(recent)
+            .build()
+            .decorate(core);
+    for (String n : List.of("alice", "bob")) {
+      chat.createAccount(n, null);
+    }
+  }
+
+  @AfterEach
+  void stop() {
+    chat.close();
+  }
+
+  private static ChatException rateLimited(Runnable call) {
+    try {
+      call.run();
+    } catch (ChatException e) {
+      assertThat(e.code()).isEqualTo(ErrorCode.RATE_LIMITED);
+      return e;
+    }
+    throw new AssertionError("not rate limited");
+  }
+
+  @Test
+  void thePlanComesFromTheAnnotations() {
+    ChatDecorator decorator =
+        ChatDecorator.builder()
+            .rateLimiter(RateLimiter.builder().build())
+            .recentMessages(recent)
+            .build();
+    assertThat(decorator.plan())
+        .containsExactly(
+            org.assertj.core.api.Assertions.entry("history(3 args)", "cached"),
+            org.assertj.core.api.Assertions.entry("sendAsync(3 args)", "rate limited (SEND)"));
+    assertThat(ChatDecorator.builder().build().plan()).isEmpty();
+  }
+
+  @Test
+  void sendsBeyondTheLimitFailWithTheRetryDelayAndStoreNothing() {
+    Session alice = chat.login("alice", null);
+    alice.send(Recipient.user("bob"), "one");
+    alice.send(Recipient.user("bob"), "two");
+    ChatException e = rateLimited(() -> alice.send(Recipient.user("bob"), "three"));
+    assertThat(e.retryAfter()).isEqualTo(Duration.ofSeconds(1));
+
+    CompletableFuture<SendReceipt> async =
+        alice.sendAsync(Recipient.user("bob"), MessageBody.text("four"), null);
+    assertThat(async).isCompletedExceptionally();
+    assertThat(ChatException.wrap(async.handle((r, t) -> t).join()).code())
+        .isEqualTo(ErrorCode.RATE_LIMITED);
+    assertThat(store.inbox("bob", 0, 10)).hasSize(2);
+
+    ticker.advance(Duration.ofSeconds(1));
+    alice.send(Recipient.user("bob"), "five");
+    assertThat(store.inbox("bob", 0, 10)).hasSize(3);
+  }
+
+  @Test
+  void theBudgetIsPerUserAcrossSessionsAndResumedSessions() {
+    Session alice1 = chat.login("alice", null);
+    Session alice2 = chat.login("alice", null);
+    alice1.send(Recipient.user("bob"), "one");
+    alice2.send(Recipient.user("bob"), "two");
+    rateLimited(() -> alice1.send(Recipient.user("bob"), "three"));
+    Session resumed = chat.resume(alice1.token());
+    rateLimited(() -> resumed.send(Recipient.user("bob"), "three"));
+
+    Session bob = chat.login("bob", null);
+    bob.send(Recipient.user("alice"), "bob has his own budget");
+  }
+
+  @Test
+  void otherCallsPassThroughUnlimited() {
+    Session alice = chat.login("alice", null);
+    for (int i = 0; i < 20; i++) {
+      assertThat(alice.listAccounts("*", null, 10).items()).hasSize(2);
+      alice.fetchUndelivered(10);
+    }
+    assertThat(alice.user()).isEqualTo("alice");
+    assertThat(alice.token()).isNotBlank();
+    assertThat(alice).isEqualTo(alice).isNotEqualTo(chat.login("alice", null));
+    assertThat(alice.toString()).contains("alice");
+    alice.logout();
+    assertThatThrownBy(() -> alice.fetchUndelivered(1))
+        .isInstanceOfSatisfying(
+            ChatException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.UNAUTHENTICATED));
+  }
+
+  @Test
+  void historyGoesThroughTheCache() {
+    Session alice = chat.login("alice", null);
+    alice.send(Recipient.user("bob"), "hi");
+    Session bob = chat.login("bob", null);
+    assertThat(bob.history(Recipient.user("alice"), 0, 5)).hasSize(1);
+    assertThat(bob.history(Recipient.user("alice"), 0, 5)).hasSize(1);
+    assertThat(recent.stats().hits()).isEqualTo(1);
+    assertThat(recent.stats().misses()).isEqualTo(1);
+  }
+}

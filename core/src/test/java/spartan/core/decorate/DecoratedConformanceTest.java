@@ -1,0 +1,68 @@
+package spartan.core.decorate;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import java.nio.file.Path;
+import spartan.core.AuthMode;
+import spartan.core.ChatService;
+import spartan.core.Session;
+import spartan.core.cache.RecentMessages;
+import spartan.core.limit.RateLimiter;
+import spartan.core.service.LocalChatService;
+import spartan.core.store.ChatStore;
+import spartan.core.store.MemoryChatStore;
+import spartan.core.testing.ChatServiceConformance;
+
+/**
+ * The whole conformance suite through the decorator — limiter and recent-message cache both on,
+ * the core built on the caching store — proving decoration changes nothing else. The limit is
+ * generous so the suite's bursts pass.
+ */
+class DecoratedConformanceTest extends ChatServiceConformance {
+  private RecentMessages recent;
+  private RateLimiter limiter;
+
+  @Override
+  protected ChatStore newStore(Path dir) {
+    recent = RecentMessages.builder().perConversation(5).conversations(100).build();
+    return recent.wrap(new MemoryChatStore());
+  }
+
+  @Override
+  protected ChatService bind(LocalChatService core) {
+    limiter = RateLimiter.builder().perSecond(100_000).burst(100_000).ticker(Ticker.systemTicker()).build();
+    ChatService decorated =
+        ChatDecorator.builder().rateLimiter(limiter).recentMessages(recent).build().decorate(core);
+    return new Unclosable(decorated);
+  }
+
+  @Override
+  protected void unbind() {
+    limiter.close();
+  }
+
+  /** The suite owns the core; closing the client side must leave it running. */
+  private record Unclosable(ChatService service) implements ChatService {
+    @Override
+    public AuthMode authMode() {
+      return service.authMode();
+    }
+
+    @Override
+    public void createAccount(String user, String password) {
+      service.createAccount(user, password);
+    }
+
+    @Override
+    public Session login(String user, String password) {
+      return service.login(user, password);
+    }
+
+    @Override
+    public Session resume(String token) {
+      return service.resume(token);
+    }
+
+    @Override
+    public void close() {}
+  }
+}

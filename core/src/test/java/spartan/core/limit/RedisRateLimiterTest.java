@@ -1,0 +1,164 @@
+package spartan.core.limit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import redis.clients.jedis.RedisClient;
+import spartan.core.limit.RateLimiter.Decision;
+import spartan.core.testing.RedisProcess;
+
+/** The Redis limiter against a real redis-server on a free port. */
+class RedisRateLimiterTest {
+  private static RedisProcess redis;
+  private RedisClient admin;
+  private final List<RateLimiter> limiters = new ArrayList<>();
+
+  @BeforeAll
+  static void startRedis() {
+    redis = RedisProcess.startOnFreePort();
+  }
+
+  @AfterAll
+  static void stopRedis() {
+    redis.close();
+  }
+
+  @BeforeEach
+  void connect() {
+    admin = RedisClient.create("127.0.0.1", redis.port());
+    admin.flushAll();
+  }
+
+  @AfterEach
+  void disconnect() {
+    limiters.forEach(RateLimiter::close);
+    admin.close();
+  }
+
+  /** A limiter straight on Redis, no fallback: failures would surface as exceptions. */
+  private RedisRateLimiter redisLimiter(int perSecond, int burst) {
+    FailoverRateLimiter failover =
+        (FailoverRateLimiter)
+            RateLimiter.builder()
+                .perSecond(perSecond)
+                .burst(burst)
+                .redis(redis.url())
+                .redisTimeout(Duration.ofSeconds(2))
+                .build();
+    limiters.add(failover);
+    return failover.primaryForTests();
+  }
+
+  @Test
+  void allowsTheBurstThenDeniesWithTheRetryDelay() {
+    RedisRateLimiter limiter = redisLimiter(1, 3);
+    for (int i = 0; i < 3; i++) {
+      assertThat(limiter.tryAcquire("send:alice").allowed()).isTrue();
+    }
+    Decision denied = limiter.tryAcquire("send:alice");
+    assertThat(denied.allowed()).isFalse();
+    // One interval is a second; a little of it has passed since the burst.
+    assertThat(denied.retryAfter()).isPositive().isLessThanOrEqualTo(Duration.ofSeconds(1));
+    assertThat(limiter.tryAcquire("send:bob").allowed()).isTrue();
+  }
+
+  @Test
+  void stateExpiresWithItsTheoreticalArrivalTime() {
+    RedisRateLimiter limiter = redisLimiter(1, 5);
+    limiter.tryAcquire("send:alice");
+    long ttl = admin.pttl(RedisRateLimiter.KEY_PREFIX + "send:alice");
+    assertThat(ttl).isPositive().isLessThanOrEqualTo(1000); // one interval ahead of Redis's now
+  }
+
+  @Test
+  void aFlushedScriptIsReloadedTransparentlyAndTheBudgetSurvives() {
+    RedisRateLimiter limiter = redisLimiter(1, 2);
+    assertThat(limiter.tryAcquire("send:alice").allowed()).isTrue();
+    assertThat(admin.scriptExists(List.of(RedisRateLimiter.SCRIPT_SHA))).containsExactly(true);
+    admin.scriptFlush();
+    assertThat(admin.scriptExists(List.of(RedisRateLimiter.SCRIPT_SHA))).containsExactly(false);
+    assertThat(limiter.tryAcquire("send:alice").allowed()).isTrue();
+    assertThat(limiter.tryAcquire("send:alice").allowed()).isFalse();
+    assertThat(admin.scriptExists(List.of(RedisRateLimiter.SCRIPT_SHA))).containsExactly(true);
+  }
+
+  @Test
+  void twoNodesSharingRedisStayExactUnderConcurrentLoad() throws Exception {
+    RateLimit limit = new RateLimit(50, 10);
+    List<RedisRateLimiter> nodes =
+        List.of(
+            redisLimiter(limit.perSecond(), limit.burst()),
+            redisLimiter(limit.perSecond(), limit.burst()));
+    record Accepted(Instant before, Instant after, int node) {}
+    ConcurrentLinkedQueue<Accepted> accepted = new ConcurrentLinkedQueue<>();
+    Duration run = Duration.ofMillis(2500);
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    CountDownLatch go = new CountDownLatch(1);
+    List<Future<Integer>> workers = new ArrayList<>();
+    for (int t = 0; t < 4; t++) {
+      int node = t % 2;
+      workers.add(
+          pool.submit(
+              () -> {
+                go.await();
+                long end = System.nanoTime() + run.toNanos();
+                int calls = 0;
+                while (System.nanoTime() < end) {
+                  Instant before = Instant.now();
+                  Decision d = nodes.get(node).tryAcquire("send:alice");
+                  calls++;
+                  if (d.allowed()) {
+                    accepted.add(new Accepted(before, Instant.now(), node));
+                  }
+                }
+                return calls;
+              }));
+    }
+    go.countDown();
+    int calls = 0;
+    for (Future<Integer> w : workers) {
+      calls += w.get(30, TimeUnit.SECONDS);
+    }
+    pool.shutdown();
+
+    List<Accepted> all = new ArrayList<>(accepted);
+    all.sort(Comparator.comparing(Accepted::before));
+    // Redis and this JVM read the same machine clock, and each acceptance happened, by Redis
+    // TIME, between its call's start and end: so count, for every window starting at a call's
+    // start, the acceptances whose whole call lies inside it. That can only undercount.
+    int worst = 0;
+    for (Accepted first : all) {
+      Instant windowEnd = first.before().plusSeconds(1);
+      int n = 0;
+      for (Accepted a : all) {
+        if (!a.before().isBefore(first.before()) && !a.after().isAfter(windowEnd)) {
+          n++;
+        }
+      }
+      worst = Math.max(worst, n);
+    }
+    assertThat(calls).as("calls made").isGreaterThan(all.size() * 2);
+    assertThat(worst).isLessThanOrEqualTo(limit.perSecond() + limit.burst());
+    // And the limit is not just denying: the budget was used, through both nodes.
+    assertThat(all.size()).isGreaterThanOrEqualTo(limit.burst() + limit.perSecond());
+    assertThat(all.stream().map(Accepted::node).distinct()).containsExactlyInAnyOrder(0, 1);
+    Duration elapsed = Duration.between(all.get(0).before(), all.get(all.size() - 1).after());
+    assertThat(all.size())
+        .isLessThanOrEqualTo(limit.burst() + 1 + (int) (elapsed.toMillis() * limit.perSecond() / 1000));
+  }
+}

@@ -1,0 +1,312 @@
+package spartan.core.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import spartan.core.ChatException;
+import spartan.core.Delivery;
+import spartan.core.ErrorCode;
+import spartan.core.Message;
+import spartan.core.MessageBody;
+import spartan.core.store.ChatStore.AccountRecord;
+import spartan.core.store.ChatStore.Appended;
+import spartan.core.store.ChatStore.GroupRecord;
+
+/** The store contract against SQLite, plus what only a durable store promises. */
+@Timeout(60)
+class SqliteChatStoreTest extends ChatStoreContract {
+  private final AtomicInteger drains = new AtomicInteger();
+  private final ExecutorService writerThread =
+      Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "store-writer");
+            t.setDaemon(true);
+            return t;
+          });
+
+  /** Counts the drains the store schedules, to show that many writes share one. */
+  private final Executor writer =
+      task -> {
+        drains.incrementAndGet();
+        writerThread.execute(task);
+      };
+
+  @Override
+  protected ChatStore open(Path dir) {
+    return SqliteChatStore.open(dir, writer);
+  }
+
+  /** Released after each test, so a test that fails while holding the writer cannot hang close. */
+  private final CountDownLatch hold = new CountDownLatch(1);
+
+  @AfterEach
+  void stopWriter() throws InterruptedException {
+    hold.countDown();
+    store.close(); // before the writer goes, so close() finds it running
+    writerThread.shutdownNow();
+    assertThat(writerThread.awaitTermination(5, TimeUnit.SECONDS)).isTrue();
+  }
+
+  private ChatStore reopen() {
+    store.close();
+    store = open(dir);
+    return store;
+  }
+
+  @Test
+  void everythingSurvivesCloseAndReopen() {
+    AccountRecord alice = store.createAccount("alice", "$argon2id$hash", T0);
+    accounts("bob", "carol");
+    GroupRecord team = store.createGroup("team", Set.of("alice", "bob", "carol"), T0);
+    List<Message> sent = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      sent.add(append(direct("alice", "bob", MessageBody.text("m" + i), "c-" + i)).message());
+    }
+    Appended toGroup = append(toGroup("alice", "team", "all", "bob", "carol"));
+    store.ack("bob", 2);
+    List<Delivery> bobInbox = store.inbox("bob", 0, 100);
+
+    reopen();
+
+    assertThat(store.findAccount("alice")).contains(alice);
+    assertThat(store.findGroup("team")).contains(team);
+    assertThat(store.listAccounts("*", null, 10)).containsExactly("alice", "bob", "carol");
+    assertThat(store.inbox("bob", 0, 100)).isEqualTo(bobInbox);
+    assertThat(store.inbox("carol", 0, 100))
+        .containsExactly(new Delivery(1, toGroup.message()));
+    assertThat(store.ackedSeq("bob")).isEqualTo(2);
+    assertThat(store.lastSeq("bob")).isEqualTo(6);
+    assertThat(store.history("d:alice:bob", 0, 10)).containsExactlyElementsOf(sent);
+    // de-duplication and sequences carry on where they were
+    assertThat(append(direct("alice", "bob", MessageBody.text("m0"), "c-0")).duplicate()).isTrue();
+    Appended next = append(direct("alice", "bob", "after restart"));
+    assertThat(next.deliveries().get(0).seq()).isEqualTo(7);
+    assertThat(next.message().id()).isGreaterThan(toGroup.message().id());
+  }
+
+  @Test
+  void idsAreNotReusedAcrossARestart() {
+    accounts("alice");
+    long bob = store.createAccount("bob", null, T0).id();
+    store.deleteAccount("bob");
+    reopen();
+    assertThat(store.createAccount("bob", null, T0).id()).isGreaterThan(bob);
+  }
+
+  @Test
+  void theSchemaIsCreatedVersionedAndInWalMode() throws SQLException {
+    store.close();
+    try (Connection c = raw(); Statement s = c.createStatement()) {
+      assertThat(query(s, "PRAGMA user_version")).isEqualTo(String.valueOf(SqliteChatStore.schemaVersion()));
+      assertThat(query(s, "PRAGMA journal_mode")).isEqualTo("wal");
+    }
+  }
+
+  @Test
+  void aStoreWrittenByANewerSpartanIsRefusedWithAClearMessage() throws SQLException {
+    store.close();
+    int newer = SqliteChatStore.schemaVersion() + 1;
+    try (Connection c = raw(); Statement s = c.createStatement()) {
+      s.execute("PRAGMA user_version=" + newer);
+    }
+    assertThatThrownBy(() -> SqliteChatStore.open(dir, writer))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("schema version " + newer)
+        .hasMessageContaining("newer than this Spartan understands");
+    // the refusal left the file alone and released the directory
+    try (Connection c = raw(); Statement s = c.createStatement()) {
+      assertThat(query(s, "PRAGMA user_version")).isEqualTo(String.valueOf(newer));
+      s.execute("PRAGMA user_version=" + SqliteChatStore.schemaVersion());
+    }
+    store = SqliteChatStore.open(dir, writer);
+    assertThat(store.listAccounts("*", null, 10)).isEmpty();
+  }
+
+  @Test
+  void aFileThatIsNotADatabaseIsRefusedAsUnavailable() throws Exception {
+    store.close();
+    Path other = dir.resolve("garbage");
+    Files.createDirectories(other);
+    Files.writeString(other.resolve(SqliteChatStore.FILE_NAME), "this is not a database".repeat(200));
+    assertThatThrownBy(() -> SqliteChatStore.open(other, writer))
+        .isInstanceOf(ChatException.class)
+        .hasMessageContaining(other.resolve(SqliteChatStore.FILE_NAME).toString())
+        .satisfies(e -> assertThat(((ChatException) e).code()).isEqualTo(ErrorCode.UNAVAILABLE));
+  }
+
+  @Test
+  void aSecondStoreOnTheSameDirectoryIsRefused() {
+    assertThatThrownBy(() -> SqliteChatStore.open(dir, writer))
+        .isInstanceOf(ChatException.class)
+        .hasMessageContaining("in use")
+        .satisfies(e -> assertThat(((ChatException) e).code()).isEqualTo(ErrorCode.UNAVAILABLE));
+  }
+
+  @Test
+  @Timeout(30)
+  void pendingAppendsShareOneDrainAndCompleteInCommitOrder() throws Exception {
+    accounts("alice", "bob");
+    holdWriter(); // appends queue up behind it
+    int before = drains.get();
+    List<Long> completed = Collections.synchronizedList(new ArrayList<>());
+    List<CompletableFuture<Appended>> futures = new ArrayList<>();
+    List<CompletableFuture<Void>> recorded = new ArrayList<>();
+    for (int i = 0; i < 500; i++) {
+      CompletableFuture<Appended> f = store.append(direct("alice", "bob", "q" + i));
+      recorded.add(f.thenAccept(a -> completed.add(a.message().id())));
+      futures.add(f);
+    }
+    assertThat(futures).noneMatch(CompletableFuture::isDone);
+    hold.countDown();
+    CompletableFuture.allOf(recorded.toArray(CompletableFuture[]::new)).get(20, TimeUnit.SECONDS);
+    assertThat(drains.get() - before).as("one drain scheduled for the whole queue").isEqualTo(1);
+    assertThat(completed).hasSize(500).isSorted();
+    assertThat(futures.get(499).join().deliveries().get(0).seq()).isEqualTo(500);
+  }
+
+  @Test
+  @Timeout(30)
+  void closeCommitsEveryQueuedWriteThenRefusesMore() throws Exception {
+    accounts("alice", "bob");
+    holdWriter();
+    List<CompletableFuture<Appended>> futures = new ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      futures.add(store.append(direct("alice", "bob", "pending " + i)));
+    }
+    CompletableFuture<Void> closing = CompletableFuture.runAsync(store::close);
+    hold.countDown();
+    closing.get(20, TimeUnit.SECONDS);
+    assertThat(futures).allMatch(f -> f.isDone() && !f.isCompletedExceptionally());
+
+    assertFails(ErrorCode.UNAVAILABLE, store.append(direct("alice", "bob", "late")));
+    assertCode(ErrorCode.UNAVAILABLE, () -> store.createAccount("carol", null, T0));
+    assertCode(ErrorCode.UNAVAILABLE, () -> store.inbox("bob", 0, 10));
+    store.close(); // idempotent
+
+    store = open(dir);
+    assertThat(store.lastSeq("bob")).isEqualTo(300);
+    assertThat(store.inbox("bob", 0, 1000)).hasSize(300);
+  }
+
+  @Test
+  @Timeout(30)
+  void aWriteFromACompletionCallbackOnTheWriterThreadDoesNotDeadlock() throws Exception {
+    accounts("alice", "bob");
+    CompletableFuture<AccountRecord> created =
+        store
+            .append(direct("alice", "bob", "hello"))
+            .thenApply(a -> store.createAccount("carol", null, T0));
+    assertThat(created.get(20, TimeUnit.SECONDS).user()).isEqualTo("carol");
+    CompletableFuture<Void> closedFromCallback =
+        store.append(direct("alice", "bob", "bye")).thenRun(store::close);
+    closedFromCallback.get(20, TimeUnit.SECONDS);
+    assertCode(ErrorCode.UNAVAILABLE, () -> store.findAccount("carol"));
+  }
+
+  @Test
+  void aFailingWriteDoesNotFailTheOthersInItsBatch() throws Exception {
+    accounts("alice", "bob");
+    holdWriter();
+    CompletableFuture<Appended> before = store.append(direct("alice", "bob", "before"));
+    CompletableFuture<AccountRecord> dup =
+        CompletableFuture.supplyAsync(() -> store.createAccount("alice", null, T0));
+    await().atMost(Duration.ofSeconds(10)).until(() -> pendingWrites() == 2);
+    CompletableFuture<Appended> after = store.append(direct("alice", "bob", "after"));
+    assertThat(pendingWrites()).as("all three wait for the same drain").isEqualTo(3);
+    hold.countDown();
+    assertThat(before.get(20, TimeUnit.SECONDS).deliveries()).hasSize(1);
+    assertThat(after.get(20, TimeUnit.SECONDS).deliveries()).hasSize(1);
+    assertFails(ErrorCode.ALREADY_EXISTS, dup);
+    assertThat(store.inbox("bob", 0, 10)).extracting(d -> d.message().text())
+        .containsExactly("before", "after");
+  }
+
+  private int pendingWrites() {
+    return ((SqliteChatStore) store).pendingWrites();
+  }
+
+  private Connection raw() throws SQLException {
+    return DriverManager.getConnection("jdbc:sqlite:" + dir.resolve(SqliteChatStore.FILE_NAME));
+  }
+
+  private static String query(Statement s, String sql) throws SQLException {
+    try (ResultSet rs = s.executeQuery(sql)) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+
+  /**
+   * Occupies the writer thread until {@link #hold} is released, and returns once it does, so
+   * the drain that served earlier writes has finished and the next write schedules a new one.
+   */
+  private void holdWriter() throws InterruptedException {
+    CountDownLatch running = new CountDownLatch(1);
+    writerThread.execute(
+        () -> {
+          running.countDown();
+          hold(hold);
+        });
+    assertThat(running.await(10, TimeUnit.SECONDS)).isTrue();
+  }
+
+  private static void assertFails(ErrorCode code, CompletableFuture<?> f) {
+    assertThatThrownBy(f::join)
+        .hasCauseInstanceOf(ChatException.class)
+        .satisfies(e -> assertThat(((ChatException) e.getCause()).code()).isEqualTo(code));
+  }
+
+  private static void hold(CountDownLatch latch) {
+    try {
+      latch.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Test
+  void aVersionOneFileIsMigratedKeepingItsData() throws Exception {
+    Path old = dir.resolve("v1");
+    java.nio.file.Files.createDirectories(old);
+    String url = "jdbc:sqlite:" + old.resolve(SqliteChatStore.FILE_NAME);
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection(url);
+        java.sql.Statement s = c.createStatement()) {
+      for (String sql : SqliteSchema.MIGRATIONS.get(0)) {
+        s.execute(sql);
+      }
+      s.execute("PRAGMA user_version=1");
+      s.execute("INSERT INTO account(name, created_s, created_ns) VALUES ('alice', 0, 0)");
+    }
+    java.util.concurrent.ExecutorService writer = java.util.concurrent.Executors.newSingleThreadExecutor();
+    try (SqliteChatStore migrated = SqliteChatStore.open(old, writer)) {
+      assertThat(migrated.findAccount("alice")).isPresent();
+      migrated.putKeys("alice", new byte[] {7});
+      assertThat(migrated.findKeys("alice")).hasValueSatisfying(k -> assertThat(k).containsExactly(7));
+    } finally {
+      writer.shutdownNow();
+    }
+  }
+}
