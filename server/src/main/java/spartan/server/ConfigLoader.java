@@ -273,7 +273,8 @@ public final class ConfigLoader {
     }
     String s = String.valueOf(v).strip();
     if (!s.matches("rediss?://[^\\s/]+(:\\d{1,5})?(/\\d+)?")) {
-      throw bad(key, "must look like redis://host:port, was '" + s + "'");
+      // Never echo a URL with credentials in it.
+      throw bad(key, "must look like redis://host:port" + (s.contains("@") ? "" : ", was '" + s + "'"));
     }
     return s;
   }

@@ -18,6 +18,9 @@ import spartan.core.AuthMode;
 import spartan.core.ChatException;
 import spartan.core.ChatService;
 import spartan.core.ErrorCode;
+import spartan.core.cache.RecentMessages;
+import spartan.core.decorate.ChatDecorator;
+import spartan.core.limit.RateLimiter;
 import spartan.core.service.LocalChatService;
 import spartan.core.spi.TransportOptions;
 import spartan.core.spi.TransportProvider;
@@ -39,6 +42,8 @@ public final class SpartanServer implements AutoCloseable {
   private final ExecutorService delivery;
   private final ExecutorService storeWriter;
   private final ChatStore store;
+  private final RecentMessages recent;
+  private final RateLimiter limiter;
   private final LocalChatService core;
   private final ChatService service;
   private final Map<String, TransportServer> servers = new LinkedHashMap<>();
@@ -52,14 +57,35 @@ public final class SpartanServer implements AutoCloseable {
         Math.max(4, Runtime.getRuntime().availableProcessors() * 2), named("spartan-delivery"));
     this.storeWriter = Executors.newSingleThreadExecutor(named("spartan-store-writer"));
     this.store = openStore(config, storeWriter);
+    this.recent =
+        config.cacheMessagesPerConversation() > 0 && config.cacheConversations() > 0
+            ? RecentMessages.builder()
+                .perConversation(config.cacheMessagesPerConversation())
+                .conversations(config.cacheConversations())
+                .build()
+            : null;
     this.core =
         LocalChatService.builder()
-            .store(store)
+            .store(recent == null ? store : recent.wrap(store))
             .deliveryExecutor(delivery)
             .authMode(config.auth())
             .limits(config.limits())
             .build();
-    this.service = core;
+    var limits = RateLimiter.builder().perSecond(config.ratePerSecond()).burst(config.rateBurst());
+    if (config.rateRedis() != null) {
+      limits.redis(config.rateRedis());
+    }
+    this.limiter = limits.build();
+    // The annotations on Session (@RateLimited, @Cached) say what this applies, and where.
+    ChatDecorator decorator =
+        ChatDecorator.builder().rateLimiter(limiter).recentMessages(recent).build();
+    decorator.plan().forEach((method, what) -> log.info("{}: {}", method, what));
+    this.service = decorator.decorate(core);
+    log.info(
+        "Rate limit: {}/s per user, burst {}, {}",
+        config.ratePerSecond(),
+        config.rateBurst(),
+        config.rateRedis() == null ? "this node only" : "shared through " + config.rateRedis());
   }
 
   /** Opens the store, starts the service and every configured transport. */
@@ -160,6 +186,10 @@ public final class SpartanServer implements AutoCloseable {
     core.close();
     shutdown(blocking);
     shutdown(delivery);
+    limiter.close();
+    if (recent != null) {
+      log.info("Recent-message cache: {}", recent.stats());
+    }
     store.close();
     shutdown(storeWriter);
     log.info("Spartan server stopped.");

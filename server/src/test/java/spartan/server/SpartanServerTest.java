@@ -102,4 +102,35 @@ class SpartanServerTest {
       }
     }
   }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"grpc", "socket"})
+  void aSenderOverTheLimitIsToldWhenToRetry(String transport) throws Exception {
+    java.nio.file.Path yaml = dir.resolve("limited.yaml");
+    java.nio.file.Files.writeString(
+        yaml, "store:\n  type: memory\nrateLimit:\n  perSecond: 1\n  burst: 1\n");
+    CommandLine cli = CommandLine.parse(
+        List.of("--config", yaml.toString(), "--transport", transport, "--port", "0"),
+        Path.of("..", "config.yaml"));
+    try (SpartanServer server =
+            SpartanServer.start(ConfigLoader.load(cli.config, cli.overrides, cli.flags));
+        ChatService chat = TransportProvider.named(transport)
+            .connect(TransportOptions.of("127.0.0.1", server.ports().get(transport), null))) {
+      server.core().createAccount("alice", null);
+      server.core().createAccount("bob", null);
+      Session alice = chat.login("alice", null);
+      spartan.core.ChatException limited = null;
+      for (int i = 0; i < 10 && limited == null; i++) {
+        try {
+          alice.send(Recipient.user("bob"), "m" + i);
+        } catch (spartan.core.ChatException e) {
+          limited = e;
+        }
+      }
+      assertThat(limited).isNotNull();
+      assertThat(limited.code()).isEqualTo(spartan.core.ErrorCode.RATE_LIMITED);
+      assertThat(limited.retryAfter()).isPositive();
+      assertThat(limited.getMessage()).startsWith("Rate limited — try again in");
+    }
+  }
 }

@@ -41,8 +41,10 @@ import spartan.core.store.SqliteChatStore;
  * can gather. {@code sync} is the store's {@link SqliteChatStore.Sync} setting.
  *
  * <pre>
- * ./mvnw -o -q -pl bench -am package -DskipTests
- * java -cp "$(cat bench/target/classpath)" org.openjdk.jmh.Main StoreAppendBenchmark
+ * ./mvnw -o -q -B -pl bench -am package dependency:build-classpath -DskipTests \
+ *     -Dmdep.outputFile=target/classpath -Dmdep.includeScope=runtime
+ * java -cp "bench/target/classes:$(cat bench/target/classpath)" org.openjdk.jmh.Main \
+ *     StoreAppendBenchmark -f 1 -wi 2 -i 3 -w 3s -r 3s
  * </pre>
  */
 @State(Scope.Benchmark)

@@ -63,6 +63,16 @@ final class RecentMessagesStore implements ChatStore {
   }
 
   @Override
+  public void putKeys(String user, byte[] bundle) {
+    store.putKeys(user, bundle);
+  }
+
+  @Override
+  public Optional<byte[]> findKeys(String user) {
+    return store.findKeys(user);
+  }
+
+  @Override
   public List<String> listAccounts(String glob, String after, int limit) {
     return store.listAccounts(glob, after, limit);
   }

@@ -338,6 +338,16 @@ class RecentMessagesTest {
     }
 
     @Override
+    public void putKeys(String user, byte[] bundle) {
+      store.putKeys(user, bundle);
+    }
+
+    @Override
+    public java.util.Optional<byte[]> findKeys(String user) {
+      return store.findKeys(user);
+    }
+
+    @Override
     public List<String> listAccounts(String glob, String after, int limit) {
       return store.listAccounts(glob, after, limit);
     }

@@ -130,7 +130,9 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
   }
 
   private void closeIfIdle() {
-    boolean done = closing || (inputShutdown && queue.isEmpty());
+    // A half-closed connection with an event stream stays open for pushed events until the
+    // grace period set when its input ended (see userEventTriggered).
+    boolean done = closing || (inputShutdown && queue.isEmpty() && pump == null);
     if (done && !running && unreplied == 0 && sendsPending == 0 && ctx.channel().isOpen()) {
       ctx.close();
     }
@@ -146,7 +148,17 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
       return;
     }
     if (evt instanceof ChannelInputShutdownEvent) {
-      inputShutdown = true; // e.g. ncat at the end of its input: the replies are still wanted
+      // e.g. `nc` at the end of its input: the replies are still wanted, and so are the events
+      // a login pushes (undelivered messages), for a grace period of one line timeout.
+      inputShutdown = true;
+      ctx.executor()
+          .schedule(
+              () -> {
+                closing = true;
+                closeIfIdle();
+              },
+              settings.lineTimeout().toMillis(),
+              TimeUnit.MILLISECONDS);
       closeIfIdle();
       return;
     }

@@ -318,4 +318,21 @@ class ConnectionHandlerTest {
     assertThat(out).extracting(n -> n.get("id").asInt()).containsExactly(1, 2);
     assertThat(ch.isOpen()).isFalse();
   }
+
+  @Test
+  void aHalfClosedLoggedInClientStillGetsItsEventsForOneLineTimeout() {
+    core.login("bob", null).send(Recipient.user("alice"), "waiting for you");
+    ch.writeInbound(
+        Unpooled.copiedBuffer("{\"id\":1,\"op\":\"login\",\"user\":\"alice\"}\n", StandardCharsets.UTF_8));
+    ch.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+    List<JsonNode> out = drain();
+    assertThat(out).hasSize(2);
+    assertThat(out.get(0).get("ok").asBoolean()).isTrue();
+    assertThat(out.get(1).get("event").asText()).isEqualTo("message");
+    assertThat(out.get(1).get("body").asText()).isEqualTo("waiting for you");
+    assertThat(ch.isOpen()).isTrue();
+    ch.advanceTimeBy(SETTINGS.lineTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    ch.runPendingTasks();
+    assertThat(ch.isOpen()).isFalse();
+  }
 }
