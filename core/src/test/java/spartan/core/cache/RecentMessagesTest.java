@@ -353,16 +353,6 @@ class RecentMessagesTest {
     }
 
     @Override
-    public void putKeys(String user, byte[] bundle) {
-      store.putKeys(user, bundle);
-    }
-
-    @Override
-    public Optional<byte[]> findKeys(String user) {
-      return store.findKeys(user);
-    }
-
-    @Override
     public GroupRecord createGroup(String group, Set<String> members, Instant createdAt) {
       return store.createGroup(group, members, createdAt);
     }
