@@ -281,7 +281,7 @@ class RecentMessagesTest {
   @Test
   void badSettingsFailNamingTheSetting() {
     assertThatThrownBy(() -> RecentMessages.builder().perConversation(0))
-        .hasMessage("cache.recentPerConversation must be 1-500, was 0");
+        .hasMessage("cache.messagesPerConversation must be 1-500, was 0");
     assertThatThrownBy(() -> RecentMessages.builder().conversations(0))
         .hasMessageStartingWith("cache.conversations must be");
   }
