@@ -3,6 +3,7 @@ package spartan.bench.jmh;
 import java.lang.management.ManagementFactory;
 import java.util.Collection;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
@@ -280,7 +281,7 @@ public class DecoratorBenchmark {
     }
 
     @Override
-    public java.util.Optional<byte[]> fetchKeys(String user) {
+    public Optional<byte[]> fetchKeys(String user) {
       return s.fetchKeys(user);
     }
 
