@@ -132,7 +132,7 @@ public final class ConfigLoader {
     int perSecond = integer("rateLimit.perSecond", 15, 1, 1_000_000);
     int burst = integer("rateLimit.burst", perSecond, 0, 1_000_000);
     String rateRedis = redisUrl("rateLimit.redis");
-    int perConversation = integer("cache.messagesPerConversation", 5, 0, 1000);
+    int perConversation = integer("cache.messagesPerConversation", 5, 0, Limits.MAX_HISTORY);
     int conversations = integer("cache.conversations", 10_000, 0, 10_000_000);
     int maxFrame = integer("limits.maxFrameBytes", 65536, 1024, 16 << 20);
     Limits defaults = Limits.defaults();

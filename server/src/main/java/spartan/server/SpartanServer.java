@@ -85,7 +85,11 @@ public final class SpartanServer implements AutoCloseable {
         "Rate limit: {}/s per user, burst {}, {}",
         config.ratePerSecond(),
         config.rateBurst(),
-        config.rateRedis() == null ? "this node only" : "shared through " + config.rateRedis());
+        config.rateRedis() == null
+            ? "this node only"
+            // Host and port only: the URL may carry a password.
+            : "shared through redis://" + java.net.URI.create(config.rateRedis()).getHost()
+                + ":" + java.net.URI.create(config.rateRedis()).getPort());
   }
 
   /** Opens the store, starts the service and every configured transport. */

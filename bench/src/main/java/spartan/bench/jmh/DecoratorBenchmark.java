@@ -3,6 +3,7 @@ package spartan.bench.jmh;
 import java.lang.management.ManagementFactory;
 import java.util.Collection;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
@@ -272,6 +273,16 @@ public class DecoratorBenchmark {
     @Override
     public void respondChat(String user, boolean accept) {
       s.respondChat(user, accept);
+    }
+
+    @Override
+    public void publishKeys(byte[] bundle) {
+      s.publishKeys(bundle);
+    }
+
+    @Override
+    public Optional<byte[]> fetchKeys(String user) {
+      return s.fetchKeys(user);
     }
 
     @Override

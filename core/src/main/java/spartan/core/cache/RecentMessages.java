@@ -86,11 +86,11 @@ public final class RecentMessages {
 
     private Builder() {}
 
-    /** Messages kept per conversation ({@code cache.recentPerConversation}), 1–500. */
+    /** Messages kept per conversation ({@code cache.messagesPerConversation}), 1–500. */
     public Builder perConversation(int n) {
       if (n < 1 || n > Limits.MAX_HISTORY) {
         throw new IllegalArgumentException(
-            "cache.recentPerConversation must be 1-" + Limits.MAX_HISTORY
+            "cache.messagesPerConversation must be 1-" + Limits.MAX_HISTORY
                 + ", was " + n);
       }
       this.perConversation = n;

@@ -109,18 +109,19 @@ public final class ChatDecorator {
 
     private Builder() {}
 
-    /** Applies {@code @RateLimited} with this limiter; without one it is not applied. */
+    /** Applies {@code @RateLimited} with this limiter; null (the default) leaves it unapplied. */
     public Builder rateLimiter(RateLimiter limiter) {
-      this.limiter = Objects.requireNonNull(limiter, "rateLimiter");
+      this.limiter = limiter;
       return this;
     }
 
     /**
-     * Applies {@code @Cached} with this cache; without one it is not applied. The service must be
-     * built on {@link RecentMessages#wrap this cache's store} for it to have any effect.
+     * Applies {@code @Cached} with this cache; null (the default, e.g. caching configured off)
+     * leaves it unapplied. The service must be built on {@link RecentMessages#wrap this cache's
+     * store} for it to have any effect.
      */
     public Builder recentMessages(RecentMessages recent) {
-      this.recent = Objects.requireNonNull(recent, "recentMessages");
+      this.recent = recent;
       return this;
     }
 

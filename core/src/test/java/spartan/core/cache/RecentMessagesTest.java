@@ -3,6 +3,7 @@ package spartan.core.cache;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,12 +30,15 @@ import spartan.core.decorate.ChatDecorator;
 import spartan.core.service.LocalChatService;
 import spartan.core.store.ChatStore;
 import spartan.core.store.MemoryChatStore;
+import spartan.core.store.SqliteChatStore;
 
 /**
  * The recent-message cache inside a real in-process service: every history answer from the
  * cache is compared with the same call on an undecorated session, which reads the store.
  */
 class RecentMessagesTest {
+  @org.junit.jupiter.api.io.TempDir Path dir;
+  private ChatStore base;
   private RecentMessages recent;
   private LocalChatService core;
   private ChatDecorator decorator;
@@ -134,11 +138,27 @@ class RecentMessagesTest {
     assertThat(recent.stats().hits() + recent.stats().misses()).isZero();
   }
 
-  @org.junit.jupiter.params.ParameterizedTest(name = "windows loaded first: {0}")
-  @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
-  void historyIsTheSameFromCacheAndStoreAfterConcurrentSendsFromSeveralUsers(boolean preload)
-      throws Exception {
-    start(5, 100, new MemoryChatStore());
+  @org.junit.jupiter.params.ParameterizedTest(name = "windows loaded first: {0}, store: {1}")
+  @org.junit.jupiter.params.provider.CsvSource({
+    "true, memory", "false, memory", "true, sqlite", "false, sqlite"
+  })
+  void historyIsTheSameFromCacheAndStoreAfterConcurrentSendsFromSeveralUsers(
+      boolean preload, String storeKind) throws Exception {
+    ExecutorService writer = Executors.newSingleThreadExecutor();
+    base =
+        storeKind.equals("sqlite") ? SqliteChatStore.open(dir, writer) : new MemoryChatStore();
+    try {
+      concurrentSendsKeepHistoryIdentical(preload);
+    } finally {
+      core.close();
+      core = null;
+      base.close();
+      writer.shutdown();
+    }
+  }
+
+  private void concurrentSendsKeepHistoryIdentical(boolean preload) throws Exception {
+    start(5, 100, base);
     accounts("alice", "bob", "carol");
     core.login("alice", null).createGroup("team", List.of("bob", "carol"));
     List<String> users = List.of("alice", "bob", "carol");
@@ -261,7 +281,7 @@ class RecentMessagesTest {
   @Test
   void badSettingsFailNamingTheSetting() {
     assertThatThrownBy(() -> RecentMessages.builder().perConversation(0))
-        .hasMessage("cache.recentPerConversation must be 1-500, was 0");
+        .hasMessage("cache.messagesPerConversation must be 1-500, was 0");
     assertThatThrownBy(() -> RecentMessages.builder().conversations(0))
         .hasMessageStartingWith("cache.conversations must be");
   }

@@ -78,6 +78,9 @@ class ChatDecoratorTest {
             org.assertj.core.api.Assertions.entry("history(3 args)", "cached"),
             org.assertj.core.api.Assertions.entry("sendAsync(3 args)", "rate limited (SEND)"));
     assertThat(ChatDecorator.builder().build().plan()).isEmpty();
+    // Caching configured off: the server passes null, and only the limit is applied.
+    assertThat(ChatDecorator.builder().rateLimiter(RateLimiter.builder().build()).recentMessages(null).build().plan())
+        .containsOnlyKeys("sendAsync(3 args)");
   }
 
   @Test

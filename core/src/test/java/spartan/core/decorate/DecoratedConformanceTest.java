@@ -17,14 +17,19 @@ import spartan.core.testing.ChatServiceConformance;
  * the core built on the caching store — proving decoration changes nothing else. The limit is
  * generous so the suite's bursts pass.
  */
-class DecoratedConformanceTest extends ChatServiceConformance {
+public class DecoratedConformanceTest extends ChatServiceConformance {
   private RecentMessages recent;
   private RateLimiter limiter;
 
   @Override
-  protected ChatStore newStore(Path dir) {
+  protected final ChatStore newStore(Path dir) throws Exception {
     recent = RecentMessages.builder().perConversation(5).conversations(100).build();
-    return recent.wrap(new MemoryChatStore());
+    return recent.wrap(baseStore(dir));
+  }
+
+  /** The store under the cache; memory here, SQLite in {@link DecoratedSqliteConformanceTest}. */
+  protected ChatStore baseStore(Path dir) throws Exception {
+    return new MemoryChatStore();
   }
 
   @Override

@@ -1,0 +1,78 @@
+package spartan.client;
+
+import java.util.List;
+
+/**
+ * The parsed command line: {@code [--transport grpc|socket] [--host H] [--port P] [user]}.
+ * {@code port} is null when not given (the transport's default applies); {@code user} may be null.
+ */
+record ClientArgs(String transport, String host, Integer port, String user) {
+  static final String USAGE =
+      "usage: spartan client [--transport grpc|socket] [--host HOST] [--port PORT] [user]";
+
+  /** A command-line mistake; the message says which and is followed by {@link #USAGE}. */
+  static final class UsageException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    UsageException(String message) {
+      super(message);
+    }
+  }
+
+  static ClientArgs parse(List<String> args) throws UsageException {
+    String transport = "grpc";
+    String host = "localhost";
+    Integer port = null;
+    String user = null;
+    for (int i = 0; i < args.size(); i++) {
+      String a = args.get(i);
+      String value = null;
+      int eq = a.indexOf('=');
+      if (a.startsWith("--") && eq > 0) {
+        value = a.substring(eq + 1);
+        a = a.substring(0, eq);
+      }
+      switch (a) {
+        case "--transport", "-t" -> transport = value != null ? value : next(args, ++i, a);
+        case "--host", "-h" -> host = value != null ? value : next(args, ++i, a);
+        case "--port", "-p" -> port = port(value != null ? value : next(args, ++i, a));
+        case "--help" -> throw new UsageException("");
+        default -> {
+          if (a.startsWith("-")) {
+            throw new UsageException("unknown option " + a);
+          }
+          if (user != null) {
+            throw new UsageException("only one user name, got " + user + " and " + a);
+          }
+          user = a;
+        }
+      }
+    }
+    if (!transport.equals("grpc") && !transport.equals("socket")) {
+      throw new UsageException("--transport must be grpc or socket, was " + transport);
+    }
+    if (host.isBlank()) {
+      throw new UsageException("--host must not be empty");
+    }
+    return new ClientArgs(transport, host, port, user);
+  }
+
+  private static String next(List<String> args, int i, String option) throws UsageException {
+    if (i >= args.size()) {
+      throw new UsageException(option + " needs a value");
+    }
+    return args.get(i);
+  }
+
+  private static int port(String s) throws UsageException {
+    try {
+      int p = Integer.parseInt(s);
+      if (p >= 1 && p <= 65535) {
+        return p;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new UsageException("--port must be 1-65535, was " + s);
+  }
+}

@@ -1,0 +1,70 @@
+package spartan.client;
+
+import java.io.IOException;
+import java.time.ZoneId;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import org.jline.terminal.Terminal;
+import org.jline.terminal.TerminalBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import spartan.core.spi.TransportOptions;
+import spartan.core.spi.TransportProvider;
+
+/**
+ * {@code ./spartan client [--transport grpc|socket] [--host H] [--port P] [user]}: parses the
+ * command line, finds the transport's connector, sets up the terminal and runs the {@link Repl}.
+ * Logs go to {@code ~/.spartan/client.log}, never to the terminal.
+ */
+public final class ClientMain {
+  private static final Logger log = LoggerFactory.getLogger(ClientMain.class);
+
+  private ClientMain() {}
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  static int run(String[] args) {
+    // grpc-java logs through java.util.logging, whose default handler writes to the terminal.
+    java.util.logging.LogManager.getLogManager().reset();
+    ClientArgs a;
+    try {
+      a = ClientArgs.parse(List.of(args));
+    } catch (ClientArgs.UsageException e) {
+      if (!e.getMessage().isEmpty()) {
+        System.err.println("spartan client: " + e.getMessage());
+      }
+      System.err.println(ClientArgs.USAGE);
+      return e.getMessage().isEmpty() ? 0 : 2;
+    }
+    TransportProvider provider;
+    try {
+      provider = TransportProvider.named(a.transport());
+    } catch (IllegalArgumentException e) {
+      System.err.println("spartan client: " + e.getMessage());
+      return 2;
+    }
+    int port = a.port() != null ? a.port() : provider.defaultPort();
+    TransportOptions options = TransportOptions.of(a.host(), port, null);
+    ScheduledExecutorService scheduler =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "spartan-client");
+              t.setDaemon(true);
+              return t;
+            });
+    try (Terminal terminal = TerminalBuilder.builder().name("spartan").system(true).build()) {
+      Repl repl =
+          new Repl(terminal, () -> provider.connect(options), port, scheduler, ZoneId.systemDefault());
+      log.info("client starting: {} to {}:{}", a.transport(), a.host(), port);
+      return repl.run(a.user());
+    } catch (IOException e) {
+      System.err.println("spartan client: cannot open the terminal: " + e.getMessage());
+      return 1;
+    } finally {
+      scheduler.shutdownNow();
+    }
+  }
+}

@@ -1,0 +1,449 @@
+package spartan.client;
+
+import java.util.Arrays;
+import java.util.List;
+import spartan.core.Account;
+import spartan.core.AuthMode;
+import spartan.core.GroupInfo;
+import spartan.core.Limits;
+import spartan.core.Message;
+import spartan.core.Page;
+import spartan.core.Recipient;
+
+/** The slash commands of chat mode and the actions of the numbered menu; both end up here. */
+final class Commands {
+  static final int MENU_MAX = 10;
+  static final int LIST_LIMIT = 100;
+  static final int DEFAULT_HISTORY = 20;
+
+  static final List<String> NAMES =
+      List.of(
+          "/chat", "/group", "/groups", "/g", "/list", "/history", "/undelivered", "/yes", "/no",
+          "/delete-account", "/logout", "/quit", "/help", "/menu");
+
+  private static final String HELP =
+      String.join(
+          "\n",
+          "[Spartan] Commands:",
+          "  /chat <user>             chat with a user (/chat #team: with a group)",
+          "  /yes, /no                answer the latest chat request",
+          "  /g <group> <text>        send to a group",
+          "  /group create <g> <u..>  create a group with these users",
+          "  /group join <g>          join a group",
+          "  /group leave <g>         leave a group",
+          "  /groups                  your groups",
+          "  /list [pattern]          accounts matching a pattern (* and ?)",
+          "  /history <user|#g> [n]   the last n messages with a user or group",
+          "  /undelivered             messages still waiting for you",
+          "  /delete-account          delete your account (asks first)",
+          "  /logout, /quit, /menu, /help",
+          "  //text                   send text that starts with a slash");
+
+  private static final String MENU =
+      String.join(
+          "\n",
+          "[Spartan] Menu:",
+          "  1. Create account",
+          "  2. Log in",
+          "  3. Send a message",
+          "  4. Deliver undelivered messages",
+          "  5. List accounts",
+          "  6. Groups",
+          "  7. History",
+          "  8. Delete account",
+          "  9. Log out",
+          "  10. Chat",
+          "  0. Quit");
+
+  private static final String GROUP_MENU =
+      String.join(
+          "\n",
+          "[Spartan] Groups:",
+          "  1. Create a group",
+          "  2. Join a group",
+          "  3. Leave a group",
+          "  4. List my groups",
+          "  5. Send to a group",
+          "  0. Back");
+
+  private final Repl repl;
+
+  Commands(Repl repl) {
+    this.repl = repl;
+  }
+
+  private Printer out() {
+    return repl.printer;
+  }
+
+  // ---- slash commands ---------------------------------------------------------------------------
+
+  void slash(String line) {
+    String[] w = line.strip().split("\\s+");
+    String cmd = w[0].toLowerCase(java.util.Locale.ROOT);
+    switch (cmd) {
+      case "/help" -> out().line(HELP);
+      case "/menu" -> {
+        repl.mode = Repl.Mode.MENU;
+        showMenu();
+      }
+      case "/quit", "/exit" -> quit();
+      case "/logout" -> logout();
+      case "/chat" -> {
+        if (w.length != 2) {
+          out().hint("Usage: /chat <user>");
+        } else if (loggedIn()) {
+          repl.startChat(w[1]);
+        }
+      }
+      case "/yes" -> {
+        String from = repl.pendingRequests.peekLast();
+        if (from == null) {
+          out().noPendingRequest();
+        } else if (loggedIn()) {
+          repl.accept(from);
+        }
+      }
+      case "/no" -> {
+        String from = repl.pendingRequests.peekLast();
+        if (from == null) {
+          out().noPendingRequest();
+        } else if (loggedIn()) {
+          repl.decline(from);
+          out().declined(from);
+        }
+      }
+      case "/g" -> {
+        String[] parts = line.strip().split("\\s+", 3);
+        if (parts.length < 3) {
+          out().hint("Usage: /g <group> <message>");
+        } else if (loggedIn()) {
+          repl.send(Recipient.group(parts[1]), parts[2]);
+        }
+      }
+      case "/group" -> group(w);
+      case "/groups" -> {
+        if (loggedIn()) {
+          listGroups();
+        }
+      }
+      case "/list" -> {
+        if (w.length > 2) {
+          out().hint("Usage: /list [pattern]");
+        } else if (loggedIn()) {
+          listAccounts(w.length == 2 ? w[1] : "*");
+        }
+      }
+      case "/history" -> {
+        if (w.length < 2 || w.length > 3) {
+          out().hint("Usage: /history <user|#group> [count]");
+        } else if (loggedIn()) {
+          Integer n = w.length == 3 ? count(w[2]) : Integer.valueOf(DEFAULT_HISTORY);
+          if (n != null) {
+            history(w[1], n);
+          }
+        }
+      }
+      case "/undelivered" -> {
+        if (loggedIn()) {
+          undelivered();
+        }
+      }
+      case "/delete-account" -> {
+        if (loggedIn()) {
+          deleteAccount();
+        }
+      }
+      default -> out().hint("Unknown command " + w[0] + ". Type /help for the list.");
+    }
+  }
+
+  private void group(String[] w) {
+    if (w.length < 3) {
+      out().hint("Usage: /group create <group> <user>... | /group join <group> | /group leave <group>");
+      return;
+    }
+    if (!loggedIn()) {
+      return;
+    }
+    switch (w[1].toLowerCase(java.util.Locale.ROOT)) {
+      case "create" -> createGroup(w[2], Arrays.asList(w).subList(3, w.length));
+      case "join" -> {
+        repl.connection.session().joinGroup(w[2]);
+        out().info("You joined group " + Recipient.group(w[2]).name() + ".");
+      }
+      case "leave" -> {
+        repl.connection.session().leaveGroup(w[2]);
+        out().info("You left group " + Recipient.group(w[2]).name() + ".");
+      }
+      default -> out().hint("Usage: /group create|join|leave <group> ...");
+    }
+  }
+
+  // ---- the menu ---------------------------------------------------------------------------------
+
+  void showMenu() {
+    out().line(MENU);
+  }
+
+  void menuChoice(String line) {
+    int choice;
+    try {
+      choice = Integer.parseInt(line);
+    } catch (NumberFormatException e) {
+      choice = -1;
+    }
+    switch (choice) {
+      case 1 -> createAccount();
+      case 2 -> menuLogin();
+      case 3 -> {
+        if (loggedIn()) {
+          menuSend();
+        }
+      }
+      case 4 -> {
+        if (loggedIn()) {
+          undelivered();
+        }
+      }
+      case 5 -> {
+        if (loggedIn()) {
+          String pattern = repl.ask("Pattern (* and ? are wildcards; empty for all)");
+          if (pattern != null) {
+            listAccounts(pattern.isEmpty() ? "*" : pattern);
+          }
+        }
+      }
+      case 6 -> {
+        if (loggedIn()) {
+          groupMenu();
+        }
+      }
+      case 7 -> {
+        if (loggedIn()) {
+          String with = repl.ask("History with (user, or #group)");
+          if (with != null && !with.isEmpty()) {
+            history(with, DEFAULT_HISTORY);
+          }
+        }
+      }
+      case 8 -> {
+        if (loggedIn()) {
+          deleteAccount();
+        }
+      }
+      case 9 -> logout();
+      case 10 -> {
+        if (loggedIn()) {
+          repl.mode = repl.peer == null ? Repl.Mode.CHOOSE_PEER : Repl.Mode.CHAT;
+          out().hint("Chat mode: type /menu to come back here, /help for commands.");
+        }
+      }
+      case 0 -> quit();
+      default -> out().hint("Please enter a number from 0 to " + MENU_MAX + ".");
+    }
+  }
+
+  private void createAccount() {
+    String name = repl.ask("New user name");
+    if (name == null || name.isEmpty()) {
+      return;
+    }
+    String pass = null;
+    if (repl.connection.service().authMode() == AuthMode.PASSWORD) {
+      pass = repl.askSecret("Password (" + Limits.MIN_PASSWORD + "+ characters)");
+      if (pass == null) {
+        return;
+      }
+    }
+    repl.connection.service().createAccount(name, pass);
+    out().info("Account " + Recipient.user(name).name() + " created. Choose 2 to log in.");
+  }
+
+  private void menuLogin() {
+    String name = repl.ask("User name");
+    if (name == null || name.isEmpty()) {
+      return;
+    }
+    repl.login(name, true);
+  }
+
+  private void menuSend() {
+    String to = repl.ask("To (user, or #group)");
+    if (to == null || to.isEmpty()) {
+      return;
+    }
+    Recipient r = to.startsWith("#") ? Recipient.group(to.substring(1)) : Recipient.user(to);
+    String text = repl.ask("Message");
+    if (text == null || text.isEmpty()) {
+      out().hint("Nothing sent.");
+      return;
+    }
+    repl.send(r, text);
+    out().info("Sent.");
+  }
+
+  private void groupMenu() {
+    out().line(GROUP_MENU);
+    String line = repl.ask("Choose 0-5");
+    if (line == null) {
+      return;
+    }
+    switch (line) {
+      case "1" -> {
+        String g = repl.ask("Group name");
+        String members = g == null || g.isEmpty() ? null : repl.ask("Members (separated by spaces)");
+        if (members != null) {
+          createGroup(g, members.isEmpty() ? List.of() : Arrays.asList(members.split("[\\s,]+")));
+        }
+      }
+      case "2" -> {
+        String g = repl.ask("Group to join");
+        if (g != null && !g.isEmpty()) {
+          slash("/group join " + g);
+        }
+      }
+      case "3" -> {
+        String g = repl.ask("Group to leave");
+        if (g != null && !g.isEmpty()) {
+          slash("/group leave " + g);
+        }
+      }
+      case "4" -> listGroups();
+      case "5" -> {
+        String g = repl.ask("Group");
+        String text = g == null || g.isEmpty() ? null : repl.ask("Message");
+        if (text != null && !text.isEmpty()) {
+          repl.send(Recipient.group(g), text);
+          out().info("Sent.");
+        }
+      }
+      case "0" -> {}
+      default -> out().hint("Please enter a number from 0 to 5.");
+    }
+  }
+
+  // ---- actions shared by both ------------------------------------------------------------------
+
+  private boolean loggedIn() {
+    if (!repl.connection.loggedIn()) {
+      out().notLoggedIn();
+      return false;
+    }
+    return true;
+  }
+
+  private void createGroup(String group, List<String> members) {
+    repl.connection.session().createGroup(group, members);
+    String name = Recipient.group(group).name();
+    repl.knownGroups.add(name);
+    out().info("Group " + name + " created.");
+  }
+
+  private void listGroups() {
+    Page<GroupInfo> page = repl.connection.session().listGroups(null, LIST_LIMIT);
+    if (page.items().isEmpty()) {
+      out().info("You are in no groups.");
+      return;
+    }
+    repl.knownGroups.clear();
+    for (GroupInfo g : page.items()) {
+      repl.knownGroups.add(g.group());
+      out().info("Group " + g.group() + ": " + String.join(",", g.members()));
+    }
+  }
+
+  private void listAccounts(String pattern) {
+    Page<Account> page = repl.connection.session().listAccounts(pattern, null, LIST_LIMIT);
+    if (page.items().isEmpty()) {
+      out().info("No accounts match " + pattern + ".");
+      return;
+    }
+    StringBuilder sb = new StringBuilder("Accounts: ");
+    for (int i = 0; i < page.items().size(); i++) {
+      Account a = page.items().get(i);
+      sb.append(i == 0 ? "" : ",").append(a.user()).append(a.online() ? " (online)" : "");
+    }
+    if (page.next() != null) {
+      sb.append(" … and more; narrow the pattern.");
+    }
+    out().info(sb.toString());
+  }
+
+  private void history(String with, int n) {
+    Recipient r = with.startsWith("#") ? Recipient.group(with.substring(1)) : Recipient.user(with);
+    List<Message> msgs = repl.connection.session().history(r, 0, n);
+    if (msgs.isEmpty()) {
+      out().info("No messages with " + r.name() + " yet.");
+      return;
+    }
+    out().info("Last " + msgs.size() + " message(s) with " + r.name() + ":");
+    for (Message m : msgs) {
+      out().line(repl.messenger.history(m));
+    }
+  }
+
+  private Integer count(String s) {
+    try {
+      int n = Integer.parseInt(s);
+      if (n >= 1 && n <= Limits.MAX_HISTORY) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // fall through to the hint
+    }
+    out().hint("Count must be a number from 1 to " + Limits.MAX_HISTORY + ".");
+    return null;
+  }
+
+  private void undelivered() {
+    int n = repl.connection.deliverUndelivered();
+    if (n == 0) {
+      out().info("No undelivered messages.");
+    }
+  }
+
+  private void deleteAccount() {
+    String user = repl.connection.user();
+    String answer = repl.ask("Delete account " + user + " and all its messages? Type 'yes' to confirm");
+    if (!"yes".equalsIgnoreCase(answer)) {
+      out().info("Not deleted.");
+      return;
+    }
+    repl.connection.session().deleteAccount();
+    repl.connection.forget();
+    repl.peer = null;
+    repl.mode = Repl.Mode.MENU;
+    out().info("Account " + user + " deleted.");
+    showMenu();
+  }
+
+  private void logout() {
+    if (!repl.connection.loggedIn()) {
+      out().notLoggedIn();
+      return;
+    }
+    repl.connection.logout();
+    repl.peer = null;
+    repl.pendingRequests.clear();
+    repl.mode = Repl.Mode.MENU;
+    out().loggedOut();
+    showMenu();
+  }
+
+  /** Logs out if logged in, then ends the loop. */
+  void quit() {
+    if (repl.connection.loggedIn()) {
+      repl.connection.logout();
+      out().loggedOut();
+    }
+    out().bye();
+    repl.quit();
+  }
+
+  /** Commands that take a group name next; the rest take user names. */
+  static boolean takesGroup(String cmd, String sub) {
+    return cmd.equals("/g") || (cmd.equals("/group") && ("join".equals(sub) || "leave".equals(sub)));
+  }
+
+}

@@ -1,0 +1,36 @@
+package spartan.client;
+
+import java.util.List;
+import org.jline.reader.Candidate;
+import org.jline.reader.Completer;
+import org.jline.reader.LineReader;
+import org.jline.reader.ParsedLine;
+
+/** Tab completion: command names first, then user (or group) names from the REPL's cache. */
+final class NameCompleter implements Completer {
+  private final Repl repl;
+
+  NameCompleter(Repl repl) {
+    this.repl = repl;
+  }
+
+  @Override
+  public void complete(LineReader reader, ParsedLine line, List<Candidate> candidates) {
+    List<String> words = line.words();
+    int index = line.wordIndex();
+    String first = words.isEmpty() ? "" : words.get(0);
+    if (index == 0 && first.startsWith("/")) {
+      Commands.NAMES.forEach(c -> candidates.add(new Candidate(c)));
+      return;
+    }
+    if (first.equals("/group") && index == 1) {
+      List.of("create", "join", "leave").forEach(c -> candidates.add(new Candidate(c)));
+      return;
+    }
+    String sub = words.size() > 1 ? words.get(1) : null;
+    boolean group = Commands.takesGroup(first, sub) && index == (first.equals("/g") ? 1 : 2);
+    for (String n : group ? repl.knownGroups : repl.knownUsers) {
+      candidates.add(new Candidate(n));
+    }
+  }
+}

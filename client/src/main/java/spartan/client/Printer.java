@@ -1,0 +1,155 @@
+package spartan.client;
+
+import java.util.List;
+import java.util.Locale;
+import org.jline.reader.LineReader;
+import org.jline.terminal.Terminal;
+import spartan.core.ChatException;
+
+/**
+ * Every line the client shows, in one place, so the product's wording lives here and tests can
+ * assert it exactly. Lines printed while the person is typing go above the prompt ({@link
+ * LineReader#printAbove}) so their input is not corrupted. Thread-safe: event threads and the REPL
+ * thread print concurrently.
+ */
+final class Printer {
+  static final String TAG = "[Spartan] ";
+
+  private final Terminal terminal;
+  private volatile LineReader reader;
+
+  Printer(Terminal terminal) {
+    this.terminal = terminal;
+  }
+
+  void attach(LineReader reader) {
+    this.reader = reader;
+  }
+
+  /** Prints one line, above the prompt if a line is being read. */
+  synchronized void line(String text) {
+    LineReader r = reader;
+    if (r != null) {
+      r.printAbove(text);
+    } else {
+      terminal.writer().println(text);
+      terminal.writer().flush();
+    }
+  }
+
+  void info(String text) {
+    line(TAG + text);
+  }
+
+  // ---- prompts ----------------------------------------------------------------------------------
+
+  static String choosePeerPrompt() {
+    return TAG + "Enter a user whom you want to chat with: ";
+  }
+
+  static String answerPrompt(String from) {
+    return TAG + from + " is requesting to chat with you. Enter 'yes' to accept or different user: ";
+  }
+
+  static String chatPrompt(String user) {
+    return "[" + user + "] > ";
+  }
+
+  static String menuPrompt(int max) {
+    return TAG + "Choose 0-" + max + ": ";
+  }
+
+  static String ask(String question) {
+    return TAG + question + ": ";
+  }
+
+  // ---- connection and session -------------------------------------------------------------------
+
+  void connected(int port) {
+    info("Connected to Spartan Server at port " + port + ".");
+  }
+
+  void cannotReach(int port) {
+    info("Cannot reach the Spartan server at port " + port + ". Is it running?");
+  }
+
+  void userList(List<String> users) {
+    info("User list: " + String.join(",", users));
+  }
+
+  void loggedIn(String user) {
+    info("Logged in as " + user + ".");
+  }
+
+  void loggedOut() {
+    info("Logged out.");
+  }
+
+  void bye() {
+    info("Bye.");
+  }
+
+  void lostConnection() {
+    info("Lost connection to the server; reconnecting…");
+  }
+
+  void notDoneUnreachable() {
+    info("Not done: the server is unreachable; reconnecting…");
+  }
+
+  void reconnected() {
+    info("Reconnected.");
+  }
+
+  void sessionEnded(String why) {
+    info("Your session ended: " + sentence(why) + " Log in again from the menu (/menu).");
+  }
+
+  void notLoggedIn() {
+    info("You are not logged in. Use /menu to log in.");
+  }
+
+  // ---- chat handshake ---------------------------------------------------------------------------
+
+  void readyToChat(String peer) {
+    info("You are now ready to chat with " + peer + ".");
+  }
+
+  void requestAnswered(String from, boolean accepted) {
+    info(from + (accepted ? " accepted" : " declined") + " your chat request.");
+  }
+
+  /** A chat request that arrives while the person is busy (in a chat or the menu). */
+  void requestWhileBusy(String from) {
+    info(from + " is requesting to chat with you. Enter '/yes' to accept or '/no' to decline.");
+  }
+
+  void declined(String from) {
+    info("Declined " + from + "'s chat request.");
+  }
+
+  void noPendingRequest() {
+    info("Nobody is waiting for an answer.");
+  }
+
+  // ---- errors and hints -------------------------------------------------------------------------
+
+  void error(ChatException e) {
+    info(sentence(e.getMessage()));
+  }
+
+  void hint(String text) {
+    info(text);
+  }
+
+  /** Capitalised and ending with punctuation, so server messages read as sentences. */
+  static String sentence(String s) {
+    if (s == null || s.isBlank()) {
+      return "Something went wrong.";
+    }
+    String t = s.strip();
+    t = t.substring(0, 1).toUpperCase(Locale.ROOT) + t.substring(1);
+    char last = t.charAt(t.length() - 1);
+    return last == '.' || last == '!' || last == '?' || last == '…' ? t : t + ".";
+  }
+}

@@ -1,0 +1,478 @@
+package spartan.client;
+
+import java.time.Clock;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Supplier;
+import org.jline.reader.EndOfFileException;
+import org.jline.reader.LineReader;
+import org.jline.reader.LineReaderBuilder;
+import org.jline.reader.UserInterruptException;
+import org.jline.reader.impl.LineReaderImpl;
+import org.jline.terminal.Terminal;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import spartan.core.Account;
+import spartan.core.AuthMode;
+import spartan.core.ChatException;
+import spartan.core.ChatService;
+import spartan.core.Delivery;
+import spartan.core.ErrorCode;
+import spartan.core.Page;
+import spartan.core.Recipient;
+
+/**
+ * The read-eval-print loop: reads lines from any jline {@link Terminal}, talks to any {@link
+ * ChatService} (through the connector it is given), and shows events above the prompt.
+ *
+ * <p>Modes: the numbered menu, choosing whom to chat with, answering a chat request, and chatting.
+ * {@link #run} runs on one thread; events arrive on others and only print or nudge the prompt.
+ */
+public final class Repl {
+  private static final Logger log = LoggerFactory.getLogger(Repl.class);
+  private static final String SYNC_PROMPT = "spartan-sync-prompt";
+  static final int USER_LIST_LIMIT = 1000;
+
+  /** What the line being read answers. */
+  enum Kind {
+    MENU,
+    CHOOSE_PEER,
+    ANSWER,
+    CHAT,
+    QUESTION
+  }
+
+  /** A prompt as shown; {@code from} is the requester for {@link Kind#ANSWER}. */
+  record Prompt(Kind kind, String text, String from) {}
+
+  enum Mode {
+    MENU,
+    CHOOSE_PEER,
+    CHAT
+  }
+
+  final Terminal terminal;
+  final LineReaderImpl reader;
+  final Printer printer;
+  final Messenger messenger;
+  final Connection connection;
+  final Commands commands;
+  private final int port;
+
+  volatile Mode mode = Mode.MENU;
+  /** Whom plain lines go to in chat mode. */
+  volatile Recipient peer;
+  /** Users waiting for an answer to their chat request, oldest first. */
+  final ConcurrentLinkedDeque<String> pendingRequests = new ConcurrentLinkedDeque<>();
+  /** Names for tab completion, refreshed on login and listings. */
+  final List<String> knownUsers = new CopyOnWriteArrayList<>();
+
+  final List<String> knownGroups = new CopyOnWriteArrayList<>();
+  /** The prompt on screen; changed only by the reading thread or inside a jline widget. */
+  private volatile Prompt shown;
+
+  private volatile boolean quit;
+
+  /**
+   * Builds a REPL.
+   *
+   * @param terminal where to read and print; the caller owns and closes it
+   * @param connector opens the chat service (called again after a lost connection)
+   * @param port the server port, for the greeting line
+   * @param scheduler runs acks and reconnect attempts; the caller owns it
+   * @param zone the zone for message times
+   */
+  public Repl(
+      Terminal terminal,
+      Supplier<ChatService> connector,
+      int port,
+      ScheduledExecutorService scheduler,
+      ZoneId zone) {
+    this.terminal = Objects.requireNonNull(terminal, "terminal");
+    this.port = port;
+    this.printer = new Printer(terminal);
+    this.messenger = new Messenger(zone);
+    this.commands = new Commands(this);
+    this.reader =
+        (LineReaderImpl)
+            LineReaderBuilder.builder()
+                .terminal(terminal)
+                .appName("spartan")
+                .completer(new NameCompleter(this))
+                .option(LineReader.Option.DISABLE_EVENT_EXPANSION, true)
+                .option(LineReader.Option.AUTO_FRESH_LINE, true)
+                .build();
+    reader.getWidgets().put(SYNC_PROMPT, () -> syncPrompt(true));
+    // At the start of a read jline has not drawn the prompt yet: only swap it.
+    reader.getWidgets().put(LineReader.CALLBACK_INIT, () -> syncPrompt(false));
+    this.printer.attach(reader);
+    this.connection = new Connection(connector, scheduler, Clock.systemUTC(), new Events());
+  }
+
+  /**
+   * Runs until the person quits. With a {@code user}, connects and logs in as them (asking for the
+   * password if the server wants one) and asks whom to chat with; without, shows the menu.
+   *
+   * @return the process exit status: 0 after a normal quit, 1 if the server cannot be reached
+   */
+  public int run(String user) {
+    try {
+      connection.service().authMode();
+    } catch (ChatException e) {
+      log.warn("cannot reach the server at port {}: {}", port, e.getMessage());
+      if (e.code() == ErrorCode.UNAVAILABLE) {
+        printer.cannotReach(port); // the transport's own wording ("Io exception") helps nobody
+      } else {
+        printer.error(e);
+      }
+      return 1;
+    }
+    printer.connected(port);
+    // Choosing already, so a chat request waiting at login becomes the question to answer.
+    mode = Mode.CHOOSE_PEER;
+    if (user == null || !login(user, false)) {
+      mode = Mode.MENU;
+      commands.showMenu();
+    }
+    while (!quit) {
+      Prompt p = prompt();
+      String line;
+      try {
+        line = read(p);
+      } catch (UserInterruptException e) {
+        freshLine();
+        continue; // Ctrl-C: drop the line, keep going
+      } catch (EndOfFileException e) {
+        freshLine();
+        commands.quit(); // Ctrl-D: log out cleanly
+        break;
+      }
+      try {
+        handle(shown, line.strip());
+      } catch (EndOfFileException e) {
+        freshLine();
+        commands.quit(); // Ctrl-D at a question inside a command
+        break;
+      } catch (ChatException e) {
+        error(e);
+      } catch (RuntimeException e) {
+        log.error("command failed", e);
+        printer.info("Something went wrong (details in the log).");
+      }
+    }
+    connection.close();
+    return 0;
+  }
+
+  // ---- prompts ----------------------------------------------------------------------------------
+
+  private Prompt prompt() {
+    return switch (mode) {
+      case MENU -> new Prompt(Kind.MENU, Printer.menuPrompt(Commands.MENU_MAX), null);
+      case CHOOSE_PEER -> desiredChoosePrompt();
+      case CHAT -> new Prompt(Kind.CHAT, Printer.chatPrompt(connection.user()), null);
+    };
+  }
+
+  private Prompt desiredChoosePrompt() {
+    String from = pendingRequests.peekFirst();
+    return from == null
+        ? new Prompt(Kind.CHOOSE_PEER, Printer.choosePeerPrompt(), null)
+        : new Prompt(Kind.ANSWER, Printer.answerPrompt(from), from);
+  }
+
+  /** Reads one line with prompt {@code p}; {@link #shown} says what it finally answered. */
+  private String read(Prompt p) {
+    shown = p;
+    return reader.readLine(p.text());
+  }
+
+  /** Asks a question and returns the stripped answer; null on Ctrl-C. */
+  String ask(String question) {
+    try {
+      shown = new Prompt(Kind.QUESTION, Printer.ask(question), null);
+      return reader.readLine(shown.text()).strip();
+    } catch (UserInterruptException e) {
+      return null;
+    } finally {
+      shown = null;
+    }
+  }
+
+  /** Asks for a secret, echoing '*', kept out of the history. */
+  String askSecret(String question) {
+    Object before = reader.getVariable(LineReader.DISABLE_HISTORY);
+    reader.setVariable(LineReader.DISABLE_HISTORY, true);
+    try {
+      shown = new Prompt(Kind.QUESTION, Printer.ask(question), null);
+      // On a dumb terminal jline masks by redrawing the prompt from a thread that, in 3.30,
+      // outlives the read and keeps overwriting the screen; a dumb terminal does not echo the
+      // keys jline reads anyway, so read plainly there.
+      return dumb() ? reader.readLine(shown.text()) : reader.readLine(shown.text(), '*');
+    } catch (UserInterruptException e) {
+      return null;
+    } finally {
+      shown = null;
+      reader.setVariable(LineReader.DISABLE_HISTORY, before == null ? false : before);
+    }
+  }
+
+  /** A full terminal ends an interrupted read with a new line itself; a dumb one does not. */
+  private void freshLine() {
+    if (dumb()) {
+      terminal.writer().println();
+      terminal.writer().flush();
+    }
+  }
+
+  private boolean dumb() {
+    return terminal.getType().startsWith(Terminal.TYPE_DUMB);
+  }
+
+  /**
+   * Runs inside jline (at the start of each read, or when nudged by an event): while choosing a
+   * peer, a waiting chat request replaces the prompt with the question to answer it.
+   */
+  private boolean syncPrompt(boolean redraw) {
+    Prompt p = shown;
+    if (p == null || (p.kind() != Kind.CHOOSE_PEER && p.kind() != Kind.ANSWER)) {
+      return true;
+    }
+    Prompt want = desiredChoosePrompt();
+    if (!want.equals(p)) {
+      shown = want;
+      reader.setPrompt(want.text());
+      if (redraw) {
+        reader.callWidget(LineReader.REDRAW_LINE);
+        reader.callWidget(LineReader.REDISPLAY);
+      }
+    }
+    return true;
+  }
+
+  private void nudgePrompt() {
+    try {
+      if (reader.isReading()) {
+        reader.callWidget(SYNC_PROMPT);
+      }
+    } catch (IllegalStateException e) {
+      // The read ended meanwhile; the next read syncs its prompt at start.
+    }
+  }
+
+  // ---- lines ------------------------------------------------------------------------------------
+
+  private void handle(Prompt p, String line) {
+    switch (p.kind()) {
+      case MENU -> {
+        if (line.startsWith("/")) {
+          commands.slash(line);
+        } else {
+          commands.menuChoice(line);
+        }
+      }
+      case CHOOSE_PEER -> {
+        if (line.isEmpty()) {
+          printer.hint("Type a user name from the list, or /help.");
+        } else if (line.startsWith("/")) {
+          commands.slash(line);
+        } else {
+          startChat(line);
+        }
+      }
+      case ANSWER -> answer(p.from(), line);
+      case CHAT -> {
+        if (line.startsWith("//")) {
+          send(peer, line.substring(1)); // a message that starts with a slash
+        } else if (line.startsWith("/")) {
+          commands.slash(line);
+        } else if (!line.isEmpty()) {
+          send(peer, line);
+        }
+      }
+      case QUESTION -> {
+        // answered inside the command that asked
+      }
+    }
+  }
+
+  private void answer(String from, String line) {
+    if (line.isEmpty()) {
+      printer.hint("Enter 'yes' to chat with " + from + ", or the name of another user.");
+      return;
+    }
+    if (line.startsWith("/")) {
+      commands.slash(line);
+      return;
+    }
+    if (line.equalsIgnoreCase("yes") || line.equalsIgnoreCase(from)) {
+      accept(from);
+    } else {
+      String other = new Recipient.User(line).name();
+      startChat(other);
+      // Only once the other chat is set up is the requester told no.
+      if (peer != null && peer.name().equals(other)) {
+        decline(from);
+      }
+    }
+  }
+
+  /** Accepts {@code from}'s request and chats with them. */
+  void accept(String from) {
+    pendingRequests.remove(from);
+    connection.session().respondChat(from, true);
+    peer = Recipient.user(from);
+    mode = Mode.CHAT;
+    printer.readyToChat(from);
+  }
+
+  void decline(String from) {
+    pendingRequests.remove(from);
+    try {
+      connection.session().respondChat(from, false);
+    } catch (ChatException e) {
+      if (e.code() != ErrorCode.NOT_FOUND) {
+        throw e;
+      }
+    }
+  }
+
+  /** Starts chatting with a user ({@code #name} for a group): asks them, or accepts their ask. */
+  void startChat(String who) {
+    if (who.startsWith("#")) {
+      Recipient g = Recipient.group(who.substring(1));
+      peer = g;
+      mode = Mode.CHAT;
+      printer.readyToChat(g.name());
+      return;
+    }
+    String name = new Recipient.User(who).name();
+    if (pendingRequests.contains(name)) {
+      accept(name);
+      return;
+    }
+    connection.session().requestChat(name);
+    peer = Recipient.user(name);
+    mode = Mode.CHAT;
+    printer.readyToChat(name);
+  }
+
+  void send(Recipient to, String text) {
+    if (to == null) {
+      printer.hint("Choose whom to chat with first: /chat <user>.");
+      return;
+    }
+    messenger.send(connection.session(), to, text);
+  }
+
+  /** Logs in (asking for a password when the server wants one) and greets; false on failure. */
+  boolean login(String user, boolean announce) {
+    String password = null;
+    try {
+      String pass = password;
+      if (pass == null && connection.service().authMode() == AuthMode.PASSWORD) {
+        pass = askSecret("Password for " + user);
+        if (pass == null) {
+          return false;
+        }
+      }
+      if (connection.loggedIn()) {
+        connection.logout();
+      }
+      pendingRequests.clear();
+      peer = null;
+      connection.login(user, pass);
+      printer.userList(refreshUsers());
+      if (announce) {
+        printer.loggedIn(connection.user());
+      }
+      connection.startEvents(); // last, so what waited shows below the greeting
+      return true;
+    } catch (ChatException e) {
+      printer.error(e); // e.g. wrong password: not the "log in first" hint error() would give
+      return false;
+    }
+  }
+
+  /** Every other account, in the order the server lists them; refreshes completion names. */
+  List<String> refreshUsers() {
+    Page<Account> page = connection.session().listAccounts("*", null, USER_LIST_LIMIT);
+    List<String> others = new ArrayList<>();
+    for (Account a : page.items()) {
+      if (!a.user().equals(connection.user())) {
+        others.add(a.user());
+      }
+    }
+    knownUsers.clear();
+    knownUsers.addAll(others);
+    return others;
+  }
+
+  void error(ChatException e) {
+    if (e.code() == ErrorCode.UNAVAILABLE && connection.loggedIn()) {
+      connection.failed(e);
+      printer.notDoneUnreachable();
+      return;
+    }
+    if (e.code() == ErrorCode.UNAUTHENTICATED && !connection.loggedIn()) {
+      printer.notLoggedIn();
+      return;
+    }
+    printer.error(e);
+  }
+
+  void quit() {
+    quit = true;
+  }
+
+  boolean quitting() {
+    return quit;
+  }
+
+  /** Reacts to the event stream. Runs on transport and scheduler threads. */
+  private final class Events implements Connection.Listener {
+    @Override
+    public void onMessage(Delivery d, boolean earlier) {
+      printer.line(earlier ? messenger.earlier(d.message()) : messenger.live(d.message()));
+    }
+
+    @Override
+    public void onChatRequested(String from) {
+      pendingRequests.remove(from);
+      pendingRequests.addLast(from);
+      Prompt p = shown;
+      // While choosing (or about to), the request becomes the prompt; a question being asked
+      // is left alone and the request waits for the next prompt.
+      if (mode == Mode.CHOOSE_PEER && (p == null || p.kind() != Kind.QUESTION)) {
+        nudgePrompt();
+      } else {
+        printer.requestWhileBusy(from);
+      }
+    }
+
+    @Override
+    public void onChatAnswered(String from, boolean accepted) {
+      printer.requestAnswered(from, accepted);
+    }
+
+    @Override
+    public void onConnectionLost() {
+      printer.lostConnection();
+    }
+
+    @Override
+    public void onReconnected() {
+      printer.reconnected();
+    }
+
+    @Override
+    public void onSessionEnded(String why) {
+      printer.sessionEnded(why);
+    }
+  }
+}

@@ -1,0 +1,148 @@
+package spartan.client;
+
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import spartan.core.AuthMode;
+import spartan.core.ChatService;
+import spartan.core.Session;
+import spartan.core.auth.Argon2idHasher;
+import spartan.core.service.LocalChatService;
+import spartan.core.store.MemoryChatStore;
+import spartan.core.testing.MutableClock;
+
+/**
+ * An in-process server seeded with the demo users, and REPLs driven through {@link Screen}s on
+ * their own threads. Closing ends every REPL (end of input, like Ctrl-D) and the server.
+ */
+final class ChatFixture implements AutoCloseable {
+  static final List<String> DEMO_USERS =
+      List.of("alice", "bob", "charlie", "eve", "foo", "bar", "baz", "qux");
+
+  final MutableClock clock = MutableClock.startingAt("2026-01-01T14:02:00Z");
+  final ExecutorService executor = Executors.newCachedThreadPool(daemon("core"));
+  final MemoryChatStore store = new MemoryChatStore();
+  final LocalChatService core;
+  private final List<Client> clients = new ArrayList<>();
+
+  ChatFixture() {
+    this(AuthMode.OPEN);
+  }
+
+  ChatFixture(AuthMode mode) {
+    core =
+        LocalChatService.builder()
+            .store(store)
+            .clock(clock)
+            .deliveryExecutor(executor)
+            .authMode(mode)
+            .passwordHasher(Argon2idHasher.forTests())
+            .build();
+    for (String u : DEMO_USERS) {
+      core.createAccount(u, mode == AuthMode.PASSWORD ? u + "-password" : null);
+    }
+  }
+
+  /** A client of the in-process core that, like a remote connector, does not close the core. */
+  ChatService inProcess() {
+    return new ForwardingChatService(core);
+  }
+
+  /** A REPL started with {@code ./spartan client <user>} (user may be null for the menu). */
+  Client start(String user) throws Exception {
+    return start(user, this::inProcess);
+  }
+
+  Client start(String user, Supplier<ChatService> connector) throws Exception {
+    return start(user, connector, 3000);
+  }
+
+  Client start(String user, Supplier<ChatService> connector, int port) throws Exception {
+    Client c = new Client(new Screen(), connector, port);
+    c.exit = CompletableFuture.supplyAsync(() -> c.repl.run(user), Executors.newSingleThreadExecutor(daemon("repl-" + user)));
+    clients.add(c);
+    return c;
+  }
+
+  /** A session of {@code user} straight on the core, for the other side of a test. */
+  Session login(String user) {
+    return core.login(user, core.authMode() == AuthMode.PASSWORD ? user + "-password" : null);
+  }
+
+  static final class Client implements AutoCloseable {
+    final Screen screen;
+    final Repl repl;
+    final ScheduledExecutorService scheduler =
+        Executors.newSingleThreadScheduledExecutor(daemon("client-scheduler"));
+    CompletableFuture<Integer> exit;
+
+    Client(Screen screen, Supplier<ChatService> connector, int port) {
+      this.screen = screen;
+      this.repl = new Repl(screen.terminal, connector, port, scheduler, ZoneOffset.UTC);
+    }
+
+    /** Types a line once a prompt shows, as a person would. */
+    void type(String line) {
+      screen.awaitAnyPrompt();
+      screen.type(line);
+    }
+
+    void awaitLine(String line) {
+      screen.awaitLine(line);
+    }
+
+    void awaitPrompt(String prompt) {
+      screen.awaitPrompt(prompt);
+    }
+
+    /** Ends input (Ctrl-D) and waits for the REPL to finish; returns its exit status. */
+    int finish() throws Exception {
+      screen.endInput();
+      return exit.get(Screen.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void close() throws Exception {
+      try {
+        if (!exit.isDone()) {
+          finish();
+        }
+      } finally {
+        scheduler.shutdownNow();
+        screen.close();
+      }
+    }
+  }
+
+  static java.util.concurrent.ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  @Override
+  public void close() throws Exception {
+    Exception first = null;
+    for (Client c : clients) {
+      try {
+        c.close();
+      } catch (Exception e) {
+        first = first == null ? e : first;
+      }
+    }
+    core.close();
+    store.close();
+    executor.shutdownNow();
+    if (first != null) {
+      throw first;
+    }
+  }
+}
