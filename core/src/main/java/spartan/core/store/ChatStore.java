@@ -35,7 +35,7 @@ public interface ChatStore extends AutoCloseable {
 
   /**
    * Account names matching a normalised glob ({@code *}, {@code ?}), ascending, strictly after
-   * {@code after} (null for the start), at most {@code limit}.
+   * {@code after} (null for the start), at most {@code limit} (none when {@code limit <= 0}).
    */
   List<String> listAccounts(String glob, String after, int limit);
 
@@ -55,7 +55,7 @@ public interface ChatStore extends AutoCloseable {
 
   Optional<GroupRecord> findGroup(String group);
 
-  /** Adds a member; false if already one. {@code NOT_FOUND} if no such group. */
+  /** Adds a member; false if already one. {@code NOT_FOUND} if no such group or no such user. */
   boolean addMember(String group, String user);
 
   /**
@@ -73,8 +73,11 @@ public interface ChatStore extends AutoCloseable {
    * Stores a message once and appends it to each recipient's inbox, atomically. The future
    * completes after the write is durable (for a durable store), with the sequence each recipient
    * got. If {@code (draft.from, draft.clientMsgId)} was stored before, nothing is written and the
-   * original message comes back with {@code duplicate} set and no sequences. Implementations may
-   * batch many appends into one commit; futures complete in commit order.
+   * original message comes back with {@code duplicate} set and no sequences. Client message ids
+   * belong to the sending account, so a re-created name starts afresh; recipients whose account
+   * no longer exists are skipped. Implementations may batch many appends into one commit;
+   * futures complete in commit order, possibly on the store's writer thread, so callbacks must
+   * be quick and must not block.
    */
   CompletableFuture<Appended> append(Draft draft);
 

@@ -93,6 +93,9 @@ public final class MemoryChatStore implements ChatStore {
 
   @Override
   public List<String> listAccounts(String glob, String after, int limit) {
+    if (limit <= 0) {
+      return List.of();
+    }
     Pattern p = Names.globToRegex(glob);
     synchronized (lock) {
       var tail = after == null ? accounts.navigableKeySet() : accounts.navigableKeySet().tailSet(after, false);
@@ -155,7 +158,11 @@ public final class MemoryChatStore implements ChatStore {
   @Override
   public boolean addMember(String group, String user) {
     synchronized (lock) {
-      return existing(group).members.add(user);
+      Group g = existing(group);
+      if (!accounts.containsKey(user)) {
+        throw ChatException.notFound("No such user: " + user + ".");
+      }
+      return g.members.add(user);
     }
   }
 
@@ -181,6 +188,9 @@ public final class MemoryChatStore implements ChatStore {
 
   @Override
   public List<GroupRecord> groupsOf(String user, String after, int limit) {
+    if (limit <= 0) {
+      return List.of();
+    }
     synchronized (lock) {
       var tail = after == null ? groups.values() : groups.tailMap(after, false).values();
       List<GroupRecord> out = new ArrayList<>();
@@ -281,7 +291,7 @@ public final class MemoryChatStore implements ChatStore {
         return List.of();
       }
       var head = beforeId > 0 ? c.headMap(beforeId, false) : c;
-      List<Message> out = new ArrayList<>(limit);
+      List<Message> out = new ArrayList<>(Math.min(limit, c.size()));
       for (Message m : head.descendingMap().values()) {
         out.add(m);
         if (out.size() == limit) {

@@ -485,4 +485,13 @@ public abstract class ChatStoreContract {
     store.createAccount("alice", null, T0);
     assertThat(store.findKeys("alice")).isEmpty();
   }
+
+  @Test
+  void addingAnUnknownUserToAGroupIsNotFoundAndEmptyLimitsListNothing() {
+    accounts("alice");
+    store.createGroup("team", java.util.Set.of("alice"), T0);
+    assertCode(ErrorCode.NOT_FOUND, () -> store.addMember("team", "zed"));
+    assertThat(store.listAccounts("*", null, 0)).isEmpty();
+    assertThat(store.groupsOf("alice", null, 0)).isEmpty();
+  }
 }
