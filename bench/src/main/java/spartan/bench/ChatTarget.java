@@ -216,30 +216,6 @@ final class ChatTarget implements Target {
 
   /** Closing the in-process binding's client must not close the core it shares. */
   static Supplier<ChatService> inProcess(ChatService core) {
-    return () ->
-        new ChatService() {
-          @Override
-          public spartan.core.AuthMode authMode() {
-            return core.authMode();
-          }
-
-          @Override
-          public void createAccount(String user, String password) {
-            core.createAccount(user, password);
-          }
-
-          @Override
-          public Session login(String user, String password) {
-            return core.login(user, password);
-          }
-
-          @Override
-          public Session resume(String token) {
-            return core.resume(token);
-          }
-
-          @Override
-          public void close() {}
-        };
+    return () -> new spartan.core.service.ForwardingChatService(core);
   }
 }

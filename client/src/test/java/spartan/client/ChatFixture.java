@@ -1,5 +1,7 @@
 package spartan.client;
 
+import spartan.core.service.ForwardingChatService;
+
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,5 +1,7 @@
 package spartan.client;
 
+import spartan.core.service.ForwardingChatService;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -121,7 +123,7 @@ class FeaturesTest {
         new ForwardingChatService(chat.core) {
           @Override
           public Session login(String user, String password) {
-            return new ForwardingSession(core.login(user, password)) {
+            return new ForwardingSession(target.login(user, password)) {
               @Override
               public CompletableFuture<SendReceipt> sendAsync(
                   Recipient to, MessageBody body, String clientMsgId) {

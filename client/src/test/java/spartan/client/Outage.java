@@ -1,5 +1,7 @@
 package spartan.client;
 
+import spartan.core.service.ForwardingChatService;
+
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.util.List;

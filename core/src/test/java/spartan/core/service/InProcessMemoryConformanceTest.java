@@ -7,6 +7,6 @@ import spartan.core.testing.ChatServiceConformance;
 class InProcessMemoryConformanceTest extends ChatServiceConformance {
   @Override
   protected ChatService bind(LocalChatService core) {
-    return new InProcessBinding(core);
+    return new ForwardingChatService(core);
   }
 }

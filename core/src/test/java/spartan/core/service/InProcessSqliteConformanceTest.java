@@ -32,6 +32,6 @@ class InProcessSqliteConformanceTest extends ChatServiceConformance {
 
   @Override
   protected ChatService bind(LocalChatService core) {
-    return new InProcessBinding(core);
+    return new ForwardingChatService(core);
   }
 }
