@@ -60,7 +60,11 @@ public final class ChatException extends RuntimeException {
     Duration wait = retryAfter.isNegative() ? Duration.ZERO : retryAfter;
     return new ChatException(
         ErrorCode.RATE_LIMITED,
-        String.format("Rate limited — try again in %.1f s.", wait.toMillis() / 1000.0),
+        // Rounded up to a tenth: "0.0 s" would tell the person to retry at once and fail again.
+        String.format(
+            java.util.Locale.ROOT,
+            "Rate limited — try again in %.1f s.",
+            Math.ceil(wait.toNanos() / 100_000_000.0) / 10.0),
         wait,
         null);
   }

@@ -192,7 +192,7 @@ public final class SpartanServer implements AutoCloseable {
     shutdown(delivery);
     limiter.close();
     if (recent != null) {
-      log.info("Recent-message cache: {}", recent.stats());
+      log.info("{}", recent.stats());
     }
     store.close();
     shutdown(storeWriter);
