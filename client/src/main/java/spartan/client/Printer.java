@@ -132,6 +132,34 @@ final class Printer {
     info("Nobody is waiting for an answer.");
   }
 
+  // ---- end-to-end encryption ------------------------------------------------------------------
+
+  void keyChanged(String user) {
+    info("WARNING: " + user + "'s encryption key has changed. Someone may be impersonating "
+        + user + ", or " + user + " has a new device or lost the key file. Messages to and from "
+        + user + " are refused until you compare fingerprints (/fingerprint " + user
+        + "), then /accept-key " + user + ".");
+  }
+
+  void keyFilesUnusable(String why) {
+    info("Encryption is unavailable: " + sentence(why) + " Messages will ask before going out as"
+        + " plain text.");
+  }
+
+  void publishFailed(String why) {
+    info("Could not publish your encryption keys: " + sentence(why));
+  }
+
+  /** In place of a sealed message that cannot be shown; never any of its text. */
+  static String notOpened(String from, String why) {
+    return TAG + "A message from " + from + " could not be opened: " + sentence(why);
+  }
+
+  static String noKeysQuestion(List<String> users) {
+    return String.join(", ", users) + (users.size() == 1 ? " has" : " have")
+        + " no encryption keys; send as plain text? (yes/no)";
+  }
+
   // ---- errors and hints -------------------------------------------------------------------------
 
   void error(ChatException e) {
