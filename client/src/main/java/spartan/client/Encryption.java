@@ -199,6 +199,9 @@ final class Encryption {
     Map<String, PublicKeys> keys = new LinkedHashMap<>();
     List<String> without = new ArrayList<>();
     for (String r : readers) {
+      // Fetched afresh for every send, so a key changed since the last one is caught before
+      // anything is sealed; the pin still decides which keys are used.
+      contacts.remove(r);
       Contact c = contact(r);
       if (c instanceof Contact.Trusted t) {
         keys.put(r, t.keys());
@@ -258,7 +261,29 @@ final class Encryption {
             SealedMessageException.Reason.BAD_KEY, m.from() + " has published no encryption keys");
       }
     }
-    return new String(opener.open(id, name, m, senderKeys), StandardCharsets.UTF_8);
+    try {
+      return new String(opener.open(id, name, m, senderKeys), StandardCharsets.UTF_8);
+    } catch (SealedMessageException e) {
+      if (e.reason() == SealedMessageException.Reason.BAD_SIGNATURE && recheck(m.from())) {
+        throw new SealedMessageException(
+            SealedMessageException.Reason.BAD_KEY,
+            m.from() + "'s encryption key has changed; compare fingerprints (/fingerprint "
+                + m.from() + "), then /accept-key " + m.from());
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * After a signature failed with cached keys: fetches the sender's keys again, which announces a
+   * key change the cache had hidden. Returns whether the key has changed.
+   */
+  private synchronized boolean recheck(String user) {
+    if (user.equals(me)) {
+      return false;
+    }
+    contacts.remove(user);
+    return contact(user) instanceof Contact.Changed;
   }
 
   /** Prints {@code user}'s fingerprint, one's own, and the pair's safety number. */
