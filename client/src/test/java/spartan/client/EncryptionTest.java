@@ -143,14 +143,7 @@ class EncryptionTest {
     chat.close(); // flushes and closes the database, so every byte written is in the files
     chat = null;
     for (String secret : List.of(marker, reply, "secret-")) {
-      byte[] needle = secret.getBytes(StandardCharsets.UTF_8);
-      try (Stream<Path> files = Files.walk(data)) {
-        List<Path> all = files.filter(Files::isRegularFile).toList();
-        assertThat(all).isNotEmpty();
-        for (Path f : all) {
-          assertThat(indexOf(Files.readAllBytes(f), needle)).as("%s in %s", secret, f).isEqualTo(-1);
-        }
-      }
+      assertThat(filesContaining(secret)).isEmpty();
       for (ILoggingEvent e : log.list) {
         assertThat(e.getFormattedMessage()).doesNotContain(secret);
         for (IThrowableProxy t = e.getThrowableProxy(); t != null; t = t.getCause()) {
@@ -196,7 +189,7 @@ class EncryptionTest {
     assertThat(bob.finish()).isZero();
 
     // bob on a new machine: a fresh key directory, so a new identity is published at login.
-    var newBob = chat.start("bob", chat::inProcess, 3000, Files.createDirectory(keys.resolve("new")));
+    var newBob = chat.start("bob", chat::inProcess, 3000, keys.resolve("new"));
     newBob.awaitPrompt(CHOOSE);
 
     alice.type("second");
@@ -315,6 +308,69 @@ class EncryptionTest {
         id2);
     bob.awaitLine("[alice] intact");
     assertThat(bob.screen.lines()).noneMatch(l -> l.contains("tampered secret"));
+  }
+
+  @Test
+  void sealedMessagesSentDuringAnOutageOpenAfterTheReconnect() throws Exception {
+    memory();
+    Outage outage = new Outage(chat.core);
+    var bob = chat.start("bob");
+    bob.awaitPrompt(CHOOSE);
+    var alice = chat.start("alice", outage::connect);
+    alice.awaitPrompt(CHOOSE);
+    alice.type("bob");
+    alice.awaitPrompt("[alice] > ");
+    bob.awaitPrompt(
+        "[Spartan] alice is requesting to chat with you. Enter 'yes' to accept or different user: ");
+    bob.type("yes");
+    bob.awaitPrompt("[bob] > ");
+    bob.type("one");
+    alice.awaitLine("[bob] one");
+
+    outage.goDown();
+    alice.awaitLine("[Spartan] Lost connection to the server; reconnecting…");
+    bob.type("two");
+    alice.type("are you there?");
+    alice.awaitLine("[Spartan] Not done: the server is unreachable; reconnecting…");
+    outage.comeBackWithoutSessions();
+    alice.awaitLine("[Spartan] Reconnected.");
+    alice.awaitLine("[bob] two");
+    alice.type("back");
+    bob.awaitLine("[alice] back");
+    assertThat(alice.screen.lines()).filteredOn(l -> l.startsWith("[bob] ")).hasSize(2);
+    assertThat(bob.screen.lines()).noneMatch(l -> l.contains("are you there?"));
+    assertThat(chat.login("bob").history(Recipient.user("alice"), 0, 100))
+        .hasSize(3)
+        .allSatisfy(m -> assertThat(m.body()).isInstanceOf(MessageBody.Sealed.class));
+  }
+
+  /** The scan above is no vacuous pass: with encryption off the same text is in the files. */
+  @Test
+  void withEncryptionOffTheScanFindsTheText() throws Exception {
+    chat = new ChatFixture(AuthMode.OPEN, SqliteChatStore.open(data, writer), null);
+    var both = chatting(chat::inProcess, 3000);
+    String marker = "plain-" + UUID.randomUUID();
+    both[0].type(marker);
+    both[1].awaitLine("[alice] " + marker);
+    chat.close();
+    chat = null;
+    assertThat(filesContaining(marker)).isNotEmpty();
+  }
+
+  /** Files under the server's data directory (database, -wal, -shm …) holding {@code text}. */
+  private List<Path> filesContaining(String text) throws Exception {
+    byte[] needle = text.getBytes(StandardCharsets.UTF_8);
+    List<Path> found = new ArrayList<>();
+    try (Stream<Path> files = Files.walk(data)) {
+      List<Path> all = files.filter(Files::isRegularFile).toList();
+      assertThat(all).isNotEmpty();
+      for (Path f : all) {
+        if (indexOf(Files.readAllBytes(f), needle) >= 0) {
+          found.add(f);
+        }
+      }
+    }
+    return found;
   }
 
   private static int indexOf(byte[] hay, byte[] needle) {
