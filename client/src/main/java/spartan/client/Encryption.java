@@ -297,21 +297,22 @@ final class Encryption {
       printer.info("Your fingerprint (" + me + "): " + Fingerprint.of(me, mine) + ".");
       return;
     }
+    contacts.remove(user); // what is published now, not what was cached
     Contact c = contact(user);
     if (c instanceof Contact.Trusted t) {
-        printer.info("Fingerprint of " + user + ": " + Fingerprint.of(user, t.keys()) + ".");
-        printer.info("Your fingerprint (" + me + "): " + Fingerprint.of(me, mine) + ".");
-        printer.info(
-            "Safety number with " + user + ": "
-                + Fingerprint.safetyNumber(me, mine, user, t.keys()) + ".");
-        printer.info("Compare it with " + user + " over another channel; it must be the same.");
+      printer.info("Fingerprint of " + user + ": " + Fingerprint.of(user, t.keys()) + ".");
+      printer.info("Your fingerprint (" + me + "): " + Fingerprint.of(me, mine) + ".");
+      printer.info(
+          "Safety number with " + user + ": "
+              + Fingerprint.safetyNumber(me, mine, user, t.keys()) + ".");
+      printer.info("Compare it with " + user + " over another channel; it must be the same.");
     } else if (c instanceof Contact.Changed ch) {
-        printer.info("Pinned fingerprint of " + user + ": " + Fingerprint.of(user, ch.pinned()) + ".");
-        printer.info("NEW fingerprint of " + user + ": " + Fingerprint.of(user, ch.published()) + ".");
-        printer.info(
-            "New safety number with " + user + ": "
-                + Fingerprint.safetyNumber(me, mine, user, ch.published()) + ".");
-        printer.info("If it matches what " + user + " sees, type /accept-key " + user + ".");
+      printer.info("Pinned fingerprint of " + user + ": " + Fingerprint.of(user, ch.pinned()) + ".");
+      printer.info("NEW fingerprint of " + user + ": " + Fingerprint.of(user, ch.published()) + ".");
+      printer.info(
+          "New safety number with " + user + ": "
+              + Fingerprint.safetyNumber(me, mine, user, ch.published()) + ".");
+      printer.info("If it matches what " + user + " sees, type /accept-key " + user + ".");
     } else {
       printer.info(user + " has published no encryption keys.");
     }

@@ -152,7 +152,9 @@ final class Printer {
 
   /** In place of a sealed message that cannot be shown; never any of its text. */
   static String notOpened(String from, String why) {
-    return TAG + "A message from " + from + " could not be opened: " + sentence(why);
+    String w = why == null || why.isBlank() ? "unknown reason" : why.strip();
+    return TAG + "A message from " + from + " could not be opened: " + w
+        + (w.endsWith(".") ? "" : ".");
   }
 
   static String noKeysQuestion(List<String> users) {

@@ -207,12 +207,23 @@ class EncryptionTest {
     assertThat(chat.login("bob").history(Recipient.user("alice"), 0, 100)).hasSize(1);
     assertThat(alice.screen.lines()).filteredOn(l -> l.contains("WARNING")).hasSize(1);
 
+    // Nor is anything signed with the unaccepted key shown.
+    newBob.type("alice");
+    newBob.awaitPrompt("[bob] > ");
+    newBob.type("from the new bob");
+    alice.awaitLine(
+        "[Spartan] A message from bob could not be opened: bob's encryption key has changed;"
+            + " compare fingerprints (/fingerprint bob), then /accept-key bob.");
+
     alice.type("/fingerprint bob");
     alice.screen.awaitLineMatching(l -> l.startsWith("[Spartan] NEW fingerprint of bob: "), "new");
     alice.type("/accept-key bob");
     alice.screen.awaitLineMatching(l -> l.startsWith("[Spartan] Accepted the new key of bob "), "ok");
     alice.type("third");
     newBob.awaitLine("[alice] third");
+    newBob.type("new bob again");
+    alice.awaitLine("[bob] new bob again");
+    assertThat(alice.screen.lines()).noneMatch(l -> l.contains("from the new bob"));
     assertThat(newBob.screen.lines()).noneMatch(l -> l.contains("second"));
   }
 
@@ -297,7 +308,10 @@ class EncryptionTest {
     String line =
         bob.screen.awaitLineMatching(
             l -> l.startsWith("[Spartan] A message from alice could not be opened: "), "failure");
-    assertThat(line).endsWith(".").doesNotContain("tampered");
+    assertThat(line)
+        .isEqualTo(
+            "[Spartan] A message from alice could not be opened: signature does not verify: the"
+                + " message was altered or not sent by alice.");
 
     String id2 = UUID.randomUUID().toString();
     alice.send(
