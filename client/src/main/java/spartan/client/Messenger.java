@@ -2,6 +2,8 @@ package spartan.client;
 
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.UUID;
 import java.util.function.Predicate;
 import spartan.core.ChatException;
@@ -18,9 +20,20 @@ import spartan.core.crypto.SealedMessageException;
  * touching the REPL. Thread-safe (its {@link Encryption} is).
  */
 final class Messenger {
+  private static final int SEEN = 10_000;
   private final DateTimeFormatter clock;
   private final Encryption encryption;
   private final Printer printer;
+  /** Recently shown (sender, target, client message id) keys; guarded by itself. */
+  private final Map<String, Boolean> seen =
+      new LinkedHashMap<>(256, 0.75f, false) {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+          return size() > SEEN;
+        }
+      };
 
   Messenger(ZoneId zone, Encryption encryption, Printer printer) {
     this.clock = DateTimeFormatter.ofPattern("HH:mm").withZone(zone);
@@ -62,6 +75,20 @@ final class Messenger {
       return session.send(to, MessageBody.sealed(envelope), id);
     }
     return session.send(to, MessageBody.text(text), id);
+  }
+
+  /**
+   * Whether a live message is new by sender, target and client message id: the server may store
+   * the same envelope again (a replay) under a new message id, which must not show twice.
+   */
+  boolean firstSight(Message m) {
+    if (m.clientMsgId() == null) {
+      return true;
+    }
+    String key = m.from() + "\n" + m.to() + "\n" + m.clientMsgId();
+    synchronized (seen) {
+      return seen.put(key, Boolean.TRUE) == null;
+    }
   }
 
   /** A live message: {@code [alice] Hey} or {@code [team/alice] Hey}. */

@@ -453,6 +453,10 @@ public final class Repl {
   private final class Events implements Connection.Listener {
     @Override
     public void onMessage(Delivery d, boolean earlier) {
+      if (!messenger.firstSight(d.message())) {
+        log.info("message {} repeats an earlier one (same sender and client id); not shown", d.message().id());
+        return;
+      }
       printer.line(earlier ? messenger.earlier(d.message()) : messenger.live(d.message()));
     }
 
