@@ -129,8 +129,29 @@ class EncryptionTest {
       alice.awaitLine("[Spartan] Last 2 message(s) with bob:");
       alice.awaitLine("[alice] (14:02) " + marker);
       alice.awaitLine("[bob] (14:02) " + reply);
-      System.out.println("---- alice over " + transport + " ----\n" + alice.screen.dump());
-      System.out.println("---- bob over " + transport + " ----\n" + bob.screen.dump());
+      // Exactly what an unencrypted chat shows: no warnings, questions or failures.
+      assertThat(alice.screen.lines())
+          .containsExactly(
+              "[Spartan] Connected to Spartan Server at port " + port + ".",
+              "[Spartan] User list: bar,baz,bob,charlie,eve,foo,qux",
+              "[Spartan] Enter a user whom you want to chat with: bob",
+              "[Spartan] You are now ready to chat with bob.",
+              "[Spartan] bob accepted your chat request.",
+              "[alice] > " + marker,
+              "[bob] " + reply,
+              "[alice] > /history bob",
+              "[Spartan] Last 2 message(s) with bob:",
+              "[alice] (14:02) " + marker,
+              "[bob] (14:02) " + reply);
+      assertThat(bob.screen.lines())
+          .containsExactly(
+              "[Spartan] Connected to Spartan Server at port " + port + ".",
+              "[Spartan] User list: alice,bar,baz,charlie,eve,foo,qux",
+              "[Spartan] alice is requesting to chat with you. Enter 'yes' to accept or different"
+                  + " user: yes",
+              "[Spartan] You are now ready to chat with alice.",
+              "[alice] " + marker,
+              "[bob] > " + reply);
 
       // What the server stored, read straight from the core: two sealed bodies.
       assertThat(chat.login("bob").history(Recipient.user("alice"), 0, 100))
@@ -356,6 +377,52 @@ class EncryptionTest {
     assertThat(chat.login("bob").history(Recipient.user("alice"), 0, 100))
         .hasSize(3)
         .allSatisfy(m -> assertThat(m.body()).isInstanceOf(MessageBody.Sealed.class));
+  }
+
+  @Test
+  void theNewCommandsAreInHelpAndTabCompletion() throws Exception {
+    memory();
+    var alice = chat.start("alice");
+    alice.awaitPrompt(CHOOSE);
+    alice.type("/help");
+    alice.awaitLine("  /fingerprint <user>      fingerprints and safety number, to compare with user");
+    alice.awaitLine("  /accept-key <user>       trust user's new encryption key (after comparing)");
+    var completer = new NameCompleter(alice.repl);
+    assertThat(complete(completer, "/fi")).contains("/fingerprint");
+    assertThat(complete(completer, "/acc")).contains("/accept-key");
+    assertThat(complete(completer, "/fingerprint b")).contains("bob").doesNotContain("alice");
+    alice.type("/fingerprint");
+    alice.awaitLine("[Spartan] Usage: /fingerprint <user>");
+  }
+
+  @Test
+  void aReplayedEnvelopeUnderANewServerIdIsShownOnce() throws Exception {
+    memory();
+    var bob = chat.start("bob");
+    bob.awaitPrompt(CHOOSE);
+    Identity aliceId = Identity.loadOrCreate(keys.resolve("alice.identity"), new SecureRandom());
+    Session alice = chat.login("alice");
+    alice.publishKeys(aliceId.publicKeys().encode());
+    PublicKeys bobKeys = PublicKeys.decode(alice.fetchKeys("bob").orElseThrow());
+    String id = UUID.randomUUID().toString();
+    byte[] env =
+        new Sealer(new SecureRandom())
+            .seal(aliceId, "alice", Recipient.user("bob"), id, Map.of("bob", bobKeys),
+                "only once".getBytes(StandardCharsets.UTF_8));
+    var m = new spartan.core.Message(1, "alice", Recipient.user("bob"), MessageBody.sealed(env),
+        java.time.Instant.parse("2026-01-01T14:02:00Z"), id);
+    var replay = new spartan.core.Message(2, m.from(), m.to(), m.body(), m.sentAt(), id);
+    // What a replaying server would make the client show, straight through the seam.
+    assertThat(bob.repl.messenger.firstSight(m)).isTrue();
+    assertThat(bob.repl.messenger.live(m)).isEqualTo("[alice] only once");
+    assertThat(bob.repl.messenger.firstSight(replay)).isFalse();
+  }
+
+  private static List<String> complete(NameCompleter c, String line) {
+    var parsed = new org.jline.reader.impl.DefaultParser().parse(line, line.length());
+    var out = new ArrayList<org.jline.reader.Candidate>();
+    c.complete(null, parsed, out);
+    return out.stream().map(org.jline.reader.Candidate::value).toList();
   }
 
   /** The scan above is no vacuous pass: with encryption off the same text is in the files. */
