@@ -34,16 +34,16 @@ import spartan.core.crypto.SealedMessageException;
 import spartan.core.crypto.Sealer;
 
 /**
- * The client's end-to-end encryption (SECURITY.md, "Client behaviour"): the logged-in user's
- * {@link Identity} and {@link KeyPins}, contacts' published keys fetched once per session with
- * trust on first use applied, and sealing and opening of message bodies.
+ * The client's end-to-end encryption (SECURITY.md, "Client behaviour"): the logged-in user's {@link
+ * Identity} and {@link KeyPins}, contacts' published keys fetched once per session with trust on
+ * first use applied, and sealing and opening of message bodies.
  *
  * <p>A contact whose published keys differ from the pin is announced once and then refused both
- * ways (nothing sealed to the new keys, nothing opened with them) until {@link #acceptKey}.
- * Keys are never used without being pinned first.
+ * ways (nothing sealed to the new keys, nothing opened with them) until {@link #acceptKey}. Keys
+ * are never used without being pinned first.
  *
- * <p>Thread-safe: the REPL thread seals and runs commands while event threads open messages;
- * state is guarded by this object's monitor. Methods that take a session may block on the server.
+ * <p>Thread-safe: the REPL thread seals and runs commands while event threads open messages; state
+ * is guarded by this object's monitor. Methods that take a session may block on the server.
  */
 final class Encryption {
   private static final Logger log = LoggerFactory.getLogger(Encryption.class);
@@ -53,7 +53,9 @@ final class Encryption {
    * Where key files live: {@code <identityDir>/<user>.identity} and {@code <pinsDir>/<user>.pins}.
    */
   record KeyFiles(Path identityDir, Path pinsDir) {
-    /** The defaults under a home directory: {@code ~/.spartan/keys/} and {@code ~/.spartan/pins/}. */
+    /**
+     * The defaults under a home directory: {@code ~/.spartan/keys/} and {@code ~/.spartan/pins/}.
+     */
     static KeyFiles underHome(Path home) {
       return new KeyFiles(
           Identity.defaultFile(home, "x").getParent(), KeyPins.defaultFile(home, "x").getParent());
@@ -90,8 +92,8 @@ final class Encryption {
     /** Seal for these readers (the sender is added by the sealer). */
     record Seal(Map<String, PublicKeys> readers) implements Outgoing {}
 
-    /** These readers have no keys: send as plain text only if the person agrees. */
-    record AskPlain(List<String> without) implements Outgoing {}
+    /** Send as plain text only if the person says yes to {@code question}. */
+    record AskPlain(String question) implements Outgoing {}
 
     /** Send as plain text: encryption is off, or the person already agreed here. */
     record Plain() implements Outgoing {}
@@ -111,17 +113,20 @@ final class Encryption {
   private String me;
   private Identity identity;
   private KeyPins pins;
+
   /** Contacts seen this session; NoKeys is not cached so a late publication is noticed. */
   private final Map<String, Contact> contacts = new HashMap<>();
+
   /** Contacts whose key change has been announced (once per login). */
   private final Set<String> warned = new HashSet<>();
+
   /** Conversations the person agreed to send plain text to (once per login). */
   private final Set<Recipient> plainAgreed = new HashSet<>();
 
   /**
    * @param files where the identity and pins are kept
-   * @param enabled false for {@code --no-e2e}: everything is sent as plain text and sealed
-   *     messages are not opened
+   * @param enabled false for {@code --no-e2e}: everything is sent as plain text and sealed messages
+   *     are not opened
    * @param session the current session (throws when logged out)
    * @param printer for the announcements (key changed, key files unusable)
    */
@@ -137,9 +142,9 @@ final class Encryption {
   }
 
   /**
-   * After a login: loads or creates {@code user}'s identity and pins and publishes the public
-   * keys. A key file that cannot be used is announced; messages are then not sealed (each send
-   * asks) and not opened.
+   * After a login: loads or creates {@code user}'s identity and pins and publishes the public keys.
+   * A key file that cannot be used is announced; messages are then not sealed (each send asks) and
+   * not opened.
    */
   synchronized void start(String user) {
     identity = null;
@@ -194,7 +199,9 @@ final class Encryption {
     }
     readers.remove(me);
     if (identity == null) {
-      return new Outgoing.AskPlain(readers.isEmpty() ? List.of(me) : readers);
+      return new Outgoing.AskPlain(
+          "Encryption is unavailable (your key files cannot be used); send as plain text?"
+              + " (yes/no)");
     }
     Map<String, PublicKeys> keys = new LinkedHashMap<>();
     List<String> without = new ArrayList<>();
@@ -207,13 +214,21 @@ final class Encryption {
         keys.put(r, t.keys());
       } else if (c instanceof Contact.Changed) {
         return new Outgoing.Refuse(
-            "Not sent: " + r + "'s encryption key has changed. Compare fingerprints"
-                + " (/fingerprint " + r + "), then /accept-key " + r + ".");
+            "Not sent: "
+                + r
+                + "'s encryption key has changed. Compare fingerprints"
+                + " (/fingerprint "
+                + r
+                + "), then /accept-key "
+                + r
+                + ".");
       } else {
         without.add(r);
       }
     }
-    return without.isEmpty() ? new Outgoing.Seal(keys) : new Outgoing.AskPlain(without);
+    return without.isEmpty()
+        ? new Outgoing.Seal(keys)
+        : new Outgoing.AskPlain(Printer.noKeysQuestion(without));
   }
 
   /** Remembers that the person agreed to plain text for {@code to} until the next login. */
@@ -222,9 +237,11 @@ final class Encryption {
   }
 
   /** Seals {@code text}; the envelope's bytes for {@code MessageBody.sealed}. */
-  synchronized byte[] seal(Recipient to, String clientMsgId, Map<String, PublicKeys> readers,
-      String text) throws SealedMessageException {
-    return sealer.seal(identity, me, to, clientMsgId, readers, text.getBytes(StandardCharsets.UTF_8));
+  synchronized byte[] seal(
+      Recipient to, String clientMsgId, Map<String, PublicKeys> readers, String text)
+      throws SealedMessageException {
+    return sealer.seal(
+        identity, me, to, clientMsgId, readers, text.getBytes(StandardCharsets.UTF_8));
   }
 
   /**
@@ -254,8 +271,11 @@ final class Encryption {
       } else if (c instanceof Contact.Changed) {
         throw new SealedMessageException(
             SealedMessageException.Reason.BAD_KEY,
-            m.from() + "'s encryption key has changed; compare fingerprints (/fingerprint "
-                + m.from() + "), then /accept-key " + m.from());
+            m.from()
+                + "'s encryption key has changed; compare fingerprints (/fingerprint "
+                + m.from()
+                + "), then /accept-key "
+                + m.from());
       } else {
         throw new SealedMessageException(
             SealedMessageException.Reason.BAD_KEY, m.from() + " has published no encryption keys");
@@ -267,8 +287,11 @@ final class Encryption {
       if (e.reason() == SealedMessageException.Reason.BAD_SIGNATURE && recheck(m.from())) {
         throw new SealedMessageException(
             SealedMessageException.Reason.BAD_KEY,
-            m.from() + "'s encryption key has changed; compare fingerprints (/fingerprint "
-                + m.from() + "), then /accept-key " + m.from());
+            m.from()
+                + "'s encryption key has changed; compare fingerprints (/fingerprint "
+                + m.from()
+                + "), then /accept-key "
+                + m.from());
       }
       throw e;
     }
@@ -303,15 +326,23 @@ final class Encryption {
       printer.info("Fingerprint of " + user + ": " + Fingerprint.of(user, t.keys()) + ".");
       printer.info("Your fingerprint (" + me + "): " + Fingerprint.of(me, mine) + ".");
       printer.info(
-          "Safety number with " + user + ": "
-              + Fingerprint.safetyNumber(me, mine, user, t.keys()) + ".");
+          "Safety number with "
+              + user
+              + ": "
+              + Fingerprint.safetyNumber(me, mine, user, t.keys())
+              + ".");
       printer.info("Compare it with " + user + " over another channel; it must be the same.");
     } else if (c instanceof Contact.Changed ch) {
-      printer.info("Pinned fingerprint of " + user + ": " + Fingerprint.of(user, ch.pinned()) + ".");
-      printer.info("NEW fingerprint of " + user + ": " + Fingerprint.of(user, ch.published()) + ".");
       printer.info(
-          "New safety number with " + user + ": "
-              + Fingerprint.safetyNumber(me, mine, user, ch.published()) + ".");
+          "Pinned fingerprint of " + user + ": " + Fingerprint.of(user, ch.pinned()) + ".");
+      printer.info(
+          "NEW fingerprint of " + user + ": " + Fingerprint.of(user, ch.published()) + ".");
+      printer.info(
+          "New safety number with "
+              + user
+              + ": "
+              + Fingerprint.safetyNumber(me, mine, user, ch.published())
+              + ".");
       printer.info("If it matches what " + user + " sees, type /accept-key " + user + ".");
     } else {
       printer.info(user + " has published no encryption keys.");
@@ -335,9 +366,13 @@ final class Encryption {
       contacts.put(user, new Contact.Trusted(published.get()));
       warned.remove(user);
       printer.info(
-          (old.isPresent() && !old.get().equals(published.get()) ? "Accepted the new key of "
-              : "Pinned the key of ")
-              + user + " (fingerprint " + Fingerprint.of(user, published.get()) + ").");
+          (old.isPresent() && !old.get().equals(published.get())
+                  ? "Accepted the new key of "
+                  : "Pinned the key of ")
+              + user
+              + " (fingerprint "
+              + Fingerprint.of(user, published.get())
+              + ").");
     } catch (IOException e) {
       log.warn("cannot save the pins", e);
       printer.keyFilesUnusable(e.getMessage());
@@ -410,7 +445,9 @@ final class Encryption {
     }
   }
 
-  /** Current members of {@code group}; empty if this user is not in it (the server then refuses). */
+  /**
+   * Current members of {@code group}; empty if this user is not in it (the server then refuses).
+   */
   private List<String> members(String group) {
     String after = null;
     do {

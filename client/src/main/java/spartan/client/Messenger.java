@@ -15,9 +15,9 @@ import spartan.core.Session;
 import spartan.core.crypto.SealedMessageException;
 
 /**
- * The one place where typed text becomes a message and a message becomes a line on screen, so
- * end-to-end encryption (issue 7) seals in {@link #send} and opens in {@link #live} and friends, without
- * touching the REPL. Thread-safe (its {@link Encryption} is).
+ * The one place where typed text becomes a message and a message becomes a line on screen:
+ * end-to-end encryption (issue 7) seals in {@link #send} and opens in {@link #live}, {@link
+ * #earlier} and {@link #history}, so the REPL never sees an envelope. Thread-safe.
  */
 final class Messenger {
   private static final int SEEN = 10_000;
@@ -57,7 +57,7 @@ final class Messenger {
       return null;
     }
     if (how instanceof Encryption.Outgoing.AskPlain a) {
-      if (!askPlain.test(Printer.noKeysQuestion(a.without()))) {
+      if (!askPlain.test(a.question())) {
         printer.info("Not sent.");
         return null;
       }
@@ -117,7 +117,8 @@ final class Messenger {
       return Printer.notOpened(m.from(), e.getMessage());
     } catch (ChatException e) {
       // The sender's keys could not be fetched (e.g. the connection dropped): still no text.
-      return Printer.notOpened(m.from(), "the sender's keys could not be fetched (" + e.getMessage() + ")");
+      return Printer.notOpened(
+          m.from(), "the sender's keys could not be fetched (" + e.getMessage() + ")");
     }
   }
 

@@ -454,7 +454,7 @@ public final class Repl {
     @Override
     public void onMessage(Delivery d, boolean earlier) {
       if (!messenger.firstSight(d.message())) {
-        log.info("message {} repeats an earlier one (same sender and client id); not shown", d.message().id());
+        log.info("message {} repeats an earlier one (same sender and client id)", d.message().id());
         return;
       }
       printer.line(earlier ? messenger.earlier(d.message()) : messenger.live(d.message()));

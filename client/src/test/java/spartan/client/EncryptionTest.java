@@ -51,7 +51,8 @@ class EncryptionTest {
   @TempDir Path keys;
   @TempDir Path data;
 
-  private final ExecutorService writer = Executors.newSingleThreadExecutor(ChatFixture.daemon("sqlite"));
+  private final ExecutorService writer =
+      Executors.newSingleThreadExecutor(ChatFixture.daemon("sqlite"));
   private final ExecutorService blocking =
       Executors.newCachedThreadPool(ChatFixture.daemon("server-calls"));
   private ChatFixture chat;
@@ -78,7 +79,8 @@ class EncryptionTest {
   }
 
   /** alice asks bob to chat, bob accepts; both at their chat prompts. */
-  private ChatFixture.Client[] chatting(Supplier<ChatService> connector, int port) throws Exception {
+  private ChatFixture.Client[] chatting(Supplier<ChatService> connector, int port)
+      throws Exception {
     var bob = chat.start("bob", connector, port);
     bob.awaitPrompt(CHOOSE);
     var alice = chat.start("alice", connector, port);
@@ -86,7 +88,8 @@ class EncryptionTest {
     alice.type("bob");
     alice.awaitLine("[Spartan] You are now ready to chat with bob.");
     bob.awaitPrompt(
-        "[Spartan] alice is requesting to chat with you. Enter 'yes' to accept or different user: ");
+        "[Spartan] alice is requesting to chat with you. Enter 'yes' to accept or different user:"
+            + " ");
     bob.type("yes");
     bob.awaitLine("[Spartan] You are now ready to chat with alice.");
     alice.awaitLine("[Spartan] bob accepted your chat request.");
@@ -182,15 +185,19 @@ class EncryptionTest {
     var bob = both[1];
     alice.type("/fingerprint bob");
     String bobSeenByAlice =
-        alice.screen.awaitLineMatching(l -> l.startsWith("[Spartan] Fingerprint of bob: "), "bob's");
+        alice.screen.awaitLineMatching(
+            l -> l.startsWith("[Spartan] Fingerprint of bob: "), "bob's");
     String aliceNumber =
-        alice.screen.awaitLineMatching(l -> l.startsWith("[Spartan] Safety number with bob: "), "n");
+        alice.screen.awaitLineMatching(
+            l -> l.startsWith("[Spartan] Safety number with bob: "), "n");
     bob.type("/fingerprint alice");
     String bobNumber =
-        bob.screen.awaitLineMatching(l -> l.startsWith("[Spartan] Safety number with alice: "), "n");
+        bob.screen.awaitLineMatching(
+            l -> l.startsWith("[Spartan] Safety number with alice: "), "n");
     bob.type("/fingerprint bob");
     String bobOwn =
-        bob.screen.awaitLineMatching(l -> l.startsWith("[Spartan] Your fingerprint (bob): "), "own");
+        bob.screen.awaitLineMatching(
+            l -> l.startsWith("[Spartan] Your fingerprint (bob): "), "own");
 
     String number = aliceNumber.substring(aliceNumber.indexOf(": ") + 2);
     assertThat(number).matches("(\\d{5} ){11}\\d{5}\\.");
@@ -239,7 +246,8 @@ class EncryptionTest {
     alice.type("/fingerprint bob");
     alice.screen.awaitLineMatching(l -> l.startsWith("[Spartan] NEW fingerprint of bob: "), "new");
     alice.type("/accept-key bob");
-    alice.screen.awaitLineMatching(l -> l.startsWith("[Spartan] Accepted the new key of bob "), "ok");
+    alice.screen.awaitLineMatching(
+        l -> l.startsWith("[Spartan] Accepted the new key of bob "), "ok");
     alice.type("third");
     newBob.awaitLine("[alice] third");
     newBob.type("new bob again");
@@ -322,7 +330,12 @@ class EncryptionTest {
 
     String id = UUID.randomUUID().toString();
     byte[] env =
-        sealer.seal(aliceId, "alice", Recipient.user("bob"), id, Map.of("bob", bobKeys),
+        sealer.seal(
+            aliceId,
+            "alice",
+            Recipient.user("bob"),
+            id,
+            Map.of("bob", bobKeys),
             "tampered secret".getBytes(StandardCharsets.UTF_8));
     env[env.length / 2] ^= 0x01;
     alice.send(Recipient.user("bob"), MessageBody.sealed(env), id);
@@ -338,7 +351,12 @@ class EncryptionTest {
     alice.send(
         Recipient.user("bob"),
         MessageBody.sealed(
-            sealer.seal(aliceId, "alice", Recipient.user("bob"), id2, Map.of("bob", bobKeys),
+            sealer.seal(
+                aliceId,
+                "alice",
+                Recipient.user("bob"),
+                id2,
+                Map.of("bob", bobKeys),
                 "intact".getBytes(StandardCharsets.UTF_8))),
         id2);
     bob.awaitLine("[alice] intact");
@@ -356,7 +374,8 @@ class EncryptionTest {
     alice.type("bob");
     alice.awaitPrompt("[alice] > ");
     bob.awaitPrompt(
-        "[Spartan] alice is requesting to chat with you. Enter 'yes' to accept or different user: ");
+        "[Spartan] alice is requesting to chat with you. Enter 'yes' to accept or different user:"
+            + " ");
     bob.type("yes");
     bob.awaitPrompt("[bob] > ");
     bob.type("one");
@@ -385,7 +404,8 @@ class EncryptionTest {
     var alice = chat.start("alice");
     alice.awaitPrompt(CHOOSE);
     alice.type("/help");
-    alice.awaitLine("  /fingerprint <user>      fingerprints and safety number, to compare with user");
+    alice.awaitLine(
+        "  /fingerprint <user>      fingerprints and safety number, to compare with user");
     alice.awaitLine("  /accept-key <user>       trust user's new encryption key (after comparing)");
     var completer = new NameCompleter(alice.repl);
     assertThat(complete(completer, "/fi")).contains("/fingerprint");
@@ -407,10 +427,21 @@ class EncryptionTest {
     String id = UUID.randomUUID().toString();
     byte[] env =
         new Sealer(new SecureRandom())
-            .seal(aliceId, "alice", Recipient.user("bob"), id, Map.of("bob", bobKeys),
+            .seal(
+                aliceId,
+                "alice",
+                Recipient.user("bob"),
+                id,
+                Map.of("bob", bobKeys),
                 "only once".getBytes(StandardCharsets.UTF_8));
-    var m = new spartan.core.Message(1, "alice", Recipient.user("bob"), MessageBody.sealed(env),
-        java.time.Instant.parse("2026-01-01T14:02:00Z"), id);
+    var m =
+        new spartan.core.Message(
+            1,
+            "alice",
+            Recipient.user("bob"),
+            MessageBody.sealed(env),
+            java.time.Instant.parse("2026-01-01T14:02:00Z"),
+            id);
     var replay = new spartan.core.Message(2, m.from(), m.to(), m.body(), m.sentAt(), id);
     // What a replaying server would make the client show, straight through the seam.
     assertThat(bob.repl.messenger.firstSight(m)).isTrue();
