@@ -317,6 +317,72 @@ class EncryptionTest {
   }
 
   @Test
+  void aGroupMemberWithoutKeysIsNamedInTheQuestion() throws Exception {
+    memory();
+    var bob = chat.start("bob");
+    bob.awaitPrompt(CHOOSE);
+    Session eve = chat.login("eve"); // never publishes keys
+    var alice = chat.start("alice");
+    alice.awaitPrompt(CHOOSE);
+    alice.type("/group create team bob eve");
+    alice.awaitLine("[Spartan] Group team created.");
+    alice.type("/g team hello all");
+    alice.awaitPrompt("[Spartan] eve has no encryption keys; send as plain text? (yes/no): ");
+    alice.type("no");
+    alice.awaitLine("[Spartan] Not sent.");
+    assertThat(eve.history(Recipient.group("team"), 0, 100)).isEmpty();
+  }
+
+  @Test
+  void anUnusableKeyFileIsAnnouncedAndSendingAsks() throws Exception {
+    memory();
+    var bob = chat.start("bob");
+    bob.awaitPrompt(CHOOSE);
+    Files.writeString(keys.resolve("alice.identity"), "not a key file\n");
+    Files.setPosixFilePermissions(
+        keys.resolve("alice.identity"),
+        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    var alice = chat.start("alice");
+    alice
+        .screen
+        .awaitLineMatching(l -> l.startsWith("[Spartan] Encryption is unavailable: "), "warning");
+    alice.awaitPrompt(CHOOSE);
+    alice.type("bob");
+    alice.awaitPrompt("[alice] > ");
+    alice.type("hi");
+    alice.awaitPrompt(
+        "[Spartan] Encryption is unavailable (your key files cannot be used); send as plain text?"
+            + " (yes/no): ");
+    alice.type("no");
+    alice.awaitLine("[Spartan] Not sent.");
+    assertThat(chat.login("bob").history(Recipient.user("alice"), 0, 100)).isEmpty();
+  }
+
+  @Test
+  void aClientWithEncryptionOffSaysItCannotOpenSealedMessages() throws Exception {
+    memory();
+    var bob = chat.start("bob", chat::inProcess, 3000, null); // --no-e2e
+    bob.awaitPrompt(CHOOSE);
+    Identity aliceId = Identity.loadOrCreate(keys.resolve("alice.identity"), new SecureRandom());
+    Session alice = chat.login("alice");
+    alice.publishKeys(aliceId.publicKeys().encode());
+    assertThat(alice.fetchKeys("bob")).isEmpty(); // bob's client published nothing
+    String id = UUID.randomUUID().toString();
+    byte[] env =
+        new Sealer(new SecureRandom())
+            .seal(
+                aliceId,
+                "alice",
+                Recipient.user("bob"),
+                id,
+                Map.of("bob", aliceId.publicKeys()),
+                "sealed".getBytes(StandardCharsets.UTF_8));
+    alice.send(Recipient.user("bob"), MessageBody.sealed(env), id);
+    bob.awaitLine(
+        "[Spartan] A message from alice could not be opened: encryption is off in this client.");
+  }
+
+  @Test
   void aTamperedEnvelopeShowsWhyAndNoText() throws Exception {
     memory();
     var bob = chat.start("bob");
