@@ -137,10 +137,6 @@ final class Encryption {
     this.printer = printer;
   }
 
-  boolean enabled() {
-    return enabled;
-  }
-
   /**
    * After a login: loads or creates {@code user}'s identity and pins and publishes the public keys.
    * A key file that cannot be used is announced; messages are then not sealed (each send asks) and
@@ -188,7 +184,7 @@ final class Encryption {
 
   /** Decides how a message to {@code to} goes out; may fetch keys and the group's members. */
   synchronized Outgoing prepare(Recipient to) {
-    if (!enabled || plainAgreed.contains(to)) {
+    if (!enabled) {
       return new Outgoing.Plain();
     }
     List<String> readers = new ArrayList<>();
@@ -199,9 +195,9 @@ final class Encryption {
     }
     readers.remove(me);
     if (identity == null) {
-      return new Outgoing.AskPlain(
-          "Encryption is unavailable (your key files cannot be used); send as plain text?"
-              + " (yes/no)");
+      return plainAgreed.contains(to)
+          ? new Outgoing.Plain()
+          : new Outgoing.AskPlain(Printer.unavailableQuestion());
     }
     Map<String, PublicKeys> keys = new LinkedHashMap<>();
     List<String> without = new ArrayList<>();
@@ -213,25 +209,23 @@ final class Encryption {
       if (c instanceof Contact.Trusted t) {
         keys.put(r, t.keys());
       } else if (c instanceof Contact.Changed) {
-        return new Outgoing.Refuse(
-            "Not sent: "
-                + r
-                + "'s encryption key has changed. Compare fingerprints"
-                + " (/fingerprint "
-                + r
-                + "), then /accept-key "
-                + r
-                + ".");
+        return new Outgoing.Refuse(Printer.notSentKeyChanged(r));
       } else {
         without.add(r);
       }
     }
-    return without.isEmpty()
-        ? new Outgoing.Seal(keys)
+    if (without.isEmpty()) {
+      return new Outgoing.Seal(keys); // sealed again as soon as everyone has keys
+    }
+    return plainAgreed.contains(to)
+        ? new Outgoing.Plain()
         : new Outgoing.AskPlain(Printer.noKeysQuestion(without));
   }
 
-  /** Remembers that the person agreed to plain text for {@code to} until the next login. */
+  /**
+   * Remembers that the person agreed to plain text for {@code to} until the next login, for as long
+   * as some reader there has no keys.
+   */
   synchronized void agreePlain(Recipient to) {
     plainAgreed.add(to);
   }
@@ -269,13 +263,7 @@ final class Encryption {
       if (c instanceof Contact.Trusted t) {
         senderKeys = t.keys();
       } else if (c instanceof Contact.Changed) {
-        throw new SealedMessageException(
-            SealedMessageException.Reason.BAD_KEY,
-            m.from()
-                + "'s encryption key has changed; compare fingerprints (/fingerprint "
-                + m.from()
-                + "), then /accept-key "
-                + m.from());
+        throw keyChanged(m.from());
       } else {
         throw new SealedMessageException(
             SealedMessageException.Reason.BAD_KEY, m.from() + " has published no encryption keys");
@@ -285,16 +273,15 @@ final class Encryption {
       return new String(opener.open(id, name, m, senderKeys), StandardCharsets.UTF_8);
     } catch (SealedMessageException e) {
       if (e.reason() == SealedMessageException.Reason.BAD_SIGNATURE && recheck(m.from())) {
-        throw new SealedMessageException(
-            SealedMessageException.Reason.BAD_KEY,
-            m.from()
-                + "'s encryption key has changed; compare fingerprints (/fingerprint "
-                + m.from()
-                + "), then /accept-key "
-                + m.from());
+        throw keyChanged(m.from());
       }
       throw e;
     }
+  }
+
+  private static SealedMessageException keyChanged(String user) {
+    return new SealedMessageException(
+        SealedMessageException.Reason.BAD_KEY, Printer.keyChangedReason(user));
   }
 
   /**
@@ -317,35 +304,26 @@ final class Encryption {
     String user = Names.user(who);
     PublicKeys mine = identity.publicKeys();
     if (user.equals(me)) {
-      printer.info("Your fingerprint (" + me + "): " + Fingerprint.of(me, mine) + ".");
+      printer.ownFingerprint(me, Fingerprint.of(me, mine));
       return;
     }
     contacts.remove(user); // what is published now, not what was cached
     Contact c = contact(user);
     if (c instanceof Contact.Trusted t) {
-      printer.info("Fingerprint of " + user + ": " + Fingerprint.of(user, t.keys()) + ".");
-      printer.info("Your fingerprint (" + me + "): " + Fingerprint.of(me, mine) + ".");
-      printer.info(
-          "Safety number with "
-              + user
-              + ": "
-              + Fingerprint.safetyNumber(me, mine, user, t.keys())
-              + ".");
-      printer.info("Compare it with " + user + " over another channel; it must be the same.");
+      printer.fingerprints(
+          user,
+          Fingerprint.of(user, t.keys()),
+          me,
+          Fingerprint.of(me, mine),
+          Fingerprint.safetyNumber(me, mine, user, t.keys()));
     } else if (c instanceof Contact.Changed ch) {
-      printer.info(
-          "Pinned fingerprint of " + user + ": " + Fingerprint.of(user, ch.pinned()) + ".");
-      printer.info(
-          "NEW fingerprint of " + user + ": " + Fingerprint.of(user, ch.published()) + ".");
-      printer.info(
-          "New safety number with "
-              + user
-              + ": "
-              + Fingerprint.safetyNumber(me, mine, user, ch.published())
-              + ".");
-      printer.info("If it matches what " + user + " sees, type /accept-key " + user + ".");
+      printer.changedFingerprints(
+          user,
+          Fingerprint.of(user, ch.pinned()),
+          Fingerprint.of(user, ch.published()),
+          Fingerprint.safetyNumber(me, mine, user, ch.published()));
     } else {
-      printer.info(user + " has published no encryption keys.");
+      printer.noKeys(user);
     }
   }
 
@@ -357,7 +335,7 @@ final class Encryption {
     String user = Names.user(who);
     Optional<PublicKeys> published = fetch(user);
     if (published.isEmpty()) {
-      printer.info(user + " has published no encryption keys.");
+      printer.noKeys(user);
       return;
     }
     try {
@@ -365,14 +343,10 @@ final class Encryption {
       pins.accept(user, published.get());
       contacts.put(user, new Contact.Trusted(published.get()));
       warned.remove(user);
-      printer.info(
-          (old.isPresent() && !old.get().equals(published.get())
-                  ? "Accepted the new key of "
-                  : "Pinned the key of ")
-              + user
-              + " (fingerprint "
-              + Fingerprint.of(user, published.get())
-              + ").");
+      printer.keyAccepted(
+          user,
+          old.isPresent() && !old.get().equals(published.get()),
+          Fingerprint.of(user, published.get()));
     } catch (IOException e) {
       log.warn("cannot save the pins", e);
       printer.keyFilesUnusable(e.getMessage());
@@ -381,11 +355,11 @@ final class Encryption {
 
   private boolean ready() {
     if (!enabled) {
-      printer.info("Encryption is off in this client (--no-e2e).");
+      printer.encryptionOff();
       return false;
     }
     if (identity == null) {
-      printer.info("Encryption is unavailable: your key files cannot be used.");
+      printer.encryptionUnavailable();
       return false;
     }
     return true;

@@ -287,6 +287,23 @@ class EncryptionTest {
             });
     assertThat(got).doesNotContain("not this one").contains("hello in the clear", "and again");
     assertThat(alice.screen.lines()).filteredOn(l -> l.contains("plain text?")).hasSize(2);
+
+    // Once bob publishes keys, the same conversation is sealed again, without asking.
+    bob.publishKeys(Identity.generate(new SecureRandom()).publicKeys().encode());
+    alice.type("now sealed");
+    List<MessageBody> bodies = new ArrayList<>();
+    await()
+        .atMost(Screen.TIMEOUT)
+        .until(
+            () -> {
+              for (Delivery d : bob.fetchUndelivered(10)) {
+                bodies.add(d.message().body());
+                bob.ack(d.seq());
+              }
+              return !bodies.isEmpty();
+            });
+    assertThat(bodies).singleElement().isInstanceOf(MessageBody.Sealed.class);
+    assertThat(alice.screen.lines()).filteredOn(l -> l.contains("plain text?")).hasSize(2);
   }
 
   @Test
