@@ -1,14 +1,24 @@
 package spartan.client;
 
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.util.List;
 
 /**
- * The parsed command line: {@code [--transport grpc|socket] [--host H] [--port P] [user]}.
- * {@code port} is null when not given (the transport's default applies); {@code user} may be null.
+ * The parsed command line: {@code [--transport grpc|socket] [--host H] [--port P] [--keys DIR]
+ * [--no-e2e] [user]}. {@code port} is null when not given (the transport's default applies);
+ * {@code keys} is null for the default key directories; {@code user} may be null.
  */
-record ClientArgs(String transport, String host, Integer port, String user) {
+record ClientArgs(
+    String transport, String host, Integer port, String user, Path keys, boolean noE2e) {
   static final String USAGE =
-      "usage: spartan client [--transport grpc|socket] [--host HOST] [--port PORT] [user]";
+      "usage: spartan client [--transport grpc|socket] [--host HOST] [--port PORT]"
+          + " [--keys DIR] [--no-e2e] [user]";
+
+  /** The defaults and {@code user}: what a plain {@code spartan client [user]} means. */
+  ClientArgs(String transport, String host, Integer port, String user) {
+    this(transport, host, port, user, null, false);
+  }
 
   /** A command-line mistake; the message says which and is followed by {@link #USAGE}. */
   static final class UsageException extends Exception {
@@ -24,6 +34,8 @@ record ClientArgs(String transport, String host, Integer port, String user) {
     String host = "localhost";
     Integer port = null;
     String user = null;
+    Path keys = null;
+    boolean noE2e = false;
     for (int i = 0; i < args.size(); i++) {
       String a = args.get(i);
       String value = null;
@@ -36,6 +48,8 @@ record ClientArgs(String transport, String host, Integer port, String user) {
         case "--transport", "-t" -> transport = value != null ? value : next(args, ++i, a);
         case "--host", "-h" -> host = value != null ? value : next(args, ++i, a);
         case "--port", "-p" -> port = port(value != null ? value : next(args, ++i, a));
+        case "--keys" -> keys = keys(value != null ? value : next(args, ++i, a));
+        case "--no-e2e" -> noE2e = true;
         case "--help" -> throw new UsageException("");
         default -> {
           if (a.startsWith("-")) {
@@ -54,7 +68,18 @@ record ClientArgs(String transport, String host, Integer port, String user) {
     if (host.isBlank()) {
       throw new UsageException("--host must not be empty");
     }
-    return new ClientArgs(transport, host, port, user);
+    return new ClientArgs(transport, host, port, user, keys, noE2e);
+  }
+
+  private static Path keys(String s) throws UsageException {
+    try {
+      if (!s.isBlank()) {
+        return Path.of(s);
+      }
+    } catch (InvalidPathException e) {
+      // reported below
+    }
+    throw new UsageException("--keys must be a directory, was '" + s + "'");
   }
 
   private static String next(List<String> args, int i, String option) throws UsageException {

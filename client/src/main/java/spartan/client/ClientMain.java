@@ -1,6 +1,7 @@
 package spartan.client;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.ZoneId;
 import java.util.List;
 import java.util.concurrent.Executors;
@@ -13,7 +14,8 @@ import spartan.core.spi.TransportOptions;
 import spartan.core.spi.TransportProvider;
 
 /**
- * {@code ./spartan client [--transport grpc|socket] [--host H] [--port P] [user]}: parses the
+ * {@code ./spartan client [--transport grpc|socket] [--host H] [--port P] [--keys DIR] [--no-e2e]
+ * [user]}: parses the
  * command line, finds the transport's connector, sets up the terminal and runs the {@link Repl}.
  * Logs go to {@code ~/.spartan/client.log}, never to the terminal.
  */
@@ -56,8 +58,20 @@ public final class ClientMain {
               return t;
             });
     try (Terminal terminal = TerminalBuilder.builder().name("spartan").system(true).build()) {
+      Encryption.KeyFiles keys =
+          a.noE2e()
+              ? null
+              : a.keys() != null
+                  ? Encryption.KeyFiles.in(a.keys())
+                  : Encryption.KeyFiles.underHome(Path.of(System.getProperty("user.home")));
       Repl repl =
-          new Repl(terminal, () -> provider.connect(options), port, scheduler, ZoneId.systemDefault());
+          new Repl(
+              terminal,
+              () -> provider.connect(options),
+              port,
+              scheduler,
+              ZoneId.systemDefault(),
+              keys);
       log.info("client starting: {} to {}:{}", a.transport(), a.host(), port);
       return repl.run(a.user());
     } catch (IOException e) {

@@ -19,7 +19,7 @@ final class Commands {
   static final List<String> NAMES =
       List.of(
           "/chat", "/group", "/groups", "/g", "/list", "/history", "/undelivered", "/yes", "/no",
-          "/delete-account", "/logout", "/quit", "/help", "/menu");
+          "/fingerprint", "/accept-key", "/delete-account", "/logout", "/quit", "/help", "/menu");
 
   private static final String HELP =
       String.join(
@@ -35,6 +35,8 @@ final class Commands {
           "  /list [pattern]          accounts matching a pattern (* and ?)",
           "  /history <user|#g> [n]   the last n messages with a user or group",
           "  /undelivered             messages still waiting for you",
+          "  /fingerprint <user>      fingerprints and safety number, to compare with user",
+          "  /accept-key <user>       trust user's new encryption key (after comparing)",
           "  /delete-account          delete your account (asks first)",
           "  /logout, /quit, /menu, /help",
           "  //text                   send text that starts with a slash");
@@ -147,6 +149,17 @@ final class Commands {
       case "/undelivered" -> {
         if (loggedIn()) {
           undelivered();
+        }
+      }
+      case "/fingerprint", "/accept-key" -> {
+        if (w.length != 2) {
+          out().hint("Usage: " + cmd + " <user>");
+        } else if (loggedIn()) {
+          if (cmd.equals("/fingerprint")) {
+            repl.encryption.fingerprint(w[1]);
+          } else {
+            repl.encryption.acceptKey(w[1]);
+          }
         }
       }
       case "/delete-account" -> {
@@ -279,8 +292,9 @@ final class Commands {
       out().hint("Nothing sent.");
       return;
     }
-    repl.send(r, text);
-    out().info("Sent.");
+    if (repl.send(r, text)) {
+      out().info("Sent.");
+    }
   }
 
   private void groupMenu() {
@@ -314,8 +328,9 @@ final class Commands {
         String g = repl.ask("Group");
         String text = g == null || g.isEmpty() ? null : repl.ask("Message");
         if (text != null && !text.isEmpty()) {
-          repl.send(Recipient.group(g), text);
-          out().info("Sent.");
+          if (repl.send(Recipient.group(g), text)) {
+            out().info("Sent.");
+          }
         }
       }
       case "0" -> {}

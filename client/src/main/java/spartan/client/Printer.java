@@ -5,6 +5,7 @@ import java.util.Locale;
 import org.jline.reader.LineReader;
 import org.jline.terminal.Terminal;
 import spartan.core.ChatException;
+import spartan.core.crypto.Fingerprint;
 
 /**
  * Every line the client shows, in one place, so the product's wording lives here and tests can
@@ -130,6 +131,90 @@ final class Printer {
 
   void noPendingRequest() {
     info("Nobody is waiting for an answer.");
+  }
+
+  // ---- end-to-end encryption ------------------------------------------------------------------
+
+  void keyChanged(String user) {
+    info("WARNING: " + user + "'s encryption key has changed. Someone may be impersonating "
+        + user + ", or " + user + " has a new device or lost the key file. Messages to and from "
+        + user + " are refused until you compare fingerprints (/fingerprint " + user
+        + "), then /accept-key " + user + ".");
+  }
+
+  /** Why a send to {@code user} (or a group with them) was refused. */
+  static String notSentKeyChanged(String user) {
+    return "Not sent: " + user + "'s encryption key has changed. Compare fingerprints"
+        + " (/fingerprint " + user + "), then /accept-key " + user + ".";
+  }
+
+  /** Why a message from {@code user} is not shown: follows "could not be opened: ". */
+  static String keyChangedReason(String user) {
+    return user + "'s encryption key has changed; compare fingerprints (/fingerprint " + user
+        + "), then /accept-key " + user;
+  }
+
+  static String unavailableQuestion() {
+    return "Encryption is unavailable (your key files cannot be used); send as plain text?"
+        + " (yes/no)";
+  }
+
+  void ownFingerprint(String me, Fingerprint mine) {
+    info("Your fingerprint (" + me + "): " + mine + ".");
+  }
+
+  void fingerprints(
+      String user, Fingerprint theirs, String me, Fingerprint mine, Fingerprint safety) {
+    info("Fingerprint of " + user + ": " + theirs + ".");
+    ownFingerprint(me, mine);
+    info("Safety number with " + user + ": " + safety + ".");
+    info("Compare it with " + user + " over another channel; it must be the same.");
+  }
+
+  void changedFingerprints(
+      String user, Fingerprint pinned, Fingerprint published, Fingerprint newSafety) {
+    info("Pinned fingerprint of " + user + ": " + pinned + ".");
+    info("NEW fingerprint of " + user + ": " + published + ".");
+    info("New safety number with " + user + ": " + newSafety + ".");
+    info("If it matches what " + user + " sees, type /accept-key " + user + ".");
+  }
+
+  void keyAccepted(String user, boolean replaced, Fingerprint fingerprint) {
+    info((replaced ? "Accepted the new key of " : "Pinned the key of ") + user
+        + " (fingerprint " + fingerprint + ").");
+  }
+
+  void noKeys(String user) {
+    info(user + " has published no encryption keys.");
+  }
+
+  void encryptionOff() {
+    info("Encryption is off in this client (--no-e2e).");
+  }
+
+  void encryptionUnavailable() {
+    info("Encryption is unavailable: your key files cannot be used.");
+  }
+
+  void keyFilesUnusable(String why) {
+    info("Encryption is unavailable: " + sentence(why) + " Messages will ask before going out as"
+        + " plain text.");
+  }
+
+  void publishFailed(String why) {
+    info("Could not publish your encryption keys: " + sentence(why));
+  }
+
+  /** In place of a sealed message that cannot be shown; never any of its text. */
+  static String notOpened(String from, String why) {
+    String w = why == null || why.isBlank() ? "unknown reason" : why.strip();
+    return TAG + "A message from " + from + " could not be opened: " + w
+        + (w.endsWith(".") ? "" : ".");
+  }
+
+  static String noKeysQuestion(List<String> users) {
+    return String.join(", ", users) + (users.size() == 1 ? " has" : " have")
+        + " no encryption keys; send as plain text? (yes/no)";
   }
 
   // ---- errors and hints -------------------------------------------------------------------------

@@ -25,6 +25,7 @@ import spartan.core.Delivery;
 import spartan.core.ErrorCode;
 import spartan.core.Page;
 import spartan.core.Recipient;
+import spartan.core.Session;
 
 /**
  * The read-eval-print loop: reads lines from any jline {@link Terminal}, talks to any {@link
@@ -60,6 +61,7 @@ public final class Repl {
   final LineReaderImpl reader;
   final Printer printer;
   final Messenger messenger;
+  final Encryption encryption;
   final Connection connection;
   final Commands commands;
   private final int port;
@@ -86,17 +88,22 @@ public final class Repl {
    * @param port the server port, for the greeting line
    * @param scheduler runs acks and reconnect attempts; the caller owns it
    * @param zone the zone for message times
+   * @param keys where the user's identity and key pins live; null turns end-to-end encryption
+   *     off ({@code --no-e2e}): messages go out as plain text and sealed ones are not opened
    */
   public Repl(
       Terminal terminal,
       Supplier<ChatService> connector,
       int port,
       ScheduledExecutorService scheduler,
-      ZoneId zone) {
+      ZoneId zone,
+      Encryption.KeyFiles keys) {
     this.terminal = Objects.requireNonNull(terminal, "terminal");
     this.port = port;
     this.printer = new Printer(terminal);
-    this.messenger = new Messenger(zone);
+    // The connection is made below; the session is read only once logged in.
+    this.encryption = new Encryption(keys, keys != null, this::session, printer);
+    this.messenger = new Messenger(zone, encryption, printer);
     this.commands = new Commands(this);
     this.reader =
         (LineReaderImpl)
@@ -362,12 +369,19 @@ public final class Repl {
     printer.readyToChat(name);
   }
 
-  void send(Recipient to, String text) {
+  private Session session() {
+    return connection.session();
+  }
+
+  /** Sends (sealed when possible, see {@link Messenger#send}); false if nothing was sent. */
+  boolean send(Recipient to, String text) {
     if (to == null) {
       printer.hint("Choose whom to chat with first: /chat <user>.");
-      return;
+      return false;
     }
-    messenger.send(connection.session(), to, text);
+    return messenger.send(
+            connection.session(), to, text, question -> "yes".equalsIgnoreCase(ask(question)))
+        != null;
   }
 
   /** Logs in (asking for a password when the server wants one) and greets; false on failure. */
@@ -387,6 +401,7 @@ public final class Repl {
       pendingRequests.clear();
       peer = null;
       connection.login(user, pass);
+      encryption.start(connection.user());
       printer.userList(refreshUsers());
       if (announce) {
         printer.loggedIn(connection.user());
@@ -438,6 +453,10 @@ public final class Repl {
   private final class Events implements Connection.Listener {
     @Override
     public void onMessage(Delivery d, boolean earlier) {
+      if (!messenger.firstSight(d.message())) {
+        log.info("message {} repeats an earlier one (same sender and client id)", d.message().id());
+        return;
+      }
       printer.line(earlier ? messenger.earlier(d.message()) : messenger.live(d.message()));
     }
 
@@ -468,6 +487,7 @@ public final class Repl {
     @Override
     public void onReconnected() {
       printer.reconnected();
+      encryption.resumed();
     }
 
     @Override

@@ -1,7 +1,6 @@
 package spartan.client;
 
-import spartan.core.service.ForwardingChatService;
-
+import java.nio.file.Path;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,7 +14,9 @@ import spartan.core.AuthMode;
 import spartan.core.ChatService;
 import spartan.core.Session;
 import spartan.core.auth.Argon2idHasher;
+import spartan.core.service.ForwardingChatService;
 import spartan.core.service.LocalChatService;
+import spartan.core.store.ChatStore;
 import spartan.core.store.MemoryChatStore;
 import spartan.core.testing.MutableClock;
 
@@ -29,8 +30,10 @@ final class ChatFixture implements AutoCloseable {
 
   final MutableClock clock = MutableClock.startingAt("2026-01-01T14:02:00Z");
   final ExecutorService executor = Executors.newCachedThreadPool(daemon("core"));
-  final MemoryChatStore store = new MemoryChatStore();
+  final ChatStore store;
   final LocalChatService core;
+  /** Where REPLs keep key files by default; null runs them with end-to-end encryption off. */
+  private final Path keyDir;
   private final List<Client> clients = new ArrayList<>();
 
   ChatFixture() {
@@ -38,6 +41,16 @@ final class ChatFixture implements AutoCloseable {
   }
 
   ChatFixture(AuthMode mode) {
+    this(mode, new MemoryChatStore(), null);
+  }
+
+  /**
+   * @param store the server's store (closed with the fixture)
+   * @param keyDir the clients' key directory (a @TempDir), or null for encryption off
+   */
+  ChatFixture(AuthMode mode, ChatStore store, Path keyDir) {
+    this.store = store;
+    this.keyDir = keyDir;
     core =
         LocalChatService.builder()
             .store(store)
@@ -66,7 +79,14 @@ final class ChatFixture implements AutoCloseable {
   }
 
   Client start(String user, Supplier<ChatService> connector, int port) throws Exception {
-    Client c = new Client(new Screen(), connector, port);
+    return start(user, connector, port, keyDir);
+  }
+
+  /** A REPL whose key files are in {@code keys} (null: encryption off). */
+  Client start(String user, Supplier<ChatService> connector, int port, Path keys)
+      throws Exception {
+    Client c =
+        new Client(new Screen(), connector, port, keys == null ? null : Encryption.KeyFiles.in(keys));
     c.exit = CompletableFuture.supplyAsync(() -> c.repl.run(user), Executors.newSingleThreadExecutor(daemon("repl-" + user)));
     clients.add(c);
     return c;
@@ -84,9 +104,9 @@ final class ChatFixture implements AutoCloseable {
         Executors.newSingleThreadScheduledExecutor(daemon("client-scheduler"));
     CompletableFuture<Integer> exit;
 
-    Client(Screen screen, Supplier<ChatService> connector, int port) {
+    Client(Screen screen, Supplier<ChatService> connector, int port, Encryption.KeyFiles keys) {
       this.screen = screen;
-      this.repl = new Repl(screen.terminal, connector, port, scheduler, ZoneOffset.UTC);
+      this.repl = new Repl(screen.terminal, connector, port, scheduler, ZoneOffset.UTC, keys);
     }
 
     /** Types a line once a prompt shows, as a person would. */

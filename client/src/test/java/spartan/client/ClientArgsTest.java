@@ -37,6 +37,18 @@ class ClientArgsTest {
   }
 
   @Test
+  void keysAndNoE2eAreParsed() throws Exception {
+    assertThat(ClientArgs.parse(List.of("--keys", "/tmp/k", "--no-e2e", "alice")))
+        .isEqualTo(
+            new ClientArgs("grpc", "localhost", null, "alice", java.nio.file.Path.of("/tmp/k"), true));
+    assertThat(ClientArgs.parse(List.of("--keys=/tmp/k")).keys())
+        .isEqualTo(java.nio.file.Path.of("/tmp/k"));
+    assertThat(ClientArgs.parse(List.of("alice")).noE2e()).isFalse();
+    assertThatThrownBy(() -> ClientArgs.parse(List.of("--keys", " ")))
+        .hasMessage("--keys must be a directory, was ' '");
+  }
+
+  @Test
   void aBadCommandLineExitsWithStatusTwoAndHelpWithZero() {
     assertThat(ClientMain.run(new String[] {"--port", "x"})).isEqualTo(2);
     assertThat(ClientMain.run(new String[] {"--help"})).isZero();
