@@ -18,8 +18,15 @@ public @interface RateLimited {
   /** Which budget the call draws from. */
   Action value();
 
-  /** The budgets a limiter keeps per user. */
+  /** The budgets a limiter keeps per user, each at the configured rate. */
   enum Action {
-    SEND
+    /** Messages. */
+    SEND,
+    /**
+     * Calls that write or notify other users without sending a message — chat requests, group
+     * changes, key publishing — so no one can flood another user's screen or the store's single
+     * writer through them.
+     */
+    CONTROL
   }
 }

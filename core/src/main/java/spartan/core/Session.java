@@ -97,12 +97,15 @@ public interface Session extends AutoCloseable {
    * @throws ChatException {@code ALREADY_EXISTS}, {@code NOT_FOUND} for an unknown member, {@code
    *     INVALID_ARGUMENT} for a bad name or a group larger than the server allows
    */
+  @RateLimited(RateLimited.Action.CONTROL)
   void createGroup(String group, Collection<String> members);
 
   /** Joins an existing group ({@code NOT_FOUND} if none). Joining twice is not an error. */
+  @RateLimited(RateLimited.Action.CONTROL)
   void joinGroup(String group);
 
   /** Leaves a group ({@code NOT_FOUND} if none or not a member). An emptied group is deleted. */
+  @RateLimited(RateLimited.Action.CONTROL)
   void leaveGroup(String group);
 
   /** The groups the caller belongs to, sorted by name, paged like {@link #listAccounts}. */
@@ -112,12 +115,14 @@ public interface Session extends AutoCloseable {
    * Asks {@code user} to chat. They get a {@link ChatEvent.ChatRequested} now if online, or when
    * they next subscribe, until they answer. {@code NOT_FOUND} if no such user.
    */
+  @RateLimited(RateLimited.Action.CONTROL)
   void requestChat(String user);
 
   /**
    * Answers {@code user}'s chat request; they get a {@link ChatEvent.ChatAnswered}. {@code
    * NOT_FOUND} if {@code user} has no pending request to the caller.
    */
+  @RateLimited(RateLimited.Action.CONTROL)
   void respondChat(String user, boolean accept);
 
   /**
@@ -125,6 +130,7 @@ public interface Session extends AutoCloseable {
    * Limits#MAX_KEY_BUNDLE} bytes that the server stores and hands out but never interprets.
    * Replaces any bundle published before.
    */
+  @RateLimited(RateLimited.Action.CONTROL)
   void publishKeys(byte[] bundle);
 
   /**

@@ -132,9 +132,18 @@ final class EventStream implements Flow.Subscription {
       try {
         executor.execute(this::drain);
       } catch (RuntimeException rejected) {
-        // Executor shut down: nobody is left to deliver to.
+        // Executor shut down: end the stream here, on the caller's thread (no drain is running,
+        // since this call won the wip race), keeping the Flow rules: onSubscribe first, then a
+        // terminal signal.
+        boolean neverStarted = !started;
+        started = true;
         cancelled = true;
         wip.set(0);
+        onTerminate.run();
+        if (neverStarted) {
+          safely(() -> subscriber.onSubscribe(this));
+        }
+        safely(() -> subscriber.onError(ChatException.unavailable("The server is shutting down.")));
       }
     }
   }

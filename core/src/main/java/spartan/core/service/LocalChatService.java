@@ -49,6 +49,8 @@ public final class LocalChatService implements ChatService {
   private final SessionTokens tokens;
   /** A hash of a random password, verified against on unknown users so timing hides existence. */
   private final String decoyHash;
+  /** At most this many password hashes run at once (see {@link #hashing}). */
+  private final java.util.concurrent.Semaphore hashPermits;
 
   private final ConcurrentHashMap<String, LocalSession> sessionsById = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Set<LocalSession>> sessionsByUser =
@@ -64,6 +66,7 @@ public final class LocalChatService implements ChatService {
     this.limits = b.limits;
     this.requests = new ChatRequests(clock);
     this.tokens = new SessionTokens(b.random);
+    this.hashPermits = new java.util.concurrent.Semaphore(b.maxConcurrentHashes);
     this.decoyHash =
         authMode == AuthMode.PASSWORD ? hasher.hash("decoy-password-never-used".toCharArray()) : null;
   }
@@ -81,6 +84,7 @@ public final class LocalChatService implements ChatService {
     private PasswordHasher hasher;
     private Limits limits = Limits.defaults();
     private SecureRandom random = new SecureRandom();
+    private int maxConcurrentHashes = Math.max(2, Runtime.getRuntime().availableProcessors());
 
     public Builder store(ChatStore store) {
       this.store = Objects.requireNonNull(store, "store");
@@ -114,6 +118,15 @@ public final class LocalChatService implements ChatService {
       return this;
     }
 
+    /** Password hashes allowed at once (default: the number of cores, at least 2). */
+    public Builder maxConcurrentHashes(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("maxConcurrentHashes must be positive, was " + n);
+      }
+      this.maxConcurrentHashes = n;
+      return this;
+    }
+
     public Builder random(SecureRandom random) {
       this.random = Objects.requireNonNull(random, "random");
       return this;
@@ -144,10 +157,30 @@ public final class LocalChatService implements ChatService {
     String hash = null;
     if (authMode == AuthMode.PASSWORD) {
       checkPassword(password);
-      hash = hasher.hash(password.toCharArray());
+      // Refuse a taken name before paying for a hash (the store still decides races).
+      if (store.findAccount(name).isPresent()) {
+        throw ChatException.exists("User already exists: " + name + ".");
+      }
+      hash = hashing(() -> hasher.hash(password.toCharArray()));
     }
     store.createAccount(name, hash, clock.instant());
     log.info("account created: {}", name);
+  }
+
+  /**
+   * Runs one password hash under the concurrency cap. Argon2id takes ~19 MiB and tens of
+   * milliseconds each, so unbounded concurrent logins would be a memory and CPU denial of
+   * service for everyone; past the cap a login fails fast with UNAVAILABLE instead of queueing.
+   */
+  private <T> T hashing(java.util.function.Supplier<T> work) {
+    if (!hashPermits.tryAcquire()) {
+      throw ChatException.unavailable("The server is busy checking passwords; try again shortly.");
+    }
+    try {
+      return work.get();
+    } finally {
+      hashPermits.release();
+    }
   }
 
   private static void checkPassword(String password) {
@@ -168,11 +201,14 @@ public final class LocalChatService implements ChatService {
       boolean ok;
       if (password == null || password.length() > Limits.MAX_PASSWORD) {
         ok = false;
-      } else if (account.isEmpty()) {
-        hasher.verify(password.toCharArray(), decoyHash);
+      } else if (account.isEmpty() || account.get().passwordHash() == null) {
+        // No user, or an account made in open mode (no password can match): pay for a hash
+        // anyway, so the answer takes as long as a wrong password and reveals nothing.
+        hashing(() -> hasher.verify(password.toCharArray(), decoyHash));
         ok = false;
       } else {
-        ok = hasher.verify(password.toCharArray(), account.get().passwordHash());
+        String stored = account.get().passwordHash();
+        ok = hashing(() -> hasher.verify(password.toCharArray(), stored));
       }
       if (!ok) {
         throw ChatException.unauthenticated("Invalid user name or password.");
@@ -185,35 +221,50 @@ public final class LocalChatService implements ChatService {
 
   private LocalSession openSession(ChatStore.AccountRecord account) {
     String name = account.user();
-    Set<LocalSession> mine = sessionsByUser.computeIfAbsent(name, k -> ConcurrentHashMap.newKeySet());
-    synchronized (mine) {
-      expireIdle(mine);
-      if (mine.size() >= limits.maxSessionsPerUser()) {
-        // Make room by dropping the longest-idle session without a live stream, if any.
-        LocalSession victim =
-            mine.stream()
-                .filter(s -> !s.hasStream())
-                .min(Comparator.comparing(LocalSession::lastUsed))
-                .orElseThrow(
-                    () ->
-                        ChatException.unavailable(
-                            "Too many sessions for " + name + " (max " + limits.maxSessionsPerUser() + ")."));
-        end(victim);
+    LocalSession s;
+    while (true) {
+      Set<LocalSession> mine =
+          sessionsByUser.computeIfAbsent(name, k -> ConcurrentHashMap.newKeySet());
+      synchronized (mine) {
+        if (sessionsByUser.get(name) != mine) {
+          continue; // emptied and dropped by a concurrent end(): use the current set
+        }
+        expireIdle(mine);
+        if (mine.size() >= limits.maxSessionsPerUser()) {
+          // Make room by dropping the longest-idle session without a live stream, if any.
+          LocalSession victim =
+              mine.stream()
+                  .filter(x -> !x.hasStream())
+                  .min(Comparator.comparing(LocalSession::lastUsed))
+                  .orElseThrow(
+                      () ->
+                          ChatException.unavailable(
+                              "Too many sessions for " + name + " (max "
+                                  + limits.maxSessionsPerUser() + ")."));
+          remove(victim, false);
+        }
+        SessionTokens.Token token = tokens.next();
+        s = new LocalSession(this, account, token, clock.instant());
+        sessionsById.put(token.id(), s);
+        mine.add(s);
+        break;
       }
-      SessionTokens.Token token = tokens.next();
-      LocalSession s = new LocalSession(this, account, token, clock.instant());
-      sessionsById.put(token.id(), s);
-      mine.add(s);
-      sessionsByUser.putIfAbsent(name, mine); // re-add if expiry emptied and removed it
-      return s;
     }
+    // A deletion that ran between reading the account and registering the session missed it:
+    // check again now that endAll() would find it, so no session outlives its account.
+    Optional<ChatStore.AccountRecord> now = store.findAccount(name);
+    if (now.isEmpty() || now.get().id() != account.id()) {
+      end(s);
+      throw ChatException.unauthenticated("The account was deleted; log in again.");
+    }
+    return s;
   }
 
   private void expireIdle(Set<LocalSession> mine) {
     Instant cutoff = clock.instant().minus(limits.sessionIdleTimeout());
     for (LocalSession s : List.copyOf(mine)) {
       if (!s.hasStream() && s.lastUsed().isBefore(cutoff)) {
-        end(s);
+        remove(s, false); // the caller holds this set's lock and keeps the set
       }
     }
   }
@@ -259,12 +310,22 @@ public final class LocalChatService implements ChatService {
 
   /** Ends a session: removes it everywhere and completes its stream. */
   void end(LocalSession s) {
+    remove(s, true);
+  }
+
+  /**
+   * Removes a session under its user's set lock (the lock openSession holds), dropping an emptied
+   * set only when asked, so a concurrent login never adds to a set that is being dropped.
+   */
+  private void remove(LocalSession s, boolean dropEmptySet) {
     sessionsById.remove(s.tokenId, s);
     Set<LocalSession> mine = sessionsByUser.get(s.user());
     if (mine != null) {
-      mine.remove(s);
-      if (mine.isEmpty()) {
-        sessionsByUser.remove(s.user(), mine);
+      synchronized (mine) {
+        mine.remove(s);
+        if (dropEmptySet && mine.isEmpty()) {
+          sessionsByUser.remove(s.user(), mine);
+        }
       }
     }
     s.markEnded();

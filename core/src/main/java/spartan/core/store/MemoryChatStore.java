@@ -10,7 +10,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
-import java.util.regex.Pattern;
 import spartan.core.ChatException;
 import spartan.core.Delivery;
 import spartan.core.Message;
@@ -96,12 +95,11 @@ public final class MemoryChatStore implements ChatStore {
     if (limit <= 0) {
       return List.of();
     }
-    Pattern p = Names.globToRegex(glob);
     synchronized (lock) {
       var tail = after == null ? accounts.navigableKeySet() : accounts.navigableKeySet().tailSet(after, false);
       List<String> out = new ArrayList<>();
       for (String name : tail) {
-        if (p.matcher(name).matches()) {
+        if (Names.globMatches(glob, name)) {
           out.add(name);
           if (out.size() == limit) {
             break;

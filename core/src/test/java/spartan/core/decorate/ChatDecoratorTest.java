@@ -75,12 +75,20 @@ class ChatDecoratorTest {
             .build();
     assertThat(decorator.plan())
         .containsExactly(
+            org.assertj.core.api.Assertions.entry("createGroup(2 args)", "rate limited (CONTROL)"),
             org.assertj.core.api.Assertions.entry("history(3 args)", "cached"),
+            org.assertj.core.api.Assertions.entry("joinGroup(1 args)", "rate limited (CONTROL)"),
+            org.assertj.core.api.Assertions.entry("leaveGroup(1 args)", "rate limited (CONTROL)"),
+            org.assertj.core.api.Assertions.entry("publishKeys(1 args)", "rate limited (CONTROL)"),
+            org.assertj.core.api.Assertions.entry("requestChat(1 args)", "rate limited (CONTROL)"),
+            org.assertj.core.api.Assertions.entry("respondChat(2 args)", "rate limited (CONTROL)"),
             org.assertj.core.api.Assertions.entry("sendAsync(3 args)", "rate limited (SEND)"));
     assertThat(ChatDecorator.builder().build().plan()).isEmpty();
     // Caching configured off: the server passes null, and only the limit is applied.
     assertThat(ChatDecorator.builder().rateLimiter(RateLimiter.builder().build()).recentMessages(null).build().plan())
-        .containsOnlyKeys("sendAsync(3 args)");
+        .containsOnlyKeys(
+            "sendAsync(3 args)", "createGroup(2 args)", "joinGroup(1 args)", "leaveGroup(1 args)",
+            "publishKeys(1 args)", "requestChat(1 args)", "respondChat(2 args)");
   }
 
   @Test
@@ -143,5 +151,20 @@ class ChatDecoratorTest {
     assertThat(bob.history(Recipient.user("alice"), 0, 5)).hasSize(1);
     assertThat(recent.stats().hits()).isEqualTo(1);
     assertThat(recent.stats().misses()).isEqualTo(1);
+  }
+
+  @Test
+  void chatRequestsAreLimitedLikeSendsSoNoOneCanFloodAnotherScreen() {
+    Session alice = chat.login("alice", null);
+    ChatException limited = null;
+    for (int i = 0; i < 100 && limited == null; i++) {
+      try {
+        alice.requestChat("bob");
+      } catch (ChatException e) {
+        limited = e;
+      }
+    }
+    assertThat(limited).isNotNull();
+    assertThat(limited.code()).isEqualTo(ErrorCode.RATE_LIMITED);
   }
 }
