@@ -2,11 +2,14 @@ package spartan.transport.grpc;
 
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 import spartan.core.ChatException;
 import spartan.core.SendReceipt;
@@ -40,12 +43,18 @@ final class PipelinedSends {
   static final long MAX_PENDING_BYTES = 64L << 20;
 
   private final Supplier<SpartanGrpc.SpartanStub> stub;
+  private final Duration answerTimeout;
   private final Object lock = new Object();
   private Stream current; // lock
 
-  /** {@code stub} gives the stub, with the session's credentials, to open each stream with. */
-  PipelinedSends(Supplier<SpartanGrpc.SpartanStub> stub) {
+  /**
+   * {@code stub} gives the stub, with the session's credentials, to open each stream with. A send
+   * not answered within {@code answerTimeout} cancels its stream: the stream is stuck, so every
+   * send on it fails with {@code UNAVAILABLE}, as a unary call past its deadline would.
+   */
+  PipelinedSends(Supplier<SpartanGrpc.SpartanStub> stub, Duration answerTimeout) {
     this.stub = stub;
+    this.answerTimeout = answerTimeout;
   }
 
   /** Writes a send to the stream; the future completes with its receipt or its failure. */
@@ -106,6 +115,17 @@ final class PipelinedSends {
       long seq = nextSeq++;
       pending.put(seq, new Pending(f, bytes));
       pendingBytes += bytes;
+      // One timer per send, on the JDK's shared delay scheduler, removed when the send completes:
+      // the same cost as the per-call deadline a unary SendMessage carried.
+      CompletableFuture<Void> deadline =
+          new CompletableFuture<Void>().orTimeout(answerTimeout.toMillis(), TimeUnit.MILLISECONDS);
+      deadline.whenComplete(
+          (ignored, t) -> {
+            if (t instanceof TimeoutException) {
+              cancel("The server did not answer a send in time.");
+            }
+          });
+      f.whenComplete((ignored, t) -> deadline.complete(null));
       try {
         requests.onNext(
             ChatProto.SendStreamRequest.newBuilder().setSeq(seq).setSend(request).build());
@@ -114,6 +134,14 @@ final class PipelinedSends {
         if (pending.remove(seq) != null) {
           pendingBytes -= bytes;
           f.completeExceptionally(StatusMapping.toChatException(e));
+        }
+      }
+    }
+
+    private void cancel(String why) {
+      synchronized (lock) {
+        if (!ended) {
+          requests.cancel(why, null); // onError then fails every unanswered send
         }
       }
     }

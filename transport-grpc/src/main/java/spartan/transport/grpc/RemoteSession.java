@@ -43,7 +43,9 @@ final class RemoteSession implements Session {
     this.user = user;
     this.token = token;
     this.credentials = BearerAuth.credentials(token);
-    this.sends = new PipelinedSends(() -> client.async().withCallCredentials(credentials));
+    this.sends =
+        new PipelinedSends(
+            () -> client.async().withCallCredentials(credentials), GrpcChatClient.CALL_TIMEOUT);
   }
 
   @Override

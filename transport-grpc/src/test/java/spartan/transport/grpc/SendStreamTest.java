@@ -192,6 +192,31 @@ class SendStreamTest {
     assertThat(server.endpoint().openSendStreams()).isEqualTo(1);
   }
 
+  @Test
+  void aSendTheServerNeverAnswersEndsItsStreamUnavailableAndTheNextSendGoesThrough() {
+    Session alice = client.login("alice", null);
+    PipelinedSends sends =
+        new PipelinedSends(
+            () -> client.async().withCallCredentials(BearerAuth.credentials(alice.token())),
+            Duration.ofMillis(300));
+    CompletableFuture<SendReceipt> stuck = sends.send(request("bob", HELD + "forever"));
+    CompletableFuture<SendReceipt> behind = sends.send(request("bob", "behind it"));
+
+    ChatException e = failure(stuck);
+    assertThat(e.code()).isEqualTo(ErrorCode.UNAVAILABLE);
+    assertThat(e.getMessage()).isEqualTo("The server did not answer a send in time.");
+    // Answers are correlated by seq, not written in order: a slow send holds up no other.
+    assertThat(behind.join().duplicate()).isFalse();
+    assertThat(sends.send(request("bob", "on a new stream")).join().duplicate()).isFalse();
+  }
+
+  private static spartan.proto.v1.ChatProto.SendMessageRequest request(String to, String text) {
+    return spartan.proto.v1.ChatProto.SendMessageRequest.newBuilder()
+        .setTo(ProtoMapping.recipient(Recipient.user(to)))
+        .setBody(ProtoMapping.body(MessageBody.text(text)))
+        .build();
+  }
+
   private static ChatException failure(CompletableFuture<?> f) {
     assertThatThrownBy(f::join).isInstanceOf(CompletionException.class);
     try {
