@@ -1,7 +1,6 @@
 package spartan.transport.grpc;
 
 import io.grpc.CallCredentials;
-import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Iterator;
@@ -27,17 +26,16 @@ import spartan.proto.v1.SpartanGrpc;
  * A server-side session seen through the connector: every call carries the token as call
  * credentials, and the server checks it each time.
  *
- * <p>Sends are chained: each starts when the previous one of this session has been answered.
- * The core stores sends in the order they were made, and a client pipelining unary calls would
- * lose that order, because the server runs concurrent calls on concurrent threads.
+ * <p>Sends go over one {@code SendStream} call per session ({@link PipelinedSends}), many in
+ * flight at once: the core stores sends in the order they were made, and the server keeps a
+ * stream's order, where concurrent unary calls would run on concurrent threads and lose it.
  */
 final class RemoteSession implements Session {
   private final GrpcChatClient client;
   private final String user;
   private final String token;
   private final CallCredentials credentials;
-  private final Object sendLock = new Object();
-  private CompletableFuture<?> lastSend = CompletableFuture.completedFuture(null); // sendLock
+  private final PipelinedSends sends;
   private volatile boolean loggedOut;
 
   RemoteSession(GrpcChatClient client, String user, String token) {
@@ -45,6 +43,9 @@ final class RemoteSession implements Session {
     this.user = user;
     this.token = token;
     this.credentials = BearerAuth.credentials(token);
+    this.sends =
+        new PipelinedSends(
+            () -> client.async().withCallCredentials(credentials), GrpcChatClient.CALL_TIMEOUT);
   }
 
   @Override
@@ -84,50 +85,7 @@ final class RemoteSession implements Session {
     if (clientMsgId != null) {
       b.setClientMsgId(clientMsgId);
     }
-    ChatProto.SendMessageRequest request = b.build();
-    CompletableFuture<SendReceipt> result = new CompletableFuture<>();
-    CompletableFuture<?> previous;
-    synchronized (sendLock) {
-      previous = lastSend;
-      lastSend = result;
-    }
-    previous.whenComplete((ignored, failure) -> startSend(request, result));
-    // A copy, so a caller completing or cancelling its future cannot reorder the chain.
-    return result.copy();
-  }
-
-  private void startSend(
-      ChatProto.SendMessageRequest request, CompletableFuture<SendReceipt> result) {
-    try {
-      client
-          .async()
-          .withCallCredentials(credentials)
-          .withDeadlineAfter(
-              GrpcChatClient.CALL_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
-          .sendMessage(
-              request,
-              new StreamObserver<>() {
-                @Override
-                public void onNext(ChatProto.SendReceipt receipt) {
-                  result.complete(ProtoMapping.receipt(receipt));
-                }
-
-                @Override
-                public void onError(Throwable t) {
-                  result.completeExceptionally(StatusMapping.toChatException(t));
-                }
-
-                @Override
-                public void onCompleted() {
-                  if (!result.isDone()) {
-                    result.completeExceptionally(
-                        ProtoMapping.malformed("send answered without a receipt"));
-                  }
-                }
-              });
-    } catch (RuntimeException e) {
-      result.completeExceptionally(ChatException.wrap(e));
-    }
+    return sends.send(b.build());
   }
 
   // ---- inbox ------------------------------------------------------------------------------------
@@ -320,6 +278,7 @@ final class RemoteSession implements Session {
 
   @Override
   public void deleteAccount() {
+    sends.close();
     GrpcChatClient.call(
         () -> blocking().deleteAccount(ChatProto.DeleteAccountRequest.getDefaultInstance()));
     loggedOut = true;
@@ -334,6 +293,7 @@ final class RemoteSession implements Session {
     if (loggedOut) {
       return;
     }
+    sends.close();
     try {
       GrpcChatClient.call(() -> blocking().logout(ChatProto.LogoutRequest.getDefaultInstance()));
     } catch (ChatException e) {

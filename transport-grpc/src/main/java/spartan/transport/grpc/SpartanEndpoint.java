@@ -32,6 +32,7 @@ final class SpartanEndpoint extends SpartanGrpc.SpartanImplBase {
   private final ChatService service;
   private final DeliveryStats stats = new DeliveryStats();
   private final Set<DeliveryBridge> streams = ConcurrentHashMap.newKeySet();
+  private final Set<SendStreamCall> sendStreams = ConcurrentHashMap.newKeySet();
 
   SpartanEndpoint(ChatService service) {
     this.service = service;
@@ -41,10 +42,21 @@ final class SpartanEndpoint extends SpartanGrpc.SpartanImplBase {
     return stats;
   }
 
-  /** Ends every open event stream with {@code UNAVAILABLE}, for a prompt shutdown. */
+  /** SendStream calls open now, for tests and metrics. */
+  int openSendStreams() {
+    return sendStreams.size();
+  }
+
+  /**
+   * Ends every open event stream with {@code UNAVAILABLE}, for a prompt shutdown; send streams
+   * stop reading and end the same way once the sends they read are answered.
+   */
   void closeStreams() {
     for (DeliveryBridge b : List.copyOf(streams)) {
       b.shutdown();
+    }
+    for (SendStreamCall c : List.copyOf(sendStreams)) {
+      c.shutdown();
     }
   }
 
@@ -147,24 +159,53 @@ final class SpartanEndpoint extends SpartanGrpc.SpartanImplBase {
   @Override
   public void sendMessage(
       ChatProto.SendMessageRequest request, StreamObserver<ChatProto.SendReceipt> reply) {
+    Session session;
     try {
-      session()
-          .sendAsync(
-              request.hasTo() ? ProtoMapping.recipientOrNull(request.getTo()) : null,
-              request.hasBody() ? ProtoMapping.bodyOrNull(request.getBody()) : null,
-              request.hasClientMsgId() ? request.getClientMsgId() : null)
-          .whenComplete(
-              (receipt, failure) -> {
-                if (failure != null) {
-                  reply.onError(StatusMapping.toStatus(failure));
-                } else {
-                  reply.onNext(ProtoMapping.receipt(receipt));
-                  reply.onCompleted();
-                }
-              });
+      session = session();
     } catch (RuntimeException e) {
       reply.onError(StatusMapping.toStatus(e));
+      return;
     }
+    SendStreamCall.send(session, request)
+        .whenComplete(
+            (receipt, failure) -> {
+              if (failure != null) {
+                reply.onError(StatusMapping.toStatus(failure));
+              } else {
+                reply.onNext(ProtoMapping.receipt(receipt));
+                reply.onCompleted();
+              }
+            });
+  }
+
+  @Override
+  public StreamObserver<ChatProto.SendStreamRequest> sendStream(
+      StreamObserver<ChatProto.SendResult> reply) {
+    Session session;
+    try {
+      session = session();
+    } catch (RuntimeException e) {
+      reply.onError(StatusMapping.toStatus(e));
+      return new StreamObserver<>() {
+        @Override
+        public void onNext(ChatProto.SendStreamRequest value) {}
+
+        @Override
+        public void onError(Throwable t) {}
+
+        @Override
+        public void onCompleted() {}
+      };
+    }
+    SendStreamCall[] self = new SendStreamCall[1];
+    SendStreamCall call =
+        SendStreamCall.start(
+            session,
+            (ServerCallStreamObserver<ChatProto.SendResult>) reply,
+            () -> sendStreams.remove(self[0]));
+    self[0] = call;
+    sendStreams.add(call);
+    return call;
   }
 
   @Override

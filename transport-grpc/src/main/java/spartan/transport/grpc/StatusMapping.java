@@ -4,10 +4,12 @@ import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.time.Duration;
+import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import spartan.core.ChatException;
 import spartan.core.ErrorCode;
+import spartan.proto.v1.ChatProto;
 
 /**
  * The one place where core error codes and gRPC statuses meet, in both directions: the server
@@ -95,6 +97,45 @@ final class StatusMapping {
       return ChatException.rateLimited(message, parseMillis(retryAfter));
     }
     return new ChatException(code, message, failure);
+  }
+
+  /**
+   * A failed send as one result of the {@code SendStream} RPC: the code, message and retry delay
+   * {@link #toStatus} would send as a status (and logs the same way), as a message instead, so
+   * the stream goes on.
+   */
+  static ChatProto.SendError toSendError(Throwable failure) {
+    StatusRuntimeException s = toStatus(failure);
+    Metadata trailers = s.getTrailers();
+    String retryAfter = trailers == null ? null : trailers.get(RETRY_AFTER_MS);
+    return ChatProto.SendError.newBuilder()
+        .setCode(s.getStatus().getCode().name())
+        .setMessage(Objects.requireNonNullElse(s.getStatus().getDescription(), ""))
+        .setRetryAfterMs(retryAfter == null ? 0 : parseMillis(retryAfter).toMillis())
+        .build();
+  }
+
+  /**
+   * The core failure a {@code SendStream} error result stands for: the same as {@link
+   * #toChatException(Throwable)} would give for that status. An unknown code name is {@code
+   * INTERNAL}.
+   */
+  static ChatException toChatException(ChatProto.SendError error) {
+    Status.Code code;
+    try {
+      code = Status.Code.valueOf(error.getCode());
+    } catch (IllegalArgumentException e) {
+      code = Status.Code.INTERNAL;
+    }
+    Metadata trailers = new Metadata();
+    // Only a rate limit is ever a per-send RESOURCE_EXHAUSTED (an oversized frame ends the whole
+    // stream), so it keeps its RATE_LIMITED meaning even with a zero delay.
+    if (code == Status.Code.RESOURCE_EXHAUSTED) {
+      trailers.put(RETRY_AFTER_MS, Long.toString(error.getRetryAfterMs()));
+    }
+    String message = error.getMessage().isEmpty() ? null : error.getMessage();
+    return toChatException(
+        Status.fromCode(code).withDescription(message).asRuntimeException(trailers));
   }
 
   private static Duration parseMillis(String value) {

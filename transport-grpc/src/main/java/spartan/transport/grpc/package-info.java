@@ -4,9 +4,11 @@
  * and client modules reach it through {@link spartan.core.spi.TransportProvider} at run time.
  *
  * <p>Server side: {@code SpartanEndpoint} (the RPCs), {@code DeliveryBridge} (an event stream at
- * the client's reading pace), {@code BearerAuth} (the token as call metadata), {@code
+ * the client's reading pace), {@code SendStreamCall} (a session's pipelined sends, in order,
+ * with a bounded read window), {@code BearerAuth} (the token as call metadata), {@code
  * GrpcServer}. Client side: {@code GrpcChatClient} and {@code RemoteSession} (the core API over a
- * channel), {@code RemoteEventStream} (a {@code ReceiveMsg} call as a Flow subscription). Both:
- * {@code StatusMapping} (errors) and {@code ProtoMapping} (values).
+ * channel), {@code PipelinedSends} (a session's sends over one {@code SendStream} call), {@code
+ * RemoteEventStream} (a {@code ReceiveMsg} call as a Flow subscription). Both: {@code
+ * StatusMapping} (errors) and {@code ProtoMapping} (values).
  */
 package spartan.transport.grpc;

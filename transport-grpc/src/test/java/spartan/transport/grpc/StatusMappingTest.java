@@ -11,6 +11,8 @@ import io.grpc.inprocess.InProcessServerBuilder;
 import java.time.Duration;
 import java.util.EnumSet;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -23,8 +25,11 @@ import spartan.core.AuthMode;
 import spartan.core.ChatException;
 import spartan.core.ChatService;
 import spartan.core.ErrorCode;
+import spartan.core.MessageBody;
+import spartan.core.Recipient;
 import spartan.core.Session;
 import spartan.core.spi.TransportOptions;
+import spartan.proto.v1.ChatProto;
 
 /**
  * Every core error code survives the trip server → gRPC status → client with the same code,
@@ -106,6 +111,58 @@ class StatusMappingTest {
               assertThat(e.getMessage()).isEqualTo(original.getMessage());
               assertThat(e.retryAfter()).isEqualTo(original.retryAfter());
             });
+  }
+
+  @ParameterizedTest
+  @EnumSource(ErrorCode.class)
+  void eachCodeSurvivesAsAPerSendErrorOnTheSendStream(ErrorCode code) {
+    ChatException original = failure(code);
+    ChatProto.SendError wire = StatusMapping.toSendError(original);
+    assertThat(wire.getCode()).isEqualTo(WIRE.get(code).name());
+    assertThat(wire.getMessage()).isEqualTo(original.getMessage());
+
+    ChatException back = StatusMapping.toChatException(wire);
+    assertThat(back.code()).isEqualTo(code);
+    assertThat(back.getMessage()).isEqualTo(original.getMessage());
+    assertThat(back.retryAfter()).isEqualTo(original.retryAfter());
+  }
+
+  @ParameterizedTest
+  @EnumSource(ErrorCode.class)
+  void eachCodeThatEndsASendStreamFailsTheSendWithIt(ErrorCode code) {
+    ChatException original = failure(code);
+    failing.next = original; // the stream's resume fails: a stream-level status
+    CompletableFuture<?> send =
+        new RemoteSession(client, "alice", "some-token")
+            .sendAsync(Recipient.user("bob"), MessageBody.text("hi"), null);
+    assertThatThrownBy(send::join)
+        .isInstanceOf(CompletionException.class)
+        .cause()
+        .isInstanceOfSatisfying(
+            ChatException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(code);
+              assertThat(e.getMessage()).isEqualTo(original.getMessage());
+              assertThat(e.retryAfter()).isEqualTo(original.retryAfter());
+            });
+  }
+
+  @Test
+  void aPerSendErrorKeepsAZeroRateLimitDelayAndFoldsUnknownCodesIntoInternal() {
+    ChatException zero = StatusMapping.toChatException(
+        StatusMapping.toSendError(ChatException.rateLimited(Duration.ZERO)));
+    assertThat(zero.code()).isEqualTo(ErrorCode.RATE_LIMITED);
+    assertThat(zero.retryAfter()).isEqualTo(Duration.ZERO);
+
+    ChatException unknown =
+        StatusMapping.toChatException(
+            ChatProto.SendError.newBuilder().setCode("NO_SUCH_CODE").setMessage("?").build());
+    assertThat(unknown.code()).isEqualTo(ErrorCode.INTERNAL);
+
+    ChatProto.SendError leaked =
+        StatusMapping.toSendError(new IllegalStateException("db password is hunter2"));
+    assertThat(leaked.getCode()).isEqualTo("INTERNAL");
+    assertThat(leaked.getMessage()).isEqualTo("internal error");
   }
 
   @Test
