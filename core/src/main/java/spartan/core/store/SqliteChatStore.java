@@ -91,7 +91,14 @@ public final class SqliteChatStore implements ChatStore {
   static final int MAX_PENDING = 65_536;
 
   /** Idle read connections kept open; more are opened on demand and closed when returned. */
-  private static final int MAX_IDLE_READERS = 4;
+  /**
+   * Reads in flight at once, each on its own read-only connection, all kept for reuse. Without a
+   * cap, a burst on a few hundred call threads would open (and parse the schema for, and hold a
+   * page cache for) a connection per thread; past the cap a read waits, briefly, for a turn.
+   */
+  private static final int MAX_READERS = 8;
+
+  private static final int MAX_IDLE_READERS = MAX_READERS;
 
   private static final int BUSY_TIMEOUT_MS = 5_000;
 
@@ -134,6 +141,8 @@ public final class SqliteChatStore implements ChatStore {
 
   // ---- read connections -------------------------------------------------------------------------
   private final ArrayDeque<Handle> idleReaders = new ArrayDeque<>(); // guarded by itself
+  private final java.util.concurrent.Semaphore readPermits =
+      new java.util.concurrent.Semaphore(MAX_READERS, true);
   private boolean readersClosed; // guarded by idleReaders
 
   private SqliteChatStore(
@@ -975,17 +984,29 @@ public final class SqliteChatStore implements ChatStore {
   // ---- reads ------------------------------------------------------------------------------------
 
   private <T> T read(Task<T> task) {
-    Handle h = borrowReader();
-    boolean healthy = true;
     try {
-      return task.run(h);
-    } catch (SQLException e) {
-      healthy = false; // do not pool a connection in an unknown state
-      throw failure(e, "read");
-    } catch (RuntimeException e) {
-      throw failure(e, "read");
+      if (!readPermits.tryAcquire(BUSY_TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+        throw ChatException.unavailable("The message store is busy; try again shortly.");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw ChatException.unavailable("Interrupted while waiting for the message store.");
+    }
+    try {
+      Handle h = borrowReader();
+      boolean healthy = true;
+      try {
+        return task.run(h);
+      } catch (SQLException e) {
+        healthy = false; // do not pool a connection in an unknown state
+        throw failure(e, "read");
+      } catch (RuntimeException e) {
+        throw failure(e, "read");
+      } finally {
+        giveBack(h, healthy);
+      }
     } finally {
-      giveBack(h, healthy);
+      readPermits.release();
     }
   }
 

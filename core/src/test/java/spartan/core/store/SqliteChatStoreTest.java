@@ -309,4 +309,22 @@ class SqliteChatStoreTest extends ChatStoreContract {
       writer.shutdownNow();
     }
   }
+
+  @Test
+  void manyConcurrentReadersShareTheBoundedReaderPool() throws Exception {
+    accounts("alice", "bob");
+    append(direct("alice", "bob", "hello"));
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(64);
+    try {
+      List<java.util.concurrent.Future<Integer>> reads = new ArrayList<>();
+      for (int i = 0; i < 640; i++) {
+        reads.add(pool.submit(() -> store.inbox("bob", 0, 10).size()));
+      }
+      for (java.util.concurrent.Future<Integer> r : reads) {
+        assertThat(r.get(30, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(1);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
 }

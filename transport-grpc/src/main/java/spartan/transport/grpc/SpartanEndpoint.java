@@ -32,6 +32,7 @@ final class SpartanEndpoint extends SpartanGrpc.SpartanImplBase {
   private final ChatService service;
   private final DeliveryStats stats = new DeliveryStats();
   private final Set<DeliveryBridge> streams = ConcurrentHashMap.newKeySet();
+  private volatile boolean closing;
   private final Set<SendStreamCall> sendStreams = ConcurrentHashMap.newKeySet();
 
   SpartanEndpoint(ChatService service) {
@@ -52,6 +53,7 @@ final class SpartanEndpoint extends SpartanGrpc.SpartanImplBase {
    * stop reading and end the same way once the sends they read are answered.
    */
   void closeStreams() {
+    closing = true; // a stream registered after the snapshots below sees this and ends itself
     for (DeliveryBridge b : List.copyOf(streams)) {
       b.shutdown();
     }
@@ -236,6 +238,9 @@ final class SpartanEndpoint extends SpartanGrpc.SpartanImplBase {
     call.setOnCancelHandler(bridge::onCancel);
     call.setOnReadyHandler(bridge::onReady);
     session.events(request.getAfterSeq()).subscribe(bridge);
+    if (closing) {
+      bridge.shutdown(); // opened while the server was stopping, after closeStreams' snapshot
+    }
   }
 
   @Override
