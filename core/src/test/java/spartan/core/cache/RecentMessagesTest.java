@@ -300,19 +300,18 @@ class RecentMessagesTest {
    * A store whose appends are written at once (visible to reads) but acknowledged only when the
    * test says, in whatever order it says — like a store that batches commits.
    */
-  static final class GatedStore implements ChatStore {
-    private final ChatStore store;
+  static final class GatedStore extends spartan.core.store.ForwardingChatStore {
     volatile boolean hold;
     final List<CompletableFuture<Appended>> pending = new CopyOnWriteArrayList<>();
     final List<Appended> results = new CopyOnWriteArrayList<>();
 
     GatedStore(ChatStore store) {
-      this.store = store;
+      super(store);
     }
 
     @Override
     public CompletableFuture<Appended> append(Draft draft) {
-      CompletableFuture<Appended> written = store.append(draft);
+      CompletableFuture<Appended> written = target.append(draft);
       if (!hold) {
         return written;
       }
@@ -320,91 +319,6 @@ class RecentMessagesTest {
       results.add(written.join());
       pending.add(later);
       return later;
-    }
-
-    @Override
-    public AccountRecord createAccount(String user, String passwordHash, Instant createdAt) {
-      return store.createAccount(user, passwordHash, createdAt);
-    }
-
-    @Override
-    public Optional<AccountRecord> findAccount(String user) {
-      return store.findAccount(user);
-    }
-
-    @Override
-    public boolean deleteAccount(String user) {
-      return store.deleteAccount(user);
-    }
-
-    @Override
-    public void putKeys(String user, byte[] bundle) {
-      store.putKeys(user, bundle);
-    }
-
-    @Override
-    public java.util.Optional<byte[]> findKeys(String user) {
-      return store.findKeys(user);
-    }
-
-    @Override
-    public List<String> listAccounts(String glob, String after, int limit) {
-      return store.listAccounts(glob, after, limit);
-    }
-
-    @Override
-    public GroupRecord createGroup(String group, Set<String> members, Instant createdAt) {
-      return store.createGroup(group, members, createdAt);
-    }
-
-    @Override
-    public Optional<GroupRecord> findGroup(String group) {
-      return store.findGroup(group);
-    }
-
-    @Override
-    public boolean addMember(String group, String user) {
-      return store.addMember(group, user);
-    }
-
-    @Override
-    public boolean removeMember(String group, String user) {
-      return store.removeMember(group, user);
-    }
-
-    @Override
-    public List<GroupRecord> groupsOf(String user, String after, int limit) {
-      return store.groupsOf(user, after, limit);
-    }
-
-    @Override
-    public List<Delivery> inbox(String user, long afterSeq, int limit) {
-      return store.inbox(user, afterSeq, limit);
-    }
-
-    @Override
-    public long lastSeq(String user) {
-      return store.lastSeq(user);
-    }
-
-    @Override
-    public void ack(String user, long upToSeq) {
-      store.ack(user, upToSeq);
-    }
-
-    @Override
-    public long ackedSeq(String user) {
-      return store.ackedSeq(user);
-    }
-
-    @Override
-    public List<Message> history(String conversation, long beforeId, int limit) {
-      return store.history(conversation, beforeId, limit);
-    }
-
-    @Override
-    public void close() {
-      store.close();
     }
   }
 }
