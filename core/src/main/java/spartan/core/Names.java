@@ -1,7 +1,6 @@
 package spartan.core;
 
 import java.util.Locale;
-import java.util.regex.Pattern;
 
 /**
  * Validation and normalisation of user names, group names and listing patterns. Names are 1–32
@@ -12,8 +11,6 @@ public final class Names {
   public static final int MAX_NAME_LENGTH = 32;
   public static final int MAX_PATTERN_LENGTH = 64;
 
-  private static final Pattern NAME = Pattern.compile("[a-z0-9_.-]{1," + MAX_NAME_LENGTH + "}");
-  private static final Pattern GLOB = Pattern.compile("[a-z0-9_.*?-]{1," + MAX_PATTERN_LENGTH + "}");
 
   private Names() {}
 
@@ -36,7 +33,7 @@ public final class Names {
       return "*";
     }
     String p = pattern.strip().toLowerCase(Locale.ROOT);
-    if (!GLOB.matcher(p).matches()) {
+    if (!allOf(p, MAX_PATTERN_LENGTH, true)) {
       throw ChatException.invalid(
           "pattern must be 1-" + MAX_PATTERN_LENGTH + " characters of a-z 0-9 _ . - * ?");
     }
@@ -78,10 +75,36 @@ public final class Names {
       throw ChatException.invalid(what + " is required");
     }
     String n = name.strip().toLowerCase(Locale.ROOT);
-    if (!NAME.matcher(n).matches()) {
+    if (!allOf(n, MAX_NAME_LENGTH, false)) {
       throw ChatException.invalid(
           what + " must be 1-" + MAX_NAME_LENGTH + " characters of a-z 0-9 _ . -");
     }
     return n;
+  }
+
+  /**
+   * Whether {@code s} is 1 to {@code max} characters of {@code [a-z0-9_.-]} (plus {@code *} and
+   * {@code ?} if {@code glob}). A loop, not a regex: every message names its recipient, and the
+   * regex's matcher allocation showed as a tenth of a send's CPU in the benchmark profile.
+   */
+  private static boolean allOf(String s, int max, boolean glob) {
+    int len = s.length();
+    if (len == 0 || len > max) {
+      return false;
+    }
+    for (int i = 0; i < len; i++) {
+      char c = s.charAt(i);
+      boolean ok =
+          (c >= 'a' && c <= 'z')
+              || (c >= '0' && c <= '9')
+              || c == '_'
+              || c == '.'
+              || c == '-'
+              || (glob && (c == '*' || c == '?'));
+      if (!ok) {
+        return false;
+      }
+    }
+    return true;
   }
 }
