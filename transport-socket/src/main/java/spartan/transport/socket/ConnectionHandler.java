@@ -12,7 +12,11 @@ import io.netty.handler.codec.TooLongFrameException;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Flow;
 import java.util.concurrent.RejectedExecutionException;
@@ -252,14 +256,19 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
           || (r.op() != Op.SEND && sendsPending > 0)) {
         break;
       }
-      queue.poll();
       if (r.op().needsSession && session == null) {
         // Checked here, not when parsed: a login queued before it may still be running.
+        queue.poll();
         String code = WireCodes.toWire(ErrorCode.UNAUTHENTICATED);
         ctx.writeAndFlush(errorReply(r.id(), code, "Log in first (op 'login' or 'resume')."));
         continue;
       }
-      run(r);
+      if (r.op() == Op.SEND) {
+        runSends(takeSends());
+      } else {
+        queue.poll();
+        run(r);
+      }
     }
     updateReading();
     closeIfIdle();
@@ -276,6 +285,65 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
     }
   }
 
+  /**
+   * The queued sends at the head of the queue, as many as the unreplied bound allows. Sends that
+   * arrived together (one socket read) are started by one task on the blocking executor and
+   * answered in one turn of the event loop: one thread hand-off each way per batch instead of per
+   * message, which is where a busy connection's time went (see BENCHMARKS.md).
+   */
+  private List<Operations.Request> takeSends() {
+    List<Operations.Request> batch = new ArrayList<>();
+    while (unreplied + batch.size() < MAX_UNREPLIED
+        && queue.peek() instanceof Operations.Request next
+        && next.op() == Op.SEND) {
+      batch.add(next);
+      queue.poll();
+    }
+    return batch;
+  }
+
+  private void runSends(List<Operations.Request> batch) {
+    running = true;
+    unreplied += batch.size();
+    Session s = session;
+    try {
+      blocking.execute(
+          () -> {
+            Operations.Outcome[] outcomes = new Operations.Outcome[batch.size()];
+            for (int i = 0; i < outcomes.length; i++) {
+              outcomes[i] = runSafely(batch.get(i), s, null);
+            }
+            onLoop(() -> finishSends(batch, outcomes));
+          });
+    } catch (RejectedExecutionException e) {
+      Operations.Outcome[] outcomes = new Operations.Outcome[batch.size()];
+      Arrays.fill(outcomes, shuttingDown());
+      finishSends(batch, outcomes);
+    }
+  }
+
+  private void finishSends(List<Operations.Request> batch, Operations.Outcome[] outcomes) {
+    running = false;
+    for (int i = 0; i < outcomes.length; i++) {
+      apply(batch.get(i), outcomes[i]);
+    }
+    processQueue();
+    closeIfIdle();
+  }
+
+  private Operations.Outcome runSafely(Operations.Request r, Session s, EventPump current) {
+    try {
+      return operations.run(r, s, current, () -> new EventPump(this, ctx.executor()));
+    } catch (RuntimeException e) {
+      log.warn("{}: op {} failed", ctx.channel(), r.op().wire, e);
+      return new Operations.Failed(ChatException.wrap(e));
+    }
+  }
+
+  private static Operations.Outcome shuttingDown() {
+    return new Operations.Failed(ChatException.unavailable("The server is shutting down."));
+  }
+
   private void run(Operations.Request r) {
     running = true;
     unreplied++;
@@ -284,23 +352,23 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
     try {
       blocking.execute(
           () -> {
-            Operations.Outcome out;
-            try {
-              out = operations.run(r, s, current, () -> new EventPump(this, ctx.executor()));
-            } catch (RuntimeException e) {
-              log.warn("{}: op {} failed", ctx.channel(), r.op().wire, e);
-              out = new Operations.Failed(ChatException.wrap(e));
-            }
-            Operations.Outcome outcome = out;
+            Operations.Outcome outcome = runSafely(r, s, current);
             onLoop(() -> finish(r, outcome));
           });
     } catch (RejectedExecutionException e) {
-      finish(r, new Operations.Failed(ChatException.unavailable("The server is shutting down.")));
+      finish(r, shuttingDown());
     }
   }
 
   private void finish(Operations.Request r, Operations.Outcome outcome) {
     running = false;
+    apply(r, outcome);
+    processQueue();
+    closeIfIdle();
+  }
+
+  /** Acts on one request's outcome: writes its reply (or arranges it) and updates the state. */
+  private void apply(Operations.Request r, Operations.Outcome outcome) {
     if (outcome instanceof Operations.Reply reply) {
       if (reply.thenClose()) {
         closing = true;
@@ -329,15 +397,25 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
       writeReply(okReply(r.id(), WireJson.object()));
       activate(subscribed.pump());
     } else if (outcome instanceof Operations.Pending pending) {
-      sendsPending++;
-      pending.result().whenComplete((result, err) -> onLoop(() -> sendDone(r, result, err)));
+      CompletableFuture<ObjectNode> result = pending.result();
+      if (result.isDone()) {
+        // Stored already (the memory store, or a fast group commit): answer in this turn.
+        result.whenComplete((ok, err) -> writeSendReply(r, ok, err));
+      } else {
+        sendsPending++;
+        result.whenComplete((ok, err) -> onLoop(() -> sendDone(r, ok, err)));
+      }
     }
-    processQueue();
-    closeIfIdle();
   }
 
   private void sendDone(Operations.Request r, ObjectNode result, Throwable err) {
     sendsPending--;
+    writeSendReply(r, result, err);
+    processQueue();
+    closeIfIdle();
+  }
+
+  private void writeSendReply(Operations.Request r, ObjectNode result, Throwable err) {
     if (err != null) {
       ChatException e = ChatException.wrap(err);
       if (e.code() == ErrorCode.INTERNAL) {
@@ -347,8 +425,6 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
     } else {
       writeReply(okReply(r.id(), result));
     }
-    processQueue();
-    closeIfIdle();
   }
 
   /** Writes a reply to a counted request; the count drops once the bytes reach the socket. */

@@ -4,6 +4,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.LineBasedFrameDecoder;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import java.util.concurrent.Executor;
 import spartan.core.ChatService;
 
@@ -13,6 +14,13 @@ import spartan.core.ChatService;
  * passes the limit and never buffered), the JSON codec, then the one connection handler.
  */
 final class ServerPipeline extends ChannelInitializer<SocketChannel> {
+  static final String FLUSH = "flush";
+  /**
+   * Flushes are merged: every reply and event is written with a flush, and this handler turns
+   * the flushes made while a read is being handled, or within one turn of the event loop, into
+   * one write(2) (at most this many are merged), instead of one system call per line.
+   */
+  static final int FLUSH_AFTER = 64;
   static final String DEADLINE = "lineDeadline";
   static final String FRAMER = "framer";
   static final String CODEC = "json";
@@ -37,6 +45,7 @@ final class ServerPipeline extends ChannelInitializer<SocketChannel> {
 
   /** Adds this transport's handlers to {@code p}; also used by tests on an EmbeddedChannel. */
   void configure(ChannelPipeline p) {
+    p.addLast(FLUSH, new FlushConsolidationHandler(FLUSH_AFTER, true));
     p.addLast(DEADLINE, new LineDeadline(settings.lineTimeout()));
     p.addLast(FRAMER, new LineBasedFrameDecoder(settings.maxLineBytes(), true, true));
     p.addLast(CODEC, new JsonLineCodec(json));

@@ -14,7 +14,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -35,6 +37,8 @@ class ConnectionHandlerTest {
   private MemoryChatStore store;
   private LocalChatService core;
   private EmbeddedChannel ch;
+  /** Tasks handed to the blocking executor (which runs them at once). */
+  private final AtomicInteger handOffs = new AtomicInteger();
 
   @BeforeEach
   void start() {
@@ -42,7 +46,12 @@ class ConnectionHandlerTest {
     core = LocalChatService.builder().store(store).deliveryExecutor(Runnable::run).build();
     core.createAccount("alice", null);
     core.createAccount("bob", null);
-    ServerPipeline pipeline = new ServerPipeline(core, Runnable::run, SETTINGS);
+    Executor blocking =
+        r -> {
+          handOffs.incrementAndGet();
+          r.run();
+        };
+    ServerPipeline pipeline = new ServerPipeline(core, blocking, SETTINGS);
     ch =
         new EmbeddedChannel(
             new ChannelInitializer<Channel>() {
@@ -334,5 +343,68 @@ class ConnectionHandlerTest {
     ch.advanceTimeBy(SETTINGS.lineTimeout().toMillis(), TimeUnit.MILLISECONDS);
     ch.runPendingTasks();
     assertThat(ch.isOpen()).isFalse();
+  }
+
+  @Test
+  void sendsThatArriveTogetherRunAsOneBatchInOrder() {
+    one("{\"id\":0,\"op\":\"login\",\"user\":\"alice\",\"subscribe\":false}");
+    handOffs.set(0);
+    StringBuilder burst = new StringBuilder();
+    for (int i = 1; i <= 10; i++) {
+      burst.append("{\"id\":").append(i).append(",\"op\":\"send\",\"to\":\"bob\",\"body\":\"m")
+          .append(i).append("\"}\n");
+    }
+    burst.append("{\"id\":11,\"op\":\"history\",\"with\":\"bob\"}\n");
+    List<JsonNode> out = send(burst.toString());
+    assertThat(out).extracting(n -> n.get("id").asInt())
+        .containsExactly(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11);
+    assertThat(out.subList(0, 10)).allSatisfy(n -> assertThat(n.get("ok").asBoolean()).isTrue());
+    assertThat(out.get(10).get("messages")).extracting(m -> m.get("body").asText())
+        .containsExactly("m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8", "m9", "m10");
+    // The first send starts alone; the nine that arrived while it ran go together; then history.
+    assertThat(handOffs.get()).isEqualTo(3);
+  }
+
+  @Test
+  void aBatchNeverExceedsTheUnrepliedBound() {
+    one("{\"id\":0,\"op\":\"login\",\"user\":\"alice\",\"subscribe\":false}");
+    handOffs.set(0);
+    int n = ConnectionHandler.MAX_UNREPLIED * 3;
+    StringBuilder burst = new StringBuilder();
+    for (int i = 1; i <= n; i++) {
+      burst.append("{\"id\":").append(i).append(",\"op\":\"send\",\"to\":\"bob\",\"body\":\"x\"}\n");
+    }
+    List<JsonNode> out = send(burst.toString());
+    assertThat(out).hasSize(n);
+    assertThat(out).extracting(r -> r.get("id").asInt()).doesNotHaveDuplicates();
+    assertThat(handOffs.get()).isBetween(4, n - 1);
+    assertThat(store.lastSeq("bob")).isEqualTo(n);
+  }
+
+  @Test
+  void aBurstOfEventsArrivesInOrder() {
+    send("{\"id\":1,\"op\":\"login\",\"user\":\"bob\"}\n");
+    var alice = core.login("alice", null);
+    for (int i = 1; i <= 200; i++) {
+      alice.send(Recipient.user("bob"), "e" + i);
+    }
+    List<JsonNode> out = drain();
+    assertThat(out).extracting(n -> n.get("seq").asLong())
+        .hasSize(200).isSorted().doesNotHaveDuplicates().startsWith(1L).endsWith(200L);
+  }
+
+  @Test
+  void eventsAlreadyPassedToTheConnectionGoOutBeforeTheStreamEnd() {
+    send("{\"id\":1,\"op\":\"login\",\"user\":\"bob\"}\n");
+    var alice = core.login("alice", null);
+    for (int i = 1; i <= 20; i++) {
+      alice.send(Recipient.user("bob"), "e" + i);
+    }
+    core.close(); // before the event loop has written any of them
+    List<JsonNode> out = drain();
+    assertThat(out).hasSize(21);
+    assertThat(out.subList(0, 20)).extracting(n -> n.get("seq").asLong())
+        .isSorted().startsWith(1L).endsWith(20L);
+    assertThat(out.get(20).get("event").asText()).isEqualTo("stream_end");
   }
 }
