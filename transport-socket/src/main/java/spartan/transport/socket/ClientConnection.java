@@ -11,6 +11,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.LineBasedFrameDecoder;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -58,6 +59,8 @@ final class ClientConnection {
                   @Override
                   protected void initChannel(SocketChannel ch) {
                     ch.pipeline()
+                        // Requests written from many caller threads leave in one write(2).
+                        .addLast(new FlushConsolidationHandler(ServerPipeline.FLUSH_AFTER, true))
                         .addLast(new LineBasedFrameDecoder(settings.maxReplyBytes(), true, true))
                         .addLast(new JsonLineCodec(settings.json()))
                         .addLast(new Handler(self));
@@ -78,8 +81,9 @@ final class ClientConnection {
     return c;
   }
 
+  /** Whether the caller is on a connector event loop (this connection's or another's). */
   boolean inEventLoop() {
-    return channel.eventLoop().inEventLoop();
+    return ClientLoops.onLoopThread();
   }
 
   /**

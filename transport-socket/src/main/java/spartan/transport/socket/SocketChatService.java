@@ -5,8 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import java.util.Locale;
 import java.util.Set;
@@ -14,7 +12,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import spartan.core.AuthMode;
 import spartan.core.ChatException;
 import spartan.core.ChatService;
@@ -43,7 +40,7 @@ final class SocketChatService implements ChatService {
 
   SocketChatService(TransportOptions options) {
     this.settings = ClientSettings.from(options);
-    this.group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    this.group = ClientLoops.acquire();
     this.bootstrap =
         new Bootstrap()
             .group(group)
@@ -147,7 +144,7 @@ final class SocketChatService implements ChatService {
     for (ClientConnection c : connections) {
       c.close();
     }
-    group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    ClientLoops.release(group);
     if (ownedCallbacks != null) {
       ownedCallbacks.shutdown();
     }

@@ -133,4 +133,42 @@ class SocketConnectorTest {
     assertThat(again.nextMessage().message().text()).isEqualTo("two");
     assertThat(events.drainNow()).isEmpty();
   }
+
+  @Test
+  void connectorsShareEventLoopsAndOneClosingLeavesTheOthersWorking() throws Exception {
+    ChatService second =
+        new SocketTransportProvider()
+            .connect(TransportOptions.of("127.0.0.1", server.port(), null));
+    Session bob = second.login("bob", null);
+    EventRecorder events = EventRecorder.unbounded();
+    bob.events(0).subscribe(events);
+    events.awaitSubscribed();
+    Session alice = chat.login("alice", null);
+    chat.close(); // the first connector goes; the shared loops stay for the second
+    core.login("alice", null).send(Recipient.user("bob"), "after the other closed");
+    assertThat(events.nextMessages(1).get(0).message().text()).isEqualTo("after the other closed");
+    assertThat(bob.send(Recipient.user("alice"), "and back").msgId()).isPositive();
+    assertThatThrownBy(() -> alice.send(Recipient.user("bob"), "closed"))
+        .satisfies(e -> assertThat(codeOf(e)).isEqualTo(ErrorCode.UNAVAILABLE));
+    second.close();
+  }
+
+  @Test
+  void theSharedLoopsStopWithTheirLastUserAndStartAgainForTheNext() {
+    chat.close(); // this class's connector: the loops are this test's alone from here
+    var first = ClientLoops.acquire();
+    var again = ClientLoops.acquire();
+    assertThat(again).isSameAs(first);
+    ClientLoops.release(first);
+    assertThat(first.isShuttingDown()).isFalse();
+    ClientLoops.release(again);
+    assertThat(first.isTerminated()).isTrue();
+    var next = ClientLoops.acquire();
+    try {
+      assertThat(next).isNotSameAs(first);
+      assertThat(next.isShuttingDown()).isFalse();
+    } finally {
+      ClientLoops.release(next);
+    }
+  }
 }
