@@ -49,6 +49,7 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
   static final int MAX_UNREPLIED = 64;
 
   private final Operations operations;
+  private final MessageLines lines;
   private final Executor blocking;
   private final ServerSettings settings;
 
@@ -67,8 +68,10 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
   private volatile Session session;
   private volatile EventPump pump;
 
-  ConnectionHandler(Operations operations, Executor blocking, ServerSettings settings) {
+  ConnectionHandler(
+      Operations operations, MessageLines lines, Executor blocking, ServerSettings settings) {
     this.operations = operations;
+    this.lines = lines;
     this.blocking = blocking;
     this.settings = settings;
   }
@@ -471,10 +474,17 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
       return; // a replaced stream: its unacked events come again on the new one
     }
     if (held.isEmpty() && ctx.channel().isWritable()) {
-      ctx.writeAndFlush(WireFormat.event(e));
+      ctx.writeAndFlush(eventLine(e));
     } else {
       held.add(e);
     }
+  }
+
+  /** Message events as ready bytes (encoded once per group message), the rare others as trees. */
+  private Object eventLine(ChatEvent e) {
+    return e instanceof ChatEvent.MessageReceived m
+        ? lines.line(ctx.alloc(), m)
+        : WireFormat.event(e);
   }
 
   @Override
@@ -509,7 +519,7 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
     if (ctx.channel().isWritable()) {
       while (!held.isEmpty() && ctx.channel().isWritable()) {
-        ctx.write(WireFormat.event(held.poll()));
+        ctx.write(eventLine(held.poll()));
       }
       ctx.flush();
       EventPump p = pump;

@@ -30,12 +30,14 @@ final class ServerPipeline extends ChannelInitializer<SocketChannel> {
   private final Executor blocking;
   private final ServerSettings settings;
   private final WireJson json;
+  private final MessageLines lines;
 
   ServerPipeline(ChatService service, Executor blocking, ServerSettings settings) {
     this.operations = new Operations(service, settings.maxLineBytes());
     this.blocking = blocking;
     this.settings = settings;
     this.json = WireJson.bounded(settings.maxLineBytes());
+    this.lines = new MessageLines(json);
   }
 
   @Override
@@ -49,6 +51,6 @@ final class ServerPipeline extends ChannelInitializer<SocketChannel> {
     p.addLast(DEADLINE, new LineDeadline(settings.lineTimeout()));
     p.addLast(FRAMER, new LineBasedFrameDecoder(settings.maxLineBytes(), true, true));
     p.addLast(CODEC, new JsonLineCodec(json));
-    p.addLast(HANDLER, new ConnectionHandler(operations, blocking, settings));
+    p.addLast(HANDLER, new ConnectionHandler(operations, lines, blocking, settings));
   }
 }

@@ -30,10 +30,10 @@ final class WireFormat {
 
   /** A message; {@code seq} is its inbox sequence, or 0 when it has none (history). */
   static ObjectNode message(ObjectNode out, Message m, long seq) {
-    out.put("msgId", m.id());
     if (seq > 0) {
       out.put("seq", seq);
     }
+    out.put("msgId", m.id());
     out.put("from", m.from());
     out.put(m.to() instanceof Recipient.Group ? "group" : "to", m.to().name());
     if (m.body() instanceof MessageBody.Sealed s) {

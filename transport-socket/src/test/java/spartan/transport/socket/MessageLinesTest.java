@@ -1,0 +1,69 @@
+package spartan.transport.socket;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+import spartan.core.ChatEvent;
+import spartan.core.Delivery;
+import spartan.core.Message;
+import spartan.core.MessageBody;
+import spartan.core.Recipient;
+
+class MessageLinesTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private final MessageLines lines = new MessageLines(WireJson.bounded(65536));
+
+  private static Message message(Recipient to, MessageBody body, String clientMsgId) {
+    return new Message(
+        42, "alice", to, body, Instant.ofEpochMilli(1_767_225_600_000L), clientMsgId);
+  }
+
+  private String line(Message m, long seq) {
+    ByteBuf b = lines.line(UnpooledByteBufAllocator.DEFAULT, new ChatEvent.MessageReceived(new Delivery(seq, m)));
+    try {
+      return b.toString(StandardCharsets.UTF_8);
+    } finally {
+      b.release();
+    }
+  }
+
+  @Test
+  void aLineIsTheSameJsonAsTheTreeEncodingFieldForField() throws Exception {
+    Message[] all = {
+      message(Recipient.user("bob"), MessageBody.text("Hey \"Bob\" \u00e9\u2603\n"), null),
+      message(Recipient.group("team"), MessageBody.text("standup"), "c-1"),
+      message(Recipient.user("bob"), MessageBody.sealed(new byte[] {1, 2, 3, (byte) 0xff}), null),
+    };
+    for (Message m : all) {
+      String line = line(m, 7);
+      assertThat(line).endsWith("}\n").doesNotContain("\n}");
+      JsonNode tree = WireFormat.event(new ChatEvent.MessageReceived(new Delivery(7, m)));
+      assertThat(line).isEqualTo(new String(WireJson.bounded(65536).write(tree), StandardCharsets.UTF_8) + "\n");
+    }
+  }
+
+  @Test
+  void aGroupMessageIsEncodedOnceForAllItsMembers() throws Exception {
+    Message m = message(Recipient.group("team"), MessageBody.text("to all"), null);
+    for (long seq = 1; seq <= 1000; seq++) {
+      assertThat(JSON.readTree(line(m, seq)).get("seq").asLong()).isEqualTo(seq);
+    }
+    assertThat(lines.encodings()).isEqualTo(1);
+    line(message(Recipient.group("team"), MessageBody.text("to all"), null), 1);
+    assertThat(lines.encodings()).as("another message, equal but not the same").isEqualTo(2);
+  }
+
+  @Test
+  void directMessagesAreNotCached() {
+    Message m = message(Recipient.user("bob"), MessageBody.text("hi"), null);
+    line(m, 1);
+    line(m, 2);
+    assertThat(lines.encodings()).isEqualTo(2);
+  }
+}
