@@ -3,6 +3,7 @@ package spartan.transport.socket;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -26,6 +27,7 @@ import org.slf4j.LoggerFactory;
 import spartan.core.ChatEvent;
 import spartan.core.ChatException;
 import spartan.core.ErrorCode;
+import spartan.core.SendReceipt;
 import spartan.core.Session;
 
 /**
@@ -400,7 +402,7 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
       writeReply(okReply(r.id(), WireJson.object()));
       activate(subscribed.pump());
     } else if (outcome instanceof Operations.Pending pending) {
-      CompletableFuture<ObjectNode> result = pending.result();
+      CompletableFuture<SendReceipt> result = pending.result();
       if (result.isDone()) {
         // Stored already (the memory store, or a fast group commit): answer in this turn.
         result.whenComplete((ok, err) -> writeSendReply(r, ok, err));
@@ -411,14 +413,14 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
     }
   }
 
-  private void sendDone(Operations.Request r, ObjectNode result, Throwable err) {
+  private void sendDone(Operations.Request r, SendReceipt result, Throwable err) {
     sendsPending--;
     writeSendReply(r, result, err);
     processQueue();
     closeIfIdle();
   }
 
-  private void writeSendReply(Operations.Request r, ObjectNode result, Throwable err) {
+  private void writeSendReply(Operations.Request r, SendReceipt receipt, Throwable err) {
     if (err != null) {
       ChatException e = ChatException.wrap(err);
       if (e.code() == ErrorCode.INTERNAL) {
@@ -426,12 +428,13 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
       }
       writeReply(errorReply(r.id(), e));
     } else {
-      writeReply(okReply(r.id(), result));
+      ByteBuf line = lines.sendReply(ctx.alloc(), r.id(), receipt);
+      writeReply(line != null ? line : okReply(r.id(), WireFormat.receipt(receipt)));
     }
   }
 
   /** Writes a reply to a counted request; the count drops once the bytes reach the socket. */
-  private ChannelFuture writeReply(ObjectNode reply) {
+  private ChannelFuture writeReply(Object reply) {
     return ctx.writeAndFlush(reply)
         .addListener(
             f -> {

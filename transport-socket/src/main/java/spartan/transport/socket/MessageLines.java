@@ -1,6 +1,7 @@
 package spartan.transport.socket;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.netty.buffer.ByteBuf;
@@ -12,9 +13,10 @@ import spartan.core.ChatEvent;
 import spartan.core.Message;
 import spartan.core.MessageBody;
 import spartan.core.Recipient;
+import spartan.core.SendReceipt;
 
 /**
- * Encodes message events, the server's hottest line, straight to bytes, and a group message only
+ * Encodes the server's hottest lines, message events and send replies, straight to bytes, and a group message only
  * once for all its members. Every member's line differs only in its inbox {@code seq}, so a line
  * is a short per-member head, {@code {"event":"message","seq":N,}, followed by the message's
  * fields, encoded once and shared: the tail of a group message is cached, keyed by the identity of
@@ -65,6 +67,32 @@ final class MessageLines {
     System.arraycopy(object, 1, tail, 0, object.length - 1);
     tail[tail.length - 1] = '\n';
     return tail;
+  }
+
+  /**
+   * The ok reply to a send, {@code {"id":…,"ok":true,"msgId":…,"ts":…,"duplicate":…}} and a
+   * newline, written without a tree; null for an id that is neither a string nor an integer that
+   * fits a long (the caller then writes the reply the general way, which echoes any JSON number).
+   */
+  ByteBuf sendReply(ByteBufAllocator alloc, JsonNode id, SendReceipt r) {
+    boolean plainId = id.isTextual() || (id.isIntegralNumber() && id.canConvertToLong());
+    if (!plainId) {
+      return null;
+    }
+    byte[] object =
+        json.writeObject(
+            g -> {
+              if (id.isTextual()) {
+                g.writeStringField("id", id.textValue());
+              } else {
+                g.writeNumberField("id", id.longValue());
+              }
+              g.writeBooleanField("ok", true);
+              g.writeNumberField("msgId", r.msgId());
+              g.writeNumberField("ts", r.sentAt().toEpochMilli());
+              g.writeBooleanField("duplicate", r.duplicate());
+            });
+    return alloc.buffer(object.length + 1).writeBytes(object).writeByte('\n');
   }
 
   /** How many message encodings were made, for tests and metrics. */

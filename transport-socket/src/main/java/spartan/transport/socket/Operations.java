@@ -10,6 +10,7 @@ import java.util.function.Supplier;
 import spartan.core.ChatException;
 import spartan.core.ChatService;
 import spartan.core.Limits;
+import spartan.core.SendReceipt;
 import spartan.core.Session;
 
 /**
@@ -43,7 +44,7 @@ final class Operations {
   record Subscribed(EventPump pump) implements Outcome {}
 
   /** The reply follows when {@code result} completes (a send, stored asynchronously). */
-  record Pending(CompletableFuture<ObjectNode> result) implements Outcome {}
+  record Pending(CompletableFuture<SendReceipt> result) implements Outcome {}
 
   private final ChatService service;
   private final int maxLineBytes;
@@ -137,15 +138,8 @@ final class Operations {
             false);
       }
       case SEND -> {
-        CompletableFuture<ObjectNode> receipt =
-            session
-                .sendAsync(f.recipient("to"), f.body(), f.optString("clientMsgId"))
-                .thenApply(
-                    rc ->
-                        out.put("msgId", rc.msgId())
-                            .put("ts", rc.sentAt().toEpochMilli())
-                            .put("duplicate", rc.duplicate()));
-        return new Pending(receipt);
+        return new Pending(
+            session.sendAsync(f.recipient("to"), f.body(), f.optString("clientMsgId")));
       }
       case FETCH -> {
         WireFormat.deliveries(

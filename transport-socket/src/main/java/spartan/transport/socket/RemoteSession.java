@@ -106,18 +106,20 @@ final class RemoteSession implements Session {
       Recipient to, MessageBody body, String clientMsgId) {
     try {
       checkLive();
-      ObjectNode f = fields();
       Objects.requireNonNull(to, "to");
-      f.put(to instanceof Recipient.Group ? "group" : "to", to.name());
-      if (body instanceof MessageBody.Sealed s) {
-        f.put("sealed", s.base64());
-      } else if (body instanceof MessageBody.Text t) {
-        f.put("body", t.text());
-      }
-      if (clientMsgId != null) {
-        f.put("clientMsgId", clientMsgId);
-      }
-      return conn.call("send", f, null)
+      return conn.call(
+              "send",
+              g -> {
+                g.writeStringField(to instanceof Recipient.Group ? "group" : "to", to.name());
+                if (body instanceof MessageBody.Sealed s) {
+                  g.writeStringField("sealed", s.base64());
+                } else if (body instanceof MessageBody.Text t) {
+                  g.writeStringField("body", t.text());
+                }
+                if (clientMsgId != null) {
+                  g.writeStringField("clientMsgId", clientMsgId);
+                }
+              })
           .thenApplyAsync(
               r ->
                   new SendReceipt(

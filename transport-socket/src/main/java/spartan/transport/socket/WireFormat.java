@@ -18,6 +18,7 @@ import spartan.core.Message;
 import spartan.core.MessageBody;
 import spartan.core.Page;
 import spartan.core.Recipient;
+import spartan.core.SendReceipt;
 
 /**
  * How the core's values look on the wire, in both directions, so the server and the connector share
@@ -60,6 +61,14 @@ final class WireFormat {
       message(out.addObject(), m, 0);
     }
     return out;
+  }
+
+  /** The result fields of a send's reply. */
+  static ObjectNode receipt(SendReceipt r) {
+    return WireJson.object()
+        .put("msgId", r.msgId())
+        .put("ts", r.sentAt().toEpochMilli())
+        .put("duplicate", r.duplicate());
   }
 
   /** A pushed event line: {@code {"event": name, ...}} with no {@code id}. */

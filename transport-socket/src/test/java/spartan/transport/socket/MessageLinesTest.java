@@ -4,8 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.DecimalNode;
+import com.fasterxml.jackson.databind.node.IntNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.UnpooledByteBufAllocator;
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
@@ -14,6 +18,7 @@ import spartan.core.Delivery;
 import spartan.core.Message;
 import spartan.core.MessageBody;
 import spartan.core.Recipient;
+import spartan.core.SendReceipt;
 
 class MessageLinesTest {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -65,5 +70,19 @@ class MessageLinesTest {
     line(m, 1);
     line(m, 2);
     assertThat(lines.encodings()).isEqualTo(2);
+  }
+
+  @Test
+  void aSendReplyIsWrittenDirectlyForStringAndLongIdsOnly() {
+    SendReceipt r = new SendReceipt(42, Instant.ofEpochMilli(1_767_225_600_000L), false);
+    ByteBuf b = lines.sendReply(UnpooledByteBufAllocator.DEFAULT, IntNode.valueOf(5), r);
+    assertThat(b.toString(StandardCharsets.UTF_8))
+        .isEqualTo("{\"id\":5,\"ok\":true,\"msgId\":42,\"ts\":1767225600000,\"duplicate\":false}\n");
+    b.release();
+    b = lines.sendReply(UnpooledByteBufAllocator.DEFAULT, TextNode.valueOf("a\"b"), r);
+    assertThat(b.toString(StandardCharsets.UTF_8)).startsWith("{\"id\":\"a\\\"b\",\"ok\":true,");
+    b.release();
+    assertThat(lines.sendReply(UnpooledByteBufAllocator.DEFAULT, DecimalNode.valueOf(new BigDecimal("1e400")), r))
+        .as("echoed exactly by the general path").isNull();
   }
 }
