@@ -4,6 +4,9 @@ import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.time.Duration;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import spartan.core.AuthMode;
@@ -35,10 +38,37 @@ final class GrpcChatClient implements ChatService {
   static final int FLOW_CONTROL_WINDOW = 1 << 20;
 
   private final ManagedChannel channel;
+  private final Executor callbacks;
+  private final ExecutorService ownedCallbacks; // null when the options gave the executor
 
   /** A connector over {@code channel}, which it owns and shuts down on {@link #close()}. */
+  /** A client over {@code channel} with callback threads of its own (tests' in-process channels). */
   GrpcChatClient(ManagedChannel channel) {
+    this(channel, ownPool());
+  }
+
+  private GrpcChatClient(ManagedChannel channel, ExecutorService owned) {
+    this(channel, owned, owned);
+  }
+
+  GrpcChatClient(ManagedChannel channel, Executor callbacks, ExecutorService ownedCallbacks) {
     this.channel = channel;
+    this.callbacks = callbacks;
+    this.ownedCallbacks = ownedCallbacks;
+  }
+
+  private static ExecutorService ownPool() {
+    return Executors.newCachedThreadPool(
+        r -> {
+          Thread t = new Thread(r, "spartan-grpc-client");
+          t.setDaemon(true);
+          return t;
+        });
+  }
+
+  /** A new lane for one stream's or one session's user-facing signals. */
+  CallbackLane lane() {
+    return new CallbackLane(callbacks);
   }
 
   /** Connects (lazily, on the first call) to the server at {@code options.host():port()}. */
@@ -47,12 +77,18 @@ final class GrpcChatClient implements ChatService {
     ManagedChannel channel =
         NettyChannelBuilder.forAddress(options.host(), options.port())
             .usePlaintext()
+            // gRPC's callbacks run on the event loop: ours only queue work, and what reaches
+            // user code (subscribers, send receipts) leaves through a CallbackLane.
+            .directExecutor()
             .maxInboundMessageSize(options.maxFrameBytes())
             .flowControlWindow(FLOW_CONTROL_WINDOW)
             // grpc-java raises anything under 10 s to 10 s; the server permits that.
             .keepAliveTime(keepAlive.toMillis(), TimeUnit.MILLISECONDS)
             .keepAliveTimeout(keepAlive.toMillis(), TimeUnit.MILLISECONDS)
             .build();
+    if (options.blockingExecutor() != null) {
+      return new GrpcChatClient(channel, options.blockingExecutor(), null);
+    }
     return new GrpcChatClient(channel);
   }
 
@@ -115,6 +151,9 @@ final class GrpcChatClient implements ChatService {
       channel.awaitTermination(5, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+    if (ownedCallbacks != null) {
+      ownedCallbacks.shutdown(); // signals already queued still run
     }
   }
 

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
@@ -34,7 +35,7 @@ import spartan.proto.v1.SpartanGrpc;
  * already the code callers retry later.
  *
  * <p>Thread-safe: writes and stream changes happen under one lock; results complete futures on
- * the channel's executor, outside it.
+ * the session's receipt lane (a {@link CallbackLane}), outside it and off the event loop.
  */
 final class PipelinedSends {
   /** Unanswered sends one session may have; the conformance suite fires 3,000 at once. */
@@ -44,6 +45,8 @@ final class PipelinedSends {
 
   private final Supplier<SpartanGrpc.SpartanStub> stub;
   private final Duration answerTimeout;
+  /** Where results complete futures (their continuations are user code): off the event loop. */
+  private final Executor receipts;
   private final Object lock = new Object();
   private Stream current; // lock
 
@@ -52,9 +55,11 @@ final class PipelinedSends {
    * not answered within {@code answerTimeout} cancels its stream: the stream is stuck, so every
    * send on it fails with {@code UNAVAILABLE}, as a unary call past its deadline would.
    */
-  PipelinedSends(Supplier<SpartanGrpc.SpartanStub> stub, Duration answerTimeout) {
+  PipelinedSends(
+      Supplier<SpartanGrpc.SpartanStub> stub, Duration answerTimeout, Executor receipts) {
     this.stub = stub;
     this.answerTimeout = answerTimeout;
+    this.receipts = receipts;
   }
 
   /** Writes a send to the stream; the future completes with its receipt or its failure. */
@@ -163,11 +168,18 @@ final class PipelinedSends {
         pendingBytes -= p.bytes();
       }
       switch (result.getOutcomeCase()) {
-        case RECEIPT -> p.future().complete(ProtoMapping.receipt(result.getReceipt()));
-        case ERROR ->
-            p.future().completeExceptionally(StatusMapping.toChatException(result.getError()));
-        default ->
-            p.future().completeExceptionally(ProtoMapping.malformed("send result without outcome"));
+        case RECEIPT -> {
+          SendReceipt receipt = ProtoMapping.receipt(result.getReceipt());
+          receipts.execute(() -> p.future().complete(receipt));
+        }
+        case ERROR -> {
+          ChatException error = StatusMapping.toChatException(result.getError());
+          receipts.execute(() -> p.future().completeExceptionally(error));
+        }
+        default -> {
+          ChatException error = ProtoMapping.malformed("send result without outcome");
+          receipts.execute(() -> p.future().completeExceptionally(error));
+        }
       }
     }
 
@@ -192,9 +204,12 @@ final class PipelinedSends {
         pending.clear();
         pendingBytes = 0;
       }
-      for (Pending p : unanswered) {
-        p.future().completeExceptionally(failure);
-      }
+      receipts.execute(
+          () -> {
+            for (Pending p : unanswered) {
+              p.future().completeExceptionally(failure);
+            }
+          });
     }
   }
 }

@@ -2,6 +2,7 @@ package spartan.transport.grpc;
 
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Flow;
 import spartan.core.ChatEvent;
 import spartan.core.ChatException;
@@ -15,8 +16,8 @@ import spartan.proto.v1.ChatProto;
  * <p>{@code onSubscribe} is signalled when the server's {@code started} event arrives, i.e. once
  * the server-side subscription exists, so a caller that waited for it can rely on being online.
  * A call that fails before that signals {@code onSubscribe} then {@code onError}, as the core
- * does. All subscriber signals come from gRPC's serialized callbacks; {@link #request} and {@link
- * #cancel} may be called from any thread.
+ * does. gRPC's callbacks run on the event loop; every subscriber signal leaves it through the
+ * stream's lane, in order; {@link #request} and {@link #cancel} may be called from any thread.
  */
 final class RemoteEventStream
     implements ClientResponseObserver<ChatProto.ReceiveMsgRequest, ChatProto.Event>,
@@ -26,6 +27,8 @@ final class RemoteEventStream
   static final int CHUNK = 64;
 
   private final Flow.Subscriber<? super ChatEvent> subscriber;
+  /** Every subscriber signal runs here, in order: gRPC's callbacks run on the event loop. */
+  private final Executor lane;
   private ClientCallStreamObserver<ChatProto.ReceiveMsgRequest> call;
 
   // Guarded by this: the subscriber's unmet demand and what has been asked of gRPC for it.
@@ -36,8 +39,9 @@ final class RemoteEventStream
   private volatile boolean cancelled;
   private volatile ChatException pendingError;
 
-  RemoteEventStream(Flow.Subscriber<? super ChatEvent> subscriber) {
+  RemoteEventStream(Flow.Subscriber<? super ChatEvent> subscriber, Executor lane) {
     this.subscriber = subscriber;
+    this.lane = lane;
   }
 
   @Override
@@ -54,7 +58,7 @@ final class RemoteEventStream
         return;
       }
       subscribed = true;
-      subscriber.onSubscribe(this);
+      lane.execute(() -> subscriber.onSubscribe(this));
       return;
     }
     if (cancelled) {
@@ -74,7 +78,7 @@ final class RemoteEventStream
       }
     }
     if (event != null) {
-      subscriber.onNext(event);
+      lane.execute(() -> subscriber.onNext(event));
     }
     replenish();
   }
@@ -84,9 +88,10 @@ final class RemoteEventStream
     ensureSubscribed();
     ChatException pending = pendingError;
     if (pending != null) {
-      subscriber.onError(pending);
+      lane.execute(() -> subscriber.onError(pending));
     } else if (!cancelled) {
-      subscriber.onError(StatusMapping.toChatException(t));
+      ChatException error = StatusMapping.toChatException(t);
+      lane.execute(() -> subscriber.onError(error));
     }
   }
 
@@ -94,7 +99,7 @@ final class RemoteEventStream
   public void onCompleted() {
     ensureSubscribed();
     if (!cancelled) {
-      subscriber.onComplete();
+      lane.execute(subscriber::onComplete);
     }
   }
 
@@ -137,7 +142,7 @@ final class RemoteEventStream
   private void ensureSubscribed() {
     if (!subscribed) {
       subscribed = true;
-      subscriber.onSubscribe(this);
+      lane.execute(() -> subscriber.onSubscribe(this));
     }
   }
 

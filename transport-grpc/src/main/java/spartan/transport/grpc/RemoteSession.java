@@ -45,7 +45,9 @@ final class RemoteSession implements Session {
     this.credentials = BearerAuth.credentials(token);
     this.sends =
         new PipelinedSends(
-            () -> client.async().withCallCredentials(credentials), GrpcChatClient.CALL_TIMEOUT);
+            () -> client.async().withCallCredentials(credentials),
+            GrpcChatClient.CALL_TIMEOUT,
+            client.lane());
   }
 
   @Override
@@ -119,7 +121,7 @@ final class RemoteSession implements Session {
       client
           .async()
           .withCallCredentials(credentials)
-          .receiveMsg(request, new RemoteEventStream(subscriber));
+          .receiveMsg(request, new RemoteEventStream(subscriber, client.lane()));
     };
   }
 

@@ -11,9 +11,11 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.MetadataUtils;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -21,6 +23,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import spartan.core.AuthMode;
+import spartan.core.ChatEvent;
 import spartan.core.ChatException;
 import spartan.core.ChatService;
 import spartan.core.ErrorCode;
@@ -200,5 +203,56 @@ class GrpcTransportTest {
         .isInstanceOfSatisfying(
             ChatException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.UNAVAILABLE));
     server.close(); // idempotent
+  }
+
+  @Test
+  void subscribersAndReceiptsRunOffTheEventLoopWhereTheyMayBlock() throws Exception {
+    Session bob = client.login("bob", null);
+    Session alice = client.login("alice", null);
+    EventRecorder aliceEvents = EventRecorder.unbounded();
+    alice.events(0).subscribe(aliceEvents);
+    aliceEvents.awaitSubscribed();
+    CompletableFuture<Void> bobSubscribed = new CompletableFuture<>();
+    CompletableFuture<String> answeredOn = new CompletableFuture<>();
+    bob.events(0)
+        .subscribe(
+            new Flow.Subscriber<ChatEvent>() {
+              @Override
+              public void onSubscribe(Flow.Subscription s) {
+                s.request(Long.MAX_VALUE);
+                bobSubscribed.complete(null);
+              }
+
+              @Override
+              public void onNext(ChatEvent e) {
+                // Blocking calls from a subscriber: a send waits for its receipt, which must
+                // not queue behind this very signal.
+                try {
+                  bob.send(Recipient.user("alice"), "pong");
+                  answeredOn.complete(Thread.currentThread().getName());
+                } catch (RuntimeException x) {
+                  answeredOn.completeExceptionally(x);
+                }
+              }
+
+              @Override
+              public void onError(Throwable t) {
+                answeredOn.completeExceptionally(t);
+              }
+
+              @Override
+              public void onComplete() {}
+            });
+    bobSubscribed.get(10, TimeUnit.SECONDS);
+    String caller = Thread.currentThread().getName();
+    String receiptOn =
+        alice
+            .sendAsync(Recipient.user("bob"), MessageBody.text("ping"), null)
+            .thenApply(r -> Thread.currentThread().getName())
+            .get(10, TimeUnit.SECONDS);
+    assertThat(receiptOn).satisfiesAnyOf(
+        t -> assertThat(t).startsWith("spartan-blocking-"), t -> assertThat(t).isEqualTo(caller));
+    assertThat(answeredOn.get(10, TimeUnit.SECONDS)).startsWith("spartan-blocking-");
+    assertThat(aliceEvents.nextMessage().message().text()).isEqualTo("pong");
   }
 }

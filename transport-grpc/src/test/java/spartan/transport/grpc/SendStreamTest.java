@@ -198,7 +198,8 @@ class SendStreamTest {
     PipelinedSends sends =
         new PipelinedSends(
             () -> client.async().withCallCredentials(BearerAuth.credentials(alice.token())),
-            Duration.ofMillis(300));
+            Duration.ofMillis(300),
+            client.lane());
     CompletableFuture<SendReceipt> stuck = sends.send(request("bob", HELD + "forever"));
     CompletableFuture<SendReceipt> behind = sends.send(request("bob", "behind it"));
 
