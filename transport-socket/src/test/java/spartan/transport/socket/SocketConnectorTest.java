@@ -4,8 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -169,6 +177,38 @@ class SocketConnectorTest {
       assertThat(next.isShuttingDown()).isFalse();
     } finally {
       ClientLoops.release(next);
+    }
+  }
+
+  @Test
+  void unansweredRequestsAreBoundedAndTheNextFailsFastUnavailable() throws Exception {
+    try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      EventLoopGroup loops = ClientLoops.acquire();
+      ClientConnection c = null;
+      try {
+        ClientSettings settings =
+            ClientSettings.from(TransportOptions.of("127.0.0.1", silent.getLocalPort(), null));
+        c =
+            ClientConnection.open(
+                new Bootstrap().group(loops).channel(NioSocketChannel.class), settings);
+        List<CompletableFuture<JsonNode>> waiting = new ArrayList<>();
+        for (int i = 0; i < ClientConnection.MAX_PENDING; i++) {
+          waiting.add(c.call("ping", WireJson.object(), null));
+        }
+        CompletableFuture<JsonNode> over = c.call("ping", WireJson.object(), null);
+        assertThatThrownBy(over::join)
+            .satisfies(e -> assertThat(codeOf(e.getCause())).isEqualTo(ErrorCode.UNAVAILABLE))
+            .hasMessageContaining("Too many requests");
+        assertThat(waiting).noneMatch(CompletableFuture::isDone);
+        c.close();
+        assertThatThrownBy(() -> waiting.get(0).get(10, TimeUnit.SECONDS))
+            .satisfies(e -> assertThat(codeOf(e)).isEqualTo(ErrorCode.UNAVAILABLE));
+      } finally {
+        if (c != null) {
+          c.close();
+        }
+        ClientLoops.release(loops);
+      }
     }
   }
 }
