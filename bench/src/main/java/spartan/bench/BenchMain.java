@@ -26,6 +26,11 @@ public final class BenchMain {
       serve(a.subList(1, a.size()), System.out);
       return;
     }
+    if (!a.isEmpty() && a.get(0).equals("jmh")) {
+      // The micro-benchmarks: JMH's own runner and options, e.g. `jmh WireCodec -f 1`.
+      org.openjdk.jmh.Main.main(a.subList(1, a.size()).toArray(String[]::new));
+      return;
+    }
     System.exit(run(a, System.out, System.err));
   }
 

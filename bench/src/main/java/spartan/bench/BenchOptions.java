@@ -77,6 +77,9 @@ record BenchOptions(
         --out FILE                                  JSON results (default bench-out/results.json);
                                                     the latency plot goes next to it (.svg)
       spartan bench serve [--port P]                run the servers alone (pin them with taskset)
+      spartan bench jmh [REGEX] [JMH OPTIONS]       the JMH micro-benchmarks (JMH's -h for options):
+                                                    WireCodec, ProtoMapping, Decorator, RateLimiter,
+                                                    StoreAppend
       """;
 
   BenchOptions {

@@ -1,0 +1,130 @@
+package spartan.transport.socket;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.IntNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+import spartan.core.ChatEvent;
+import spartan.core.Delivery;
+import spartan.core.Message;
+import spartan.core.MessageBody;
+import spartan.core.Recipient;
+import spartan.core.SendReceipt;
+
+/**
+ * The socket transport's JSON, per line, for the lines one direct message costs: the send request
+ * (client writes, server parses), its reply (server writes, client parses) and the message event
+ * (server writes, client parses). The server's hot lines are written without a tree ({@code
+ * *Streamed}); {@code *Tree} is the general path through a Jackson tree and ObjectMapper, which
+ * every other line takes, for comparison. In this package to reach the transport's package-private
+ * codec; the load generator itself never does.
+ *
+ * <pre>
+ * ./spartan bench jmh WireCodecBenchmark
+ * </pre>
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Fork(1)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+public class WireCodecBenchmark {
+  private final WireJson json = WireJson.bounded(65536);
+  private final MessageLines lines = new MessageLines(json);
+  private final ByteBufAllocator alloc = ByteBufAllocator.DEFAULT;
+  private byte[] sendLine;
+  private byte[] eventLine;
+  private byte[] replyLine;
+  private Message message;
+  private ChatEvent.MessageReceived event;
+  private SendReceipt receipt;
+
+  @Setup
+  public void setUp() {
+    String body = "x".repeat(100);
+    sendLine =
+        ("{\"id\":12345,\"op\":\"send\",\"to\":\"b0002\",\"body\":\"" + body + "\"}")
+            .getBytes(StandardCharsets.UTF_8);
+    message =
+        new Message(
+            98765,
+            "b0001",
+            Recipient.user("b0002"),
+            MessageBody.text(body),
+            Instant.ofEpochMilli(1_763_000_000_000L),
+            null);
+    event = new ChatEvent.MessageReceived(new Delivery(4321, message));
+    eventLine = json.write(WireFormat.event(event));
+    receipt = new SendReceipt(98765, message.sentAt(), false);
+    ByteBuf reply = lines.sendReply(alloc, IntNode.valueOf(12345), receipt);
+    replyLine = new byte[reply.readableBytes() - 1];
+    reply.readBytes(replyLine);
+    reply.release();
+  }
+
+  @Benchmark
+  public JsonNode parseSendRequest() throws Exception {
+    return json.parse(sendLine);
+  }
+
+  @Benchmark
+  public ChatEvent parseMessageEvent() throws Exception {
+    return WireFormat.eventFrom((ObjectNode) json.parse(eventLine));
+  }
+
+  @Benchmark
+  public JsonNode parseSendReply() throws Exception {
+    return json.parse(replyLine);
+  }
+
+  @Benchmark
+  public int writeMessageEventStreamed() {
+    ByteBuf b = lines.line(alloc, event);
+    int n = b.readableBytes();
+    b.release();
+    return n;
+  }
+
+  @Benchmark
+  public int writeMessageEventTree() {
+    byte[] bytes = json.write(WireFormat.event(event));
+    ByteBuf b = alloc.buffer(bytes.length + 1).writeBytes(bytes).writeByte('\n');
+    int n = b.readableBytes();
+    b.release();
+    return n;
+  }
+
+  @Benchmark
+  public int writeSendReplyStreamed() {
+    ByteBuf b = lines.sendReply(alloc, IntNode.valueOf(12345), receipt);
+    int n = b.readableBytes();
+    b.release();
+    return n;
+  }
+
+  @Benchmark
+  public byte[] writeSendRequestStreamed() {
+    return json.writeObject(
+        g -> {
+          g.writeNumberField("id", 12345);
+          g.writeStringField("op", "send");
+          g.writeStringField("to", "b0002");
+          g.writeStringField("body", ((MessageBody.Text) message.body()).text());
+        });
+  }
+}
