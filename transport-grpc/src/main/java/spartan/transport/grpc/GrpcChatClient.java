@@ -13,6 +13,7 @@ import spartan.core.AuthMode;
 import spartan.core.ChatException;
 import spartan.core.ChatService;
 import spartan.core.Session;
+import spartan.core.spi.CallbackLane;
 import spartan.core.spi.TransportOptions;
 import spartan.proto.v1.ChatProto;
 import spartan.proto.v1.SpartanGrpc;

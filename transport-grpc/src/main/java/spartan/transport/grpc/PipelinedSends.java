@@ -14,6 +14,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 import spartan.core.ChatException;
 import spartan.core.SendReceipt;
+import spartan.core.spi.CallbackLane;
 import spartan.proto.v1.ChatProto;
 import spartan.proto.v1.SpartanGrpc;
 

@@ -27,6 +27,7 @@ import spartan.core.Page;
 import spartan.core.Recipient;
 import spartan.core.SendReceipt;
 import spartan.core.Session;
+import spartan.core.spi.CallbackLane;
 
 /**
  * A session of the socket connector: one TCP connection, logged in. Each method is one request on
@@ -39,6 +40,8 @@ final class RemoteSession implements Session {
   private final String user;
   private final String token;
   private final Executor callbacks;
+  /** Send receipts complete here, in reply order, one hand-off per batch of replies. */
+  private final CallbackLane receipts;
   private final Duration timeout;
   private final AtomicReference<RemoteEventStream> latest = new AtomicReference<>();
   private volatile boolean ended;
@@ -49,6 +52,7 @@ final class RemoteSession implements Session {
     this.user = user;
     this.token = token;
     this.callbacks = callbacks;
+    this.receipts = new CallbackLane(callbacks);
     this.timeout = timeout;
   }
 
@@ -126,7 +130,7 @@ final class RemoteSession implements Session {
                       r.path("msgId").asLong(),
                       Instant.ofEpochMilli(r.path("ts").asLong()),
                       r.path("duplicate").asBoolean(false)),
-              callbacks);
+              receipts);
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(ChatException.wrap(e));
     }

@@ -1,4 +1,4 @@
-package spartan.transport.grpc;
+package spartan.core.spi;
 
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
@@ -8,23 +8,23 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs tasks one at a time, in order, on an executor where blocking is fine: how the connector's
- * user-facing signals (a stream's subscriber calls, a session's send receipts) leave the Netty
- * event loop, since the channel runs gRPC's own callbacks on the loop ({@code directExecutor}).
- * Tasks that arrive while the lane runs join its current turn, so a busy stream costs one
- * hand-off per batch. This is grpc-java's SerializingExecutor, moved to where it only carries
- * work that may block; with gRPC's callbacks themselves going through one per call, two thread
- * hand-offs per message on the client cost two thirds of the gRPC transport's throughput in the
- * benchmark (32k against 96k msg/s with the channel's callbacks on the loop). Thread-safe.
+ * Runs tasks one at a time, in order, on an executor where blocking is fine: how a connector's
+ * user-facing signals (a stream's subscriber calls, a session's send receipts) leave its network
+ * event loop. Tasks that arrive while the lane runs join its current turn, so a busy stream costs
+ * one thread hand-off per batch instead of one per signal, which in the benchmark was the largest
+ * cost left on the client (grpc-java's SerializingExecutor is the same idea; with it on every
+ * gRPC callback the gRPC transport did 32k msg/s, with callbacks on the loop and user signals on
+ * lanes 95k). A task that blocks holds up the tasks behind it on its lane only. Thread-safe.
  */
-final class CallbackLane implements Executor {
+public final class CallbackLane implements Executor {
   private static final Logger log = LoggerFactory.getLogger(CallbackLane.class);
 
   private final Executor executor;
   private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
   private final AtomicInteger wip = new AtomicInteger();
 
-  CallbackLane(Executor executor) {
+  /** A lane running its tasks on {@code executor}. */
+  public CallbackLane(Executor executor) {
     this.executor = executor;
   }
 

@@ -1,4 +1,4 @@
-package spartan.transport.grpc;
+package spartan.core.spi;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
