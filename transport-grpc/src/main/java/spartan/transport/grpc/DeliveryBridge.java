@@ -33,7 +33,8 @@ final class DeliveryBridge implements Flow.Subscriber<ChatEvent> {
    */
   static final int WINDOW = 16;
 
-  private final ServerCallStreamObserver<ChatProto.Event> call;
+  private final ServerCallStreamObserver<Object> call;
+  private final EventWire wire; // null: every event as a ChatProto.Event
   private final DeliveryStats stats;
   private final Runnable onDone;
   private final AtomicInteger outstanding = new AtomicInteger();
@@ -42,9 +43,17 @@ final class DeliveryBridge implements Flow.Subscriber<ChatEvent> {
   private volatile boolean cancelled;
   private boolean closed; // guarded by this
 
+  /**
+   * @param call the {@code ReceiveMsg} call; it takes {@link EventWire.Encoded} values if {@code
+   *     wire} is not null, else only {@code ChatProto.Event}s
+   */
   DeliveryBridge(
-      ServerCallStreamObserver<ChatProto.Event> call, DeliveryStats stats, Runnable onDone) {
+      ServerCallStreamObserver<Object> call,
+      EventWire wire,
+      DeliveryStats stats,
+      Runnable onDone) {
     this.call = call;
+    this.wire = wire;
     this.stats = stats;
     this.onDone = onDone;
   }
@@ -64,9 +73,19 @@ final class DeliveryBridge implements Flow.Subscriber<ChatEvent> {
   @Override
   public void onNext(ChatEvent event) {
     outstanding.decrementAndGet();
-    ChatProto.Event e = ProtoMapping.event(event);
-    if (write(e)) {
-      stats.sent(e.getSerializedSize());
+    if (wire != null && event instanceof ChatEvent.MessageReceived m) {
+      Object e = wire.event(m);
+      if (write(e)) {
+        stats.sent(
+            e instanceof EventWire.Encoded enc
+                ? enc.length()
+                : ((ChatProto.Event) e).getSerializedSize());
+      }
+    } else {
+      ChatProto.Event e = ProtoMapping.event(event);
+      if (write(e)) {
+        stats.sent(e.getSerializedSize());
+      }
     }
     topUp();
   }
@@ -133,7 +152,7 @@ final class DeliveryBridge implements Flow.Subscriber<ChatEvent> {
     }
   }
 
-  private synchronized boolean write(ChatProto.Event e) {
+  private synchronized boolean write(Object e) {
     if (closed) {
       return false;
     }

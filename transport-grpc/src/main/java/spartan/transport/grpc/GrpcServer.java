@@ -89,7 +89,9 @@ final class GrpcServer implements TransportServer {
     HealthStatusManager health = new HealthStatusManager();
     Server server =
         builder
-            .addService(ServerInterceptors.intercept(endpoint, BearerAuth.interceptor()))
+            .addService(
+                ServerInterceptors.intercept(
+                    endpoint.encodedDefinition(), BearerAuth.interceptor()))
             .addService(ProtoReflectionServiceV1.newInstance())
             .addService(health.getHealthService())
             .build()

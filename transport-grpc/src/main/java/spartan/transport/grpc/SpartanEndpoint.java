@@ -1,6 +1,12 @@
 package spartan.transport.grpc;
 
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerMethodDefinition;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.ServiceDescriptor;
+import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -31,6 +37,7 @@ import spartan.proto.v1.SpartanGrpc;
 final class SpartanEndpoint extends SpartanGrpc.SpartanImplBase {
   private final ChatService service;
   private final DeliveryStats stats = new DeliveryStats();
+  private final EventWire wire = new EventWire();
   private final Set<DeliveryBridge> streams = ConcurrentHashMap.newKeySet();
   private volatile boolean closing;
   private final Set<SendStreamCall> sendStreams = ConcurrentHashMap.newKeySet();
@@ -213,8 +220,52 @@ final class SpartanEndpoint extends SpartanGrpc.SpartanImplBase {
   @Override
   public void receiveMsg(
       ChatProto.ReceiveMsgRequest request, StreamObserver<ChatProto.Event> reply) {
-    ServerCallStreamObserver<ChatProto.Event> call =
-        (ServerCallStreamObserver<ChatProto.Event>) reply;
+    // Bound through the generated marshaller (not how GrpcServer binds it): Events only.
+    @SuppressWarnings("unchecked")
+    ServerCallStreamObserver<Object> call =
+        (ServerCallStreamObserver<Object>) (ServerCallStreamObserver<?>) reply;
+    receive(request, call, null);
+  }
+
+  /**
+   * The service as the server registers it: the generated definition, except that {@code
+   * ReceiveMsg} writes events through {@link EventWire#MARSHALLER}, so a group message is
+   * serialised once. The method keeps its name, its request type and its schema (reflection lists
+   * it as before); only the server's way of producing the response bytes differs.
+   */
+  ServerServiceDefinition encodedDefinition() {
+    ServerServiceDefinition generated = bindService();
+    MethodDescriptor<ChatProto.ReceiveMsgRequest, Object> receive =
+        SpartanGrpc.getReceiveMsgMethod()
+            .toBuilder(
+                ProtoUtils.marshaller(ChatProto.ReceiveMsgRequest.getDefaultInstance()),
+                EventWire.MARSHALLER)
+            .build();
+    ServiceDescriptor.Builder descriptor =
+        ServiceDescriptor.newBuilder(SpartanGrpc.SERVICE_NAME)
+            .setSchemaDescriptor(generated.getServiceDescriptor().getSchemaDescriptor());
+    for (MethodDescriptor<?, ?> m : generated.getServiceDescriptor().getMethods()) {
+      descriptor.addMethod(
+          m.getFullMethodName().equals(receive.getFullMethodName()) ? receive : m);
+    }
+    ServerServiceDefinition.Builder definition = ServerServiceDefinition.builder(descriptor.build());
+    for (ServerMethodDefinition<?, ?> m : generated.getMethods()) {
+      if (!m.getMethodDescriptor().getFullMethodName().equals(receive.getFullMethodName())) {
+        definition.addMethod(m);
+      }
+    }
+    definition.addMethod(receive, ServerCalls.asyncServerStreamingCall(this::receiveEncoded));
+    return definition.build();
+  }
+
+  /** {@code ReceiveMsg} as GrpcServer binds it, with {@link EventWire#MARSHALLER}. */
+  void receiveEncoded(ChatProto.ReceiveMsgRequest request, StreamObserver<Object> reply) {
+    receive(request, (ServerCallStreamObserver<Object>) reply, wire);
+  }
+
+  private void receive(
+      ChatProto.ReceiveMsgRequest request, ServerCallStreamObserver<Object> call, EventWire wire) {
+    StreamObserver<Object> reply = call;
     Session session;
     try {
       session = session();
@@ -226,6 +277,7 @@ final class SpartanEndpoint extends SpartanGrpc.SpartanImplBase {
     DeliveryBridge bridge =
         new DeliveryBridge(
             call,
+            wire,
             stats,
             () -> {
               streams.remove(self[0]);
