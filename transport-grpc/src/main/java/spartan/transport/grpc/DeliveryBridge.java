@@ -34,7 +34,7 @@ final class DeliveryBridge implements Flow.Subscriber<ChatEvent> {
   static final int WINDOW = 16;
 
   private final ServerCallStreamObserver<Object> call;
-  private final EventWire wire; // null: every event as a ChatProto.Event
+  private final EventWire wire;
   private final DeliveryStats stats;
   private final Runnable onDone;
   private final AtomicInteger outstanding = new AtomicInteger();
@@ -44,8 +44,8 @@ final class DeliveryBridge implements Flow.Subscriber<ChatEvent> {
   private boolean closed; // guarded by this
 
   /**
-   * @param call the {@code ReceiveMsg} call; it takes {@link EventWire.Encoded} values if {@code
-   *     wire} is not null, else only {@code ChatProto.Event}s
+   * @param call the {@code ReceiveMsg} call, bound with {@link EventWire#MARSHALLER}: it takes
+   *     {@code ChatProto.Event}s and {@link EventWire.Encoded} events
    */
   DeliveryBridge(
       ServerCallStreamObserver<Object> call,
@@ -73,19 +73,9 @@ final class DeliveryBridge implements Flow.Subscriber<ChatEvent> {
   @Override
   public void onNext(ChatEvent event) {
     outstanding.decrementAndGet();
-    if (wire != null && event instanceof ChatEvent.MessageReceived m) {
-      Object e = wire.event(m);
-      if (write(e)) {
-        stats.sent(
-            e instanceof EventWire.Encoded enc
-                ? enc.length()
-                : ((ChatProto.Event) e).getSerializedSize());
-      }
-    } else {
-      ChatProto.Event e = ProtoMapping.event(event);
-      if (write(e)) {
-        stats.sent(e.getSerializedSize());
-      }
+    Object e = wire.event(event);
+    if (write(e)) {
+      stats.sent(EventWire.size(e));
     }
     topUp();
   }

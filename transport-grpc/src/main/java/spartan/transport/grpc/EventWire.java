@@ -76,11 +76,20 @@ final class EventWire {
 
   /**
    * What the call writes for {@code e}: a group message as an {@link Encoded} event around its
-   * shared serialisation; a direct message, which has one recipient, as a plain {@code
-   * ChatProto.Event} (protobuf then writes it straight into gRPC's buffer, with no copy).
+   * shared serialisation; anything else, a direct message included (it has one recipient), as a
+   * plain {@code ChatProto.Event}, which protobuf writes straight into gRPC's buffer.
    */
-  Object event(ChatEvent.MessageReceived e) {
-    return e.message().to() instanceof Recipient.Group ? message(e) : ProtoMapping.event(e);
+  Object event(ChatEvent e) {
+    return e instanceof ChatEvent.MessageReceived m && m.message().to() instanceof Recipient.Group
+        ? message(m)
+        : ProtoMapping.event(e);
+  }
+
+  /** The serialised size of what {@link #event} returned. */
+  static int size(Object event) {
+    return event instanceof Encoded e
+        ? e.length()
+        : ((ChatProto.Event) event).getSerializedSize();
   }
 
   /** {@code e} as the bytes of a {@code ChatProto.Event}. */

@@ -217,21 +217,12 @@ final class SpartanEndpoint extends SpartanGrpc.SpartanImplBase {
     return call;
   }
 
-  @Override
-  public void receiveMsg(
-      ChatProto.ReceiveMsgRequest request, StreamObserver<ChatProto.Event> reply) {
-    // Bound through the generated marshaller (not how GrpcServer binds it): Events only.
-    @SuppressWarnings("unchecked")
-    ServerCallStreamObserver<Object> call =
-        (ServerCallStreamObserver<Object>) (ServerCallStreamObserver<?>) reply;
-    receive(request, call, null);
-  }
-
   /**
    * The service as the server registers it: the generated definition, except that {@code
-   * ReceiveMsg} writes events through {@link EventWire#MARSHALLER}, so a group message is
-   * serialised once. The method keeps its name, its request type and its schema (reflection lists
-   * it as before); only the server's way of producing the response bytes differs.
+   * ReceiveMsg} is {@link #receiveEncoded}, writing events through {@link EventWire#MARSHALLER},
+   * so a group message is serialised once. The method keeps its name, its request type and its
+   * schema (reflection lists it as before); only the server's way of producing the response bytes
+   * differs. (The generated {@code receiveMsg} is left as the base class has it: never bound.)
    */
   ServerServiceDefinition encodedDefinition() {
     ServerServiceDefinition generated = bindService();
@@ -260,12 +251,7 @@ final class SpartanEndpoint extends SpartanGrpc.SpartanImplBase {
 
   /** {@code ReceiveMsg} as GrpcServer binds it, with {@link EventWire#MARSHALLER}. */
   void receiveEncoded(ChatProto.ReceiveMsgRequest request, StreamObserver<Object> reply) {
-    receive(request, (ServerCallStreamObserver<Object>) reply, wire);
-  }
-
-  private void receive(
-      ChatProto.ReceiveMsgRequest request, ServerCallStreamObserver<Object> call, EventWire wire) {
-    StreamObserver<Object> reply = call;
+    ServerCallStreamObserver<Object> call = (ServerCallStreamObserver<Object>) reply;
     Session session;
     try {
       session = session();

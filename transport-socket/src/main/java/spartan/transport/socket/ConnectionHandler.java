@@ -269,10 +269,10 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
         continue;
       }
       if (r.op() == Op.SEND) {
-        runSends(takeSends());
+        run(takeSends());
       } else {
         queue.poll();
-        run(r);
+        run(List.of(r));
       }
     }
     updateReading();
@@ -307,27 +307,31 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
     return batch;
   }
 
-  private void runSends(List<Operations.Request> batch) {
+  /**
+   * Runs {@code batch} (one request, or sends that arrived together) in one task on the blocking
+   * executor, in order, and applies the outcomes in one turn of the event loop.
+   */
+  private void run(List<Operations.Request> batch) {
     running = true;
     unreplied += batch.size();
     Session s = session;
+    EventPump current = pump;
+    Operations.Outcome[] outcomes = new Operations.Outcome[batch.size()];
     try {
       blocking.execute(
           () -> {
-            Operations.Outcome[] outcomes = new Operations.Outcome[batch.size()];
             for (int i = 0; i < outcomes.length; i++) {
-              outcomes[i] = runSafely(batch.get(i), s, null);
+              outcomes[i] = runSafely(batch.get(i), s, current);
             }
-            onLoop(() -> finishSends(batch, outcomes));
+            onLoop(() -> finish(batch, outcomes));
           });
     } catch (RejectedExecutionException e) {
-      Operations.Outcome[] outcomes = new Operations.Outcome[batch.size()];
       Arrays.fill(outcomes, shuttingDown());
-      finishSends(batch, outcomes);
+      finish(batch, outcomes);
     }
   }
 
-  private void finishSends(List<Operations.Request> batch, Operations.Outcome[] outcomes) {
+  private void finish(List<Operations.Request> batch, Operations.Outcome[] outcomes) {
     running = false;
     for (int i = 0; i < outcomes.length; i++) {
       apply(batch.get(i), outcomes[i]);
@@ -347,29 +351,6 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
 
   private static Operations.Outcome shuttingDown() {
     return new Operations.Failed(ChatException.unavailable("The server is shutting down."));
-  }
-
-  private void run(Operations.Request r) {
-    running = true;
-    unreplied++;
-    Session s = session;
-    EventPump current = pump;
-    try {
-      blocking.execute(
-          () -> {
-            Operations.Outcome outcome = runSafely(r, s, current);
-            onLoop(() -> finish(r, outcome));
-          });
-    } catch (RejectedExecutionException e) {
-      finish(r, shuttingDown());
-    }
-  }
-
-  private void finish(Operations.Request r, Operations.Outcome outcome) {
-    running = false;
-    apply(r, outcome);
-    processQueue();
-    closeIfIdle();
   }
 
   /** Acts on one request's outcome: writes its reply (or arranges it) and updates the state. */

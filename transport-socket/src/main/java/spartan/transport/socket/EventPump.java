@@ -1,11 +1,10 @@
 package spartan.transport.socket;
 
 import io.netty.util.concurrent.EventExecutor;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Flow;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.atomic.AtomicInteger;
 import spartan.core.ChatEvent;
+import spartan.core.spi.CallbackLane;
 
 /**
  * Feeds one session event stream into one connection, asking the core for more only while the
@@ -14,8 +13,10 @@ import spartan.core.ChatEvent;
  * inbox, which the core reads again when demand returns.
  *
  * <p>Signals arrive on the core's delivery threads and are handed to the channel's event loop,
- * where all state lives. {@code request} is called on the event loop: the Flow contract requires it
- * to be cheap and non-blocking, and the core's implementation only schedules a drain.
+ * where all state lives, through a {@link CallbackLane}: in order, and one loop task for all the
+ * signals that arrived meanwhile, so a busy stream costs one hand-off per batch, not per event.
+ * {@code request} is called on the event loop: the Flow contract requires it to be cheap and
+ * non-blocking, and the core's implementation only schedules a drain.
  */
 final class EventPump implements Flow.Subscriber<ChatEvent> {
   /** Events requested from the core and not yet written to the socket. */
@@ -37,12 +38,8 @@ final class EventPump implements Flow.Subscriber<ChatEvent> {
   }
 
   private final Sink sink;
-  private final EventExecutor loop;
+  private final Executor onLoop;
   private volatile boolean retired;
-  private final ConcurrentLinkedQueue<ChatEvent> arrived = new ConcurrentLinkedQueue<>();
-  private final AtomicInteger wip = new AtomicInteger();
-  private volatile boolean endSignalled;
-  private volatile Throwable endError;
 
   // Event-loop confined.
   private Flow.Subscription subscription;
@@ -53,7 +50,7 @@ final class EventPump implements Flow.Subscriber<ChatEvent> {
 
   EventPump(Sink sink, EventExecutor loop) {
     this.sink = sink;
-    this.loop = loop;
+    this.onLoop = new CallbackLane(loop); // a rejected task (loop shut down) is dropped
   }
 
   /** Marks this pump as replaced or finished: its end is expected and is not reported. */
@@ -98,7 +95,7 @@ final class EventPump implements Flow.Subscriber<ChatEvent> {
 
   @Override
   public void onSubscribe(Flow.Subscription s) {
-    onLoop(
+    onLoop.execute(
         () -> {
           if (retired) {
             sink.cancelLater(s);
@@ -109,64 +106,29 @@ final class EventPump implements Flow.Subscriber<ChatEvent> {
         });
   }
 
-  /**
-   * Events cross to the event loop through a queue: one loop task takes every event that arrived
-   * meanwhile (the usual work-in-progress drain), so a busy stream costs one hand-off per batch,
-   * not one per event. Flow's rule 1.3 makes the core's signals serial, so the queue has one
-   * producer; the end of the stream goes through the same drain, after the events before it.
-   */
   @Override
   public void onNext(ChatEvent e) {
-    arrived.offer(e);
-    signal();
+    onLoop.execute(
+        () -> {
+          outstanding--;
+          sink.deliver(this, e);
+          refill();
+        });
   }
 
   @Override
   public void onError(Throwable t) {
-    endError = t;
-    endSignalled = true;
-    signal();
+    onLoop.execute(() -> end(t));
   }
 
   @Override
   public void onComplete() {
-    endSignalled = true;
-    signal();
-  }
-
-  private void signal() {
-    if (wip.getAndIncrement() == 0) {
-      onLoop(this::drainArrived);
-    }
-  }
-
-  private void drainArrived() {
-    int missed = 1;
-    do {
-      for (ChatEvent e; (e = arrived.poll()) != null; ) {
-        outstanding--;
-        sink.deliver(this, e);
-      }
-      if (endSignalled && !done) {
-        end(endError);
-      } else {
-        refill();
-      }
-      missed = wip.addAndGet(-missed);
-    } while (missed != 0);
+    onLoop.execute(() -> end(null));
   }
 
   private void end(Throwable error) {
     done = true;
     doneError = error;
     sink.ended(this, error);
-  }
-
-  private void onLoop(Runnable r) {
-    try {
-      loop.execute(r);
-    } catch (RejectedExecutionException shuttingDown) {
-      // The server is stopping; the connection is going away with its loop.
-    }
   }
 }
