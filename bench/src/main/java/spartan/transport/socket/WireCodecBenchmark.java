@@ -28,8 +28,9 @@ import spartan.core.SendReceipt;
 /**
  * The socket transport's JSON, per line, for the lines one direct message costs: the send request
  * (client writes, server parses), its reply (server writes, client parses) and the message event
- * (server writes, client parses). The server's hot lines are written without a tree ({@code
- * *Streamed}); {@code *Tree} is the general path through a Jackson tree and ObjectMapper, which
+ * (server writes, client parses). These hot lines are written and read without a tree ({@code
+ * *Streamed}: the streaming generator, and the fast paths {@link ServerLines} and {@link
+ * ClientLines}); {@code *Tree} is the general path through a Jackson tree and ObjectMapper, which
  * every other line takes, for comparison. In this package to reach the transport's package-private
  * codec; the load generator itself never does.
  *
@@ -78,18 +79,33 @@ public class WireCodecBenchmark {
   }
 
   @Benchmark
-  public JsonNode parseSendRequest() throws Exception {
+  public JsonNode parseSendRequestTree() throws Exception {
     return json.parse(sendLine);
   }
 
   @Benchmark
-  public ChatEvent parseMessageEvent() throws Exception {
+  public Object parseSendRequestStreamed() {
+    return ServerLines.read(json, sendLine);
+  }
+
+  @Benchmark
+  public ChatEvent parseMessageEventTree() throws Exception {
     return WireFormat.eventFrom((ObjectNode) json.parse(eventLine));
   }
 
   @Benchmark
-  public JsonNode parseSendReply() throws Exception {
-    return json.parse(replyLine);
+  public Object parseMessageEventStreamed() {
+    return ClientLines.read(json, eventLine);
+  }
+
+  @Benchmark
+  public SendReceipt parseSendReplyTree() throws Exception {
+    return WireFormat.receiptFrom(json.parse(replyLine));
+  }
+
+  @Benchmark
+  public Object parseSendReplyStreamed() {
+    return ClientLines.read(json, replyLine);
   }
 
   @Benchmark
@@ -118,13 +134,18 @@ public class WireCodecBenchmark {
   }
 
   @Benchmark
-  public byte[] writeSendRequestStreamed() {
-    return json.writeObject(
-        g -> {
-          g.writeNumberField("id", 12345);
-          g.writeStringField("op", "send");
-          g.writeStringField("to", "b0002");
-          g.writeStringField("body", ((MessageBody.Text) message.body()).text());
-        });
+  public int writeSendRequestStreamed() {
+    ByteBuf b =
+        json.line(
+            alloc,
+            g -> {
+              g.writeNumberField("id", 12345);
+              g.writeStringField("op", "send");
+              g.writeStringField("to", "b0002");
+              g.writeStringField("body", ((MessageBody.Text) message.body()).text());
+            });
+    int n = b.readableBytes();
+    b.release();
+    return n;
   }
 }

@@ -3,7 +3,7 @@ package spartan.transport.socket;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.bootstrap.Bootstrap;
-import io.netty.buffer.Unpooled;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -22,6 +22,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import spartan.core.ChatEvent;
 import spartan.core.ChatException;
+import spartan.core.SendReceipt;
 
 /**
  * One TCP connection of the connector: requests are correlated with replies by {@code id}, and
@@ -31,7 +32,27 @@ import spartan.core.ChatException;
 final class ClientConnection {
   private static final Logger log = LoggerFactory.getLogger(ClientConnection.class);
 
-  private record Pending(CompletableFuture<JsonNode> reply, Consumer<JsonNode> onOkInline) {}
+  /** A request waiting for its reply. */
+  private sealed interface Pending {
+    void fail(ChatException e);
+  }
+
+  /** A request answered with its reply's tree. */
+  private record TreeCall(CompletableFuture<JsonNode> reply, Consumer<JsonNode> onOkInline)
+      implements Pending {
+    @Override
+    public void fail(ChatException e) {
+      reply.completeExceptionally(e);
+    }
+  }
+
+  /** A send, answered with its receipt. */
+  private record SendCall(CompletableFuture<SendReceipt> receipt) implements Pending {
+    @Override
+    public void fail(ChatException e) {
+      receipt.completeExceptionally(e);
+    }
+  }
 
   private final Channel channel;
   private final ClientSettings settings;
@@ -74,7 +95,7 @@ final class ClientConnection {
                         // Requests written from many caller threads leave in one write(2).
                         .addLast(new FlushConsolidationHandler(ServerPipeline.FLUSH_AFTER, true))
                         .addLast(new LineBasedFrameDecoder(settings.maxReplyBytes(), true, true))
-                        .addLast(new JsonLineCodec(settings.json()))
+                        .addLast(new JsonLineCodec(settings.json(), ClientLines::read))
                         .addLast(new Handler(self));
                   }
                 });
@@ -108,76 +129,84 @@ final class ClientConnection {
     ObjectNode req = WireJson.object();
     req.put("id", id).put("op", op);
     req.setAll(fields);
-    return send(id, settings.json().write(req), onOkInline);
+    CompletableFuture<JsonNode> reply = new CompletableFuture<>();
+    send(id, settings.json().line(channel.alloc(), req), reply, new TreeCall(reply, onOkInline));
+    return reply;
   }
 
   /**
-   * Like {@link #call(String, ObjectNode, Consumer)}, with the request's fields written by {@code
-   * fields} straight to bytes, without a tree: for sends, the request sent most often.
+   * A send with its fields written by {@code fields} straight to the socket's buffer, without a
+   * tree; the future completes on the event loop with the receipt or a {@link ChatException}.
    */
-  CompletableFuture<JsonNode> call(String op, WireJson.Fields fields) {
+  CompletableFuture<SendReceipt> send(WireJson.Fields fields) {
     long id = ids.incrementAndGet();
-    byte[] line =
+    ByteBuf line =
         settings
             .json()
-            .writeObject(
+            .line(
+                channel.alloc(),
                 g -> {
                   g.writeNumberField("id", id);
-                  g.writeStringField("op", op);
+                  g.writeStringField("op", "send");
                   fields.write(g);
                 });
-    return send(id, line, null);
+    CompletableFuture<SendReceipt> receipt = new CompletableFuture<>();
+    send(id, line, receipt, new SendCall(receipt));
+    return receipt;
   }
 
-  private CompletableFuture<JsonNode> send(long id, byte[] line, Consumer<JsonNode> onOkInline) {
-    CompletableFuture<JsonNode> reply = new CompletableFuture<>();
-    if (line.length > settings.maxRequestBytes()) {
-      reply.completeExceptionally(
+  /** Writes {@code line} (released here) as request {@code id}, which {@code done} completes. */
+  private void send(long id, ByteBuf line, CompletableFuture<?> done, Pending p) {
+    int bytes = line.readableBytes() - 1; // without the newline
+    if (bytes > settings.maxRequestBytes()) {
+      line.release();
+      done.completeExceptionally(
           ChatException.invalid(
               "Request is "
-                  + line.length
+                  + bytes
                   + " bytes; the server takes at most "
                   + settings.maxRequestBytes()
                   + "."));
-      return reply;
+      return;
     }
-    if (pending.size() >= MAX_PENDING || pendingBytes.get() + line.length > MAX_PENDING_BYTES) {
+    if (pending.size() >= MAX_PENDING || pendingBytes.get() + bytes > MAX_PENDING_BYTES) {
+      line.release();
       // A caller outrunning the server: refuse now rather than queue without limit.
-      reply.completeExceptionally(
+      done.completeExceptionally(
           ChatException.unavailable(
               "Too many requests are waiting for the server (at most "
                   + MAX_PENDING
                   + " or "
                   + (MAX_PENDING_BYTES >> 20)
                   + " MiB); slow down."));
-      return reply;
+      return;
     }
-    pendingBytes.addAndGet(line.length);
-    pending.put(id, new Pending(reply, onOkInline));
-    reply.whenComplete( // also when a caller gives up waiting
+    pendingBytes.addAndGet(bytes);
+    pending.put(id, p);
+    done.whenComplete( // also when a caller gives up waiting
         (r, e) -> {
           pending.remove(id);
-          pendingBytes.addAndGet(-line.length);
+          pendingBytes.addAndGet(-bytes);
         });
     if (!channel.isActive()) {
+      line.release();
       failPending(id);
-      return reply;
+      return;
     }
     channel
-        .writeAndFlush(Unpooled.wrappedBuffer(line, new byte[] {'\n'}))
+        .writeAndFlush(line)
         .addListener(
             w -> {
               if (!w.isSuccess()) {
                 failPending(id);
               }
             });
-    return reply;
   }
 
   private void failPending(long id) {
     Pending p = pending.remove(id);
     if (p != null) {
-      p.reply().completeExceptionally(lost());
+      p.fail(lost());
     }
   }
 
@@ -250,6 +279,14 @@ final class ClientConnection {
   // ---- inbound ----------------------------------------------------------------------------
 
   private void onLine(Object msg) {
+    if (msg instanceof ChatEvent.MessageReceived e) {
+      onEvent(e);
+      return;
+    }
+    if (msg instanceof ClientLines.SendOk ok) {
+      onSendOk(ok);
+      return;
+    }
     if (!(msg instanceof ObjectNode line)) {
       log.warn("ignoring a line from the server that is not a JSON object");
       return;
@@ -268,17 +305,37 @@ final class ClientConnection {
     if (p == null) {
       return;
     }
-    if (line.path("ok").asBoolean(false)) {
-      try {
-        if (p.onOkInline() != null) {
-          p.onOkInline().accept(line);
+    answer(p, line);
+  }
+
+  /** Completes {@code p} with its reply, {@code line}. */
+  private static void answer(Pending p, ObjectNode line) {
+    if (!line.path("ok").asBoolean(false)) {
+      p.fail(WireFormat.errorFrom(line));
+      return;
+    }
+    try {
+      if (p instanceof SendCall send) {
+        send.receipt().complete(WireFormat.receiptFrom(line));
+      } else if (p instanceof TreeCall call) {
+        if (call.onOkInline() != null) {
+          call.onOkInline().accept(line);
         }
-        p.reply().complete(line);
-      } catch (RuntimeException e) {
-        p.reply().completeExceptionally(ChatException.wrap(e));
+        call.reply().complete(line);
       }
-    } else {
-      p.reply().completeExceptionally(WireFormat.errorFrom(line));
+    } catch (RuntimeException e) {
+      p.fail(ChatException.wrap(e));
+    }
+  }
+
+  /** The fast path's send reply; a request that was not a send gets it as the tree it was. */
+  private void onSendOk(ClientLines.SendOk ok) {
+    Pending p = pending.remove(ok.id());
+    if (p instanceof SendCall send) {
+      send.receipt().complete(ok.receipt());
+    } else if (p != null) {
+      ObjectNode line = WireJson.object().put("id", ok.id()).put("ok", true);
+      answer(p, line.setAll(WireFormat.receipt(ok.receipt())));
     }
   }
 
@@ -306,6 +363,13 @@ final class ClientConnection {
       return;
     }
     if (e != null) {
+      onEvent(e);
+    }
+  }
+
+  private void onEvent(ChatEvent e) {
+    RemoteEventStream s = stream;
+    if (s != null) {
       s.offer(e);
       pauseIfFull(s);
     }

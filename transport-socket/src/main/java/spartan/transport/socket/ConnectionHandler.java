@@ -217,6 +217,9 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
 
   /** A checked request, or a ready error reply for a line whose envelope is wrong. */
   private Object envelope(Object msg) {
+    if (msg instanceof Operations.Request fastSend) {
+      return fastSend;
+    }
     if (msg instanceof JsonLineCodec.Malformed m) {
       return errorReply(NullNode.getInstance(), WireCodes.BAD_REQUEST, m.reason());
     }

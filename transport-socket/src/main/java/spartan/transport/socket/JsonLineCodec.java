@@ -10,21 +10,33 @@ import java.io.IOException;
 import java.util.List;
 
 /**
- * Turns framed lines into JSON trees and JSON trees into lines. It sits after a line framer that
+ * Turns framed lines into JSON trees (or, for the lines a {@link FastPath} recognises, straight
+ * into values) and JSON trees into lines. It sits after a line framer that
  * bounds the line length; a line that does not parse becomes a {@link Malformed} value instead of
  * an exception, so the handler can answer it and keep the connection. Blank lines are skipped,
  * which is kind to people typing into {@code nc}.
  */
 final class JsonLineCodec extends MessageToMessageCodec<ByteBuf, JsonNode> {
-  private static final byte NEWLINE = '\n';
-
   /** A line that is not well-formed JSON (or breaks a bound); {@code reason} is safe to show. */
   record Malformed(String reason) {}
 
+  /** Reads the most frequent lines without a tree. */
+  @FunctionalInterface
+  interface FastPath {
+    /** The value {@code line} stands for, or null to read it as a tree. Must not throw. */
+    Object read(WireJson json, byte[] line);
+  }
+
   private final WireJson json;
+  private final FastPath fastPath;
 
   JsonLineCodec(WireJson json) {
+    this(json, (j, line) -> null);
+  }
+
+  JsonLineCodec(WireJson json, FastPath fastPath) {
     this.json = json;
+    this.fastPath = fastPath;
   }
 
   @Override
@@ -33,6 +45,11 @@ final class JsonLineCodec extends MessageToMessageCodec<ByteBuf, JsonNode> {
       return;
     }
     byte[] bytes = ByteBufUtil.getBytes(line);
+    Object fast = fastPath.read(json, bytes);
+    if (fast != null) {
+      out.add(fast);
+      return;
+    }
     try {
       out.add(json.parse(bytes));
     } catch (JsonProcessingException e) {
@@ -44,10 +61,7 @@ final class JsonLineCodec extends MessageToMessageCodec<ByteBuf, JsonNode> {
 
   @Override
   protected void encode(ChannelHandlerContext ctx, JsonNode node, List<Object> out) {
-    byte[] bytes = json.write(node);
-    ByteBuf buf = ctx.alloc().buffer(bytes.length + 1);
-    buf.writeBytes(bytes).writeByte(NEWLINE);
-    out.add(buf);
+    out.add(json.line(ctx.alloc(), node));
   }
 
   /** Jackson quotes the offending token; a long one would make the reply a second flood. */

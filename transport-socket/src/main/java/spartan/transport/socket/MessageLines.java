@@ -42,7 +42,19 @@ final class MessageLines {
   /** The complete line for {@code e}, newline included. */
   ByteBuf line(ByteBufAllocator alloc, ChatEvent.MessageReceived e) {
     Message m = e.message();
-    byte[] tail = m.to() instanceof Recipient.Group ? groupTails.get(m, this::tail) : tail(m);
+    if (!(m.to() instanceof Recipient.Group)) {
+      // One recipient: straight into the socket's buffer, the same bytes as head and tail.
+      encoded.increment();
+      return json.line(
+          alloc,
+          g -> {
+            g.writeStringField("event", "message");
+            g.writeNumberField("seq", e.seq());
+            g.writeNumberField("msgId", m.id());
+            writeMessageFields(g, m);
+          });
+    }
+    byte[] tail = groupTails.get(m, this::tail);
     ByteBuf out = alloc.buffer(HEAD.length + 21 + tail.length);
     out.writeBytes(HEAD);
     writeDecimal(out, e.seq());
@@ -79,20 +91,19 @@ final class MessageLines {
     if (!plainId) {
       return null;
     }
-    byte[] object =
-        json.writeObject(
-            g -> {
-              if (id.isTextual()) {
-                g.writeStringField("id", id.textValue());
-              } else {
-                g.writeNumberField("id", id.longValue());
-              }
-              g.writeBooleanField("ok", true);
-              g.writeNumberField("msgId", r.msgId());
-              g.writeNumberField("ts", r.sentAt().toEpochMilli());
-              g.writeBooleanField("duplicate", r.duplicate());
-            });
-    return alloc.buffer(object.length + 1).writeBytes(object).writeByte('\n');
+    return json.line(
+        alloc,
+        g -> {
+          if (id.isTextual()) {
+            g.writeStringField("id", id.textValue());
+          } else {
+            g.writeNumberField("id", id.longValue());
+          }
+          g.writeBooleanField("ok", true);
+          g.writeNumberField("msgId", r.msgId());
+          g.writeNumberField("ts", r.sentAt().toEpochMilli());
+          g.writeBooleanField("duplicate", r.duplicate());
+        });
   }
 
   /** How many message encodings were made, for tests and metrics. */

@@ -10,6 +10,8 @@ import java.util.function.Supplier;
 import spartan.core.ChatException;
 import spartan.core.ChatService;
 import spartan.core.Limits;
+import spartan.core.MessageBody;
+import spartan.core.Recipient;
 import spartan.core.SendReceipt;
 import spartan.core.Session;
 
@@ -25,8 +27,22 @@ final class Operations {
   static final int DEFAULT_PAGE = 100;
   static final int DEFAULT_HISTORY = 50;
 
-  /** One request, its envelope already checked on the event loop. */
-  record Request(JsonNode id, Op op, ObjectNode body) {}
+  /**
+   * One request, its envelope already checked on the event loop: its fields as a tree, or for a
+   * send the fast path read ({@link ServerLines}), already as a {@link Send} and no tree.
+   */
+  record Request(JsonNode id, Op op, ObjectNode body, Send send) {
+    Request(JsonNode id, Op op, ObjectNode body) {
+      this(id, op, body, null);
+    }
+  }
+
+  /** A send's arguments. */
+  record Send(Recipient to, MessageBody body, String clientMsgId) {
+    static Send from(Fields f) {
+      return new Send(f.recipient("to"), f.body(), f.optString("clientMsgId"));
+    }
+  }
 
   /** What to do with the connection after a request ran. */
   sealed interface Outcome {}
@@ -60,10 +76,17 @@ final class Operations {
    */
   Outcome run(Request r, Session session, EventPump current, Supplier<EventPump> newPump) {
     try {
+      if (r.send() != null) {
+        return send(session, r.send());
+      }
       return dispatch(r, new Fields(r.body()), session, current, newPump);
     } catch (ChatException e) {
       return new Failed(e);
     }
+  }
+
+  private static Outcome send(Session session, Send s) {
+    return new Pending(session.sendAsync(s.to(), s.body(), s.clientMsgId()));
   }
 
   private Outcome dispatch(
@@ -138,8 +161,7 @@ final class Operations {
             false);
       }
       case SEND -> {
-        return new Pending(
-            session.sendAsync(f.recipient("to"), f.body(), f.optString("clientMsgId")));
+        return send(session, Send.from(f));
       }
       case FETCH -> {
         WireFormat.deliveries(

@@ -15,6 +15,7 @@ import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import spartan.core.Account;
 import spartan.core.ChatEvent;
 import spartan.core.ChatException;
@@ -111,8 +112,7 @@ final class RemoteSession implements Session {
     try {
       checkLive();
       Objects.requireNonNull(to, "to");
-      return conn.call(
-              "send",
+      return conn.send(
               g -> {
                 g.writeStringField(to instanceof Recipient.Group ? "group" : "to", to.name());
                 if (body instanceof MessageBody.Sealed s) {
@@ -124,13 +124,7 @@ final class RemoteSession implements Session {
                   g.writeStringField("clientMsgId", clientMsgId);
                 }
               })
-          .thenApplyAsync(
-              r ->
-                  new SendReceipt(
-                      r.path("msgId").asLong(),
-                      Instant.ofEpochMilli(r.path("ts").asLong()),
-                      r.path("duplicate").asBoolean(false)),
-              receipts);
+          .thenApplyAsync(Function.identity(), receipts);
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(ChatException.wrap(e));
     }

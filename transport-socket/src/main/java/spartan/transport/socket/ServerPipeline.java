@@ -50,7 +50,7 @@ final class ServerPipeline extends ChannelInitializer<SocketChannel> {
     p.addLast(FLUSH, new FlushConsolidationHandler(FLUSH_AFTER, true));
     p.addLast(DEADLINE, new LineDeadline(settings.lineTimeout()));
     p.addLast(FRAMER, new LineBasedFrameDecoder(settings.maxLineBytes(), true, true));
-    p.addLast(CODEC, new JsonLineCodec(json));
+    p.addLast(CODEC, new JsonLineCodec(json, ServerLines::read));
     p.addLast(HANDLER, new ConnectionHandler(operations, lines, blocking, settings));
   }
 }

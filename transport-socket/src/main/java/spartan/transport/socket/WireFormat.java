@@ -71,6 +71,14 @@ final class WireFormat {
         .put("duplicate", r.duplicate());
   }
 
+  /** The receipt in a send's ok reply. */
+  static SendReceipt receiptFrom(JsonNode reply) {
+    return new SendReceipt(
+        reply.path("msgId").asLong(),
+        Instant.ofEpochMilli(reply.path("ts").asLong()),
+        reply.path("duplicate").asBoolean(false));
+  }
+
   /** A pushed event line: {@code {"event": name, ...}} with no {@code id}. */
   static ObjectNode event(ChatEvent e) {
     ObjectNode out = WireJson.object();
