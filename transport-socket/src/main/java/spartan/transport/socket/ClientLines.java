@@ -29,21 +29,10 @@ final class ClientLines {
   private ClientLines() {}
 
   /**
-   * A {@link ChatEvent.MessageReceived} or a {@link SendOk} read from {@code line}, or null when the
-   * line is not exactly one of the two.
+   * A {@link ChatEvent.MessageReceived} or a {@link SendOk} from the object {@code p} is in, or
+   * null when it is not exactly one of the two; a {@link WireJson.FastReader}.
    */
-  static Object read(WireJson json, byte[] line) {
-    try (JsonParser p = json.parser(line)) {
-      return read(p);
-    } catch (IOException | IllegalArgumentException e) {
-      return null; // the tree path reports it
-    }
-  }
-
-  private static Object read(JsonParser p) throws IOException {
-    if (p.nextToken() != JsonToken.START_OBJECT) {
-      return null;
-    }
+  static Object read(JsonParser p) throws IOException {
     String event = null;
     String from = null;
     String to = null;
@@ -117,9 +106,6 @@ final class ClientLines {
         return null; // an unknown or repeated field, or a value of the wrong kind
       }
       seen |= bit;
-    }
-    if (p.currentToken() != JsonToken.END_OBJECT || p.nextToken() != null) {
-      return null;
     }
     if (seen == (ID | OK | MSG_ID | TS | DUPLICATE)) {
       return new SendOk(id, new SendReceipt(msgId, Instant.ofEpochMilli(ts), duplicate));

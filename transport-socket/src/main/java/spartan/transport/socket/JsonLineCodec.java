@@ -10,7 +10,7 @@ import java.io.IOException;
 import java.util.List;
 
 /**
- * Turns framed lines into JSON trees (or, for the lines a {@link FastPath} recognises, straight
+ * Turns framed lines into JSON trees (or, for the lines a fast path recognises, straight
  * into values) and JSON trees into lines. It sits after a line framer that
  * bounds the line length; a line that does not parse becomes a {@link Malformed} value instead of
  * an exception, so the handler can answer it and keep the connection. Blank lines are skipped,
@@ -20,21 +20,15 @@ final class JsonLineCodec extends MessageToMessageCodec<ByteBuf, JsonNode> {
   /** A line that is not well-formed JSON (or breaks a bound); {@code reason} is safe to show. */
   record Malformed(String reason) {}
 
-  /** Reads the most frequent lines without a tree. */
-  @FunctionalInterface
-  interface FastPath {
-    /** The value {@code line} stands for, or null to read it as a tree. Must not throw. */
-    Object read(WireJson json, byte[] line);
-  }
-
   private final WireJson json;
-  private final FastPath fastPath;
+  private final WireJson.FastReader fastPath; // null: every line becomes a tree
 
   JsonLineCodec(WireJson json) {
-    this(json, (j, line) -> null);
+    this(json, null);
   }
 
-  JsonLineCodec(WireJson json, FastPath fastPath) {
+  /** {@code fastPath} reads the most frequent lines without a tree; see {@link WireJson#readFast}. */
+  JsonLineCodec(WireJson json, WireJson.FastReader fastPath) {
     this.json = json;
     this.fastPath = fastPath;
   }
@@ -45,7 +39,7 @@ final class JsonLineCodec extends MessageToMessageCodec<ByteBuf, JsonNode> {
       return;
     }
     byte[] bytes = ByteBufUtil.getBytes(line);
-    Object fast = fastPath.read(json, bytes);
+    Object fast = fastPath == null ? null : json.readFast(bytes, fastPath);
     if (fast != null) {
       out.add(fast);
       return;

@@ -54,7 +54,7 @@ final class MessageLines {
             writeMessageFields(g, m);
           });
     }
-    byte[] tail = groupTails.get(m, this::tail);
+    byte[] tail = groupTails.get(m, k -> tail(alloc, k));
     ByteBuf out = alloc.buffer(HEAD.length + 21 + tail.length);
     out.writeBytes(HEAD);
     writeDecimal(out, e.seq());
@@ -67,18 +67,22 @@ final class MessageLines {
    * The message's fields as {@code "msgId":…,…}} and a newline: a JSON object without its opening
    * brace, in the field order of {@link WireFormat#message}.
    */
-  private byte[] tail(Message m) {
+  private byte[] tail(ByteBufAllocator alloc, Message m) {
     encoded.increment();
-    byte[] object =
-        json.writeObject(
+    ByteBuf line =
+        json.line(
+            alloc,
             g -> {
               g.writeNumberField("msgId", m.id());
               writeMessageFields(g, m);
             });
-    byte[] tail = new byte[object.length]; // drop '{', add '\n'
-    System.arraycopy(object, 1, tail, 0, object.length - 1);
-    tail[tail.length - 1] = '\n';
-    return tail;
+    try {
+      byte[] tail = new byte[line.readableBytes() - 1]; // without the '{'
+      line.getBytes(line.readerIndex() + 1, tail);
+      return tail;
+    } finally {
+      line.release();
+    }
   }
 
   /**

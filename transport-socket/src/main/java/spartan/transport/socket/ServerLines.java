@@ -24,19 +24,11 @@ import spartan.core.Recipient;
 final class ServerLines {
   private ServerLines() {}
 
-  /** The send on {@code line}, or null when the line is not exactly a well-formed send. */
-  static Object read(WireJson json, byte[] line) {
-    try (JsonParser p = json.parser(line)) {
-      return read(p);
-    } catch (IOException | IllegalArgumentException e) {
-      return null; // the tree path reports it
-    }
-  }
-
-  private static Operations.Request read(JsonParser p) throws IOException {
-    if (p.nextToken() != JsonToken.START_OBJECT) {
-      return null;
-    }
+  /**
+   * The send in the object {@code p} is in, or null when it is not exactly a well-formed send; a
+   * {@link WireJson.FastReader}.
+   */
+  static Operations.Request read(JsonParser p) throws IOException {
     JsonNode id = null;
     String op = null;
     String to = null;
@@ -91,9 +83,7 @@ final class ServerLines {
       }
       seen |= bit;
     }
-    if (p.currentToken() != JsonToken.END_OBJECT
-        || p.nextToken() != null
-        || id == null
+    if (id == null
         || !Op.SEND.wire.equals(op)
         || (to == null) == (group == null)
         || (body == null) == (sealed == null)) {

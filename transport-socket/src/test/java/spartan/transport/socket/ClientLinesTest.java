@@ -21,7 +21,7 @@ class ClientLinesTest {
   private static final WireJson JSON = WireJson.bounded(64 * 1024);
 
   private static Object fast(String line) {
-    return ClientLines.read(JSON, line.getBytes(StandardCharsets.UTF_8));
+    return JSON.readFast(line.getBytes(StandardCharsets.UTF_8), ClientLines::read);
   }
 
   private static String serverLine(ChatEvent.MessageReceived e) {
