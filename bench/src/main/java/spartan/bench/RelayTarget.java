@@ -15,6 +15,7 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.LineBasedFrameDecoder;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -30,7 +31,10 @@ final class RelayTarget implements Target {
   private final String host;
   private final int port;
   private final RelayServer inProcess; // null when the relay runs elsewhere
-  private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
+  /** One thread per core, as the socket transport's connectors share. */
+  private final EventLoopGroup group =
+      new MultiThreadIoEventLoopGroup(
+          Runtime.getRuntime().availableProcessors(), NioIoHandler.newFactory());
   private final ConcurrentLinkedQueue<RelayPeer> peers = new ConcurrentLinkedQueue<>();
 
   /** A target for a relay at {@code host:port}; {@code inProcess} (nullable) is closed with it. */
@@ -69,7 +73,12 @@ final class RelayTarget implements Target {
                 new ChannelInitializer<SocketChannel>() {
                   @Override
                   protected void initChannel(SocketChannel ch) {
-                    ch.pipeline().addLast(new LineBasedFrameDecoder(RelayServer.MAX_LINE), p);
+                    ch.pipeline()
+                        .addLast(
+                            // Sends from many threads leave in one write(2), as the connectors'.
+                            new FlushConsolidationHandler(RelayServer.FLUSH_AFTER, true),
+                            new LineBasedFrameDecoder(RelayServer.MAX_LINE),
+                            p);
                   }
                 });
     p.channel = b.connect(host, port).syncUninterruptibly().channel();
