@@ -39,6 +39,8 @@ final class OpenLoop {
    * @param threadCpuSecPerMillion the same from the CPU time of this process's live Java
    *     threads (ThreadMXBean): it leaves out the JIT compiler and GC, which short runs inflate
    * @param serverCpuSecPerMillion the server process's alone, when it runs elsewhere; NaN if unknown
+   * @param switchesPerMessage this process's context switches per delivered message (see {@link
+   *     ServerStats#contextSwitches}); NaN where unknown
    */
   record Point(
       double offeredPerSec,
@@ -56,7 +58,8 @@ final class OpenLoop {
       double seconds,
       double cpuSecPerMillion,
       double threadCpuSecPerMillion,
-      double serverCpuSecPerMillion) {}
+      double serverCpuSecPerMillion,
+      double switchesPerMessage) {}
 
   private static final AtomicInteger RUN_IDS = new AtomicInteger();
 
@@ -112,6 +115,7 @@ final class OpenLoop {
     long durationNanos = duration.toNanos();
     ServerStats server0 = target.statsIncludeGenerator() ? null : target.stats(false);
     long cpu0 = ServerStats.processCpuNanos();
+    long switches0 = ServerStats.contextSwitches();
     Map<Long, Long> threads0 = threadCpu();
     long start = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(20);
     long end = start + durationNanos;
@@ -147,6 +151,7 @@ final class OpenLoop {
       Thread.currentThread().interrupt();
     }
     long cpu = ServerStats.processCpuNanos() - cpu0;
+    long switches1 = ServerStats.contextSwitches();
     long threadCpu = 0;
     for (Map.Entry<Long, Long> e : threadCpu().entrySet()) {
       threadCpu += e.getValue() - threads0.getOrDefault(e.getKey(), 0L);
@@ -183,7 +188,10 @@ final class OpenLoop {
         durationNanos / 1e9,
         delivered == 0 ? Double.NaN : cpu / 1e9 / delivered * 1e6,
         delivered == 0 ? Double.NaN : threadCpu / 1e9 / delivered * 1e6,
-        serverCpu);
+        serverCpu,
+        delivered == 0 || switches0 < 0 || switches1 < 0
+            ? Double.NaN
+            : (double) (switches1 - switches0) / delivered);
   }
 
   private void send(Run r, List<Route> mine, long first, double interval, long end, AtomicLong sent) {
@@ -245,7 +253,8 @@ final class OpenLoop {
           m.applyAsDouble(Point::seconds),
           m.applyAsDouble(Point::cpuSecPerMillion),
           m.applyAsDouble(Point::threadCpuSecPerMillion),
-          m.applyAsDouble(Point::serverCpuSecPerMillion)));
+          m.applyAsDouble(Point::serverCpuSecPerMillion),
+          m.applyAsDouble(Point::switchesPerMessage)));
     }
     return out;
   }

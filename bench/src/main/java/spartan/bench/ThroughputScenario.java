@@ -41,7 +41,8 @@ final class ThroughputScenario implements Scenario {
         + MAX_STEPS + " steps or 3x --duration, a saturated rate tried twice, then at most "
         + P99_STEPS + " steps or 1x --duration bisecting on p99 < 10 ms; CPU per million "
         + "delivered: process CPU time (OperatingSystemMXBean, includes JIT and GC) and Java "
-        + "threads' (ThreadMXBean)";
+        + "threads' (ThreadMXBean); context switches: this process's threads' (/proc/self/task), "
+        + "per message delivered";
   }
 
   static Duration step(BenchOptions o) {
@@ -143,6 +144,7 @@ final class ThroughputScenario implements Scenario {
         if (!target.statsIncludeGenerator()) {
           out.add("server CPU per 1M msgs", best.serverCpuSecPerMillion(), "CPU-s", false);
         }
+        out.add("context switches per msg", best.switchesPerMessage(), "", false);
       }
       out.add(CAPACITY, capacity == null ? Double.NaN : capacity.achievedPerSec(),
           "msg/s", true);
