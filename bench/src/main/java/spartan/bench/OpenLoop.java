@@ -41,6 +41,8 @@ final class OpenLoop {
    * @param serverCpuSecPerMillion the server process's alone, when it runs elsewhere; NaN if unknown
    * @param switchesPerMessage this process's context switches per delivered message (see {@link
    *     ServerStats#contextSwitches}); NaN where unknown
+   * @param allocatedBytesPerMessage heap this process's live Java threads allocated per delivered
+   *     message (ThreadMXBean); what sets how often the young GC runs; NaN where unknown
    */
   record Point(
       double offeredPerSec,
@@ -59,7 +61,8 @@ final class OpenLoop {
       double cpuSecPerMillion,
       double threadCpuSecPerMillion,
       double serverCpuSecPerMillion,
-      double switchesPerMessage) {}
+      double switchesPerMessage,
+      double allocatedBytesPerMessage) {}
 
   private static final AtomicInteger RUN_IDS = new AtomicInteger();
 
@@ -117,6 +120,7 @@ final class OpenLoop {
     long cpu0 = ServerStats.processCpuNanos();
     long switches0 = ServerStats.contextSwitches();
     Map<Long, Long> threads0 = threadCpu();
+    Map<Long, Long> allocated0 = threadAllocated();
     long start = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(20);
     long end = start + durationNanos;
     List<Thread> senders = new ArrayList<>();
@@ -152,10 +156,9 @@ final class OpenLoop {
     }
     long cpu = ServerStats.processCpuNanos() - cpu0;
     long switches1 = ServerStats.contextSwitches();
-    long threadCpu = 0;
-    for (Map.Entry<Long, Long> e : threadCpu().entrySet()) {
-      threadCpu += e.getValue() - threads0.getOrDefault(e.getKey(), 0L);
-    }
+    long threadCpu = sinceThen(threadCpu(), threads0);
+    Map<Long, Long> allocated1 = threadAllocated();
+    long allocated = sinceThen(allocated1, allocated0);
     ServerStats server1 = server0 == null ? null : target.stats(false);
     current = null;
 
@@ -191,7 +194,8 @@ final class OpenLoop {
         serverCpu,
         delivered == 0 || switches0 < 0 || switches1 < 0
             ? Double.NaN
-            : (double) (switches1 - switches0) / delivered);
+            : (double) (switches1 - switches0) / delivered,
+        delivered == 0 || allocated1.isEmpty() ? Double.NaN : (double) allocated / delivered);
   }
 
   private void send(Run r, List<Route> mine, long first, double interval, long end, AtomicLong sent) {
@@ -254,7 +258,34 @@ final class OpenLoop {
           m.applyAsDouble(Point::cpuSecPerMillion),
           m.applyAsDouble(Point::threadCpuSecPerMillion),
           m.applyAsDouble(Point::serverCpuSecPerMillion),
-          m.applyAsDouble(Point::switchesPerMessage)));
+          m.applyAsDouble(Point::switchesPerMessage),
+          m.applyAsDouble(Point::allocatedBytesPerMessage)));
+    }
+    return out;
+  }
+
+  /** The growth of per-thread counters since {@code then}; threads new since then count from 0. */
+  private static long sinceThen(Map<Long, Long> now, Map<Long, Long> then) {
+    long sum = 0;
+    for (Map.Entry<Long, Long> e : now.entrySet()) {
+      sum += e.getValue() - then.getOrDefault(e.getKey(), 0L);
+    }
+    return sum;
+  }
+
+  /** Heap bytes each live Java thread has allocated, by id; empty where the JVM cannot tell. */
+  static Map<Long, Long> threadAllocated() {
+    Map<Long, Long> out = new HashMap<>();
+    if (ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean tm
+        && tm.isThreadAllocatedMemorySupported()
+        && tm.isThreadAllocatedMemoryEnabled()) {
+      long[] ids = tm.getAllThreadIds();
+      long[] bytes = tm.getThreadAllocatedBytes(ids);
+      for (int i = 0; i < ids.length; i++) {
+        if (bytes[i] >= 0) {
+          out.put(ids[i], bytes[i]);
+        }
+      }
     }
     return out;
   }

@@ -41,8 +41,8 @@ final class ThroughputScenario implements Scenario {
         + MAX_STEPS + " steps or 3x --duration, a saturated rate tried twice, then at most "
         + P99_STEPS + " steps or 1x --duration bisecting on p99 < 10 ms; CPU per million "
         + "delivered: process CPU time (OperatingSystemMXBean, includes JIT and GC) and Java "
-        + "threads' (ThreadMXBean); context switches: this process's threads' (/proc/self/task), "
-        + "per message delivered";
+        + "threads' (ThreadMXBean); context switches (/proc/self/task) and heap allocated "
+        + "(ThreadMXBean): this process's threads', per message delivered";
   }
 
   static Duration step(BenchOptions o) {
@@ -145,6 +145,7 @@ final class ThroughputScenario implements Scenario {
           out.add("server CPU per 1M msgs", best.serverCpuSecPerMillion(), "CPU-s", false);
         }
         out.add("context switches per msg", best.switchesPerMessage(), "", false);
+        out.add("heap allocated per msg", best.allocatedBytesPerMessage(), "B", false);
       }
       out.add(CAPACITY, capacity == null ? Double.NaN : capacity.achievedPerSec(),
           "msg/s", true);
