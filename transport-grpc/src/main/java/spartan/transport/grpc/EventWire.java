@@ -5,13 +5,9 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.WireFormat;
-import io.grpc.Drainable;
-import io.grpc.KnownLength;
 import io.grpc.MethodDescriptor;
-import io.grpc.protobuf.ProtoUtils;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.util.concurrent.atomic.LongAdder;
 import spartan.core.ChatEvent;
@@ -42,17 +38,10 @@ final class EventWire {
     int length() {
       return head.length + body.size();
     }
-
-    byte[] bytes() {
-      byte[] out = new byte[length()];
-      System.arraycopy(head, 0, out, 0, head.length);
-      body.copyTo(out, head.length);
-      return out;
-    }
   }
 
   private static final MethodDescriptor.Marshaller<ChatProto.Event> PROTO =
-      ProtoUtils.marshaller(ChatProto.Event.getDefaultInstance());
+      ProtoArrays.marshaller(ChatProto.Event.getDefaultInstance());
 
   /** The response marshaller of the server's {@code ReceiveMsg}: an {@link Encoded} or an Event. */
   static final MethodDescriptor.Marshaller<Object> MARSHALLER =
@@ -60,7 +49,7 @@ final class EventWire {
         @Override
         public InputStream stream(Object value) {
           return value instanceof Encoded e
-              ? new EncodedStream(e)
+              ? ProtoArrays.stream(e.head(), e.body())
               : PROTO.stream((ChatProto.Event) value);
         }
 
@@ -77,7 +66,7 @@ final class EventWire {
   /**
    * What the call writes for {@code e}: a group message as an {@link Encoded} event around its
    * shared serialisation; anything else, a direct message included (it has one recipient), as a
-   * plain {@code ChatProto.Event}, which protobuf writes straight into gRPC's buffer.
+   * plain {@code ChatProto.Event}, which {@link #MARSHALLER} serialises into one array.
    */
   Object event(ChatEvent e) {
     return e instanceof ChatEvent.MessageReceived m && m.message().to() instanceof Recipient.Group
@@ -128,48 +117,5 @@ final class EventWire {
   private ByteString serialise(Message m) {
     encoded.increment();
     return ProtoMapping.message(m).toByteString();
-  }
-
-  /**
-   * Known length and drainable, as protobuf's own streams are: gRPC's framer then has the head
-   * and the shared body written straight into its buffer (without {@link Drainable} it copies
-   * through a fresh 8 KiB array per message).
-   */
-  private static final class EncodedStream extends InputStream implements KnownLength, Drainable {
-    private final Encoded e;
-    private int pos;
-
-    EncodedStream(Encoded e) {
-      this.e = e;
-    }
-
-    @Override
-    public int available() {
-      return e.length() - pos;
-    }
-
-    @Override
-    public int drainTo(OutputStream target) throws IOException {
-      int n = available();
-      if (pos == 0) {
-        target.write(e.head());
-        e.body().writeTo(target);
-      } else {
-        byte[] rest = e.bytes();
-        target.write(rest, pos, n);
-      }
-      pos = e.length();
-      return n;
-    }
-
-    @Override
-    public int read() {
-      if (pos >= e.length()) {
-        return -1;
-      }
-      int b = pos < e.head().length ? e.head()[pos] : e.body().byteAt(pos - e.head().length);
-      pos++;
-      return b & 0xff;
-    }
   }
 }

@@ -1,6 +1,8 @@
 package spartan.transport.grpc;
 
+import io.grpc.MethodDescriptor;
 import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ClientResponseObserver;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -44,6 +46,14 @@ final class PipelinedSends {
   /** Serialized bytes of unanswered sends one session may have. */
   static final long MAX_PENDING_BYTES = 64L << 20;
 
+  /** {@code SendStream} with each request serialised into one array ({@link ProtoArrays}). */
+  private static final MethodDescriptor<ChatProto.SendStreamRequest, ChatProto.SendResult> METHOD =
+      SpartanGrpc.getSendStreamMethod()
+          .toBuilder(
+              ProtoArrays.marshaller(ChatProto.SendStreamRequest.getDefaultInstance()),
+              SpartanGrpc.getSendStreamMethod().getResponseMarshaller())
+          .build();
+
   private final Supplier<SpartanGrpc.SpartanStub> stub;
   private final Duration answerTimeout;
   /** Where results complete futures (their continuations are user code): off the event loop. */
@@ -71,7 +81,9 @@ final class PipelinedSends {
       synchronized (lock) {
         if (current == null || current.ended) {
           Stream opened = new Stream();
-          stub.get().sendStream(opened);
+          SpartanGrpc.SpartanStub s = stub.get();
+          ClientCalls.asyncBidiStreamingCall(
+              s.getChannel().newCall(METHOD, s.getCallOptions()), opened);
           current = opened;
         }
         current.write(request, bytes, result);

@@ -220,8 +220,9 @@ final class SpartanEndpoint extends SpartanGrpc.SpartanImplBase {
   /**
    * The service as the server registers it: the generated definition, except that {@code
    * ReceiveMsg} is {@link #receiveEncoded}, writing events through {@link EventWire#MARSHALLER},
-   * so a group message is serialised once. The method keeps its name, its request type and its
-   * schema (reflection lists it as before); only the server's way of producing the response bytes
+   * so a group message is serialised once, and every other method's responses are written through
+   * {@link ProtoArrays} (one array per response). Methods keep their names, types and schema
+   * (reflection lists them as before); only the server's way of producing the response bytes
    * differs. (The generated {@code receiveMsg} is left as the base class has it: never bound.)
    */
   ServerServiceDefinition encodedDefinition() {
@@ -232,19 +233,19 @@ final class SpartanEndpoint extends SpartanGrpc.SpartanImplBase {
                 ProtoUtils.marshaller(ChatProto.ReceiveMsgRequest.getDefaultInstance()),
                 EventWire.MARSHALLER)
             .build();
-    ServiceDescriptor.Builder descriptor =
-        ServiceDescriptor.newBuilder(SpartanGrpc.SERVICE_NAME)
-            .setSchemaDescriptor(generated.getServiceDescriptor().getSchemaDescriptor());
-    for (MethodDescriptor<?, ?> m : generated.getServiceDescriptor().getMethods()) {
-      descriptor.addMethod(
-          m.getFullMethodName().equals(receive.getFullMethodName()) ? receive : m);
-    }
-    ServerServiceDefinition.Builder definition = ServerServiceDefinition.builder(descriptor.build());
+    List<ServerMethodDefinition<?, ?>> others = new ArrayList<>();
     for (ServerMethodDefinition<?, ?> m : generated.getMethods()) {
       if (!m.getMethodDescriptor().getFullMethodName().equals(receive.getFullMethodName())) {
-        definition.addMethod(m);
+        others.add(ProtoArrays.arrayResponses(m));
       }
     }
+    ServiceDescriptor.Builder descriptor =
+        ServiceDescriptor.newBuilder(SpartanGrpc.SERVICE_NAME)
+            .setSchemaDescriptor(generated.getServiceDescriptor().getSchemaDescriptor())
+            .addMethod(receive);
+    others.forEach(m -> descriptor.addMethod(m.getMethodDescriptor()));
+    ServerServiceDefinition.Builder definition = ServerServiceDefinition.builder(descriptor.build());
+    others.forEach(definition::addMethod);
     definition.addMethod(receive, ServerCalls.asyncServerStreamingCall(this::receiveEncoded));
     return definition.build();
   }

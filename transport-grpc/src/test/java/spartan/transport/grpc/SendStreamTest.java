@@ -211,6 +211,25 @@ class SendStreamTest {
     assertThat(sends.send(request("bob", "on a new stream")).join().duplicate()).isFalse();
   }
 
+  @Test
+  void aSendStuckBehindAnsweredOnesIsStillCaughtByTheStreamsDeadlineCheck() {
+    Session alice = client.login("alice", null);
+    PipelinedSends sends =
+        new PipelinedSends(
+            () -> client.async().withCallCredentials(BearerAuth.credentials(alice.token())),
+            Duration.ofMillis(300),
+            client.lane());
+    for (int i = 0; i < 20; i++) {
+      assertThat(sends.send(request("bob", "answered " + i)).join().duplicate()).isFalse();
+    }
+
+    CompletableFuture<SendReceipt> stuck = sends.send(request("bob", HELD + "later"));
+
+    ChatException e = failure(stuck);
+    assertThat(e.code()).isEqualTo(ErrorCode.UNAVAILABLE);
+    assertThat(e.getMessage()).isEqualTo("The server did not answer a send in time.");
+  }
+
   private static spartan.proto.v1.ChatProto.SendMessageRequest request(String to, String text) {
     return spartan.proto.v1.ChatProto.SendMessageRequest.newBuilder()
         .setTo(ProtoMapping.recipient(Recipient.user(to)))
