@@ -24,10 +24,15 @@ import java.io.OutputStream;
 final class ProtoArrays {
   private ProtoArrays() {}
 
-  /** A marshaller for {@code T} that writes through one array and parses as protobuf does. */
-  static <T extends Message> MethodDescriptor.Marshaller<T> marshaller(T defaultInstance) {
+  /**
+   * A marshaller for {@code T} that writes through one array and otherwise is protobuf's: it
+   * parses with it and, like it, names its prototype (so tooling that looks for a {@link
+   * MethodDescriptor.PrototypeMarshaller}, this class's {@link #arrayResponses} included, still
+   * finds the message type).
+   */
+  static <T extends Message> MethodDescriptor.PrototypeMarshaller<T> marshaller(T defaultInstance) {
     MethodDescriptor.Marshaller<T> proto = ProtoUtils.marshaller(defaultInstance);
-    return new MethodDescriptor.Marshaller<>() {
+    return new MethodDescriptor.PrototypeMarshaller<>() {
       @Override
       public InputStream stream(T value) {
         return ProtoArrays.stream(value.toByteArray(), ByteString.EMPTY);
@@ -36,6 +41,17 @@ final class ProtoArrays {
       @Override
       public T parse(InputStream stream) {
         return proto.parse(stream);
+      }
+
+      @Override
+      public T getMessagePrototype() {
+        return defaultInstance;
+      }
+
+      @Override
+      @SuppressWarnings("unchecked") // a generated message's class is final: exactly T
+      public Class<T> getMessageClass() {
+        return (Class<T>) defaultInstance.getClass();
       }
     };
   }

@@ -195,11 +195,7 @@ class SendStreamTest {
   @Test
   void aSendTheServerNeverAnswersEndsItsStreamUnavailableAndTheNextSendGoesThrough() {
     Session alice = client.login("alice", null);
-    PipelinedSends sends =
-        new PipelinedSends(
-            () -> client.async().withCallCredentials(BearerAuth.credentials(alice.token())),
-            Duration.ofMillis(300),
-            client.lane());
+    PipelinedSends sends = sendsAnsweredWithin(alice, Duration.ofMillis(300));
     CompletableFuture<SendReceipt> stuck = sends.send(request("bob", HELD + "forever"));
     CompletableFuture<SendReceipt> behind = sends.send(request("bob", "behind it"));
 
@@ -214,11 +210,7 @@ class SendStreamTest {
   @Test
   void aSendStuckBehindAnsweredOnesIsStillCaughtByTheStreamsDeadlineCheck() {
     Session alice = client.login("alice", null);
-    PipelinedSends sends =
-        new PipelinedSends(
-            () -> client.async().withCallCredentials(BearerAuth.credentials(alice.token())),
-            Duration.ofMillis(300),
-            client.lane());
+    PipelinedSends sends = sendsAnsweredWithin(alice, Duration.ofMillis(300));
     for (int i = 0; i < 20; i++) {
       assertThat(sends.send(request("bob", "answered " + i)).join().duplicate()).isFalse();
     }
@@ -228,6 +220,14 @@ class SendStreamTest {
     ChatException e = failure(stuck);
     assertThat(e.code()).isEqualTo(ErrorCode.UNAVAILABLE);
     assertThat(e.getMessage()).isEqualTo("The server did not answer a send in time.");
+  }
+
+  /** {@code session}'s own pipelined sends, with a short answer deadline. */
+  private PipelinedSends sendsAnsweredWithin(Session session, Duration timeout) {
+    return new PipelinedSends(
+        () -> client.async().withCallCredentials(BearerAuth.credentials(session.token())),
+        timeout,
+        client.lane());
   }
 
   private static spartan.proto.v1.ChatProto.SendMessageRequest request(String to, String text) {
