@@ -70,7 +70,10 @@ public class WireCodecBenchmark {
             Instant.ofEpochMilli(1_763_000_000_000L),
             null);
     event = new ChatEvent.MessageReceived(new Delivery(4321, message));
-    eventLine = json.write(WireFormat.event(event));
+    ByteBuf treeEvent = json.line(alloc, WireFormat.event(event));
+    eventLine = new byte[treeEvent.readableBytes() - 1];
+    treeEvent.readBytes(eventLine);
+    treeEvent.release();
     receipt = new SendReceipt(98765, message.sentAt(), false);
     ByteBuf reply = lines.sendReply(alloc, IntNode.valueOf(12345), receipt);
     replyLine = new byte[reply.readableBytes() - 1];
@@ -118,8 +121,7 @@ public class WireCodecBenchmark {
 
   @Benchmark
   public int writeMessageEventTree() {
-    byte[] bytes = json.write(WireFormat.event(event));
-    ByteBuf b = alloc.buffer(bytes.length + 1).writeBytes(bytes).writeByte('\n');
+    ByteBuf b = json.line(alloc, WireFormat.event(event));
     int n = b.readableBytes();
     b.release();
     return n;

@@ -111,14 +111,6 @@ final class WireJson {
     }
   }
 
-  byte[] write(JsonNode node) {
-    try {
-      return mapper.writeValueAsBytes(node);
-    } catch (JsonProcessingException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
   /** Writes the fields of one JSON object. */
   @FunctionalInterface
   interface Fields {

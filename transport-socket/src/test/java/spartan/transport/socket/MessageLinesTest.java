@@ -29,6 +29,16 @@ class MessageLinesTest {
         42, "alice", to, body, Instant.ofEpochMilli(1_767_225_600_000L), clientMsgId);
   }
 
+  /** {@code tree} and a newline, as the general (tree) path writes it. */
+  private static String treeLine(JsonNode tree) {
+    ByteBuf b = WireJson.bounded(65536).line(UnpooledByteBufAllocator.DEFAULT, tree);
+    try {
+      return b.toString(StandardCharsets.UTF_8);
+    } finally {
+      b.release();
+    }
+  }
+
   private String line(Message m, long seq) {
     ByteBuf b = lines.line(UnpooledByteBufAllocator.DEFAULT, new ChatEvent.MessageReceived(new Delivery(seq, m)));
     try {
@@ -49,7 +59,7 @@ class MessageLinesTest {
       String line = line(m, 7);
       assertThat(line).endsWith("}\n").doesNotContain("\n}");
       JsonNode tree = WireFormat.event(new ChatEvent.MessageReceived(new Delivery(7, m)));
-      assertThat(line).isEqualTo(new String(WireJson.bounded(65536).write(tree), StandardCharsets.UTF_8) + "\n");
+      assertThat(line).isEqualTo(treeLine(tree));
     }
   }
 
