@@ -12,11 +12,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.function.UnaryOperator;
+import java.util.function.BiFunction;
 import spartan.core.ChatService;
 import spartan.core.spi.TransportOptions;
 import spartan.core.spi.TransportProvider;
@@ -162,7 +163,9 @@ final class Deployment implements AutoCloseable {
 
   /** Opens a target for {@code binding}; in-process, this starts its server. */
   Target open(String binding) {
-    return isRemote() ? openRemote(binding) : openInProcess(binding, UnaryOperator.identity());
+    return isRemote()
+        ? openRemote(binding)
+        : openInProcess(binding, (service, blocking) -> service);
   }
 
   /**
@@ -171,14 +174,15 @@ final class Deployment implements AutoCloseable {
    *
    * @throws IllegalStateException if the servers are not in this process
    */
-  Target openDecorated(String binding, UnaryOperator<ChatService> decorate) {
+  Target openDecorated(String binding, BiFunction<ChatService, Executor, ChatService> decorate) {
     if (isRemote()) {
       throw new IllegalStateException("a decorated core needs the server in-process");
     }
     return openInProcess(binding, decorate);
   }
 
-  private Target openInProcess(String binding, UnaryOperator<ChatService> decorate) {
+  private Target openInProcess(
+      String binding, BiFunction<ChatService, Executor, ChatService> decorate) {
     ServerStats.Source local = ServerStats::sampleThisProcess;
     if (binding.equals(RELAY)) {
       RelayServer relay = RelayServer.start("127.0.0.1", 0);
@@ -187,13 +191,17 @@ final class Deployment implements AutoCloseable {
     CoreServer core = new CoreServer();
     if (binding.equals(INPROC)) {
       return new ChatTarget(
-          INPROC, ChatTarget.inProcess(decorate.apply(core.service())), local, true, core);
+          INPROC,
+          ChatTarget.inProcess(decorate.apply(core.service(), core.blockingExecutor())),
+          local,
+          true,
+          core);
     }
     try {
       TransportProvider provider = TransportProvider.named(binding);
       TransportServer server =
           provider.serve(
-              decorate.apply(core.service()),
+              decorate.apply(core.service(), core.blockingExecutor()),
               TransportOptions.of("127.0.0.1", 0, core.blockingExecutor()));
       ExecutorService callbacks = clientCallbacks();
       TransportOptions client = TransportOptions.of("127.0.0.1", server.port(), callbacks);

@@ -78,7 +78,7 @@ public final class SpartanServer implements AutoCloseable {
     this.limiter = limits.build();
     // The annotations on Session (@RateLimited, @Cached) say what this applies, and where.
     ChatDecorator decorator =
-        ChatDecorator.builder().rateLimiter(limiter).recentMessages(recent).build();
+        ChatDecorator.builder().rateLimiter(limiter, blocking).recentMessages(recent).build();
     decorator.plan().forEach((method, what) -> log.info("{}: {}", method, what));
     this.service = decorator.decorate(core);
     log.info(

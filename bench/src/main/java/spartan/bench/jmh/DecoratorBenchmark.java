@@ -101,7 +101,7 @@ public class DecoratorBenchmark {
     plain = core.login("alice", null);
     decorated =
         ChatDecorator.builder()
-            .rateLimiter(limiter)
+            .rateLimiter(limiter, Runnable::run)
             .recentMessages(recent)
             .build()
             .decorate(core.login("alice", null));

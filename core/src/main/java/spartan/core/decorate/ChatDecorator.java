@@ -13,8 +13,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import spartan.core.AuthMode;
 import spartan.core.Cached;
 import spartan.core.ChatException;
@@ -35,7 +37,12 @@ import spartan.core.limit.RateLimiter;
  *   <li>{@code @RateLimited(action)}: before the call, one permit is taken from the limiter under
  *       {@code action:user} (the calling session's user). A denied call fails with {@link
  *       ChatException#rateLimited} carrying the retry delay — thrown, or as a failed future for a
- *       method returning one — and never reaches the service.
+ *       method returning one — and never reaches the service. A method returning a future does not
+ *       wait for its permit: it returns at once, and the call goes ahead when the permit arrives
+ *       (a Redis limiter answers checks in batches, from its own thread), on the executor given
+ *       with the limiter, in the order the session made its calls. So a connection's pipelined
+ *       sends share one Redis round trip instead of waiting one each, and still reach the service
+ *       in order.
  *   <li>{@code @Cached}: the call runs inside {@link RecentMessages#serving}, so its store reads
  *       may be answered by the recent-message cache (which sits under the service's checks).
  * </ul>
@@ -57,12 +64,14 @@ import spartan.core.limit.RateLimiter;
  */
 public final class ChatDecorator {
   private final RateLimiter limiter;
+  private final Executor continueOn;
   private final RecentMessages recent;
   private final Map<Method, Handler> handlers;
   private final Map<String, String> plan;
 
   private ChatDecorator(Builder b) {
     this.limiter = b.limiter;
+    this.continueOn = b.continueOn;
     this.recent = b.recent;
     for (Method m : ChatService.class.getMethods()) {
       if (m.isAnnotationPresent(RateLimited.class) || m.isAnnotationPresent(Cached.class)) {
@@ -86,7 +95,10 @@ public final class ChatDecorator {
       }
       RateLimited limited = m.getAnnotation(RateLimited.class);
       if (limited != null && limiter != null) {
-        h = new Limit(limiter, limited.value(), returnsFuture(m), h);
+        h =
+            returnsFuture(m)
+                ? new LimitAsync(limiter, prefix(limited.value()), continueOn, h)
+                : new Limit(limiter, prefix(limited.value()), h);
         applied.add("rate limited (" + limited.value() + ")");
       }
       table.put(m, h);
@@ -105,13 +117,20 @@ public final class ChatDecorator {
   /** Builds a {@link ChatDecorator}; both parts are optional. */
   public static final class Builder {
     private RateLimiter limiter;
+    private Executor continueOn;
     private RecentMessages recent;
 
     private Builder() {}
 
-    /** Applies {@code @RateLimited} with this limiter; null (the default) leaves it unapplied. */
-    public Builder rateLimiter(RateLimiter limiter) {
+    /**
+     * Applies {@code @RateLimited} with this limiter; null (the default) leaves it unapplied. A
+     * call returning a future whose permit is not answered at once goes ahead on {@code
+     * continueOn}: it runs the service's call, which may block on the store, so give the
+     * server's blocking executor. A limiter that answers at once (the local one) never uses it.
+     */
+    public Builder rateLimiter(RateLimiter limiter, Executor continueOn) {
       this.limiter = limiter;
+      this.continueOn = limiter == null ? null : Objects.requireNonNull(continueOn, "continueOn");
       return this;
     }
 
@@ -143,11 +162,17 @@ public final class ChatDecorator {
   /** Wraps one session. */
   public Session decorate(Session session) {
     Objects.requireNonNull(session, "session");
-    return (Session)
-        Proxy.newProxyInstance(
-            Session.class.getClassLoader(),
-            new Class<?>[] {Session.class},
-            new SessionHandler(session, handlers));
+    SessionHandler handler = new SessionHandler(session, handlers);
+    Session proxy =
+        (Session)
+            Proxy.newProxyInstance(
+                Session.class.getClassLoader(), new Class<?>[] {Session.class}, handler);
+    handler.proxy = proxy;
+    return proxy;
+  }
+
+  private static String prefix(RateLimited.Action action) {
+    return action.name().toLowerCase(Locale.ROOT) + ":";
   }
 
   private static boolean returnsFuture(Method m) {
@@ -164,6 +189,10 @@ public final class ChatDecorator {
   private static final class SessionHandler implements InvocationHandler {
     private final Session target;
     private final Map<Method, Handler> handlers;
+    /** Set once, right after the proxy is made, before it is handed out. */
+    private Session proxy;
+    /** Completes once the session's latest permit-waiting call has gone ahead; guarded by this. */
+    private CompletableFuture<Void> lastStarted = STARTED;
 
     SessionHandler(Session target, Map<Method, Handler> handlers) {
       this.target = target;
@@ -174,7 +203,7 @@ public final class ChatDecorator {
     public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
       Handler h = handlers.get(method);
       if (h != null) {
-        return h.call(proxy, target, args);
+        return h.call(this, args);
       }
       return switch (method.getName()) {
         case "equals" -> proxy == args[0];
@@ -183,18 +212,27 @@ public final class ChatDecorator {
         default -> throw new IllegalStateException("unexpected method " + method);
       };
     }
+
+    /** Takes the next place in the session's call order: the previous call's start, and ours. */
+    synchronized CompletableFuture<Void> queueBehind(CompletableFuture<Void> started) {
+      CompletableFuture<Void> previous = lastStarted;
+      lastStarted = started;
+      return previous;
+    }
   }
+
+  private static final CompletableFuture<Void> STARTED = CompletableFuture.completedFuture(null);
 
   /** One step of a method's handling; the innermost reaches the session itself. */
   private interface Handler {
-    Object call(Object proxy, Session target, Object[] args) throws Throwable;
+    Object call(SessionHandler session, Object[] args) throws Throwable;
   }
 
   private record Delegate(Method method) implements Handler {
     @Override
-    public Object call(Object proxy, Session target, Object[] args) throws Throwable {
+    public Object call(SessionHandler session, Object[] args) throws Throwable {
       try {
-        return method.invoke(target, args);
+        return method.invoke(session.target, args);
       } catch (InvocationTargetException e) {
         throw e.getCause();
       }
@@ -204,18 +242,18 @@ public final class ChatDecorator {
   /** Runs the interface's default body on the proxy, so it calls the decorated methods. */
   private record DefaultBody(Method method) implements Handler {
     @Override
-    public Object call(Object proxy, Session target, Object[] args) throws Throwable {
-      return InvocationHandler.invokeDefault(proxy, method, args);
+    public Object call(SessionHandler session, Object[] args) throws Throwable {
+      return InvocationHandler.invokeDefault(session.proxy, method, args);
     }
   }
 
   private record CacheScope(RecentMessages recent, Handler next) implements Handler {
     @Override
-    public Object call(Object proxy, Session target, Object[] args) throws Throwable {
+    public Object call(SessionHandler session, Object[] args) throws Throwable {
       return recent.serving(
           () -> {
             try {
-              return next.call(proxy, target, args);
+              return next.call(session, args);
             } catch (RuntimeException | Error e) {
               throw e;
             } catch (Throwable t) {
@@ -226,23 +264,81 @@ public final class ChatDecorator {
     }
   }
 
-  private record Limit(RateLimiter limiter, String prefix, boolean future, Handler next)
+  /** A limited method returning a plain value: waits for its permit on the calling thread. */
+  private record Limit(RateLimiter limiter, String prefix, Handler next) implements Handler {
+    @Override
+    public Object call(SessionHandler session, Object[] args) throws Throwable {
+      RateLimiter.Decision d = limiter.tryAcquire(prefix + session.target.user());
+      if (!d.allowed()) {
+        throw ChatException.rateLimited(d.retryAfter());
+      }
+      return next.call(session, args);
+    }
+  }
+
+  /**
+   * A limited method returning a future: returns at once; the call goes ahead once its permit
+   * is in and every earlier such call of the session has gone ahead, so the service sees a
+   * session's calls in the order they were made. When both are already so (a local limiter, no
+   * earlier call waiting) it goes ahead on the calling thread; otherwise on {@code continueOn}.
+   */
+  private record LimitAsync(RateLimiter limiter, String prefix, Executor continueOn, Handler next)
       implements Handler {
-    Limit(RateLimiter limiter, RateLimited.Action action, boolean future, Handler next) {
-      this(limiter, action.name().toLowerCase(Locale.ROOT) + ":", future, next);
+    @Override
+    public Object call(SessionHandler session, Object[] args) {
+      CompletableFuture<RateLimiter.Decision> permit;
+      try {
+        permit = limiter.acquireAsync(prefix + session.target.user());
+      } catch (RuntimeException e) {
+        return CompletableFuture.failedFuture(ChatException.wrap(e));
+      }
+      CompletableFuture<Void> started = new CompletableFuture<>();
+      CompletableFuture<Void> previous = session.queueBehind(started);
+      if (previous.isDone() && permit.isDone()) {
+        return goAhead(session, args, permit, started);
+      }
+      CompletableFuture<Object> result = new CompletableFuture<>();
+      CompletableFuture.allOf(previous, permit)
+          .whenComplete(
+              (ignored, e) -> {
+                try {
+                  continueOn.execute(
+                      () ->
+                          goAhead(session, args, permit, started)
+                              .whenComplete(
+                                  (value, failure) -> {
+                                    if (failure == null) {
+                                      result.complete(value);
+                                    } else {
+                                      result.completeExceptionally(failure);
+                                    }
+                                  }));
+                } catch (RejectedExecutionException rejected) {
+                  result.completeExceptionally(
+                      ChatException.unavailable("The server is shutting down."));
+                  started.complete(null);
+                }
+              });
+      return result;
     }
 
-    @Override
-    public Object call(Object proxy, Session target, Object[] args) throws Throwable {
-      RateLimiter.Decision d = limiter.tryAcquire(prefix + target.user());
-      if (!d.allowed()) {
-        ChatException e = ChatException.rateLimited(d.retryAfter());
-        if (future) {
-          return CompletableFuture.failedFuture(e);
+    /** The call itself, or its refusal; either way the session's next call may go ahead. */
+    private CompletionStage<?> goAhead(
+        SessionHandler session,
+        Object[] args,
+        CompletableFuture<RateLimiter.Decision> permit,
+        CompletableFuture<Void> started) {
+      try {
+        RateLimiter.Decision d = permit.join();
+        if (!d.allowed()) {
+          return CompletableFuture.failedFuture(ChatException.rateLimited(d.retryAfter()));
         }
-        throw e;
+        return (CompletionStage<?>) next.call(session, args);
+      } catch (Throwable t) {
+        return CompletableFuture.failedFuture(ChatException.wrap(t));
+      } finally {
+        started.complete(null);
       }
-      return next.call(proxy, target, args);
     }
   }
 

@@ -3,6 +3,8 @@ package spartan.core.limit;
 import com.github.benmanes.caffeine.cache.Ticker;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,30 +55,64 @@ public final class FailoverRateLimiter implements RateLimiter {
 
   @Override
   public Decision tryAcquire(String key) {
+    // A primary's failure is answered by the fallback, so only a bug surfaces here.
+    try {
+      return acquireAsync(key).join();
+    } catch (CompletionException e) {
+      throw e.getCause() instanceof RuntimeException r ? r : e;
+    }
+  }
+
+  /**
+   * Asks the primary, or the fallback while the breaker is open. A primary's answer, or its
+   * failure turned into the fallback's answer, completes the future on the primary's thread.
+   */
+  @Override
+  public CompletableFuture<Decision> acquireAsync(String key) {
     Objects.requireNonNull(key, "key");
     if (!open.get()) {
-      try {
-        return primary.tryAcquire(key);
-      } catch (RateLimiterUnavailableException e) {
-        trip(e);
-        return fallback.tryAcquire(key);
-      }
+      return primary
+          .acquireAsync(key)
+          .exceptionally(
+              e -> {
+                trip(unavailable(e));
+                return fallback.tryAcquire(key);
+              });
     }
     if (ticker.read() - openedAt >= retryNanos && probing.compareAndSet(false, true)) {
-      try {
-        Decision d = primary.tryAcquire(key);
-        if (open.compareAndSet(true, false)) {
-          log.info("Rate limiter: {} is back; limiting across nodes again.", primary);
-        }
-        return d;
-      } catch (RateLimiterUnavailableException e) {
-        openedAt = ticker.read();
-        log.debug("Rate limiter: probe of {} failed: {}", primary, e.getMessage());
-      } finally {
-        probing.set(false);
-      }
+      return primary
+          .acquireAsync(key)
+          .handle(
+              (d, e) -> {
+                try {
+                  if (e == null) {
+                    if (open.compareAndSet(true, false)) {
+                      log.info("Rate limiter: {} is back; limiting across nodes again.", primary);
+                    }
+                    return d;
+                  }
+                  openedAt = ticker.read();
+                  log.debug(
+                      "Rate limiter: probe of {} failed: {}", primary, unavailable(e).getMessage());
+                  return fallback.tryAcquire(key);
+                } finally {
+                  probing.set(false);
+                }
+              });
     }
-    return fallback.tryAcquire(key);
+    return CompletableFuture.completedFuture(fallback.tryAcquire(key));
+  }
+
+  /** The primary's failure; anything but {@link RateLimiterUnavailableException} is a bug there. */
+  private static RateLimiterUnavailableException unavailable(Throwable e) {
+    Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+    if (cause instanceof RateLimiterUnavailableException u) {
+      return u;
+    }
+    if (cause instanceof RuntimeException r) {
+      throw r;
+    }
+    throw new CompletionException(cause);
   }
 
   private void trip(RateLimiterUnavailableException e) {

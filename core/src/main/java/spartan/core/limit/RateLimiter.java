@@ -2,6 +2,7 @@ package spartan.core.limit;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Decides whether one more call under a key (a user's budget, e.g. {@code "send:alice"}) may go
@@ -26,6 +27,23 @@ public interface RateLimiter extends AutoCloseable {
    * @throws NullPointerException if {@code key} is null
    */
   Decision tryAcquire(String key);
+
+  /**
+   * {@link #tryAcquire}, answered through a future so the caller need not wait: a limiter that asks
+   * a remote backend (Redis) completes it later, from its own thread, which must not be made to
+   * run anything slow; the default, right for a limiter that answers at once, completes it
+   * before returning. The future fails with what {@link #tryAcquire} would throw.
+   *
+   * @throws NullPointerException if {@code key} is null
+   */
+  default CompletableFuture<Decision> acquireAsync(String key) {
+    Objects.requireNonNull(key, "key");
+    try {
+      return CompletableFuture.completedFuture(tryAcquire(key));
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
 
   /** The rate and burst this limiter enforces. */
   RateLimit limit();

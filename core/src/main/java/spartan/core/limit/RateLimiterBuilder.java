@@ -28,7 +28,6 @@ public final class RateLimiterBuilder {
   private String redisDescription;
   private Duration redisTimeout = Duration.ofMillis(200);
   private Duration redisRetryInterval = Duration.ofSeconds(1);
-  private int redisPoolSize = 16;
   private Ticker ticker = Ticker.systemTicker();
 
   RateLimiterBuilder() {}
@@ -101,15 +100,6 @@ public final class RateLimiterBuilder {
     return this;
   }
 
-  /** Most Redis connections; size it like the blocking executor that calls the limiter. */
-  public RateLimiterBuilder redisPoolSize(int size) {
-    if (size < 1 || size > 1024) {
-      throw new IllegalArgumentException("rateLimit.redisPoolSize must be 1-1024, was " + size);
-    }
-    this.redisPoolSize = size;
-    return this;
-  }
-
   /** The time source of the local limiter and the retry interval; tests pass a fake one. */
   public RateLimiterBuilder ticker(Ticker ticker) {
     this.ticker = Objects.requireNonNull(ticker, "ticker");
@@ -145,11 +135,12 @@ public final class RateLimiterBuilder {
     if (JedisURIHelper.hasDbIndex(redis)) {
       config.database(JedisURIHelper.getDBIndex(redis));
     }
+    // One connection: the limiter's batcher is its only user, one batch at a time. The pool
+    // reconnects after a failure.
     ConnectionPoolConfig pool = new ConnectionPoolConfig();
-    pool.setMaxTotal(redisPoolSize);
-    pool.setMaxIdle(redisPoolSize);
+    pool.setMaxTotal(1);
+    pool.setMaxIdle(1);
     pool.setMinIdle(0);
-    // A caller waits for a free connection no longer than for Redis itself.
     pool.setMaxWait(redisTimeout);
     pool.setTestOnBorrow(false);
     pool.setJmxEnabled(false);

@@ -4,8 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -18,6 +24,7 @@ import spartan.core.SendReceipt;
 import spartan.core.Session;
 import spartan.core.cache.RecentMessages;
 import spartan.core.limit.FakeTicker;
+import spartan.core.limit.RateLimit;
 import spartan.core.limit.RateLimiter;
 import spartan.core.service.LocalChatService;
 import spartan.core.store.ChatStore;
@@ -42,7 +49,7 @@ class ChatDecoratorTest {
     RateLimiter limiter = RateLimiter.builder().perSecond(1).burst(2).ticker(ticker).build();
     chat =
         ChatDecorator.builder()
-            .rateLimiter(limiter)
+            .rateLimiter(limiter, Runnable::run)
             .recentMessages(recent)
             .build()
             .decorate(core);
@@ -70,7 +77,7 @@ class ChatDecoratorTest {
   void thePlanComesFromTheAnnotations() {
     ChatDecorator decorator =
         ChatDecorator.builder()
-            .rateLimiter(RateLimiter.builder().build())
+            .rateLimiter(RateLimiter.builder().build(), Runnable::run)
             .recentMessages(recent)
             .build();
     assertThat(decorator.plan())
@@ -85,7 +92,12 @@ class ChatDecoratorTest {
             org.assertj.core.api.Assertions.entry("sendAsync(3 args)", "rate limited (SEND)"));
     assertThat(ChatDecorator.builder().build().plan()).isEmpty();
     // Caching configured off: the server passes null, and only the limit is applied.
-    assertThat(ChatDecorator.builder().rateLimiter(RateLimiter.builder().build()).recentMessages(null).build().plan())
+    assertThat(
+            ChatDecorator.builder()
+                .rateLimiter(RateLimiter.builder().build(), Runnable::run)
+                .recentMessages(null)
+                .build()
+                .plan())
         .containsOnlyKeys(
             "sendAsync(3 args)", "createGroup(2 args)", "joinGroup(1 args)", "leaveGroup(1 args)",
             "publishKeys(1 args)", "requestChat(1 args)", "respondChat(2 args)");
@@ -166,5 +178,91 @@ class ChatDecoratorTest {
     }
     assertThat(limited).isNotNull();
     assertThat(limited.code()).isEqualTo(ErrorCode.RATE_LIMITED);
+  }
+
+  /** A limiter whose permits the test hands out later, in whatever order it likes. */
+  private static final class HeldLimiter implements RateLimiter {
+    final List<CompletableFuture<Decision>> permits =
+        Collections.synchronizedList(new ArrayList<>());
+
+    @Override
+    public Decision tryAcquire(String key) {
+      return Decision.ALLOWED;
+    }
+
+    @Override
+    public CompletableFuture<Decision> acquireAsync(String key) {
+      CompletableFuture<Decision> permit = new CompletableFuture<>();
+      permits.add(permit);
+      return permit;
+    }
+
+    @Override
+    public RateLimit limit() {
+      return RateLimit.DEFAULT;
+    }
+
+    @Override
+    public void close() {}
+  }
+
+  @Test
+  void sendsWaitingForTheirPermitsReachTheServiceInTheOrderTheyWereMade() throws Exception {
+    HeldLimiter limiter = new HeldLimiter();
+    ExecutorService continueOn = Executors.newFixedThreadPool(4);
+    try {
+      Session alice =
+          ChatDecorator.builder()
+              .rateLimiter(limiter, continueOn)
+              .build()
+              .decorate(core)
+              .login("alice", null);
+      List<CompletableFuture<SendReceipt>> sends = new ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        sends.add(alice.sendAsync(Recipient.user("bob"), new MessageBody.Text("m" + i), null));
+      }
+      // Nothing reached the service before its permit.
+      assertThat(sends).noneMatch(CompletableFuture::isDone);
+      assertThat(store.history("d:1:2", 0, 100)).isEmpty();
+
+      // Permits arrive last first; one in the middle is refused.
+      for (int i = 39; i >= 0; i--) {
+        limiter
+            .permits
+            .get(i)
+            .complete(
+                i == 20
+                    ? RateLimiter.Decision.denied(Duration.ofSeconds(2))
+                    : RateLimiter.Decision.ALLOWED);
+      }
+
+      long previous = 0;
+      for (int i = 0; i < 40; i++) {
+        if (i == 20) {
+          int refused = i;
+          assertThatThrownBy(() -> sends.get(refused).get(10, TimeUnit.SECONDS))
+              .isInstanceOf(ExecutionException.class)
+              .cause()
+              .isInstanceOfSatisfying(
+                  ChatException.class,
+                  e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.RATE_LIMITED);
+                    assertThat(e.retryAfter()).isEqualTo(Duration.ofSeconds(2));
+                  });
+          continue;
+        }
+        long id = sends.get(i).get(10, TimeUnit.SECONDS).msgId();
+        assertThat(id).as("message %d stored after the one before", i).isGreaterThan(previous);
+        previous = id;
+      }
+      assertThat(store.history("d:1:2", 0, 100))
+          .extracting(m -> ((MessageBody.Text) m.body()).text())
+          .hasSize(39)
+          .doesNotContain("m20")
+          .startsWith("m0", "m1")
+          .endsWith("m39");
+    } finally {
+      continueOn.shutdownNow();
+    }
   }
 }

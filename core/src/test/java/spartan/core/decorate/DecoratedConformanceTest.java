@@ -37,7 +37,11 @@ public class DecoratedConformanceTest extends ChatServiceConformance {
   protected ChatService bind(LocalChatService core) {
     limiter = RateLimiter.builder().perSecond(100_000).burst(100_000).ticker(Ticker.systemTicker()).build();
     ChatService decorated =
-        ChatDecorator.builder().rateLimiter(limiter).recentMessages(recent).build().decorate(core);
+        ChatDecorator.builder()
+            .rateLimiter(limiter, Runnable::run)
+            .recentMessages(recent)
+            .build()
+            .decorate(core);
     return new ForwardingChatService(decorated);
   }
 

@@ -40,8 +40,6 @@ class RateLimiterBuilderTest {
         .hasMessageStartingWith("rateLimit.redis");
     assertThatThrownBy(() -> RateLimiter.builder().redisTimeout(Duration.ZERO))
         .hasMessageStartingWith("rateLimit.redisTimeout");
-    assertThatThrownBy(() -> RateLimiter.builder().redisPoolSize(0))
-        .hasMessageStartingWith("rateLimit.redisPoolSize");
   }
 
   @Test

@@ -1,7 +1,11 @@
 package spartan.core.limit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
+import java.io.IOException;
+import java.net.ServerSocket;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -12,6 +16,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -160,5 +165,114 @@ class RedisRateLimiterTest {
     Duration elapsed = Duration.between(all.get(0).before(), all.get(all.size() - 1).after());
     assertThat(all.size())
         .isLessThanOrEqualTo(limit.burst() + 1 + (int) (elapsed.toMillis() * limit.perSecond() / 1000));
+  }
+
+  /** A limiter whose batcher waits for {@link RedisRateLimiter#startBatcher()}. */
+  private RedisRateLimiter pausedLimiter(int port, RateLimit limit) {
+    RedisRateLimiter limiter =
+        new RedisRateLimiter(RedisClient.create("127.0.0.1", port), limit, "test", false);
+    limiters.add(limiter);
+    return limiter;
+  }
+
+  private long scriptCalls() {
+    String stats = admin.info("commandstats");
+    int at = stats.indexOf("cmdstat_evalsha:calls=");
+    if (at < 0) {
+      return 0;
+    }
+    int from = at + "cmdstat_evalsha:calls=".length();
+    return Long.parseLong(stats.substring(from, stats.indexOf(',', from)));
+  }
+
+  /** Starts a check per key, each on its own thread, and waits until all are queued. */
+  private List<Future<Decision>> queueChecks(
+      ExecutorService pool, RedisRateLimiter limiter, String... keys) {
+    int queued = limiter.queued() + keys.length;
+    List<Future<Decision>> checks = new ArrayList<>();
+    for (String key : keys) {
+      checks.add(pool.submit(() -> limiter.tryAcquire(key)));
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> limiter.queued() == queued);
+    return checks;
+  }
+
+  @Test
+  void checksQueuedTogetherAreAnsweredByOneScriptCall() throws Exception {
+    RedisRateLimiter limiter = pausedLimiter(redis.port(), new RateLimit(1, 3));
+    ExecutorService pool = Executors.newFixedThreadPool(7);
+    try {
+      List<Future<Decision>> alice =
+          queueChecks(
+              pool, limiter, "send:alice", "send:alice", "send:alice", "send:alice", "send:alice");
+      List<Future<Decision>> bob = queueChecks(pool, limiter, "send:bob", "send:bob");
+      long callsBefore = scriptCalls();
+
+      limiter.startBatcher();
+
+      List<Decision> aliceDecisions = new ArrayList<>();
+      for (Future<Decision> f : alice) {
+        aliceDecisions.add(f.get(10, TimeUnit.SECONDS));
+      }
+      // One key named five times in a batch is charged five times: the burst of 3, then denials.
+      assertThat(aliceDecisions).filteredOn(Decision::allowed).hasSize(3);
+      assertThat(aliceDecisions)
+          .filteredOn(d -> !d.allowed())
+          .hasSize(2)
+          .allSatisfy(d -> assertThat(d.retryAfter()).isPositive());
+      for (Future<Decision> f : bob) {
+        assertThat(f.get(10, TimeUnit.SECONDS).allowed()).isTrue();
+      }
+      // Seven checks were queued, so NOSCRIPT plus one retry at most: the script ran once.
+      assertThat(scriptCalls() - callsBefore).isBetween(1L, 2L);
+      assertThat(admin.get(RedisRateLimiter.KEY_PREFIX + "send:bob")).isNotNull();
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void aBatchThatCannotReachRedisFailsEveryCheckInIt() throws Exception {
+    int closedPort;
+    try (ServerSocket s = new ServerSocket(0)) {
+      closedPort = s.getLocalPort();
+    }
+    RedisRateLimiter limiter = pausedLimiter(closedPort, new RateLimit(10, 10));
+    ExecutorService pool = Executors.newFixedThreadPool(3);
+    try {
+      List<Future<Decision>> checks =
+          queueChecks(pool, limiter, "send:alice", "send:bob", "send:carol");
+      limiter.startBatcher();
+      for (Future<Decision> f : checks) {
+        assertThatThrownBy(() -> f.get(10, TimeUnit.SECONDS))
+            .isInstanceOf(ExecutionException.class)
+            .cause()
+            .isInstanceOf(RateLimiterUnavailableException.class)
+            .hasMessageContaining("unreachable");
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void closingFailsTheChecksStillQueuedAndLaterOnes() throws Exception {
+    RedisRateLimiter limiter = pausedLimiter(redis.port(), new RateLimit(10, 10));
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      List<Future<Decision>> checks = queueChecks(pool, limiter, "send:alice", "send:bob");
+      limiter.close();
+      for (Future<Decision> f : checks) {
+        assertThatThrownBy(() -> f.get(10, TimeUnit.SECONDS))
+            .cause()
+            .isInstanceOf(RateLimiterUnavailableException.class)
+            .hasMessageContaining("closed");
+      }
+      assertThatThrownBy(() -> limiter.tryAcquire("send:alice"))
+          .isInstanceOf(RateLimiterUnavailableException.class)
+          .hasMessageContaining("closed");
+    } finally {
+      pool.shutdownNow();
+    }
   }
 }
