@@ -127,6 +127,8 @@ public final class ChatDecorator {
      * call returning a future whose permit is not answered at once goes ahead on {@code
      * continueOn}: it runs the service's call, which may block on the store, so give the
      * server's blocking executor. A limiter that answers at once (the local one) never uses it.
+     * The blocking {@code Session.send} waits for such a call, so never call it on a {@code
+     * continueOn} thread: with every thread waiting, none would be left to run the calls.
      */
     public Builder rateLimiter(RateLimiter limiter, Executor continueOn) {
       this.limiter = limiter;
