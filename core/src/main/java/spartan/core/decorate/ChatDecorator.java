@@ -16,7 +16,6 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import spartan.core.AuthMode;
 import spartan.core.Cached;
 import spartan.core.ChatException;
@@ -40,9 +39,11 @@ import spartan.core.limit.RateLimiter;
  *       method returning one — and never reaches the service. A method returning a future does not
  *       wait for its permit: it returns at once, and the call goes ahead when the permit arrives
  *       (a Redis limiter answers checks in batches, from its own thread), on the executor given
- *       with the limiter, in the order the session made its calls. So a connection's pipelined
- *       sends share one Redis round trip instead of waiting one each, and still reach the service
- *       in order.
+ *       with the limiter. Such calls on one decorated session go ahead in the order they were
+ *       made (other calls are not ordered with them, nor are calls on another decorated object
+ *       for the same session, e.g. one per {@code resume}). So a connection's pipelined sends
+ *       share one Redis round trip instead of waiting one each, and still reach the service in
+ *       order.
  *   <li>{@code @Cached}: the call runs inside {@link RecentMessages#serving}, so its store reads
  *       may be answered by the recent-message cache (which sits under the service's checks).
  * </ul>
@@ -126,9 +127,12 @@ public final class ChatDecorator {
      * Applies {@code @RateLimited} with this limiter; null (the default) leaves it unapplied. A
      * call returning a future whose permit is not answered at once goes ahead on {@code
      * continueOn}: it runs the service's call, which may block on the store, so give the
-     * server's blocking executor. A limiter that answers at once (the local one) never uses it.
+     * server's blocking executor. With a limiter that answers at once (the local one) it is
+     * used only when an earlier call of the same session is still going ahead on another thread.
      * The blocking {@code Session.send} waits for such a call, so never call it on a {@code
-     * continueOn} thread: with every thread waiting, none would be left to run the calls.
+     * continueOn} thread: with every thread waiting, none would be left to run the calls. A call
+     * whose task the executor accepts and then drops ({@code shutdownNow}) never completes, nor
+     * do that session's later calls: shut the executor down after the transports.
      */
     public Builder rateLimiter(RateLimiter limiter, Executor continueOn) {
       this.limiter = limiter;
@@ -315,7 +319,9 @@ public final class ChatDecorator {
                                       result.completeExceptionally(failure);
                                     }
                                   }));
-                } catch (RejectedExecutionException rejected) {
+                } catch (RuntimeException rejected) {
+                  // Shut down (RejectedExecutionException) or broken: fail this call, and let
+                  // the session's next one try.
                   result.completeExceptionally(
                       ChatException.unavailable("The server is shutting down."));
                   started.complete(null);

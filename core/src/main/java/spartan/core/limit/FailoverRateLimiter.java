@@ -37,7 +37,8 @@ public final class FailoverRateLimiter implements RateLimiter {
   private volatile long openedAt;
 
   /**
-   * @param primary the shared limiter; may throw {@link RateLimiterUnavailableException}
+   * @param primary the shared limiter; its checks may fail with {@link
+   *     RateLimiterUnavailableException}
    * @param fallback the local limiter used while the primary is down; must not throw
    * @param ticker time for the retry interval
    * @param retryInterval how long to wait before probing the primary again; positive

@@ -16,8 +16,8 @@ import redis.clients.jedis.util.JedisURIHelper;
  * Without a Redis URL it is a {@link LocalRateLimiter}; with one, a {@link FailoverRateLimiter}
  * over a {@link RedisRateLimiter} and a local fallback. Every setter validates at once and
  * throws {@link IllegalArgumentException} naming the setting, so bad configuration stops
- * start-up. Building connects nothing: an unreachable Redis at start-up is a fallback, logged,
- * like one that goes away later.
+ * start-up. Building does not need Redis (Jedis tries one connection and shrugs off a failure):
+ * an unreachable Redis at start-up is a fallback, logged, like one that goes away later.
  *
  * <p>Not thread-safe; use it once at start-up.
  */
@@ -118,7 +118,10 @@ public final class RateLimiterBuilder {
       return local;
     }
     return new FailoverRateLimiter(
-        new RedisRateLimiter(connect(), limit, redisDescription), local, ticker, redisRetryInterval);
+        new RedisRateLimiter(connect(), limit, redisDescription, redisTimeout),
+        local,
+        ticker,
+        redisRetryInterval);
   }
 
   private RedisClient connect() {

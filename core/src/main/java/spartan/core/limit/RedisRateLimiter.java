@@ -12,6 +12,9 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
@@ -44,9 +47,11 @@ import redis.clients.jedis.exceptions.JedisNoScriptException;
  * <p>Thread-safe. {@link #tryAcquire} blocks for a batch's round trip: call it off event-loop
  * threads. {@link #acquireAsync} never blocks; its future completes on the batcher thread. Every
  * Redis failure — refused connection, timeout, an error reply — fails the whole batch as {@link
- * RateLimiterUnavailableException}, promptly (connect and socket timeouts are short, so a check
- * waits at most for the batch ahead of it and its own); {@link FailoverRateLimiter} turns that
- * into a fallback. After {@link #close()} checks fail the same way.
+ * RateLimiterUnavailableException}, promptly (connect and socket timeouts are short); a lost
+ * connection fails every check queued behind it too, so an outage costs one timeout, not one per
+ * batch. {@link #tryAcquire} gives up after four timeouts whatever happens. {@link
+ * FailoverRateLimiter} turns these failures into a fallback. After {@link #close()} checks fail
+ * the same way.
  */
 public final class RedisRateLimiter implements RateLimiter {
   static final String KEY_PREFIX = "spartan:rl:";
@@ -91,22 +96,28 @@ public final class RedisRateLimiter implements RateLimiter {
   private final RateLimit limit;
   private final List<String> args;
   private final String description;
+  private final long waitNanos;
   private final BlockingQueue<Check> queue = new LinkedBlockingQueue<>();
   private final Thread batcher;
-  private volatile boolean closed;
+  private final AtomicBoolean closed = new AtomicBoolean();
 
   /**
    * @param client the connection pool; this limiter owns it and closes it on {@link #close()}
    * @param limit the rate and burst per key
    * @param description where Redis is, for logs (no credentials)
+   * @param timeout the client's connect and socket timeout: {@link #tryAcquire} gives up after
+   *     the batch ahead of it and its own have each had that long
    */
-  RedisRateLimiter(RedisClient client, RateLimit limit, String description) {
-    this(client, limit, description, true);
+  RedisRateLimiter(RedisClient client, RateLimit limit, String description, Duration timeout) {
+    this(client, limit, description, timeout, true);
   }
 
   /** As above; with {@code start} false checks queue until {@link #startBatcher()}, for tests. */
-  RedisRateLimiter(RedisClient client, RateLimit limit, String description, boolean start) {
+  RedisRateLimiter(
+      RedisClient client, RateLimit limit, String description, Duration timeout, boolean start) {
     this.client = Objects.requireNonNull(client, "client");
+    // Connect and read, for the batch in flight and for this check's own.
+    this.waitNanos = timeout.toNanos() * 4;
     this.limit = Objects.requireNonNull(limit, "limit");
     this.description = description;
     long intervalMicros = (limit.intervalNanos() + 999) / 1000;
@@ -134,7 +145,10 @@ public final class RedisRateLimiter implements RateLimiter {
   @Override
   public Decision tryAcquire(String key) {
     try {
-      return acquireAsync(key).get();
+      return acquireAsync(key).get(waitNanos, TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      // Only a batcher stuck behind a long queue gets here; the check may still be charged.
+      throw new RateLimiterUnavailableException("Redis at " + description + " too slow", e);
     } catch (ExecutionException e) {
       if (e.getCause() instanceof RateLimiterUnavailableException u) {
         // A fresh exception per caller: the batch's is shared, and its stack is the batcher's.
@@ -155,10 +169,13 @@ public final class RedisRateLimiter implements RateLimiter {
   @Override
   public CompletableFuture<Decision> acquireAsync(String key) {
     Objects.requireNonNull(key, "key");
+    if (closed.get()) {
+      return CompletableFuture.failedFuture(closedException());
+    }
     Check check = new Check(KEY_PREFIX + key, new CompletableFuture<>());
     queue.add(check);
-    if (closed) {
-      // close() may have drained the queue before this check went in.
+    if (closed.get() && queue.remove(check)) {
+      // close() drained the queue before this check went in.
       check.decision.completeExceptionally(closedException());
     }
     return check.decision;
@@ -168,7 +185,7 @@ public final class RedisRateLimiter implements RateLimiter {
   private void runBatches() {
     List<Check> batch = new ArrayList<>(MAX_BATCH);
     List<String> keys = new ArrayList<>(MAX_BATCH);
-    while (!closed) {
+    while (!closed.get()) {
       try {
         batch.add(queue.take());
       } catch (InterruptedException e) {
@@ -196,6 +213,9 @@ public final class RedisRateLimiter implements RateLimiter {
       // The pooled connection is likely dead (Redis restarted): drop it so the next batch
       // connects afresh instead of failing once more on a stale connection.
       client.getPool().clear();
+      // Fail what queued meanwhile too, so the callers' fallback answers it now rather than
+      // each batch waiting out its own timeout in turn.
+      queue.drainTo(batch);
       fail(
           batch,
           new RateLimiterUnavailableException("Redis at " + description + " unreachable", e));
@@ -207,8 +227,8 @@ public final class RedisRateLimiter implements RateLimiter {
           new RateLimiterUnavailableException(
               "Redis at " + description + " failed: " + e.getMessage(), e));
       return;
-    } catch (RuntimeException e) {
-      // Anything else must not kill the batcher and strand the callers.
+    } catch (RuntimeException | Error e) {
+      // Anything else must not kill the batcher and strand every caller after it.
       fail(batch, new RateLimiterUnavailableException("Redis at " + description + " failed", e));
       return;
     }
@@ -275,14 +295,14 @@ public final class RedisRateLimiter implements RateLimiter {
 
   @Override
   public void close() {
-    if (closed) {
+    if (!closed.compareAndSet(false, true)) {
       return;
     }
-    closed = true;
     batcher.interrupt();
     try {
-      // A batch in flight ends within the socket timeout.
-      if (batcher.isAlive()) {
+      // A batch in flight ends within the socket timeout. Never join from the batcher itself
+      // (a caller's callback closing the limiter).
+      if (batcher.isAlive() && Thread.currentThread() != batcher) {
         batcher.join();
       }
     } catch (InterruptedException e) {

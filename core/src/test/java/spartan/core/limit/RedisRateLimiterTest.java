@@ -6,23 +6,28 @@ import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import redis.clients.jedis.DefaultJedisClientConfig;
+import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.RedisClient;
 import spartan.core.limit.RateLimiter.Decision;
 import spartan.core.testing.RedisProcess;
@@ -170,7 +175,8 @@ class RedisRateLimiterTest {
   /** A limiter whose batcher waits for {@link RedisRateLimiter#startBatcher()}. */
   private RedisRateLimiter pausedLimiter(int port, RateLimit limit) {
     RedisRateLimiter limiter =
-        new RedisRateLimiter(RedisClient.create("127.0.0.1", port), limit, "test", false);
+        new RedisRateLimiter(
+            RedisClient.create("127.0.0.1", port), limit, "test", Duration.ofSeconds(2), false);
     limiters.add(limiter);
     return limiter;
   }
@@ -271,8 +277,62 @@ class RedisRateLimiterTest {
       assertThatThrownBy(() -> limiter.tryAcquire("send:alice"))
           .isInstanceOf(RateLimiterUnavailableException.class)
           .hasMessageContaining("closed");
+      assertThat(limiter.acquireAsync("send:alice")).isCompletedExceptionally();
+      assertThat(limiter.queued()).isZero();
     } finally {
       pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void aLostConnectionFailsEveryCheckQueuedBehindItAtOnce() throws Exception {
+    // A "Redis" that accepts connections and never answers: each batch would wait out the
+    // socket timeout on a connection of its own, so connections counted = batches that waited.
+    try (ServerSocket blackHole = new ServerSocket(0)) {
+      List<Socket> accepted = Collections.synchronizedList(new ArrayList<>());
+      Thread acceptor =
+          new Thread(
+              () -> {
+                try {
+                  while (true) {
+                    accepted.add(blackHole.accept());
+                  }
+                } catch (IOException closed) {
+                  // the test is over
+                }
+              });
+      acceptor.start();
+      RedisClient client =
+          RedisClient.builder()
+              .hostAndPort(new HostAndPort("127.0.0.1", blackHole.getLocalPort()))
+              .clientConfig(
+                  DefaultJedisClientConfig.builder()
+                      .socketTimeoutMillis(300)
+                      .build())
+              .build();
+      // Jedis's builder opens (and gives up on) one connection of its own.
+      await().atMost(Duration.ofSeconds(10)).until(() -> accepted.size() == 1);
+      RedisRateLimiter limiter =
+          new RedisRateLimiter(
+              client, new RateLimit(10, 10), "black hole", Duration.ofMillis(300), false);
+      limiters.add(limiter);
+      List<CompletableFuture<Decision>> checks = new ArrayList<>();
+      for (int i = 0; i < RedisRateLimiter.MAX_BATCH + 44; i++) {
+        checks.add(limiter.acquireAsync("send:user" + i));
+      }
+      limiter.startBatcher();
+      for (CompletableFuture<Decision> c : checks) {
+        assertThatThrownBy(() -> c.get(10, TimeUnit.SECONDS))
+            .cause()
+            .isInstanceOf(RateLimiterUnavailableException.class)
+            .hasMessageContaining("unreachable");
+      }
+      // Two batches' worth failed on the first batch's one connection.
+      assertThat(accepted).hasSize(2);
+      assertThat(limiter.queued()).isZero();
+      for (Socket s : accepted) {
+        s.close();
+      }
     }
   }
 }
