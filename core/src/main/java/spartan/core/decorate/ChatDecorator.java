@@ -5,6 +5,7 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.lang.reflect.Proxy;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -290,6 +291,9 @@ public final class ChatDecorator {
    */
   private record LimitAsync(RateLimiter limiter, String prefix, Executor continueOn, Handler next)
       implements Handler {
+    /** While a continueOn task runs calls: the calls they released, to run next in that task. */
+    private static final ThreadLocal<ArrayDeque<Runnable>> READY = new ThreadLocal<>();
+
     @Override
     public Object call(SessionHandler session, Object[] args) {
       CompletableFuture<RateLimiter.Decision> permit;
@@ -307,18 +311,25 @@ public final class ChatDecorator {
       CompletableFuture.allOf(previous, permit)
           .whenComplete(
               (ignored, e) -> {
+                Runnable step =
+                    () ->
+                        goAhead(session, args, permit, started)
+                            .whenComplete(
+                                (value, failure) -> {
+                                  if (failure == null) {
+                                    result.complete(value);
+                                  } else {
+                                    result.completeExceptionally(failure);
+                                  }
+                                });
+                ArrayDeque<Runnable> ready = READY.get();
+                if (ready != null) {
+                  // The call before this one just started, on a continueOn thread: go on there.
+                  ready.add(step);
+                  return;
+                }
                 try {
-                  continueOn.execute(
-                      () ->
-                          goAhead(session, args, permit, started)
-                              .whenComplete(
-                                  (value, failure) -> {
-                                    if (failure == null) {
-                                      result.complete(value);
-                                    } else {
-                                      result.completeExceptionally(failure);
-                                    }
-                                  }));
+                  continueOn.execute(() -> runSteps(step));
                 } catch (RuntimeException rejected) {
                   // Shut down (RejectedExecutionException) or broken: fail this call, and let
                   // the session's next one try.
@@ -328,6 +339,23 @@ public final class ChatDecorator {
                 }
               });
       return result;
+    }
+
+    /**
+     * Runs {@code first} and then every call it releases: when a session's call goes ahead and
+     * the next one's permit is already in, the next one runs in this same task, as a loop rather
+     * than nested, instead of going back through the executor's queue once per call.
+     */
+    private static void runSteps(Runnable first) {
+      ArrayDeque<Runnable> ready = new ArrayDeque<>();
+      READY.set(ready);
+      try {
+        for (Runnable step = first; step != null; step = ready.poll()) {
+          step.run();
+        }
+      } finally {
+        READY.remove();
+      }
     }
 
     /** The call itself, or its refusal; either way the session's next call may go ahead. */

@@ -265,4 +265,34 @@ class ChatDecoratorTest {
       continueOn.shutdownNow();
     }
   }
+
+  @Test
+  void callsWhosePermitsAreAllInGoAheadInOneTaskOfTheExecutor() throws Exception {
+    HeldLimiter limiter = new HeldLimiter();
+    List<Runnable> tasks = Collections.synchronizedList(new ArrayList<>());
+    Session alice =
+        ChatDecorator.builder()
+            .rateLimiter(limiter, tasks::add)
+            .build()
+            .decorate(core)
+            .login("alice", null);
+    List<CompletableFuture<SendReceipt>> sends = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      sends.add(alice.sendAsync(Recipient.user("bob"), new MessageBody.Text("m" + i), null));
+    }
+    for (CompletableFuture<RateLimiter.Decision> permit : limiter.permits) {
+      permit.complete(RateLimiter.Decision.ALLOWED);
+    }
+    // The first call is handed to the executor; the others wait for the one before them.
+    assertThat(tasks).hasSize(1);
+    tasks.remove(0).run();
+    // That one task ran all twenty, in order, without going back through the executor.
+    assertThat(tasks).isEmpty();
+    long previous = 0;
+    for (CompletableFuture<SendReceipt> send : sends) {
+      long id = send.get(10, TimeUnit.SECONDS).msgId();
+      assertThat(id).isGreaterThan(previous);
+      previous = id;
+    }
+  }
 }
