@@ -6,6 +6,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,13 +55,25 @@ public final class FailoverRateLimiter implements RateLimiter {
     this.retryNanos = retryInterval.toNanos();
   }
 
+  /**
+   * Asks the primary with its own {@link RateLimiter#tryAcquire}, so the wait is the primary's
+   * bounded one; the answer is in before this returns.
+   */
   @Override
   public Decision tryAcquire(String key) {
     // A primary's failure is answered by the fallback, so only a bug surfaces here.
     try {
-      return acquireAsync(key).join();
+      return decide(key, this::askPrimaryNow).join();
     } catch (CompletionException e) {
       throw e.getCause() instanceof RuntimeException r ? r : e;
+    }
+  }
+
+  private CompletableFuture<Decision> askPrimaryNow(String key) {
+    try {
+      return CompletableFuture.completedFuture(primary.tryAcquire(key));
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
     }
   }
 
@@ -70,10 +83,15 @@ public final class FailoverRateLimiter implements RateLimiter {
    */
   @Override
   public CompletableFuture<Decision> acquireAsync(String key) {
+    return decide(key, primary::acquireAsync);
+  }
+
+  /** The breaker: {@code ask} puts the question to the primary. */
+  private CompletableFuture<Decision> decide(
+      String key, Function<String, CompletableFuture<Decision>> ask) {
     Objects.requireNonNull(key, "key");
     if (!open.get()) {
-      return primary
-          .acquireAsync(key)
+      return ask.apply(key)
           .exceptionally(
               e -> {
                 trip(unavailable(e));
@@ -81,8 +99,7 @@ public final class FailoverRateLimiter implements RateLimiter {
               });
     }
     if (ticker.read() - openedAt >= retryNanos && probing.compareAndSet(false, true)) {
-      return primary
-          .acquireAsync(key)
+      return ask.apply(key)
           .handle(
               (d, e) -> {
                 try {

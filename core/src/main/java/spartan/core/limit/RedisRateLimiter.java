@@ -184,7 +184,6 @@ public final class RedisRateLimiter implements RateLimiter {
   /** The batcher thread: one script call per batch of whatever has queued, until closed. */
   private void runBatches() {
     List<Check> batch = new ArrayList<>(MAX_BATCH);
-    List<String> keys = new ArrayList<>(MAX_BATCH);
     while (!closed.get()) {
       try {
         batch.add(queue.take());
@@ -192,20 +191,16 @@ public final class RedisRateLimiter implements RateLimiter {
         break; // close()
       }
       queue.drainTo(batch, MAX_BATCH - 1);
-      for (Check c : batch) {
-        keys.add(c.key);
-      }
-      answer(batch, keys);
+      answer(batch);
       batch.clear();
-      keys.clear();
     }
     failQueued();
   }
 
-  private void answer(List<Check> batch, List<String> keys) {
+  private void answer(List<Check> batch) {
     List<?> waits;
     try {
-      waits = run(keys);
+      waits = run(batch.stream().map(Check::key).toList());
       if (waits.size() != batch.size()) {
         throw new ClassCastException("expected " + batch.size() + " answers, got " + waits.size());
       }
@@ -233,20 +228,14 @@ public final class RedisRateLimiter implements RateLimiter {
       return;
     }
     for (int i = 0; i < batch.size(); i++) {
-      Object wait = waits.get(i);
-      if (wait instanceof Long micros) {
-        batch
-            .get(i)
-            .decision
-            .complete(
-                micros <= 0 ? Decision.ALLOWED : Decision.denied(Duration.ofNanos(micros * 1000)));
+      CompletableFuture<Decision> decision = batch.get(i).decision;
+      if (waits.get(i) instanceof Long micros) {
+        decision.complete(
+            micros <= 0 ? Decision.ALLOWED : Decision.denied(Duration.ofNanos(micros * 1000)));
       } else {
-        batch
-            .get(i)
-            .decision
-            .completeExceptionally(
-                new RateLimiterUnavailableException(
-                    "Redis at " + description + " answered " + wait + ", not a number", null));
+        decision.completeExceptionally(
+            new RateLimiterUnavailableException(
+                "Redis at " + description + " answered " + waits.get(i) + ", not a number", null));
       }
     }
   }

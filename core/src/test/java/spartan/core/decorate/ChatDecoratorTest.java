@@ -9,6 +9,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -206,21 +207,28 @@ class ChatDecoratorTest {
     public void close() {}
   }
 
+  /** Alice, decorated with {@code limiter}, sends "m0", "m1"... to bob without waiting. */
+  private List<CompletableFuture<SendReceipt>> aliceSends(
+      RateLimiter limiter, Executor continueOn, int count) {
+    Session alice =
+        ChatDecorator.builder()
+            .rateLimiter(limiter, continueOn)
+            .build()
+            .decorate(core)
+            .login("alice", null);
+    List<CompletableFuture<SendReceipt>> sends = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      sends.add(alice.sendAsync(Recipient.user("bob"), new MessageBody.Text("m" + i), null));
+    }
+    return sends;
+  }
+
   @Test
   void sendsWaitingForTheirPermitsReachTheServiceInTheOrderTheyWereMade() throws Exception {
     HeldLimiter limiter = new HeldLimiter();
     ExecutorService continueOn = Executors.newFixedThreadPool(4);
     try {
-      Session alice =
-          ChatDecorator.builder()
-              .rateLimiter(limiter, continueOn)
-              .build()
-              .decorate(core)
-              .login("alice", null);
-      List<CompletableFuture<SendReceipt>> sends = new ArrayList<>();
-      for (int i = 0; i < 40; i++) {
-        sends.add(alice.sendAsync(Recipient.user("bob"), new MessageBody.Text("m" + i), null));
-      }
+      List<CompletableFuture<SendReceipt>> sends = aliceSends(limiter, continueOn, 40);
       // Nothing reached the service before its permit.
       assertThat(sends).noneMatch(CompletableFuture::isDone);
       assertThat(store.history("d:1:2", 0, 100)).isEmpty();
@@ -270,16 +278,7 @@ class ChatDecoratorTest {
   void callsWhosePermitsAreAllInGoAheadInOneTaskOfTheExecutor() throws Exception {
     HeldLimiter limiter = new HeldLimiter();
     List<Runnable> tasks = Collections.synchronizedList(new ArrayList<>());
-    Session alice =
-        ChatDecorator.builder()
-            .rateLimiter(limiter, tasks::add)
-            .build()
-            .decorate(core)
-            .login("alice", null);
-    List<CompletableFuture<SendReceipt>> sends = new ArrayList<>();
-    for (int i = 0; i < 20; i++) {
-      sends.add(alice.sendAsync(Recipient.user("bob"), new MessageBody.Text("m" + i), null));
-    }
+    List<CompletableFuture<SendReceipt>> sends = aliceSends(limiter, tasks::add, 20);
     for (CompletableFuture<RateLimiter.Decision> permit : limiter.permits) {
       permit.complete(RateLimiter.Decision.ALLOWED);
     }

@@ -203,6 +203,17 @@ class RedisRateLimiterTest {
     return checks;
   }
 
+  /** Every check failed with {@link RateLimiterUnavailableException} saying {@code why}. */
+  private static void assertAllUnavailable(List<? extends Future<Decision>> checks, String why) {
+    for (Future<Decision> f : checks) {
+      assertThatThrownBy(() -> f.get(10, TimeUnit.SECONDS))
+          .isInstanceOf(ExecutionException.class)
+          .cause()
+          .isInstanceOf(RateLimiterUnavailableException.class)
+          .hasMessageContaining(why);
+    }
+  }
+
   @Test
   void checksQueuedTogetherAreAnsweredByOneScriptCall() throws Exception {
     RedisRateLimiter limiter = pausedLimiter(redis.port(), new RateLimit(1, 3));
@@ -249,13 +260,7 @@ class RedisRateLimiterTest {
       List<Future<Decision>> checks =
           queueChecks(pool, limiter, "send:alice", "send:bob", "send:carol");
       limiter.startBatcher();
-      for (Future<Decision> f : checks) {
-        assertThatThrownBy(() -> f.get(10, TimeUnit.SECONDS))
-            .isInstanceOf(ExecutionException.class)
-            .cause()
-            .isInstanceOf(RateLimiterUnavailableException.class)
-            .hasMessageContaining("unreachable");
-      }
+      assertAllUnavailable(checks, "unreachable");
     } finally {
       pool.shutdownNow();
     }
@@ -268,12 +273,7 @@ class RedisRateLimiterTest {
     try {
       List<Future<Decision>> checks = queueChecks(pool, limiter, "send:alice", "send:bob");
       limiter.close();
-      for (Future<Decision> f : checks) {
-        assertThatThrownBy(() -> f.get(10, TimeUnit.SECONDS))
-            .cause()
-            .isInstanceOf(RateLimiterUnavailableException.class)
-            .hasMessageContaining("closed");
-      }
+      assertAllUnavailable(checks, "closed");
       assertThatThrownBy(() -> limiter.tryAcquire("send:alice"))
           .isInstanceOf(RateLimiterUnavailableException.class)
           .hasMessageContaining("closed");
@@ -321,12 +321,7 @@ class RedisRateLimiterTest {
         checks.add(limiter.acquireAsync("send:user" + i));
       }
       limiter.startBatcher();
-      for (CompletableFuture<Decision> c : checks) {
-        assertThatThrownBy(() -> c.get(10, TimeUnit.SECONDS))
-            .cause()
-            .isInstanceOf(RateLimiterUnavailableException.class)
-            .hasMessageContaining("unreachable");
-      }
+      assertAllUnavailable(checks, "unreachable");
       // Two batches' worth failed on the first batch's one connection.
       assertThat(accepted).hasSize(2);
       assertThat(limiter.queued()).isZero();
