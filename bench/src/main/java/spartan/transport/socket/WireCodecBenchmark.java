@@ -28,9 +28,10 @@ import spartan.core.SendReceipt;
 /**
  * The socket transport's JSON, per line, for the lines one direct message costs: the send request
  * (client writes, server parses), its reply (server writes, client parses) and the message event
- * (server writes, client parses). These hot lines are written and read without a tree ({@code
- * *Streamed}: the streaming generator, and the fast paths {@link ServerLines} and {@link
- * ClientLines}); {@code *Tree} is the general path through a Jackson tree and ObjectMapper, which
+ * (server writes, client parses). These hot lines are written and read by hand ({@code *Hand}:
+ * {@link LineWriter} and {@link FlatJson}, through {@link ClientConnection#sendLine}, {@link
+ * MessageLines}, {@link ServerLines} and {@link ClientLines}), straight between objects and the
+ * socket's buffer; {@code *Tree} is the general path through a Jackson tree and ObjectMapper, which
  * every other line takes, for comparison. In this package to reach the transport's package-private
  * codec; the load generator itself never does.
  *
@@ -46,7 +47,7 @@ import spartan.core.SendReceipt;
 @Measurement(iterations = 5, time = 2)
 public class WireCodecBenchmark {
   private final WireJson json = WireJson.bounded(65536);
-  private final MessageLines lines = new MessageLines(json);
+  private final MessageLines lines = new MessageLines();
   private final ByteBufAllocator alloc = ByteBufAllocator.DEFAULT;
   private byte[] sendLine;
   private byte[] eventLine;
@@ -87,8 +88,8 @@ public class WireCodecBenchmark {
   }
 
   @Benchmark
-  public Object parseSendRequestStreamed() {
-    return json.readFast(sendLine, ServerLines::read);
+  public Object parseSendRequestHand() {
+    return ServerLines.read(sendLine);
   }
 
   @Benchmark
@@ -97,8 +98,8 @@ public class WireCodecBenchmark {
   }
 
   @Benchmark
-  public Object parseMessageEventStreamed() {
-    return json.readFast(eventLine, ClientLines::read);
+  public Object parseMessageEventHand() {
+    return ClientLines.read(eventLine);
   }
 
   @Benchmark
@@ -107,12 +108,12 @@ public class WireCodecBenchmark {
   }
 
   @Benchmark
-  public Object parseSendReplyStreamed() {
-    return json.readFast(replyLine, ClientLines::read);
+  public Object parseSendReplyHand() {
+    return ClientLines.read(replyLine);
   }
 
   @Benchmark
-  public int writeMessageEventStreamed() {
+  public int writeMessageEventHand() {
     ByteBuf b = lines.line(alloc, event);
     int n = b.readableBytes();
     b.release();
@@ -128,7 +129,7 @@ public class WireCodecBenchmark {
   }
 
   @Benchmark
-  public int writeSendReplyStreamed() {
+  public int writeSendReplyHand() {
     ByteBuf b = lines.sendReply(alloc, IntNode.valueOf(12345), receipt);
     int n = b.readableBytes();
     b.release();
@@ -136,16 +137,17 @@ public class WireCodecBenchmark {
   }
 
   @Benchmark
-  public int writeSendRequestStreamed() {
-    ByteBuf b =
-        json.line(
-            alloc,
-            g -> {
-              g.writeNumberField("id", 12345);
-              g.writeStringField("op", "send");
-              g.writeStringField("to", "b0002");
-              g.writeStringField("body", ((MessageBody.Text) message.body()).text());
-            });
+  public int writeSendRequestHand() {
+    ByteBuf b = ClientConnection.sendLine(alloc, 12345, message.to(), message.body(), null);
+    int n = b.readableBytes();
+    b.release();
+    return n;
+  }
+
+  /** The floor under every written line: a pooled buffer of an event's size, filled and freed. */
+  @Benchmark
+  public int allocateEventSizedBuffer() {
+    ByteBuf b = alloc.buffer(eventLine.length + 1).writeBytes(eventLine).writeByte('\n');
     int n = b.readableBytes();
     b.release();
     return n;

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -22,6 +23,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import spartan.core.ChatEvent;
 import spartan.core.ChatException;
+import spartan.core.MessageBody;
+import spartan.core.Recipient;
 import spartan.core.SendReceipt;
 
 /**
@@ -135,24 +138,54 @@ final class ClientConnection {
   }
 
   /**
-   * A send with its fields written by {@code fields} straight to the socket's buffer, without a
-   * tree; the future completes on the event loop with the receipt or a {@link ChatException}.
+   * A send, written straight to the socket's buffer without a tree; the future completes on the
+   * event loop with the receipt or a {@link ChatException}.
    */
-  CompletableFuture<SendReceipt> send(WireJson.Fields fields) {
+  CompletableFuture<SendReceipt> send(Recipient to, MessageBody body, String clientMsgId) {
     long id = ids.incrementAndGet();
-    ByteBuf line =
-        settings
-            .json()
-            .line(
-                channel.alloc(),
-                g -> {
-                  g.writeNumberField("id", id);
-                  g.writeStringField("op", "send");
-                  fields.write(g);
-                });
+    ByteBuf line = sendLine(channel.alloc(), id, to, body, clientMsgId);
     CompletableFuture<SendReceipt> receipt = new CompletableFuture<>();
     send(id, line, receipt, new SendCall(receipt));
     return receipt;
+  }
+
+  private static final byte[] SEND_ID = LineWriter.ascii("{\"id\":");
+  private static final byte[] SEND_OP_TO = LineWriter.ascii(",\"op\":\"send\",\"to\":");
+  private static final byte[] SEND_OP_GROUP = LineWriter.ascii(",\"op\":\"send\",\"group\":");
+  private static final byte[] SEND_BODY = LineWriter.ascii(",\"body\":");
+  private static final byte[] SEND_SEALED = LineWriter.ascii(",\"sealed\":");
+  private static final byte[] SEND_CLIENT_MSG_ID = LineWriter.ascii(",\"clientMsgId\":");
+  private static final byte[] SEND_END = LineWriter.ascii("}\n");
+
+  /**
+   * {@code {"id":…,"op":"send","to"|"group":…,"body"|"sealed":…[,"clientMsgId":…]}} and a newline,
+   * in one buffer of its exact size.
+   */
+  static ByteBuf sendLine(
+      ByteBufAllocator alloc, long id, Recipient to, MessageBody body, String clientMsgId) {
+    boolean group = to instanceof Recipient.Group;
+    boolean sealed = body instanceof MessageBody.Sealed;
+    String text = sealed ? ((MessageBody.Sealed) body).base64() : ((MessageBody.Text) body).text();
+    int toSize = LineWriter.stringSize(to.name());
+    int textSize = LineWriter.stringSize(text);
+    int cidSize = clientMsgId == null ? 0 : LineWriter.stringSize(clientMsgId);
+    LineWriter w =
+        new LineWriter(
+            SEND_ID.length
+                + LineWriter.longSize(id)
+                + (group ? SEND_OP_GROUP.length : SEND_OP_TO.length)
+                + toSize
+                + (sealed ? SEND_SEALED.length : SEND_BODY.length)
+                + textSize
+                + (clientMsgId == null ? 0 : SEND_CLIENT_MSG_ID.length + cidSize)
+                + SEND_END.length);
+    w.raw(SEND_ID).decimal(id);
+    w.raw(group ? SEND_OP_GROUP : SEND_OP_TO).string(to.name(), toSize);
+    w.raw(sealed ? SEND_SEALED : SEND_BODY).string(text, textSize);
+    if (clientMsgId != null) {
+      w.raw(SEND_CLIENT_MSG_ID).string(clientMsgId, cidSize);
+    }
+    return w.raw(SEND_END).toBuffer(alloc);
   }
 
   /** Writes {@code line} (released here) as request {@code id}, which {@code done} completes. */

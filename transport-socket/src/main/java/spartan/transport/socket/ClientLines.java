@@ -1,11 +1,9 @@
 package spartan.transport.socket;
 
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
-import java.io.IOException;
 import java.time.Instant;
 import java.util.Base64;
 import spartan.core.ChatEvent;
+import spartan.core.ChatException;
 import spartan.core.Delivery;
 import spartan.core.Message;
 import spartan.core.MessageBody;
@@ -14,13 +12,13 @@ import spartan.core.SendReceipt;
 
 /**
  * The connector's fast path for the two lines a busy session receives most: message events and
- * the ok replies to sends. They are read with Jackson's streaming parser straight into a {@link
- * ChatEvent.MessageReceived} or a {@link SendOk}, without the tree {@link WireJson#parse} builds
- * (in the throughput benchmark's profile, building trees was a third of the connector's event-loop
- * time). A line that is anything else, or not exactly one of these two shapes (an unknown field, a
- * null, a number that does not fit a long, bad base64), returns null, and the caller reads it as a
- * tree the general way; so the fast path decides nothing the tree path would decide differently.
- * Stateless and thread-safe.
+ * the ok replies to sends. They are read with {@link FlatJson} straight from the frame into a
+ * {@link ChatEvent.MessageReceived} or a {@link SendOk}, without the tree {@link WireJson#parse}
+ * builds (in the throughput benchmark's profile, building trees was a third of the connector's
+ * event-loop time). A line that is anything else, or not exactly one of these two shapes (an
+ * unknown field, a null, a number that does not fit, bad base64), returns null, and the caller
+ * reads it as a tree the general way; so the fast path decides nothing the tree path would decide
+ * differently. Stateless and thread-safe.
  */
 final class ClientLines {
   /** An ok reply to a send: {@code {"id":…,"ok":true,"msgId":…,"ts":…,"duplicate":…}}. */
@@ -28,11 +26,36 @@ final class ClientLines {
 
   private ClientLines() {}
 
-  /**
-   * A {@link ChatEvent.MessageReceived} or a {@link SendOk} from the object {@code p} is in, or
-   * null when it is not exactly one of the two; a {@link WireJson.FastReader}.
-   */
-  static Object read(JsonParser p) throws IOException {
+  // Field indexes into NAMES, which are also the bits of the fields seen.
+  private static final int ID = 0;
+  private static final int OK = 1;
+  private static final int SEQ = 2;
+  private static final int MSG_ID = 3;
+  private static final int TS = 4;
+  private static final int DUPLICATE = 5;
+  private static final int EVENT = 6;
+  private static final int FROM = 7;
+  private static final int TO = 8;
+  private static final int GROUP = 9;
+  private static final int BODY = 10;
+  private static final int SEALED = 11;
+  private static final int CLIENT_MSG_ID = 12;
+
+  private static final byte[][] NAMES =
+      FlatJson.names(
+          "id", "ok", "seq", "msgId", "ts", "duplicate", "event", "from", "to", "group", "body",
+          "sealed", "clientMsgId");
+
+  /** A {@link ChatEvent.MessageReceived} or a {@link SendOk}, or null for any other line. */
+  static Object read(byte[] line) {
+    try {
+      return read(new FlatJson(line));
+    } catch (FlatJson.Decline | IllegalArgumentException | ChatException e) {
+      return null; // the tree path judges it
+    }
+  }
+
+  private static Object read(FlatJson r) {
     String event = null;
     String from = null;
     String to = null;
@@ -44,75 +67,41 @@ final class ClientLines {
     long seq = 0;
     long msgId = 0;
     long ts = 0;
+    boolean duplicate = false;
     // Bits of the fields seen: a required one cannot silently default, a repeated one is caught.
     int seen = 0;
-    boolean duplicate = false;
-    for (String name; (name = p.nextFieldName()) != null; ) {
-      JsonToken t = p.nextToken();
-      int bit =
-          switch (name) {
-            case "event" -> {
-              event = string(p, t);
-              yield EVENT;
-            }
-            case "from" -> {
-              from = string(p, t);
-              yield FROM;
-            }
-            case "to" -> {
-              to = string(p, t);
-              yield TO;
-            }
-            case "group" -> {
-              group = string(p, t);
-              yield GROUP;
-            }
-            case "body" -> {
-              body = string(p, t);
-              yield BODY;
-            }
-            case "sealed" -> {
-              sealed = string(p, t);
-              yield SEALED;
-            }
-            case "clientMsgId" -> {
-              clientMsgId = string(p, t);
-              yield CLIENT_MSG_ID;
-            }
-            case "id" -> {
-              id = integer(p, t);
-              yield ID;
-            }
-            case "seq" -> {
-              seq = integer(p, t);
-              yield SEQ;
-            }
-            case "msgId" -> {
-              msgId = integer(p, t);
-              yield MSG_ID;
-            }
-            case "ts" -> {
-              ts = integer(p, t);
-              yield TS;
-            }
-            case "ok" -> t == JsonToken.VALUE_TRUE ? OK : 0;
-            case "duplicate" -> {
-              duplicate = t == JsonToken.VALUE_TRUE;
-              yield duplicate || t == JsonToken.VALUE_FALSE ? DUPLICATE : 0;
-            }
-            default -> 0;
-          };
-      if (bit == 0 || (seen & bit) != 0) {
-        return null; // an unknown or repeated field, or a value of the wrong kind
+    for (int field; (field = r.field(NAMES)) != FlatJson.END; ) {
+      switch (field) {
+        case ID -> id = r.integer();
+        case OK -> {
+          if (!r.bool()) {
+            return null; // an error reply
+          }
+        }
+        case SEQ -> seq = r.integer();
+        case MSG_ID -> msgId = r.integer();
+        case TS -> ts = r.integer();
+        case DUPLICATE -> duplicate = r.bool();
+        case EVENT -> event = r.string();
+        case FROM -> from = r.string();
+        case TO -> to = r.string();
+        case GROUP -> group = r.string();
+        case BODY -> body = r.string();
+        case SEALED -> sealed = r.string();
+        default -> clientMsgId = r.string();
       }
-      seen |= bit;
+      if ((seen & 1 << field) != 0) {
+        return null;
+      }
+      seen |= 1 << field;
     }
-    if (seen == (ID | OK | MSG_ID | TS | DUPLICATE)) {
+    if (seen == (bit(ID) | bit(OK) | bit(MSG_ID) | bit(TS) | bit(DUPLICATE))) {
       return new SendOk(id, new SendReceipt(msgId, Instant.ofEpochMilli(ts), duplicate));
     }
-    int message = EVENT | SEQ | MSG_ID | TS | FROM;
+    int message = bit(EVENT) | bit(SEQ) | bit(MSG_ID) | bit(TS) | bit(FROM);
+    int optional = bit(TO) | bit(GROUP) | bit(BODY) | bit(SEALED) | bit(CLIENT_MSG_ID);
     if (!"message".equals(event)
-        || (seen & ~(TO | GROUP | BODY | SEALED | CLIENT_MSG_ID)) != message
+        || (seen & ~optional) != message
         || (to == null) == (group == null)
         || (body == null) == (sealed == null)) {
       return null;
@@ -130,37 +119,7 @@ final class ClientLines {
     return new ChatEvent.MessageReceived(new Delivery(seq, m));
   }
 
-  private static final int ID = 1;
-  private static final int OK = 2;
-  private static final int SEQ = 4;
-  private static final int MSG_ID = 8;
-  private static final int TS = 16;
-  private static final int DUPLICATE = 32;
-  private static final int EVENT = 64;
-  private static final int FROM = 128;
-  private static final int TO = 256;
-  private static final int GROUP = 512;
-  private static final int BODY = 1024;
-  private static final int SEALED = 2048;
-  private static final int CLIENT_MSG_ID = 4096;
-
-  // A value of the wrong type is not the fast path's to judge: IllegalArgumentException sends the
-  // line to the tree path, which reports it.
-  private static String string(JsonParser p, JsonToken t) throws IOException {
-    if (t != JsonToken.VALUE_STRING) {
-      throw new IllegalArgumentException("not a string");
-    }
-    return p.getText();
-  }
-
-  private static long integer(JsonParser p, JsonToken t) throws IOException {
-    if (t != JsonToken.VALUE_NUMBER_INT) {
-      throw new IllegalArgumentException("not an integer");
-    }
-    JsonParser.NumberType type = p.getNumberType();
-    if (type != JsonParser.NumberType.INT && type != JsonParser.NumberType.LONG) {
-      throw new IllegalArgumentException("does not fit a long");
-    }
-    return p.getLongValue();
+  private static int bit(int field) {
+    return 1 << field;
   }
 }

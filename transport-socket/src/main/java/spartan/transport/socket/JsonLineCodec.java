@@ -20,15 +20,22 @@ final class JsonLineCodec extends MessageToMessageCodec<ByteBuf, JsonNode> {
   /** A line that is not well-formed JSON (or breaks a bound); {@code reason} is safe to show. */
   record Malformed(String reason) {}
 
+  /** Reads the lines it knows straight from their bytes; null for any other line. */
+  @FunctionalInterface
+  interface FastPath {
+    /** The value {@code line} stands for, or null. */
+    Object read(byte[] line);
+  }
+
   private final WireJson json;
-  private final WireJson.FastReader fastPath; // null: every line becomes a tree
+  private final FastPath fastPath; // null: every line becomes a tree
 
   JsonLineCodec(WireJson json) {
     this(json, null);
   }
 
-  /** {@code fastPath} reads the most frequent lines without a tree; see {@link WireJson#readFast}. */
-  JsonLineCodec(WireJson json, WireJson.FastReader fastPath) {
+  /** {@code fastPath} reads the most frequent lines without a tree. */
+  JsonLineCodec(WireJson json, FastPath fastPath) {
     this.json = json;
     this.fastPath = fastPath;
   }
@@ -39,7 +46,7 @@ final class JsonLineCodec extends MessageToMessageCodec<ByteBuf, JsonNode> {
       return;
     }
     byte[] bytes = ByteBufUtil.getBytes(line);
-    Object fast = fastPath == null ? null : json.readFast(bytes, fastPath);
+    Object fast = fastPath == null ? null : fastPath.read(bytes);
     if (fast != null) {
       out.add(fast);
       return;

@@ -1,13 +1,10 @@
 package spartan.transport.socket;
 
-import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.LongAdder;
 import spartan.core.ChatEvent;
 import spartan.core.Message;
@@ -16,28 +13,39 @@ import spartan.core.Recipient;
 import spartan.core.SendReceipt;
 
 /**
- * Encodes the server's hottest lines, message events and send replies, straight to bytes, and a group message only
- * once for all its members. Every member's line differs only in its inbox {@code seq}, so a line
- * is a short per-member head, {@code {"event":"message","seq":N,}, followed by the message's
- * fields, encoded once and shared: the tail of a group message is cached, keyed by the identity of
- * the core's {@link Message} (every member's delivery of one send carries the same instance), so a
- * message to a group of 1,000 is serialised once, not 1,000 times. Direct messages have one
- * recipient and skip the cache. Thread-safe.
+ * Encodes the server's hottest lines, message events and send replies, straight to bytes with
+ * {@link LineWriter}, each in one buffer of its exact size, and a group message only once for all
+ * its members. Every member's line differs only in its inbox {@code seq}, so a line is a short
+ * per-member head, {@code {"event":"message","seq":N,}, followed by the message's fields, encoded
+ * once and shared: the tail of a group message is cached, keyed by the identity of the core's
+ * {@link Message} (every member's delivery of one send carries the same instance), so a message to
+ * a group of 1,000 is serialised once, not 1,000 times. Direct messages have one recipient and skip
+ * the cache. The lines are the JSON {@link WireFormat} writes through a tree, field for field.
+ * Thread-safe.
  */
 final class MessageLines {
   /** Group messages whose encoding is kept; fan-out reuses one within moments of the send. */
   static final int CACHED_GROUP_MESSAGES = 4096;
 
-  private static final byte[] HEAD = "{\"event\":\"message\",\"seq\":".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] HEAD = LineWriter.ascii("{\"event\":\"message\",\"seq\":");
+  private static final byte[] MSG_ID = LineWriter.ascii(",\"msgId\":");
+  private static final byte[] FROM = LineWriter.ascii(",\"from\":");
+  private static final byte[] TO = LineWriter.ascii(",\"to\":");
+  private static final byte[] GROUP = LineWriter.ascii(",\"group\":");
+  private static final byte[] BODY = LineWriter.ascii(",\"body\":");
+  private static final byte[] SEALED = LineWriter.ascii(",\"sealed\":");
+  private static final byte[] TS = LineWriter.ascii(",\"ts\":");
+  private static final byte[] CLIENT_MSG_ID = LineWriter.ascii(",\"clientMsgId\":");
+  private static final byte[] ID = LineWriter.ascii("{\"id\":");
+  private static final byte[] OK = LineWriter.ascii(",\"ok\":true,\"msgId\":");
+  private static final byte[] DUPLICATE = LineWriter.ascii(",\"duplicate\":");
+  private static final byte[] TRUE_END = LineWriter.ascii("true}\n");
+  private static final byte[] FALSE_END = LineWriter.ascii("false}\n");
+  private static final byte[] END = LineWriter.ascii("}\n");
 
-  private final WireJson json;
   private final LongAdder encoded = new LongAdder();
   private final Cache<Message, byte[]> groupTails =
       Caffeine.newBuilder().weakKeys().maximumSize(CACHED_GROUP_MESSAGES).build();
-
-  MessageLines(WireJson json) {
-    this.json = json;
-  }
 
   /** The complete line for {@code e}, newline included. */
   ByteBuf line(ByteBufAllocator alloc, ChatEvent.MessageReceived e) {
@@ -45,92 +53,114 @@ final class MessageLines {
     if (!(m.to() instanceof Recipient.Group)) {
       // One recipient: straight into the socket's buffer, the same bytes as head and tail.
       encoded.increment();
-      return json.line(
-          alloc,
-          g -> {
-            g.writeStringField("event", "message");
-            g.writeNumberField("seq", e.seq());
-            g.writeNumberField("msgId", m.id());
-            writeMessageFields(g, m);
-          });
+      Tail tail = new Tail(m);
+      LineWriter w = new LineWriter(HEAD.length + LineWriter.longSize(e.seq()) + tail.size);
+      tail.write(w.raw(HEAD).decimal(e.seq()));
+      return w.toBuffer(alloc);
     }
-    byte[] tail = groupTails.get(m, k -> tail(alloc, k));
-    ByteBuf out = alloc.buffer(HEAD.length + 21 + tail.length);
-    out.writeBytes(HEAD);
-    writeDecimal(out, e.seq());
-    out.writeByte(',');
-    out.writeBytes(tail);
-    return out;
+    byte[] tail = groupTails.get(m, MessageLines.this::tail);
+    return alloc
+        .buffer(HEAD.length + LineWriter.longSize(e.seq()) + tail.length)
+        .writeBytes(HEAD)
+        .writeBytes(new LineWriter(LineWriter.longSize(e.seq())).decimal(e.seq()).bytes())
+        .writeBytes(tail);
+  }
+
+  /** The message's fields as bytes, for every member of a group. */
+  private byte[] tail(Message m) {
+    encoded.increment();
+    Tail tail = new Tail(m);
+    LineWriter w = new LineWriter(tail.size);
+    tail.write(w);
+    return w.bytes();
   }
 
   /**
-   * The message's fields as {@code "msgId":…,…}} and a newline: a JSON object without its opening
-   * brace, in the field order of {@link WireFormat#message}.
+   * Everything of a message event after its {@code seq}: {@code ,"msgId":…,…}} and a newline, in
+   * the field order of {@link WireFormat#message}, with its size worked out first.
    */
-  private byte[] tail(ByteBufAllocator alloc, Message m) {
-    encoded.increment();
-    ByteBuf line =
-        json.line(
-            alloc,
-            g -> {
-              g.writeNumberField("msgId", m.id());
-              writeMessageFields(g, m);
-            });
-    try {
-      byte[] tail = new byte[line.readableBytes() - 1]; // without the '{'
-      line.getBytes(line.readerIndex() + 1, tail);
-      return tail;
-    } finally {
-      line.release();
+  private static final class Tail {
+    final Message m;
+    final String body;
+    final int fromSize;
+    final int toSize;
+    final int bodySize;
+    final int clientMsgIdSize;
+    final int size;
+
+    Tail(Message m) {
+      this.m = m;
+      this.body =
+          m.body() instanceof MessageBody.Sealed s
+              ? s.base64()
+              : ((MessageBody.Text) m.body()).text();
+      fromSize = LineWriter.stringSize(m.from());
+      toSize = LineWriter.stringSize(m.to().name());
+      bodySize = LineWriter.stringSize(body);
+      clientMsgIdSize = m.clientMsgId() == null ? 0 : LineWriter.stringSize(m.clientMsgId());
+      size =
+          MSG_ID.length
+              + LineWriter.longSize(m.id())
+              + FROM.length
+              + fromSize
+              + (m.to() instanceof Recipient.Group ? GROUP.length : TO.length)
+              + toSize
+              + (m.body() instanceof MessageBody.Sealed ? SEALED.length : BODY.length)
+              + bodySize
+              + TS.length
+              + LineWriter.longSize(m.sentAt().toEpochMilli())
+              + (m.clientMsgId() == null ? 0 : CLIENT_MSG_ID.length + clientMsgIdSize)
+              + END.length;
+    }
+
+    void write(LineWriter w) {
+      w.raw(MSG_ID).decimal(m.id());
+      w.raw(FROM).string(m.from(), fromSize);
+      w.raw(m.to() instanceof Recipient.Group ? GROUP : TO).string(m.to().name(), toSize);
+      w.raw(m.body() instanceof MessageBody.Sealed ? SEALED : BODY).string(body, bodySize);
+      w.raw(TS).decimal(m.sentAt().toEpochMilli());
+      if (m.clientMsgId() != null) {
+        w.raw(CLIENT_MSG_ID).string(m.clientMsgId(), clientMsgIdSize);
+      }
+      w.raw(END);
     }
   }
 
   /**
    * The ok reply to a send, {@code {"id":…,"ok":true,"msgId":…,"ts":…,"duplicate":…}} and a
-   * newline, written without a tree; null for an id that is neither a string nor an integer that
-   * fits a long (the caller then writes the reply the general way, which echoes any JSON number).
+   * newline; null for an id that is neither a string nor an integer that fits a long (the caller
+   * then writes the reply the general way, which echoes any JSON number).
    */
   ByteBuf sendReply(ByteBufAllocator alloc, JsonNode id, SendReceipt r) {
-    boolean plainId = id.isTextual() || (id.isIntegralNumber() && id.canConvertToLong());
-    if (!plainId) {
+    boolean textId = id.isTextual();
+    if (!textId && !(id.isIntegralNumber() && id.canConvertToLong())) {
       return null;
     }
-    return json.line(
-        alloc,
-        g -> {
-          if (id.isTextual()) {
-            g.writeStringField("id", id.textValue());
-          } else {
-            g.writeNumberField("id", id.longValue());
-          }
-          g.writeBooleanField("ok", true);
-          g.writeNumberField("msgId", r.msgId());
-          g.writeNumberField("ts", r.sentAt().toEpochMilli());
-          g.writeBooleanField("duplicate", r.duplicate());
-        });
+    int idSize = textId ? LineWriter.stringSize(id.textValue()) : LineWriter.longSize(id.longValue());
+    long ts = r.sentAt().toEpochMilli();
+    byte[] end = r.duplicate() ? TRUE_END : FALSE_END;
+    LineWriter w =
+        new LineWriter(
+            ID.length
+                + idSize
+                + OK.length
+                + LineWriter.longSize(r.msgId())
+                + TS.length
+                + LineWriter.longSize(ts)
+                + DUPLICATE.length
+                + end.length);
+    w.raw(ID);
+    if (textId) {
+      w.string(id.textValue(), idSize);
+    } else {
+      w.decimal(id.longValue());
+    }
+    w.raw(OK).decimal(r.msgId()).raw(TS).decimal(ts).raw(DUPLICATE).raw(end);
+    return w.toBuffer(alloc);
   }
 
   /** How many message encodings were made, for tests and metrics. */
   long encodings() {
     return encoded.sum();
-  }
-
-  /** Everything of {@code m} after its id, as {@link WireFormat#message} writes it. */
-  static void writeMessageFields(JsonGenerator g, Message m) throws IOException {
-    g.writeStringField("from", m.from());
-    g.writeStringField(m.to() instanceof Recipient.Group ? "group" : "to", m.to().name());
-    if (m.body() instanceof MessageBody.Sealed s) {
-      g.writeStringField("sealed", s.base64());
-    } else {
-      g.writeStringField("body", ((MessageBody.Text) m.body()).text());
-    }
-    g.writeNumberField("ts", m.sentAt().toEpochMilli());
-    if (m.clientMsgId() != null) {
-      g.writeStringField("clientMsgId", m.clientMsgId());
-    }
-  }
-
-  private static void writeDecimal(ByteBuf out, long v) {
-    out.writeCharSequence(Long.toString(v), StandardCharsets.US_ASCII);
   }
 }

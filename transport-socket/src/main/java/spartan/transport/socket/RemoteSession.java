@@ -111,18 +111,10 @@ final class RemoteSession implements Session {
     try {
       checkLive();
       Objects.requireNonNull(to, "to");
-      return conn.send(
-              g -> {
-                g.writeStringField(to instanceof Recipient.Group ? "group" : "to", to.name());
-                if (body instanceof MessageBody.Sealed s) {
-                  g.writeStringField("sealed", s.base64());
-                } else if (body instanceof MessageBody.Text t) {
-                  g.writeStringField("body", t.text());
-                }
-                if (clientMsgId != null) {
-                  g.writeStringField("clientMsgId", clientMsgId);
-                }
-              })
+      if (body == null) {
+        throw ChatException.invalid("message body is required"); // as the core says it
+      }
+      return conn.send(to, body, clientMsgId)
           .thenApplyAsync(Function.identity(), receipts);
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(ChatException.wrap(e));

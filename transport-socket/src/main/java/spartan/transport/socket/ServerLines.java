@@ -1,19 +1,17 @@
 package spartan.transport.socket;
 
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.IntNode;
 import com.fasterxml.jackson.databind.node.LongNode;
 import com.fasterxml.jackson.databind.node.TextNode;
-import java.io.IOException;
 import java.util.Base64;
+import spartan.core.ChatException;
 import spartan.core.MessageBody;
 import spartan.core.Recipient;
 
 /**
  * The server's fast path for the request a busy connection sends most: a send. It is read with
- * Jackson's streaming parser straight into an {@link Operations.Request} carrying an {@link
+ * {@link FlatJson} straight from the frame into an {@link Operations.Request} carrying an {@link
  * Operations.Send}, without the tree {@link WireJson#parse} builds (in the throughput benchmark's
  * profile, building trees was half of the server's read path). Only a well-formed send is taken:
  * an integer or string {@code id}, {@code op} "send", exactly one of {@code to} and {@code group},
@@ -22,13 +20,30 @@ import spartan.core.Recipient;
  * still comes from one place. Stateless and thread-safe.
  */
 final class ServerLines {
+  private static final byte[][] NAMES =
+      FlatJson.names("id", "op", "to", "group", "body", "sealed", "clientMsgId");
+  private static final int ID = 0;
+  private static final int OP = 1;
+  private static final int TO = 2;
+  private static final int GROUP = 3;
+  private static final int BODY = 4;
+  private static final int SEALED = 5;
+  private static final int CLIENT_MSG_ID = 6;
+
   private ServerLines() {}
 
-  /**
-   * The send in the object {@code p} is in, or null when it is not exactly a well-formed send; a
-   * {@link WireJson.FastReader}.
-   */
-  static Operations.Request read(JsonParser p) throws IOException {
+  /** The send {@code line} is, or null when it is not exactly a well-formed send. */
+  static Operations.Request read(byte[] line) {
+    try {
+      return send(new FlatJson(line));
+    } catch (FlatJson.Decline | IllegalArgumentException | ChatException e) {
+      // The tree path judges it and answers: bad base64 (IllegalArgumentException), a name that
+      // breaks the rules (ChatException), anything else.
+      return null;
+    }
+  }
+
+  private static Operations.Request send(FlatJson r) {
     JsonNode id = null;
     String op = null;
     String to = null;
@@ -37,51 +52,20 @@ final class ServerLines {
     String sealed = null;
     String clientMsgId = null;
     int seen = 0; // a bit per field, to catch a repeated one
-    for (String name; (name = p.nextFieldName()) != null; ) {
-      JsonToken t = p.nextToken();
-      int bit;
-      if (name.equals("id")) {
-        id = id(p, t);
-        bit = 1;
-      } else {
-        if (t != JsonToken.VALUE_STRING) {
-          return null;
-        }
-        String v = p.getText();
-        switch (name) {
-          case "op" -> {
-            op = v;
-            bit = 2;
-          }
-          case "to" -> {
-            to = v;
-            bit = 4;
-          }
-          case "group" -> {
-            group = v;
-            bit = 8;
-          }
-          case "body" -> {
-            body = v;
-            bit = 16;
-          }
-          case "sealed" -> {
-            sealed = v;
-            bit = 32;
-          }
-          case "clientMsgId" -> {
-            clientMsgId = v;
-            bit = 64;
-          }
-          default -> {
-            return null;
-          }
-        }
+    for (int field; (field = r.field(NAMES)) != FlatJson.END; ) {
+      switch (field) {
+        case ID -> id = r.atString() ? TextNode.valueOf(r.string()) : id(r.integer());
+        case OP -> op = r.string();
+        case TO -> to = r.string();
+        case GROUP -> group = r.string();
+        case BODY -> body = r.string();
+        case SEALED -> sealed = r.string();
+        default -> clientMsgId = r.string();
       }
-      if ((seen & bit) != 0) {
+      if ((seen & 1 << field) != 0) {
         return null;
       }
-      seen |= bit;
+      seen |= 1 << field;
     }
     if (id == null
         || !Op.SEND.wire.equals(op)
@@ -99,20 +83,8 @@ final class ServerLines {
     return new Operations.Request(id, Op.SEND, null, send);
   }
 
-  /** An id as the tree path would hold it; IllegalArgumentException for any other kind. */
-  private static JsonNode id(JsonParser p, JsonToken t) throws IOException {
-    if (t == JsonToken.VALUE_STRING) {
-      return TextNode.valueOf(p.getText());
-    }
-    if (t == JsonToken.VALUE_NUMBER_INT) {
-      JsonParser.NumberType type = p.getNumberType();
-      if (type == JsonParser.NumberType.INT) {
-        return IntNode.valueOf(p.getIntValue());
-      }
-      if (type == JsonParser.NumberType.LONG) {
-        return LongNode.valueOf(p.getLongValue());
-      }
-    }
-    throw new IllegalArgumentException("not a plain id");
+  /** An integer id as the tree path holds it: an int if it fits one. */
+  private static JsonNode id(long v) {
+    return v == (int) v ? IntNode.valueOf((int) v) : LongNode.valueOf(v);
   }
 }

@@ -37,7 +37,7 @@ final class ServerPipeline extends ChannelInitializer<SocketChannel> {
     this.blocking = blocking;
     this.settings = settings;
     this.json = WireJson.bounded(settings.maxLineBytes());
-    this.lines = new MessageLines(json);
+    this.lines = new MessageLines();
   }
 
   @Override

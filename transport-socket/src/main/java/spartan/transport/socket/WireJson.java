@@ -2,8 +2,6 @@ package spartan.transport.socket;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
@@ -80,70 +78,14 @@ final class WireJson {
     return mapper.readTree(line);
   }
 
-  /** Reads the fields of one JSON object, for a fast path that skips the tree. */
-  @FunctionalInterface
-  interface FastReader {
-    /**
-     * Reads {@code p}'s fields up to and including the object's end. Returns the value the line
-     * stands for, or null (or throws IOException or IllegalArgumentException) when the line is
-     * not the reader's to take; the line is then read as a tree, which judges it.
-     */
-    Object read(JsonParser p) throws IOException;
-  }
-
-  /**
-   * {@code line} read by {@code reader} if it is one JSON object the reader takes whole, else null.
-   * The bounds are those of {@link #parse}; repeated field names are the reader's to catch, since
-   * the parser's own duplicate check builds a set per object (a sixth of a fast-path read in the
-   * profile) where a bit per known field does.
-   */
-  Object readFast(byte[] line, FastReader reader) {
-    try (JsonParser p =
-        mapper.createParser(line).disable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)) {
-      if (p.nextToken() != JsonToken.START_OBJECT) {
-        return null;
-      }
-      Object value = reader.read(p);
-      boolean whole = p.currentToken() == JsonToken.END_OBJECT && p.nextToken() == null;
-      return whole ? value : null;
-    } catch (IOException | IllegalArgumentException e) {
-      return null; // the tree path reports it
-    }
-  }
-
-  /** Writes the fields of one JSON object. */
-  @FunctionalInterface
-  interface Fields {
-    void write(JsonGenerator g) throws IOException;
-  }
-
   /**
    * {@code node} and a newline, written straight into a buffer from {@code alloc}: no byte array
    * to copy again into the socket's direct memory.
    */
   ByteBuf line(ByteBufAllocator alloc, JsonNode node) {
-    return write(alloc, g -> mapper.writeTree(g, node));
-  }
-
-  /**
-   * One JSON object written from {@code fields} with the streaming generator, without a tree, and
-   * a newline, straight into a buffer from {@code alloc}: for the lines sent most often.
-   */
-  ByteBuf line(ByteBufAllocator alloc, Fields fields) {
-    return write(
-        alloc,
-        g -> {
-          g.writeStartObject();
-          fields.write(g);
-          g.writeEndObject();
-        });
-  }
-
-  /** {@code value} (one JSON value, despite the interface's name) and a newline. */
-  private ByteBuf write(ByteBufAllocator alloc, Fields value) {
     ByteBuf out = alloc.buffer();
     try (JsonGenerator g = mapper.getFactory().createGenerator((OutputStream) new ByteBufOutputStream(out))) {
-      value.write(g);
+      mapper.writeTree(g, node);
     } catch (IOException e) {
       out.release();
       throw new UncheckedIOException(e);

@@ -21,11 +21,11 @@ class ClientLinesTest {
   private static final WireJson JSON = WireJson.bounded(64 * 1024);
 
   private static Object fast(String line) {
-    return JSON.readFast(line.getBytes(StandardCharsets.UTF_8), ClientLines::read);
+    return ClientLines.read(line.getBytes(StandardCharsets.UTF_8));
   }
 
   private static String serverLine(ChatEvent.MessageReceived e) {
-    ByteBuf b = new MessageLines(JSON).line(UnpooledByteBufAllocator.DEFAULT, e);
+    ByteBuf b = new MessageLines().line(UnpooledByteBufAllocator.DEFAULT, e);
     try {
       return b.toString(StandardCharsets.UTF_8).trim();
     } finally {

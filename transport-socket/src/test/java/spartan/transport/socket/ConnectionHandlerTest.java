@@ -164,6 +164,17 @@ class ConnectionHandlerTest {
     assertThat(sealed.path("error").path("message").asText()).contains("'sealed'");
   }
 
+  /** A well-formed send to a name no account can have is answered; it used to close the line. */
+  @Test
+  void aSendToANameThatBreaksTheRulesIsAnInvalidArgument_andTheConnectionStaysUsable() {
+    one("{\"id\":1,\"op\":\"login\",\"user\":\"alice\",\"subscribe\":false}");
+    JsonNode r = one("{\"id\":2,\"op\":\"send\",\"to\":\"no such name!\",\"body\":\"x\"}");
+    assertThat(code(r)).isEqualTo("invalid_argument");
+    assertThat(r.get("id").asInt()).isEqualTo(2);
+    assertThat(one("{\"id\":3,\"op\":\"ping\"}").get("ok").asBoolean()).isTrue();
+    assertThat(ch.isActive()).isTrue();
+  }
+
   @Test
   void onlyPingInfoCreateAccountLoginAndResumeWorkBeforeLogin() {
     assertThat(one("{\"id\":1,\"op\":\"ping\"}").get("ok").asBoolean()).isTrue();

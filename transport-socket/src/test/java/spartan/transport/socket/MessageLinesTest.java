@@ -22,7 +22,7 @@ import spartan.core.SendReceipt;
 
 class MessageLinesTest {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private final MessageLines lines = new MessageLines(WireJson.bounded(65536));
+  private final MessageLines lines = new MessageLines();
 
   private static Message message(Recipient to, MessageBody body, String clientMsgId) {
     return new Message(
