@@ -89,7 +89,7 @@ public class WireCodecBenchmark {
 
   @Benchmark
   public Object parseSendRequestHand() {
-    return ServerLines.read(sendLine);
+    return ServerLines.read(sendLine, sendLine.length);
   }
 
   @Benchmark
@@ -99,7 +99,7 @@ public class WireCodecBenchmark {
 
   @Benchmark
   public Object parseMessageEventHand() {
-    return ClientLines.read(eventLine);
+    return ClientLines.read(eventLine, eventLine.length);
   }
 
   @Benchmark
@@ -109,7 +109,7 @@ public class WireCodecBenchmark {
 
   @Benchmark
   public Object parseSendReplyHand() {
-    return ClientLines.read(replyLine);
+    return ClientLines.read(replyLine, replyLine.length);
   }
 
   @Benchmark

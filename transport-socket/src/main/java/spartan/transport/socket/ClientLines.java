@@ -46,10 +46,13 @@ final class ClientLines {
           "id", "ok", "seq", "msgId", "ts", "duplicate", "event", "from", "to", "group", "body",
           "sealed", "clientMsgId");
 
-  /** A {@link ChatEvent.MessageReceived} or a {@link SendOk}, or null for any other line. */
-  static Object read(byte[] line) {
+  /**
+   * The {@link ChatEvent.MessageReceived} or {@link SendOk} in the first {@code length} bytes of
+   * {@code line}, or null for any other line.
+   */
+  static Object read(byte[] line, int length) {
     try {
-      return read(new FlatJson(line));
+      return read(new FlatJson(line, length));
     } catch (FlatJson.Decline | IllegalArgumentException | ChatException e) {
       return null; // the tree path judges it
     }

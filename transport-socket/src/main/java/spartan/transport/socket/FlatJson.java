@@ -38,10 +38,10 @@ final class FlatJson {
   private int pos;
   private boolean first = true;
 
-  /** Starts reading {@code line}, which must open an object ({@code '{'}). */
-  FlatJson(byte[] line) {
+  /** Starts reading the first {@code length} bytes of {@code line}, which must open an object. */
+  FlatJson(byte[] line, int length) {
     this.buf = line;
-    this.end = line.length;
+    this.end = length;
     skipSpace();
     expect('{');
   }

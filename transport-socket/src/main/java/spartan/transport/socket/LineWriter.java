@@ -2,7 +2,9 @@ package spartan.transport.socket;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.util.concurrent.FastThreadLocal;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * Builds one line of JSON of a size worked out beforehand ({@link #stringSize}, {@link
@@ -19,12 +21,32 @@ import java.nio.charset.StandardCharsets;
 final class LineWriter {
   private static final byte[] HEX = "0123456789ABCDEF".getBytes(StandardCharsets.US_ASCII);
 
+  /**
+   * Lines up to this size are built in a per-thread array, not a new one: the arrays were a tenth
+   * of the bytes the socket transport allocated per message, and the line is copied into the
+   * socket's buffer at once anyway.
+   */
+  static final int SCRATCH_BYTES = 8192;
+
+  private static final FastThreadLocal<byte[]> SCRATCH =
+      new FastThreadLocal<>() {
+        @Override
+        protected byte[] initialValue() {
+          return new byte[SCRATCH_BYTES];
+        }
+      };
+
   private final byte[] out;
+  private final int size;
   private int at;
 
-  /** A line of exactly {@code size} bytes, newline included. */
+  /**
+   * A line of exactly {@code size} bytes, newline included. Until {@link #bytes} or {@link
+   * #toBuffer}, no other writer may be made on this thread.
+   */
   LineWriter(int size) {
-    this.out = new byte[size];
+    this.out = size <= SCRATCH_BYTES ? SCRATCH.get() : new byte[size];
+    this.size = size;
   }
 
   /** Appends {@code literal} (a fixed part of the line, from {@link #ascii}). */
@@ -114,18 +136,22 @@ final class LineWriter {
     out[at++] = HEX[c & 0xF];
   }
 
-  /** The line's bytes; throws if the sizes given did not add up to what was written. */
+  /** The line's bytes, an array of its own; throws if the sizes given did not add up. */
   byte[] bytes() {
-    if (at != out.length) {
-      throw new IllegalStateException("line size miscounted: " + at + " of " + out.length);
-    }
-    return out;
+    checkSize();
+    return out.length == size ? out : Arrays.copyOf(out, size);
   }
 
-  /** The line in a buffer from {@code alloc}. */
+  /** The line in a buffer from {@code alloc}; throws if the sizes given did not add up. */
   ByteBuf toBuffer(ByteBufAllocator alloc) {
-    byte[] line = bytes();
-    return alloc.buffer(line.length).writeBytes(line);
+    checkSize();
+    return alloc.buffer(size).writeBytes(out, 0, size);
+  }
+
+  private void checkSize() {
+    if (at != size) {
+      throw new IllegalStateException("line size miscounted: " + at + " of " + size);
+    }
   }
 
   /** Bytes of {@code s} as a JSON string, quotes included. */

@@ -58,12 +58,9 @@ final class MessageLines {
       tail.write(w.raw(HEAD).decimal(e.seq()));
       return w.toBuffer(alloc);
     }
-    byte[] tail = groupTails.get(m, MessageLines.this::tail);
-    return alloc
-        .buffer(HEAD.length + LineWriter.longSize(e.seq()) + tail.length)
-        .writeBytes(HEAD)
-        .writeBytes(new LineWriter(LineWriter.longSize(e.seq())).decimal(e.seq()).bytes())
-        .writeBytes(tail);
+    byte[] tail = groupTails.get(m, MessageLines.this::tail); // before the line's own writer
+    LineWriter w = new LineWriter(HEAD.length + LineWriter.longSize(e.seq()) + tail.length);
+    return w.raw(HEAD).decimal(e.seq()).raw(tail).toBuffer(alloc);
   }
 
   /** The message's fields as bytes, for every member of a group. */

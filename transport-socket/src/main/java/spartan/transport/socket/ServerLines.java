@@ -32,10 +32,10 @@ final class ServerLines {
 
   private ServerLines() {}
 
-  /** The send {@code line} is, or null when it is not exactly a well-formed send. */
-  static Operations.Request read(byte[] line) {
+  /** The send in the first {@code length} bytes of {@code line}, or null when it is not exactly a well-formed send. */
+  static Operations.Request read(byte[] line, int length) {
     try {
-      return send(new FlatJson(line));
+      return send(new FlatJson(line, length));
     } catch (FlatJson.Decline | IllegalArgumentException | ChatException e) {
       // The tree path judges it and answers: bad base64 (IllegalArgumentException), a name that
       // breaks the rules (ChatException), anything else.

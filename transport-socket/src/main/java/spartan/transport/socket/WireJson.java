@@ -75,7 +75,12 @@ final class WireJson {
    * @throws JsonProcessingException for malformed JSON, trailing content or a violated bound
    */
   JsonNode parse(byte[] line) throws IOException {
-    return mapper.readTree(line);
+    return parse(line, line.length);
+  }
+
+  /** Parses the first {@code length} bytes of {@code line}, as {@link #parse(byte[])}. */
+  JsonNode parse(byte[] line, int length) throws IOException {
+    return mapper.readTree(line, 0, length);
   }
 
   /**

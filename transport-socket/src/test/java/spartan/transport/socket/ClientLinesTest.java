@@ -21,7 +21,8 @@ class ClientLinesTest {
   private static final WireJson JSON = WireJson.bounded(64 * 1024);
 
   private static Object fast(String line) {
-    return ClientLines.read(line.getBytes(StandardCharsets.UTF_8));
+    byte[] bytes = line.getBytes(StandardCharsets.UTF_8);
+    return ClientLines.read(bytes, bytes.length);
   }
 
   private static String serverLine(ChatEvent.MessageReceived e) {

@@ -24,7 +24,7 @@ class FlatJsonTest {
   /** The fields of {@code line} as Jackson's tree would hold them, or null when declined. */
   private static Map<String, Object> read(byte[] line) {
     try {
-      FlatJson r = new FlatJson(line);
+      FlatJson r = new FlatJson(line, line.length);
       Map<String, Object> out = new LinkedHashMap<>();
       for (int f; (f = r.field(NAMES)) != FlatJson.END; ) {
         String name = new String(NAMES[f], StandardCharsets.US_ASCII);
@@ -193,9 +193,22 @@ class FlatJsonTest {
   }
 
   @Test
+  void readsOnlyTheBytesItIsGiven() {
+    byte[] bytes = "{\"s\":\"a\"}{\"s\":\"b\",\"n\":1}".getBytes(StandardCharsets.UTF_8);
+    FlatJson r = new FlatJson(bytes, 9);
+    assertThat(r.field(NAMES)).isZero();
+    assertThat(r.string()).isEqualTo("a");
+    assertThat(r.field(NAMES)).isEqualTo(FlatJson.END);
+    FlatJson cut = new FlatJson(bytes, 8); // {"s":"a" without its brace
+    assertThat(cut.field(NAMES)).isZero();
+    assertThat(cut.string()).isEqualTo("a");
+    assertThatThrownBy(() -> cut.field(NAMES)).isSameAs(FlatJson.DECLINE);
+  }
+
+  @Test
   void theDeclineIsCheap_noStackTrace() {
     assertThat(FlatJson.DECLINE.getStackTrace()).isEmpty();
-    assertThatThrownBy(() -> new FlatJson(new byte[] {'['}))
+    assertThatThrownBy(() -> new FlatJson(new byte[] {'[', '{'}, 1))
         .isSameAs(FlatJson.DECLINE);
   }
 }

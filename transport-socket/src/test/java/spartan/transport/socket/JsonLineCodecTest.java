@@ -56,6 +56,39 @@ class JsonLineCodecTest {
     assertThat(((JsonNode) ch.readInbound()).get("id").asInt()).isEqualTo(2);
   }
 
+  /** Lines are read from a per-thread array that outlives them: each must read as itself. */
+  @Test
+  void eachLineReadsAsItself_shortAfterLong_andLongerThanTheReusedArray() {
+    EmbeddedChannel server =
+        new EmbeddedChannel(
+            new LineBasedFrameDecoder(65536, true, true),
+            new JsonLineCodec(WireJson.bounded(65536), ServerLines::read));
+    try {
+      String huge = "y".repeat(JsonLineCodec.SCRATCH_BYTES + 100);
+      String text =
+          "{\"id\":1,\"op\":\"send\",\"to\":\"bob\",\"body\":\"" + "x".repeat(500) + "\"}\n"
+              + "{\"id\":2,\"op\":\"send\",\"to\":\"al\",\"body\":\"hi\"}\n"
+              + "{\"id\":3}\n"
+              + "{\"id\":4,\"op\":\"send\",\"to\":\"bob\",\"body\":\"" + huge + "\"}\n"
+              + "{\"id\":5,\"op\":\"ping\"}\n";
+      server.writeInbound(Unpooled.copiedBuffer(text, StandardCharsets.UTF_8));
+      Operations.Request first = server.readInbound();
+      assertThat(first.send().body()).isEqualTo(spartan.core.MessageBody.text("x".repeat(500)));
+      Operations.Request second = server.readInbound();
+      assertThat(second.id().asInt()).isEqualTo(2);
+      assertThat(second.send().to()).isEqualTo(spartan.core.Recipient.user("al"));
+      assertThat(second.send().body()).isEqualTo(spartan.core.MessageBody.text("hi"));
+      JsonNode third = server.readInbound();
+      assertThat(third.toString()).isEqualTo("{\"id\":3}");
+      Operations.Request fourth = server.readInbound();
+      assertThat(fourth.send().body()).isEqualTo(spartan.core.MessageBody.text(huge));
+      JsonNode fifth = server.readInbound();
+      assertThat(fifth.toString()).isEqualTo("{\"id\":5,\"op\":\"ping\"}");
+    } finally {
+      server.finishAndReleaseAll();
+    }
+  }
+
   @Test
   void blankLinesAreSkipped() {
     assertThat(decode("\n  \r\n\t\n")).isNull();

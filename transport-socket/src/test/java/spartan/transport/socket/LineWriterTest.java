@@ -57,6 +57,36 @@ class LineWriterTest {
     }
   }
 
+  /** Short lines share a per-thread array; each line's bytes are its own all the same. */
+  @Test
+  void linesFromTheSharedArrayAndLongerOnesAreEachTheirOwn() {
+    byte[] first = line("first line, the longer");
+    byte[] second = line("second");
+    String huge = "z".repeat(LineWriter.SCRATCH_BYTES + 1);
+    byte[] third = line(huge);
+    assertThat(new String(first, StandardCharsets.UTF_8)).isEqualTo("\"first line, the longer\"");
+    assertThat(new String(second, StandardCharsets.UTF_8)).isEqualTo("\"second\"");
+    assertThat(new String(third, StandardCharsets.UTF_8)).isEqualTo("\"" + huge + "\"");
+    var buf = new LineWriter(LineWriter.stringSize("buf")).string("buf", 5).toBuffer(io.netty.buffer.UnpooledByteBufAllocator.DEFAULT);
+    try {
+      assertThat(buf.toString(StandardCharsets.UTF_8)).isEqualTo("\"buf\"");
+    } finally {
+      buf.release();
+    }
+  }
+
+  @Test
+  void aMiscountedSizeIsCaught() {
+    LineWriter w = new LineWriter(10).string("abc", 5);
+    org.assertj.core.api.Assertions.assertThatThrownBy(w::bytes)
+        .isInstanceOf(IllegalStateException.class);
+  }
+
+  private static byte[] line(String s) {
+    int size = LineWriter.stringSize(s);
+    return new LineWriter(size).string(s, size).bytes();
+  }
+
   @Test
   void writesIntegersOfEveryLength() {
     long[] values = {0, 1, -1, 9, 10, -10, 99, 100, 1_700_000_000_123L, Long.MAX_VALUE, Long.MIN_VALUE};

@@ -12,7 +12,8 @@ class ServerLinesTest {
   private static final WireJson JSON = WireJson.bounded(64 * 1024);
 
   private static Object fast(String line) {
-    return ServerLines.read(line.getBytes(StandardCharsets.UTF_8));
+    byte[] bytes = line.getBytes(StandardCharsets.UTF_8);
+    return ServerLines.read(bytes, bytes.length);
   }
 
   /** What the tree path makes of the same line. */
