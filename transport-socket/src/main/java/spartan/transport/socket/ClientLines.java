@@ -71,9 +71,7 @@ final class ClientLines {
     long msgId = 0;
     long ts = 0;
     boolean duplicate = false;
-    // Bits of the fields seen: a required one cannot silently default, a repeated one is caught.
-    int seen = 0;
-    for (int field; (field = r.field(NAMES)) != FlatJson.END; ) {
+    for (int field; (field = r.field(NAMES)) != FlatJson.END; ) { // repeated ones declined
       switch (field) {
         case ID -> id = r.integer();
         case OK -> {
@@ -93,11 +91,8 @@ final class ClientLines {
         case SEALED -> sealed = r.string();
         default -> clientMsgId = r.string();
       }
-      if ((seen & 1 << field) != 0) {
-        return null;
-      }
-      seen |= 1 << field;
     }
+    int seen = r.seen(); // which fields came: a required one cannot silently default
     if (seen == (bit(ID) | bit(OK) | bit(MSG_ID) | bit(TS) | bit(DUPLICATE))) {
       return new SendOk(id, new SendReceipt(msgId, Instant.ofEpochMilli(ts), duplicate));
     }

@@ -39,6 +39,7 @@ final class FlatJson {
   private final int end;
   private int pos;
   private boolean first = true;
+  private int seen; // a bit per name index read so far
 
   /** Starts reading the first {@code length} bytes of {@code line}, which must open an object. */
   FlatJson(byte[] line, int length) {
@@ -69,9 +70,9 @@ final class FlatJson {
   }
 
   /**
-   * The index in {@code names} of the next field's name, positioned at its value, or {@link #END}
-   * after the closing brace once nothing but white space follows it. Declines a name that is not
-   * one of {@code names}.
+   * The index in {@code names} (at most 32 of them) of the next field's name, positioned at its
+   * value, or {@link #END} after the closing brace once nothing but white space follows it.
+   * Declines a name that is not one of {@code names}, or one read already.
    */
   int field(byte[][] names) {
     skipSpace();
@@ -99,10 +100,19 @@ final class FlatJson {
     }
     pos = close + 1;
     int index = match(names, start, close - start);
+    if ((seen & 1 << index) != 0) {
+      throw DECLINE; // a repeated name, which the general path refuses
+    }
+    seen |= 1 << index;
     skipSpace();
     expect(':');
     skipSpace();
     return index;
+  }
+
+  /** A bit ({@code 1 << index}) for each name read so far. */
+  int seen() {
+    return seen;
   }
 
   /** Whether the value at hand is a string (else a number or a literal). */

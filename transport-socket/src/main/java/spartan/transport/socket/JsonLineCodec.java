@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.MessageToMessageCodec;
-import io.netty.util.concurrent.FastThreadLocal;
 import java.io.IOException;
 import java.util.List;
 
@@ -28,19 +27,10 @@ final class JsonLineCodec extends MessageToMessageCodec<ByteBuf, JsonNode> {
   }
 
   /**
-   * Lines up to this size are read from a per-thread copy, not a new array each: the copies were
-   * an eighth of the bytes the socket transport allocated per message. What is read from it
+   * Lines up to {@link Scratch#BYTES} are read from a per-thread copy. What is read from it
    * (strings, trees) is copied out, so nothing keeps the array past {@link #decode}.
    */
-  static final int SCRATCH_BYTES = 8192;
-
-  private static final FastThreadLocal<byte[]> SCRATCH =
-      new FastThreadLocal<>() {
-        @Override
-        protected byte[] initialValue() {
-          return new byte[SCRATCH_BYTES];
-        }
-      };
+  private static final Scratch SCRATCH = new Scratch();
 
   private final WireJson json;
   private final FastPath fastPath; // null: every line becomes a tree
@@ -61,7 +51,7 @@ final class JsonLineCodec extends MessageToMessageCodec<ByteBuf, JsonNode> {
       return;
     }
     int length = line.readableBytes();
-    byte[] bytes = length <= SCRATCH_BYTES ? SCRATCH.get() : new byte[length];
+    byte[] bytes = SCRATCH.array(length);
     line.getBytes(line.readerIndex(), bytes, 0, length);
     Object fast = fastPath == null ? null : fastPath.read(bytes, length);
     if (fast != null) {

@@ -2,7 +2,6 @@ package spartan.transport.socket;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.util.concurrent.FastThreadLocal;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
@@ -22,20 +21,8 @@ import java.util.Arrays;
 final class LineWriter {
   private static final byte[] HEX = "0123456789ABCDEF".getBytes(StandardCharsets.US_ASCII);
 
-  /**
-   * Lines up to this size are built in a per-thread array, not a new one: the arrays were a tenth
-   * of the bytes the socket transport allocated per message, and the line is copied into the
-   * socket's buffer at once anyway.
-   */
-  static final int SCRATCH_BYTES = 8192;
-
-  private static final FastThreadLocal<byte[]> SCRATCH =
-      new FastThreadLocal<>() {
-        @Override
-        protected byte[] initialValue() {
-          return new byte[SCRATCH_BYTES];
-        }
-      };
+  /** Lines up to {@link Scratch#BYTES} are built in a per-thread array, then copied out. */
+  private static final Scratch SCRATCH = new Scratch();
 
   private final byte[] out;
   private final int size;
@@ -46,7 +33,7 @@ final class LineWriter {
    * #toBuffer}, no other writer may be made on this thread.
    */
   LineWriter(int size) {
-    this.out = size <= SCRATCH_BYTES ? SCRATCH.get() : new byte[size];
+    this.out = SCRATCH.array(size);
     this.size = size;
   }
 

@@ -51,8 +51,7 @@ final class ServerLines {
     String body = null;
     String sealed = null;
     String clientMsgId = null;
-    int seen = 0; // a bit per field, to catch a repeated one
-    for (int field; (field = r.field(NAMES)) != FlatJson.END; ) {
+    for (int field; (field = r.field(NAMES)) != FlatJson.END; ) { // repeated ones declined
       switch (field) {
         case ID -> id = r.atString() ? TextNode.valueOf(r.string()) : id(r.integer());
         case OP -> op = r.string();
@@ -62,10 +61,6 @@ final class ServerLines {
         case SEALED -> sealed = r.string();
         default -> clientMsgId = r.string();
       }
-      if ((seen & 1 << field) != 0) {
-        return null;
-      }
-      seen |= 1 << field;
     }
     if (id == null
         || !Op.SEND.wire.equals(op)

@@ -64,7 +64,7 @@ class JsonLineCodecTest {
             new LineBasedFrameDecoder(65536, true, true),
             new JsonLineCodec(WireJson.bounded(65536), ServerLines::read));
     try {
-      String huge = "y".repeat(JsonLineCodec.SCRATCH_BYTES + 100);
+      String huge = "y".repeat(Scratch.BYTES + 100);
       String text =
           "{\"id\":1,\"op\":\"send\",\"to\":\"bob\",\"body\":\"" + "x".repeat(500) + "\"}\n"
               + "{\"id\":2,\"op\":\"send\",\"to\":\"al\",\"body\":\"hi\"}\n"

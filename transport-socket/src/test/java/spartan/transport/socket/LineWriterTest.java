@@ -62,7 +62,7 @@ class LineWriterTest {
   void linesFromTheSharedArrayAndLongerOnesAreEachTheirOwn() {
     byte[] first = line("first line, the longer");
     byte[] second = line("second");
-    String huge = "z".repeat(LineWriter.SCRATCH_BYTES + 1);
+    String huge = "z".repeat(Scratch.BYTES + 1);
     byte[] third = line(huge);
     assertThat(new String(first, StandardCharsets.UTF_8)).isEqualTo("\"first line, the longer\"");
     assertThat(new String(second, StandardCharsets.UTF_8)).isEqualTo("\"second\"");
