@@ -159,31 +159,19 @@ final class ClientConnection {
 
   /**
    * {@code {"id":…,"op":"send","to"|"group":…,"body"|"sealed":…[,"clientMsgId":…]}} and a newline,
-   * in one buffer of its exact size.
+   * in one buffer of exactly its size.
    */
   static ByteBuf sendLine(
       ByteBufAllocator alloc, long id, Recipient to, MessageBody body, String clientMsgId) {
-    boolean group = to instanceof Recipient.Group;
-    boolean sealed = body instanceof MessageBody.Sealed;
-    String text = sealed ? ((MessageBody.Sealed) body).base64() : ((MessageBody.Text) body).text();
-    int toSize = LineWriter.stringSize(to.name());
-    int textSize = LineWriter.stringSize(text);
-    int cidSize = clientMsgId == null ? 0 : LineWriter.stringSize(clientMsgId);
-    LineWriter w =
-        new LineWriter(
-            SEND_ID.length
-                + LineWriter.longSize(id)
-                + (group ? SEND_OP_GROUP.length : SEND_OP_TO.length)
-                + toSize
-                + (sealed ? SEND_SEALED.length : SEND_BODY.length)
-                + textSize
-                + (clientMsgId == null ? 0 : SEND_CLIENT_MSG_ID.length + cidSize)
-                + SEND_END.length);
-    w.raw(SEND_ID).decimal(id);
-    w.raw(group ? SEND_OP_GROUP : SEND_OP_TO).string(to.name(), toSize);
-    w.raw(sealed ? SEND_SEALED : SEND_BODY).string(text, textSize);
+    LineWriter w = new LineWriter().raw(SEND_ID).decimal(id);
+    w.raw(to instanceof Recipient.Group ? SEND_OP_GROUP : SEND_OP_TO).string(to.name());
+    if (body instanceof MessageBody.Sealed s) {
+      w.raw(SEND_SEALED).string(s.base64());
+    } else {
+      w.raw(SEND_BODY).string(((MessageBody.Text) body).text());
+    }
     if (clientMsgId != null) {
-      w.raw(SEND_CLIENT_MSG_ID).string(clientMsgId, cidSize);
+      w.raw(SEND_CLIENT_MSG_ID).string(clientMsgId);
     }
     return w.raw(SEND_END).toBuffer(alloc);
   }

@@ -53,74 +53,37 @@ final class MessageLines {
     if (!(m.to() instanceof Recipient.Group)) {
       // One recipient: straight into the socket's buffer, the same bytes as head and tail.
       encoded.increment();
-      Tail tail = new Tail(m);
-      LineWriter w = new LineWriter(HEAD.length + LineWriter.longSize(e.seq()) + tail.size);
-      tail.write(w.raw(HEAD).decimal(e.seq()));
-      return w.toBuffer(alloc);
+      LineWriter w = new LineWriter().raw(HEAD).decimal(e.seq());
+      return writeTail(w, m).toBuffer(alloc);
     }
     byte[] tail = groupTails.get(m, MessageLines.this::tail); // before the line's own writer
-    LineWriter w = new LineWriter(HEAD.length + LineWriter.longSize(e.seq()) + tail.length);
-    return w.raw(HEAD).decimal(e.seq()).raw(tail).toBuffer(alloc);
+    return new LineWriter().raw(HEAD).decimal(e.seq()).raw(tail).toBuffer(alloc);
   }
 
   /** The message's fields as bytes, for every member of a group. */
   private byte[] tail(Message m) {
     encoded.increment();
-    Tail tail = new Tail(m);
-    LineWriter w = new LineWriter(tail.size);
-    tail.write(w);
-    return w.bytes();
+    return writeTail(new LineWriter(), m).bytes();
   }
 
   /**
    * Everything of a message event after its {@code seq}: {@code ,"msgId":…,…}} and a newline, in
-   * the field order of {@link WireFormat#message}, with its size worked out first.
+   * the field order of {@link WireFormat#message}.
    */
-  private static final class Tail {
-    final Message m;
-    final String body;
-    final int fromSize;
-    final int toSize;
-    final int bodySize;
-    final int clientMsgIdSize;
-    final int size;
-
-    Tail(Message m) {
-      this.m = m;
-      this.body =
-          m.body() instanceof MessageBody.Sealed s
-              ? s.base64()
-              : ((MessageBody.Text) m.body()).text();
-      fromSize = LineWriter.stringSize(m.from());
-      toSize = LineWriter.stringSize(m.to().name());
-      bodySize = LineWriter.stringSize(body);
-      clientMsgIdSize = m.clientMsgId() == null ? 0 : LineWriter.stringSize(m.clientMsgId());
-      size =
-          MSG_ID.length
-              + LineWriter.longSize(m.id())
-              + FROM.length
-              + fromSize
-              + (m.to() instanceof Recipient.Group ? GROUP.length : TO.length)
-              + toSize
-              + (m.body() instanceof MessageBody.Sealed ? SEALED.length : BODY.length)
-              + bodySize
-              + TS.length
-              + LineWriter.longSize(m.sentAt().toEpochMilli())
-              + (m.clientMsgId() == null ? 0 : CLIENT_MSG_ID.length + clientMsgIdSize)
-              + END.length;
+  private static LineWriter writeTail(LineWriter w, Message m) {
+    w.raw(MSG_ID).decimal(m.id());
+    w.raw(FROM).string(m.from());
+    w.raw(m.to() instanceof Recipient.Group ? GROUP : TO).string(m.to().name());
+    if (m.body() instanceof MessageBody.Sealed s) {
+      w.raw(SEALED).string(s.base64());
+    } else {
+      w.raw(BODY).string(((MessageBody.Text) m.body()).text());
     }
-
-    void write(LineWriter w) {
-      w.raw(MSG_ID).decimal(m.id());
-      w.raw(FROM).string(m.from(), fromSize);
-      w.raw(m.to() instanceof Recipient.Group ? GROUP : TO).string(m.to().name(), toSize);
-      w.raw(m.body() instanceof MessageBody.Sealed ? SEALED : BODY).string(body, bodySize);
-      w.raw(TS).decimal(m.sentAt().toEpochMilli());
-      if (m.clientMsgId() != null) {
-        w.raw(CLIENT_MSG_ID).string(m.clientMsgId(), clientMsgIdSize);
-      }
-      w.raw(END);
+    w.raw(TS).decimal(m.sentAt().toEpochMilli());
+    if (m.clientMsgId() != null) {
+      w.raw(CLIENT_MSG_ID).string(m.clientMsgId());
     }
+    return w.raw(END);
   }
 
   /**
@@ -133,27 +96,14 @@ final class MessageLines {
     if (!textId && !(id.isIntegralNumber() && id.canConvertToLong())) {
       return null;
     }
-    int idSize = textId ? LineWriter.stringSize(id.textValue()) : LineWriter.longSize(id.longValue());
-    long ts = r.sentAt().toEpochMilli();
-    byte[] end = r.duplicate() ? TRUE_END : FALSE_END;
-    LineWriter w =
-        new LineWriter(
-            ID.length
-                + idSize
-                + OK.length
-                + LineWriter.longSize(r.msgId())
-                + TS.length
-                + LineWriter.longSize(ts)
-                + DUPLICATE.length
-                + end.length);
-    w.raw(ID);
+    LineWriter w = new LineWriter().raw(ID);
     if (textId) {
-      w.string(id.textValue(), idSize);
+      w.string(id.textValue());
     } else {
       w.decimal(id.longValue());
     }
-    w.raw(OK).decimal(r.msgId()).raw(TS).decimal(ts).raw(DUPLICATE).raw(end);
-    return w.toBuffer(alloc);
+    w.raw(OK).decimal(r.msgId()).raw(TS).decimal(r.sentAt().toEpochMilli()).raw(DUPLICATE);
+    return w.raw(r.duplicate() ? TRUE_END : FALSE_END).toBuffer(alloc);
   }
 
   /** How many message encodings were made, for tests and metrics. */

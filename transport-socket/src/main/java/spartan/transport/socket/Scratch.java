@@ -20,7 +20,10 @@ final class Scratch {
         }
       };
 
-  /** This thread's array (of {@link #BYTES}) if {@code size} fits it, else a new one of {@code size}. */
+  /**
+   * This thread's array (of {@link #BYTES}) if {@code size} fits it, else a new one of {@code
+   * size}.
+   */
   byte[] array(int size) {
     return size <= BYTES ? arrays.get() : new byte[size];
   }

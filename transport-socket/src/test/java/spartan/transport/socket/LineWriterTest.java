@@ -16,9 +16,7 @@ class LineWriterTest {
       "aZ09 ~\"\\/\b\f\n\r\t\u0000\u0001\u001f\u007f\u0080é\u07ff\u0800☃\uffff😀\ud83d\ude00";
 
   private static String written(String s) {
-    int size = LineWriter.stringSize(s);
-    // bytes() checks that exactly size bytes were written
-    return new String(new LineWriter(size).string(s, size).bytes(), StandardCharsets.UTF_8);
+    return new String(new LineWriter().string(s).bytes(), StandardCharsets.UTF_8);
   }
 
   private static String jackson(String s) throws Exception {
@@ -62,12 +60,16 @@ class LineWriterTest {
   void linesFromTheSharedArrayAndLongerOnesAreEachTheirOwn() {
     byte[] first = line("first line, the longer");
     byte[] second = line("second");
-    String huge = "z".repeat(Scratch.BYTES + 1);
+    String huge = "z\"".repeat(Scratch.BYTES); // outgrows the shared array, in the escaped part
     byte[] third = line(huge);
     assertThat(new String(first, StandardCharsets.UTF_8)).isEqualTo("\"first line, the longer\"");
     assertThat(new String(second, StandardCharsets.UTF_8)).isEqualTo("\"second\"");
-    assertThat(new String(third, StandardCharsets.UTF_8)).isEqualTo("\"" + huge + "\"");
-    var buf = new LineWriter(LineWriter.stringSize("buf")).string("buf", 5).toBuffer(io.netty.buffer.UnpooledByteBufAllocator.DEFAULT);
+    assertThat(new String(third, StandardCharsets.UTF_8))
+        .isEqualTo("\"" + "z\\\"".repeat(Scratch.BYTES) + "\"");
+    String plain = "p".repeat(Scratch.BYTES + 1); // outgrows it before the first char
+    assertThat(new String(line(plain), StandardCharsets.UTF_8)).isEqualTo("\"" + plain + "\"");
+    assertThat(new String(line("after"), StandardCharsets.UTF_8)).isEqualTo("\"after\"");
+    var buf = new LineWriter().string("buf").toBuffer(io.netty.buffer.UnpooledByteBufAllocator.DEFAULT);
     try {
       assertThat(buf.toString(StandardCharsets.UTF_8)).isEqualTo("\"buf\"");
     } finally {
@@ -75,16 +77,8 @@ class LineWriterTest {
     }
   }
 
-  @Test
-  void aMiscountedSizeIsCaught() {
-    LineWriter w = new LineWriter(10).string("abc", 5);
-    org.assertj.core.api.Assertions.assertThatThrownBy(w::bytes)
-        .isInstanceOf(IllegalStateException.class);
-  }
-
   private static byte[] line(String s) {
-    int size = LineWriter.stringSize(s);
-    return new LineWriter(size).string(s, size).bytes();
+    return new LineWriter().string(s).bytes();
   }
 
   @Test
@@ -93,8 +87,7 @@ class LineWriterTest {
     Random random = new Random(3);
     for (int i = 0; i < 10_000 + values.length; i++) {
       long v = i < values.length ? values[i] : random.nextLong() >> random.nextInt(64);
-      int size = LineWriter.longSize(v);
-      assertThat(new String(new LineWriter(size).decimal(v).bytes(), StandardCharsets.US_ASCII))
+      assertThat(new String(new LineWriter().decimal(v).bytes(), StandardCharsets.US_ASCII))
           .isEqualTo(Long.toString(v));
     }
   }
