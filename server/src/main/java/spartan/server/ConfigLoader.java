@@ -35,7 +35,8 @@ public final class ConfigLoader {
           "cache.messagesPerConversation", "cache.conversations",
           "limits.maxFrameBytes", "limits.maxBodyChars", "limits.maxEnvelopeBytes",
           "limits.maxGroupMembers", "limits.maxSessionsPerUser", "limits.sessionIdleMinutes",
-          "limits.loginTimeoutSeconds", "limits.keepAliveSeconds");
+          "limits.loginTimeoutSeconds", "limits.keepAliveSeconds",
+          "limits.maxConnections", "limits.maxConnectionsPerAddress");
 
   /** Flattened settings ("grpc.port" → value) and where each came from, for error messages. */
   private final Map<String, Object> values = new LinkedHashMap<>();
@@ -150,10 +151,13 @@ public final class ConfigLoader {
     Duration loginTimeout =
         Duration.ofSeconds(integer("limits.loginTimeoutSeconds", 30, 1, 3600));
     Duration keepAlive = Duration.ofSeconds(integer("limits.keepAliveSeconds", 20, 1, 3600));
+    int maxConnections = integer("limits.maxConnections", 10_000, 1, 1_000_000);
+    int maxPerAddress =
+        integer("limits.maxConnectionsPerAddress", 256, 1, 1_000_000);
     return new ServerConfig(
         transports, host, grpcPort, socketPort, auth, demoUsers, storeType, dataDir, storeRedis,
         perSecond, burst, rateRedis, perConversation, conversations, maxFrame, limits,
-        loginTimeout, keepAlive);
+        loginTimeout, keepAlive, maxConnections, maxPerAddress);
   }
 
   private List<String> transports() {

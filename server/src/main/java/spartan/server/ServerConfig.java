@@ -28,7 +28,9 @@ public record ServerConfig(
     int maxFrameBytes,
     Limits limits,
     Duration loginTimeout,
-    Duration keepAlive) {
+    Duration keepAlive,
+    int maxConnections,
+    int maxConnectionsPerAddress) {
 
   public ServerConfig {
     transports = List.copyOf(transports);

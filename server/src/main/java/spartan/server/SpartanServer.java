@@ -22,6 +22,7 @@ import spartan.core.cache.RecentMessages;
 import spartan.core.decorate.ChatDecorator;
 import spartan.core.limit.RateLimiter;
 import spartan.core.service.LocalChatService;
+import spartan.core.spi.ConnectionGate;
 import spartan.core.spi.TransportOptions;
 import spartan.core.spi.TransportProvider;
 import spartan.core.spi.TransportServer;
@@ -97,6 +98,9 @@ public final class SpartanServer implements AutoCloseable {
     SpartanServer s = new SpartanServer(config);
     try {
       s.seedDemoUsers();
+      // One gate for every transport: the caps are the server's, not each wire's.
+      ConnectionGate gate =
+          new ConnectionGate(config.maxConnections(), config.maxConnectionsPerAddress());
       for (String name : config.transports()) {
         TransportProvider provider;
         try {
@@ -108,7 +112,8 @@ public final class SpartanServer implements AutoCloseable {
             TransportOptions.of(config.host(), config.portOf(name), s.blocking)
                 .withMaxFrameBytes(config.maxFrameBytes())
                 .withLoginTimeout(config.loginTimeout())
-                .withKeepAlive(config.keepAlive());
+                .withKeepAlive(config.keepAlive())
+                .withConnections(gate);
         s.servers.put(name, provider.serve(s.service, options));
       }
     } catch (IOException | RuntimeException e) {

@@ -17,6 +17,8 @@ import java.util.concurrent.Executor;
  * @param loginTimeout how long a server waits for a new connection to log in before closing it
  * @param keepAlive how often a silent peer is probed, and how long it may stay silent (gRPC
  *     raises intervals under 10 s to 10 s; the socket transport relies on TCP keepalive)
+ * @param connections admits or refuses each accepted connection (a server shares one gate
+ *     between its transports); client connectors ignore it
  * @param extra transport-specific settings, by name
  */
 public record TransportOptions(
@@ -26,6 +28,7 @@ public record TransportOptions(
     Executor blockingExecutor,
     Duration loginTimeout,
     Duration keepAlive,
+    ConnectionGate connections,
     Map<String, String> extra) {
 
   public static final int DEFAULT_MAX_FRAME_BYTES = 64 * 1024;
@@ -40,6 +43,7 @@ public record TransportOptions(
     }
     Objects.requireNonNull(loginTimeout, "loginTimeout");
     Objects.requireNonNull(keepAlive, "keepAlive");
+    Objects.requireNonNull(connections, "connections");
     extra = Map.copyOf(extra);
   }
 
@@ -52,32 +56,39 @@ public record TransportOptions(
         blockingExecutor,
         Duration.ofSeconds(30),
         Duration.ofSeconds(20),
+        ConnectionGate.unlimited(),
         Map.of());
   }
 
   public TransportOptions withPort(int newPort) {
     return new TransportOptions(
-        host, newPort, maxFrameBytes, blockingExecutor, loginTimeout, keepAlive, extra);
+        host, newPort, maxFrameBytes, blockingExecutor, loginTimeout, keepAlive, connections, extra);
   }
 
   public TransportOptions withMaxFrameBytes(int bytes) {
     return new TransportOptions(
-        host, port, bytes, blockingExecutor, loginTimeout, keepAlive, extra);
+        host, port, bytes, blockingExecutor, loginTimeout, keepAlive, connections, extra);
   }
 
   public TransportOptions withLoginTimeout(Duration timeout) {
     return new TransportOptions(
-        host, port, maxFrameBytes, blockingExecutor, timeout, keepAlive, extra);
+        host, port, maxFrameBytes, blockingExecutor, timeout, keepAlive, connections, extra);
   }
 
   public TransportOptions withKeepAlive(Duration interval) {
     return new TransportOptions(
-        host, port, maxFrameBytes, blockingExecutor, loginTimeout, interval, extra);
+        host, port, maxFrameBytes, blockingExecutor, loginTimeout, interval, connections, extra);
+  }
+
+  public TransportOptions withConnections(ConnectionGate gate) {
+    return new TransportOptions(
+        host, port, maxFrameBytes, blockingExecutor, loginTimeout, keepAlive, gate, extra);
   }
 
   public TransportOptions withExtra(String key, String value) {
     var m = new java.util.HashMap<>(extra);
     m.put(key, value);
-    return new TransportOptions(host, port, maxFrameBytes, blockingExecutor, loginTimeout, keepAlive, m);
+    return new TransportOptions(
+        host, port, maxFrameBytes, blockingExecutor, loginTimeout, keepAlive, connections, m);
   }
 }
