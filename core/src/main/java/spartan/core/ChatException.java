@@ -83,6 +83,18 @@ public final class ChatException extends RuntimeException {
     return retryAfter;
   }
 
+  /**
+   * {@link #retryAfter()} in whole milliseconds for a wire, rounded up and at least 1 (a wait of
+   * 0 would tell the client to retry at once and be refused again); 0 when there is none.
+   */
+  public long retryAfterMillis() {
+    if (retryAfter == null) {
+      return 0;
+    }
+    long nanos = retryAfter.isNegative() ? 0 : retryAfter.toNanos();
+    return Math.max(1, (nanos + 999_999) / 1_000_000);
+  }
+
   /** Wraps anything that is not already a {@code ChatException} as {@link ErrorCode#INTERNAL}. */
   public static ChatException wrap(Throwable t) {
     if (t instanceof ChatException e) {

@@ -39,6 +39,17 @@ public interface ChatService extends AutoCloseable {
    */
   Session resume(String token);
 
+  /**
+   * This service as seen by one client connection from {@code address}: the same accounts and
+   * sessions, but sign-ups and login attempts made through the returned view are counted against
+   * that address, so the server can throttle a flood from one address without slowing anyone
+   * else. Server transports call it once per connection with the peer's IP address. Bindings that
+   * do not throttle (client connectors) return {@code this}, which is the default.
+   */
+  default ChatService forClient(java.net.InetAddress address) {
+    return this;
+  }
+
   /** Releases the binding's resources (connections, for a remote binding). Idempotent. */
   @Override
   void close();

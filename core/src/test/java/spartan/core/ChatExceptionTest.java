@@ -18,6 +18,16 @@ class ChatExceptionTest {
   }
 
   @Test
+  void theWireRetryDelayIsRoundedUpAndNeverZero() {
+    assertThat(ChatException.rateLimited(Duration.ofNanos(1)).retryAfterMillis()).isEqualTo(1);
+    assertThat(ChatException.rateLimited(Duration.ofNanos(1_000_001)).retryAfterMillis())
+        .isEqualTo(2);
+    assertThat(ChatException.rateLimited(Duration.ofMillis(400)).retryAfterMillis()).isEqualTo(400);
+    assertThat(ChatException.rateLimited(Duration.ZERO).retryAfterMillis()).isEqualTo(1);
+    assertThat(ChatException.notFound("x").retryAfterMillis()).isZero();
+  }
+
+  @Test
   void anythingElseIsWrappedAsInternalWithoutItsMessage() {
     ChatException e = ChatException.wrap(new IllegalStateException("db path /secret"));
     assertThat(e.code()).isEqualTo(ErrorCode.INTERNAL);
