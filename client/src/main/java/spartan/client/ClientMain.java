@@ -17,7 +17,7 @@ import spartan.core.spi.TransportProvider;
  * {@code ./spartan client [--transport grpc|socket] [--host H] [--port P] [--keys DIR] [--no-e2e]
  * [user]}: parses the
  * command line, finds the transport's connector, sets up the terminal and runs the {@link Repl}.
- * Logs go to {@code ~/.spartan/client.log}, never to the terminal.
+ * Logs go to {@code ~/.spartan/client.log}, never to the terminal; {@code ~} is {@link #home}.
  */
 public final class ClientMain {
   private static final Logger log = LoggerFactory.getLogger(ClientMain.class);
@@ -26,6 +26,16 @@ public final class ClientMain {
 
   public static void main(String[] args) {
     System.exit(run(args));
+  }
+
+  /**
+   * The directory that holds {@code .spartan}: {@code $HOME} when set, as the shell and ssh see
+   * it, so that several users of one account, and tests, can keep apart; else Java's {@code
+   * user.home}, which comes from the password database and ignores {@code $HOME}. logback.xml
+   * places the log by the same rule.
+   */
+  static Path home(String envHome, String userHome) {
+    return envHome != null && !envHome.isBlank() ? Path.of(envHome) : Path.of(userHome);
   }
 
   static int run(String[] args) {
@@ -63,7 +73,8 @@ public final class ClientMain {
               ? null
               : a.keys() != null
                   ? Encryption.KeyFiles.in(a.keys())
-                  : Encryption.KeyFiles.underHome(Path.of(System.getProperty("user.home")));
+                  : Encryption.KeyFiles.underHome(
+                      home(System.getenv("HOME"), System.getProperty("user.home")));
       Repl repl =
           new Repl(
               terminal,

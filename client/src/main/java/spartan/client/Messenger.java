@@ -106,13 +106,17 @@ final class Messenger {
     return line(m, " (" + clock.format(m.sentAt()) + ") ");
   }
 
-  /** The label, {@code middle} and the text; or, for a sealed message that fails, why instead. */
+  /**
+   * The label, {@code middle} and the text; or, for a sealed message that fails, why instead. The
+   * text is the sender's: its further lines start with {@link TerminalText#CONTINUATION}, so none
+   * can pass for another message or a {@code [Spartan]} line.
+   */
   private String line(Message m, String middle) {
     if (m.body() instanceof MessageBody.Text t) {
-      return label(m) + middle + t.text();
+      return label(m) + middle + TerminalText.body(t.text());
     }
     try {
-      return label(m) + middle + encryption.open(m);
+      return label(m) + middle + TerminalText.body(encryption.open(m));
     } catch (SealedMessageException e) {
       return Printer.notOpened(m.from(), e.getMessage());
     } catch (ChatException e) {
@@ -123,8 +127,9 @@ final class Messenger {
   }
 
   private static String label(Message m) {
+    String from = TerminalText.clean(m.from());
     return m.to() instanceof Recipient.Group g
-        ? "[" + g.name() + "/" + m.from() + "]"
-        : "[" + m.from() + "]";
+        ? "[" + TerminalText.clean(g.name()) + "/" + from + "]"
+        : "[" + from + "]";
   }
 }

@@ -30,7 +30,10 @@ final class NameCompleter implements Completer {
     String sub = words.size() > 1 ? words.get(1) : null;
     boolean group = Commands.takesGroup(first, sub) && index == (first.equals("/g") ? 1 : 2);
     for (String n : group ? repl.knownGroups : repl.knownUsers) {
-      candidates.add(new Candidate(n));
+      // Names come from the server; jline shows candidates as they are, so offer only clean ones.
+      if (n.equals(TerminalText.clean(n))) {
+        candidates.add(new Candidate(n));
+      }
     }
   }
 }

@@ -12,6 +12,11 @@ import spartan.core.crypto.Fingerprint;
  * assert it exactly. Lines printed while the person is typing go above the prompt ({@link
  * LineReader#printAbove}) so their input is not corrupted. Thread-safe: event threads and the REPL
  * thread print concurrently.
+ *
+ * <p>Names, bodies and error messages come from the network, so nothing reaches the terminal
+ * without passing {@link TerminalText}: {@link #line} cleans every line it prints, {@link #info}
+ * keeps a {@code [Spartan]} line one line whatever it quotes, and prompts (which jline reads as
+ * patterns) quote {@code %}.
  */
 final class Printer {
   static final String TAG = "[Spartan] ";
@@ -27,19 +32,25 @@ final class Printer {
     this.reader = reader;
   }
 
-  /** Prints one line, above the prompt if a line is being read. */
+  /**
+   * Prints the client's own text, above the prompt if a line is being read. Its {@code \n} start
+   * new lines; any other control character shows as a stand-in, and lines wider than the terminal
+   * continue on rows marked {@link TerminalText#CONTINUATION} ({@link TerminalText#forScreen}).
+   */
   synchronized void line(String text) {
+    String shown = TerminalText.forScreen(text, terminal.getWidth());
     LineReader r = reader;
     if (r != null) {
-      r.printAbove(text);
+      r.printAbove(shown);
     } else {
-      terminal.writer().println(text);
+      terminal.writer().println(shown);
       terminal.writer().flush();
     }
   }
 
+  /** A {@code [Spartan]} line; a line break in {@code text} shows as ␊, never as a new line. */
   void info(String text) {
-    line(TAG + text);
+    line(TAG + TerminalText.clean(text));
   }
 
   // ---- prompts ----------------------------------------------------------------------------------
@@ -49,11 +60,12 @@ final class Printer {
   }
 
   static String answerPrompt(String from) {
-    return TAG + from + " is requesting to chat with you. Enter 'yes' to accept or different user: ";
+    return TAG + quoted(from)
+        + " is requesting to chat with you. Enter 'yes' to accept or different user: ";
   }
 
   static String chatPrompt(String user) {
-    return "[" + user + "] > ";
+    return "[" + quoted(user) + "] > ";
   }
 
   static String menuPrompt(int max) {
@@ -61,7 +73,15 @@ final class Printer {
   }
 
   static String ask(String question) {
-    return TAG + question + ": ";
+    return TAG + quoted(question) + ": ";
+  }
+
+  /**
+   * {@code s} for a prompt: cleaned to one line, and {@code %} doubled, because jline expands
+   * {@code %} sequences in prompts ({@code %{…%}} would pass raw escape sequences through).
+   */
+  private static String quoted(String s) {
+    return TerminalText.clean(s).replace("%", "%%");
   }
 
   // ---- connection and session -------------------------------------------------------------------
@@ -207,8 +227,8 @@ final class Printer {
 
   /** In place of a sealed message that cannot be shown; never any of its text. */
   static String notOpened(String from, String why) {
-    String w = why == null || why.isBlank() ? "unknown reason" : why.strip();
-    return TAG + "A message from " + from + " could not be opened: " + w
+    String w = why == null || why.isBlank() ? "unknown reason" : TerminalText.clean(why.strip());
+    return TAG + "A message from " + TerminalText.clean(from) + " could not be opened: " + w
         + (w.endsWith(".") ? "" : ".");
   }
 
