@@ -72,8 +72,9 @@ public interface ChatStore extends AutoCloseable {
   /**
    * Stores a message once and appends it to each recipient's inbox, atomically. The future
    * completes after the write is durable (for a durable store), with the sequence each recipient
-   * got. If {@code (draft.from, draft.clientMsgId)} was stored before, nothing is written and the
-   * original message comes back with {@code duplicate} set and no sequences. Client message ids
+   * got. If {@code (draft.from, draft.conversation, draft.clientMsgId)} was stored before,
+   * nothing is written and the original message comes back with {@code duplicate} set and no
+   * sequences; the same id in another conversation is another message. Client message ids
    * belong to the sending account, so a re-created name starts afresh; recipients whose account
    * no longer exists are skipped. Implementations may batch many appends into one commit;
    * futures complete in commit order, possibly on the store's writer thread, so callbacks must

@@ -232,7 +232,7 @@ public final class MemoryChatStore implements ChatStore {
   public CompletableFuture<Appended> append(Draft d) {
     synchronized (lock) {
       if (d.clientMsgId() != null) {
-        Message seen = byClientId.get(d.from() + "\0" + d.clientMsgId());
+        Message seen = byClientId.get(clientKey(d.from(), d.conversation(), d.clientMsgId()));
         if (seen != null) {
           return CompletableFuture.completedFuture(
               new Appended(seen, List.of(), List.of(), true));
@@ -246,11 +246,11 @@ public final class MemoryChatStore implements ChatStore {
       if (history.size() > historyPerConversation) {
         Message old = history.pollFirstEntry().getValue();
         if (old.clientMsgId() != null) {
-          byClientId.remove(old.from() + "\0" + old.clientMsgId(), old);
+          byClientId.remove(clientKey(old.from(), d.conversation(), old.clientMsgId()), old);
         }
       }
       if (d.clientMsgId() != null) {
-        byClientId.put(d.from() + "\0" + d.clientMsgId(), m);
+        byClientId.put(clientKey(d.from(), d.conversation(), d.clientMsgId()), m);
       }
       List<Delivery> deliveries = new ArrayList<>(d.recipients().size());
       List<String> recipients = new ArrayList<>(d.recipients().size());
@@ -266,6 +266,11 @@ public final class MemoryChatStore implements ChatStore {
       }
       return CompletableFuture.completedFuture(new Appended(m, deliveries, recipients, false));
     }
+  }
+
+  /** De-duplication key: a client id is the sender's, within one conversation. */
+  private static String clientKey(String from, String conversation, String clientMsgId) {
+    return from + "\0" + conversation + "\0" + clientMsgId;
   }
 
   @Override

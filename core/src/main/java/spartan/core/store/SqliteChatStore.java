@@ -595,9 +595,11 @@ public final class SqliteChatStore implements ChatStore {
           h.prepare(
               "SELECT "
                   + MESSAGE_COLUMNS
-                  + " FROM message m WHERE m.sender_id = ? AND m.client_msg_id = ?");
+                  + " FROM message m WHERE m.sender_id = ? AND m.conversation = ?"
+                  + " AND m.client_msg_id = ?");
       seen.setLong(1, senderId);
-      seen.setString(2, d.clientMsgId());
+      seen.setString(2, d.conversation());
+      seen.setString(3, d.clientMsgId());
       try (ResultSet rs = seen.executeQuery()) {
         if (rs.next()) {
           return new Appended(message(rs, 1), List.of(), List.of(), true);

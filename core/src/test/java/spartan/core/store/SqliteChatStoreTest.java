@@ -311,6 +311,48 @@ class SqliteChatStoreTest extends ChatStoreContract {
   }
 
   @Test
+  void aVersionTwoFileIsMigratedToConversationScopedClientIdsKeepingItsMessages()
+      throws Exception {
+    Path old = dir.resolve("v2");
+    Files.createDirectories(old);
+    String url = "jdbc:sqlite:" + old.resolve(SqliteChatStore.FILE_NAME);
+    try (Connection c = DriverManager.getConnection(url);
+        Statement s = c.createStatement()) {
+      for (int v = 0; v < 2; v++) {
+        for (String sql : SqliteSchema.MIGRATIONS.get(v)) {
+          s.execute(sql);
+        }
+      }
+      s.execute("PRAGMA user_version=2");
+      for (String name : List.of("alice", "bob", "carol")) {
+        s.execute("INSERT INTO account(name, created_s, created_ns) VALUES ('" + name + "', 0, 0)");
+      }
+      s.execute(
+          "INSERT INTO message(conversation, sender, sender_id, to_kind, to_name, body_kind, body,"
+              + " sent_s, sent_ns, client_msg_id)"
+              + " VALUES ('d:alice:bob', 'alice', 1, 'u', 'bob', 't', 'old', 0, 0, 'c-1')");
+    }
+    ExecutorService w = Executors.newSingleThreadExecutor();
+    try (SqliteChatStore migrated = SqliteChatStore.open(old, w)) {
+      assertThat(historyTexts(migrated.history("d:alice:bob", 0, 10))).containsExactly("old");
+      assertThat(migrated.append(direct("alice", "bob", MessageBody.text("x"), "c-1")).join()
+              .duplicate())
+          .as("still a duplicate in its own conversation")
+          .isTrue();
+      assertThat(migrated.append(direct("alice", "carol", MessageBody.text("new"), "c-1")).join()
+              .duplicate())
+          .as("a new message in another conversation")
+          .isFalse();
+    } finally {
+      w.shutdownNow();
+    }
+  }
+
+  private static List<String> historyTexts(List<Message> ms) {
+    return ms.stream().map(Message::text).toList();
+  }
+
+  @Test
   void manyConcurrentReadersShareTheBoundedReaderPool() throws Exception {
     accounts("alice", "bob");
     append(direct("alice", "bob", "hello"));

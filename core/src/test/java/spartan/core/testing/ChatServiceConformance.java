@@ -462,6 +462,40 @@ public abstract class ChatServiceConformance {
     }
 
     @Test
+    void theSameClientMessageIdToAnotherRecipientIsANewMessage() {
+      accounts("alice", "bob", "carol");
+      Session alice = login("alice");
+      SendReceipt toBob = alice.send(Recipient.user("bob"), MessageBody.text("for bob"), "c-1");
+      SendReceipt toCarol =
+          alice.send(Recipient.user("carol"), MessageBody.text("for carol"), "c-1");
+      assertThat(toCarol.duplicate()).isFalse();
+      assertThat(toCarol.msgId()).isNotEqualTo(toBob.msgId());
+      assertThat(texts(subscribe(login("bob")).nextMessages(1))).containsExactly("for bob");
+      assertThat(texts(subscribe(login("carol")).nextMessages(1))).containsExactly("for carol");
+      // Still de-duplicated within each conversation.
+      assertThat(alice.send(Recipient.user("carol"), MessageBody.text("for carol"), "c-1")
+              .duplicate())
+          .isTrue();
+    }
+
+    @Test
+    void ackBeyondTheLastAssignedSequenceIsRejected() {
+      accounts("alice", "bob");
+      Session alice = login("alice");
+      Session bob = login("bob");
+      send(alice, "bob", "a");
+      send(alice, "bob", "b");
+      assertCode(ErrorCode.INVALID_ARGUMENT, () -> bob.ack(3));
+      assertThat(bob.fetchUndelivered(10)).extracting(d -> d.message().text())
+          .containsExactly("a", "b");
+      bob.ack(2);
+      assertThat(bob.fetchUndelivered(10)).isEmpty();
+      send(alice, "bob", "c");
+      assertThat(bob.fetchUndelivered(10)).extracting(d -> d.message().text())
+          .containsExactly("c");
+    }
+
+    @Test
     void badSendsAreRejectedWithClearCodes() {
       accounts("alice", "bob");
       Session alice = login("alice");
