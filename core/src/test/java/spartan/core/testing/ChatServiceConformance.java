@@ -220,6 +220,29 @@ public abstract class ChatServiceConformance {
     }
 
     @Test
+    void repeatedWrongPasswordsAreThrottledWithARetryDelayAndOthersStillLogIn() throws Exception {
+      start(AuthMode.PASSWORD);
+      chat.createAccount("alice", "correct horse");
+      chat.createAccount("bob", "battery staple");
+      ChatException throttled = null;
+      for (int i = 0; i < 50 && throttled == null; i++) {
+        ChatException e = catchChat(() -> chat.login("alice", "wrong horse"));
+        if (e.code() == ErrorCode.RATE_LIMITED) {
+          throttled = e;
+        } else {
+          assertThat(e.code()).isEqualTo(ErrorCode.UNAUTHENTICATED);
+        }
+      }
+      assertThat(throttled).as("refused after a few wrong passwords").isNotNull();
+      assertThat(throttled.retryAfter()).isPositive();
+      ChatException meanwhile = catchChat(() -> chat.login("alice", "correct horse"));
+      assertThat(meanwhile.code()).isEqualTo(ErrorCode.RATE_LIMITED);
+      assertThat(chat.login("bob", "battery staple").user()).isEqualTo("bob");
+      clock.advance(throttled.retryAfter());
+      assertThat(chat.login("alice", "correct horse").user()).isEqualTo("alice");
+    }
+
+    @Test
     void passwordsAreStoredOnlyAsArgon2idHashes() throws Exception {
       start(AuthMode.PASSWORD);
       chat.createAccount("alice", "correct horse");
