@@ -1,8 +1,6 @@
 package spartan.server;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -129,11 +127,7 @@ public final class SpartanServer implements AutoCloseable {
         log.info("Store: memory (nothing survives a restart)");
         return new MemoryChatStore();
       case EMBEDDED:
-        try {
-          Files.createDirectories(config.dataDir());
-        } catch (IOException e) {
-          throw new UncheckedIOException("cannot create data directory " + config.dataDir(), e);
-        }
+        // The store creates the directory itself, private to this user.
         log.info("Store: embedded in {}", config.dataDir());
         return SqliteChatStore.open(config.dataDir(), writer);
       default:

@@ -168,6 +168,12 @@ public final class LocalChatService implements ChatService {
       return this;
     }
 
+    /**
+     * Builds the service and records its auth mode in the store.
+     *
+     * @throws IllegalStateException if a required part is missing, or if the mode is {@link
+     *     AuthMode#OPEN} and the store holds accounts with passwords
+     */
     public LocalChatService build() {
       if (store == null) {
         throw new IllegalStateException("store is required");
@@ -175,7 +181,32 @@ public final class LocalChatService implements ChatService {
       if (deliveryExecutor == null) {
         throw new IllegalStateException("deliveryExecutor is required");
       }
-      return new LocalChatService(this);
+      checkAuthModeFitsTheData(store, authMode);
+      LocalChatService service = new LocalChatService(this);
+      store.recordAuthMode(authMode);
+      return service;
+    }
+  }
+
+  /**
+   * Open mode over accounts that have passwords would let anyone log in as them, so it is
+   * refused; the other way round (open-mode accounts served in password mode) only locks those
+   * accounts out and is allowed.
+   */
+  private static void checkAuthModeFitsTheData(ChatStore store, AuthMode mode) {
+    if (mode != AuthMode.OPEN) {
+      return;
+    }
+    long withPasswords = store.passwordAccounts();
+    if (withPasswords > 0) {
+      String last =
+          store.recordedAuthMode().map(m -> m.name().toLowerCase(java.util.Locale.ROOT))
+              .orElse("unknown");
+      throw new IllegalStateException(
+          "auth: open refused: the store holds " + withPasswords + " account"
+              + (withPasswords == 1 ? "" : "s") + " with a password (last served with auth: "
+              + last + "), and open mode would let anyone log in as them without it. Serve it"
+              + " with auth: password (--auth password), or use another store.dataDir.");
     }
   }
 

@@ -45,6 +45,20 @@ public interface ChatStore extends AutoCloseable {
   /** {@code user}'s public-key bundle, if one was published. Deleted with the account. */
   Optional<byte[]> findKeys(String user);
 
+  // ---- the data's auth mode -------------------------------------------------------------------
+
+  /**
+   * How many accounts have a password hash. A service refuses to serve such a store in {@link
+   * spartan.core.AuthMode#OPEN} mode, which would let anyone log in as them.
+   */
+  long passwordAccounts();
+
+  /** The auth mode this store was last served in, if one was recorded. */
+  Optional<spartan.core.AuthMode> recordedAuthMode();
+
+  /** Records the auth mode the store is being served in, durably. */
+  void recordAuthMode(spartan.core.AuthMode mode);
+
   // ---- groups ---------------------------------------------------------------------------------
 
   /**

@@ -10,6 +10,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
+import spartan.core.AuthMode;
 import spartan.core.ChatException;
 import spartan.core.Delivery;
 import spartan.core.Message;
@@ -38,6 +39,7 @@ public final class MemoryChatStore implements ChatStore {
   private final Map<String, TreeMap<Long, Message>> conversations = new HashMap<>();
   private final Map<String, Message> byClientId = new HashMap<>();
   private final Map<String, byte[]> keys = new HashMap<>();
+  private AuthMode authMode;
   private long nextAccountId = 1;
   private long nextGroupId = 1;
   private long nextMessageId = 1;
@@ -97,6 +99,27 @@ public final class MemoryChatStore implements ChatStore {
   public Optional<AccountRecord> findAccount(String user) {
     synchronized (lock) {
       return Optional.ofNullable(accounts.get(user));
+    }
+  }
+
+  @Override
+  public long passwordAccounts() {
+    synchronized (lock) {
+      return accounts.values().stream().filter(a -> a.passwordHash() != null).count();
+    }
+  }
+
+  @Override
+  public Optional<AuthMode> recordedAuthMode() {
+    synchronized (lock) {
+      return Optional.ofNullable(authMode);
+    }
+  }
+
+  @Override
+  public void recordAuthMode(AuthMode mode) {
+    synchronized (lock) {
+      authMode = java.util.Objects.requireNonNull(mode, "mode");
     }
   }
 

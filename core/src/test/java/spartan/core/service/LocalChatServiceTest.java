@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.InetAddress;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -15,6 +16,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import spartan.core.AuthMode;
 import spartan.core.ChatService;
 import spartan.core.ChatException;
@@ -22,6 +24,7 @@ import spartan.core.ErrorCode;
 import spartan.core.auth.Argon2idHasher;
 import spartan.core.auth.PasswordHasher;
 import spartan.core.store.MemoryChatStore;
+import spartan.core.store.SqliteChatStore;
 import spartan.core.testing.EventRecorder;
 
 /** Service behaviour that only the in-process service can show. */
@@ -246,6 +249,67 @@ class LocalChatServiceTest {
               ChatException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.RATE_LIMITED));
       decorated.forClient(ELSEWHERE).createAccount("human", null);
       assertThat(decorated.login("human", null).user()).isEqualTo("human");
+    }
+  }
+
+  /** The audit restarted a password-mode data directory with --auth open and logged in as anyone. */
+  @Test
+  void openModeIsRefusedOverAStoreWithPasswordAccounts(@TempDir Path dir) throws Exception {
+    ExecutorService writer = Executors.newSingleThreadExecutor();
+    try {
+      try (SqliteChatStore store = SqliteChatStore.open(dir, writer);
+          LocalChatService password =
+              LocalChatService.builder()
+                  .store(store)
+                  .deliveryExecutor(Runnable::run)
+                  .authMode(AuthMode.PASSWORD)
+                  .passwordHasher(Argon2idHasher.forTests())
+                  .build()) {
+        password.createAccount("alice", "password-alice");
+      }
+      try (SqliteChatStore store = SqliteChatStore.open(dir, writer)) {
+        assertThatThrownBy(
+                () ->
+                    LocalChatService.builder()
+                        .store(store)
+                        .deliveryExecutor(Runnable::run)
+                        .authMode(AuthMode.OPEN)
+                        .build())
+            .isInstanceOf(IllegalStateException.class)
+            .hasMessageContaining("auth: open")
+            .hasMessageContaining("1 account with a password")
+            .hasMessageContaining("auth: password");
+        // Password mode still serves it.
+        try (LocalChatService again =
+            LocalChatService.builder()
+                .store(store)
+                .deliveryExecutor(Runnable::run)
+                .authMode(AuthMode.PASSWORD)
+                .passwordHasher(Argon2idHasher.forTests())
+                .build()) {
+          assertThat(again.login("alice", "password-alice").user()).isEqualTo("alice");
+        }
+      }
+    } finally {
+      writer.shutdownNow();
+    }
+  }
+
+  @Test
+  void openModeAccountsMayMoveToPasswordMode() {
+    try (MemoryChatStore store = new MemoryChatStore()) {
+      LocalChatService.builder().store(store).deliveryExecutor(Runnable::run).build()
+          .createAccount("alice", null);
+      LocalChatService.builder()
+          .store(store)
+          .deliveryExecutor(Runnable::run)
+          .authMode(AuthMode.PASSWORD)
+          .passwordHasher(Argon2idHasher.forTests())
+          .build()
+          .createAccount("bob", "password-bob");
+      assertThatThrownBy(
+              () -> LocalChatService.builder().store(store).deliveryExecutor(Runnable::run).build())
+          .isInstanceOf(IllegalStateException.class);
     }
   }
 }

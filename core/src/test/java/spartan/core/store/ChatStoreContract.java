@@ -326,6 +326,19 @@ public abstract class ChatStoreContract {
   }
 
   @Test
+  void theAuthModeIsRecordedAndPasswordAccountsCounted() {
+    assertThat(store.recordedAuthMode()).isEmpty();
+    assertThat(store.passwordAccounts()).isZero();
+    store.createAccount("alice", null, T0);
+    store.createAccount("bob", "$argon2id$v=19$m=64,t=1,p=1$c2FsdA$aGFzaA", T0);
+    assertThat(store.passwordAccounts()).isEqualTo(1);
+    store.recordAuthMode(spartan.core.AuthMode.PASSWORD);
+    assertThat(store.recordedAuthMode()).contains(spartan.core.AuthMode.PASSWORD);
+    store.recordAuthMode(spartan.core.AuthMode.OPEN);
+    assertThat(store.recordedAuthMode()).contains(spartan.core.AuthMode.OPEN);
+  }
+
+  @Test
   void aClientIdIsScopedToTheConversation() {
     accounts("alice", "bob", "carol");
     Appended toBob = append(direct("alice", "bob", MessageBody.text("for bob"), "c-1"));
