@@ -24,7 +24,8 @@ import spartan.core.ChatException;
  *       let through (so concurrent guesses cannot all slip past the free allowance); a successful
  *       login forgets the name's count and takes its attempt back from the address. Unknown names
  *       are counted like real ones, so the throttle does not tell which accounts exist. A key
- *       untouched for {@code forgetAfter} is forgotten.
+ *       untouched for {@code forgetAfter} is forgotten. One address may also have only {@code
+ *       maxInFlightPerAddress} attempts being checked at once.
  *   <li><b>Sign-ups</b> have their own budget per remote address: {@code signUpsPerAddressPerHour}
  *       at once, refilled evenly over an hour (a token bucket kept as one timestamp, GCRA).
  * </ul>
@@ -47,6 +48,15 @@ public final class AuthThrottle {
   private final long signUpBurst;
   private final Cache<String, Attempts> names;
   private final Cache<String, Attempts> addresses;
+  /**
+   * Login attempts in flight per address. An entry lives only while an attempt runs, so the
+   * map is bounded by the calls running at once.
+   */
+  private final java.util.concurrent.ConcurrentHashMap<String, Integer> inFlight =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  private final int maxInFlightPerAddress;
+  /** The wait stated when an address has too many attempts in flight: about one hash. */
+  private static final Duration IN_FLIGHT_WAIT = Duration.ofMillis(250);
   /** Per address, the GCRA theoretical arrival time of the next sign-up, in clock nanos. */
   private final Cache<String, Long> signUps;
 
@@ -56,6 +66,7 @@ public final class AuthThrottle {
     this.clock = b.clock;
     this.freePerName = b.freePerName;
     this.freePerAddress = b.freePerAddress;
+    this.maxInFlightPerAddress = b.maxInFlightPerAddress;
     this.firstBackoff = b.firstBackoff.toNanos();
     this.maxBackoff = b.maxBackoff.toNanos();
     this.signUpInterval = Duration.ofHours(1).toNanos() / b.signUpsPerHour;
@@ -89,6 +100,7 @@ public final class AuthThrottle {
     private Duration maxBackoff = Duration.ofSeconds(60);
     private Duration forgetAfter = Duration.ofMinutes(15);
     private int signUpsPerHour = 30;
+    private int maxInFlightPerAddress = 4;
     private long maxTracked = 100_000;
 
     private Builder() {}
@@ -118,6 +130,15 @@ public final class AuthThrottle {
                 + " s, was " + d.toSeconds());
       }
       this.maxBackoff = d;
+      return this;
+    }
+
+    /**
+     * Login attempts one address may have being checked at once (default 4), so a burst from
+     * one address cannot fill the queue for the hashing slots ahead of everyone else.
+     */
+    public Builder maxInFlightPerAddress(int n) {
+      this.maxInFlightPerAddress = atLeast("maxInFlightPerAddress", n, 1);
       return this;
     }
 
@@ -153,12 +174,15 @@ public final class AuthThrottle {
 
   /**
    * Lets a login attempt for {@code name} from {@code address} (null: in-process) go ahead and
-   * counts it, or refuses it.
+   * counts it, or refuses it. The caller closes the returned attempt when it is over, having
+   * said whether it {@linkplain Attempt#succeeded succeeded} or was {@linkplain Attempt#notTried
+   * not tried}; until then it is one of the address's attempts in flight.
    *
    * @throws ChatException {@code RATE_LIMITED} with the wait, if the name or the address is in
-   *     back-off; nothing is counted then
+   *     back-off, or the address already has {@code maxInFlightPerAddress} attempts in flight;
+   *     nothing is counted then
    */
-  public void beginLogin(String name, InetAddress address) {
+  public Attempt beginLogin(String name, InetAddress address) {
     Objects.requireNonNull(name, "name");
     String addressKey = address == null ? null : keyOf(address);
     long now = now();
@@ -169,25 +193,82 @@ public final class AuthThrottle {
     if (wait > 0) {
       throw ChatException.rateLimited(Duration.ofNanos(wait));
     }
+    if (addressKey != null) {
+      boolean[] admitted = new boolean[1];
+      inFlight.compute(
+          addressKey,
+          (k, n) -> {
+            int current = n == null ? 0 : n;
+            admitted[0] = current < maxInFlightPerAddress;
+            return admitted[0] ? current + 1 : n;
+          });
+      if (!admitted[0]) {
+        throw ChatException.rateLimited(IN_FLIGHT_WAIT);
+      }
+    }
+    Attempt attempt = new Attempt(name, addressKey);
     long[] refused = new long[1];
     names.asMap().compute(name, (k, a) -> count(a, freePerName, now, refused));
     if (refused[0] == 0 && addressKey != null) {
       addresses.asMap().compute(addressKey, (k, a) -> count(a, freePerAddress, now, refused));
+      if (refused[0] > 0) {
+        uncount(names, name);
+      }
     }
     if (refused[0] > 0) {
       // A concurrent attempt took the last free slot between the check and the count.
+      attempt.close();
       throw ChatException.rateLimited(Duration.ofNanos(refused[0]));
+    }
+    return attempt;
+  }
+
+  /**
+   * One login attempt let through by {@link #beginLogin}. Not thread-safe: the thread that
+   * began it reports and closes it. Closing twice is harmless.
+   */
+  public final class Attempt implements AutoCloseable {
+    private final String name;
+    private final String addressKey;
+    private boolean closed;
+
+    private Attempt(String name, String addressKey) {
+      this.name = name;
+      this.addressKey = addressKey;
+    }
+
+    /** The password was right: forgive the name, and refund the address this attempt. */
+    public void succeeded() {
+      names.invalidate(name);
+      if (addressKey != null) {
+        uncount(addresses, addressKey);
+      }
+    }
+
+    /** No password was checked (no hashing slot came free): this was no guess. */
+    public void notTried() {
+      uncount(names, name);
+      if (addressKey != null) {
+        uncount(addresses, addressKey);
+      }
+    }
+
+    /** Ends the attempt: it no longer counts as in flight for its address. */
+    @Override
+    public void close() {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      if (addressKey != null) {
+        inFlight.computeIfPresent(addressKey, (k, n) -> n <= 1 ? null : n - 1);
+      }
     }
   }
 
-  /** A login let through by {@link #beginLogin} succeeded: forgive the name, refund the address. */
-  public void loginSucceeded(String name, InetAddress address) {
-    names.invalidate(name);
-    if (address != null) {
-      addresses.asMap().computeIfPresent(
-          keyOf(address),
-          (k, a) -> a.count() <= 1 ? null : new Attempts(a.count() - 1, a.last()));
-    }
+  private static void uncount(Cache<String, Attempts> table, String key) {
+    table.asMap().computeIfPresent(
+        key, (k, a) -> a.count() <= 1 ? null : new Attempts(a.count() - 1, a.last()));
   }
 
   /**

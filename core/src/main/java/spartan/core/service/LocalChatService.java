@@ -299,32 +299,40 @@ public final class LocalChatService implements ChatService {
   private Session login(String user, String password, InetAddress from) {
     checkOpen();
     String name = Names.user(user);
-    if (authMode == AuthMode.PASSWORD) {
-      // Before the store read and the hash: a refused guess costs next to nothing.
-      throttle.beginLogin(name, from);
+    if (authMode != AuthMode.PASSWORD) {
+      Optional<ChatStore.AccountRecord> account = store.findAccount(name);
+      if (account.isEmpty()) {
+        throw ChatException.notFound("No such user: " + name + ".");
+      }
+      return openSession(account.get());
     }
-    Optional<ChatStore.AccountRecord> account = store.findAccount(name);
-    if (authMode == AuthMode.PASSWORD) {
+    // Before the store read and the hash: a refused guess costs next to nothing.
+    try (AuthThrottle.Attempt attempt = throttle.beginLogin(name, from)) {
+      Optional<ChatStore.AccountRecord> account = store.findAccount(name);
       boolean ok;
-      if (password == null || password.length() > Limits.MAX_PASSWORD) {
-        ok = false;
-      } else if (account.isEmpty() || account.get().passwordHash() == null) {
-        // No user, or an account made in open mode (no password can match): pay for a hash
-        // anyway, so the answer takes as long as a wrong password and reveals nothing.
-        hashing(() -> hasher.verify(password.toCharArray(), decoyHash), false);
-        ok = false;
-      } else {
-        String stored = account.get().passwordHash();
-        ok = hashing(() -> hasher.verify(password.toCharArray(), stored), false);
+      try {
+        if (password == null || password.length() > Limits.MAX_PASSWORD) {
+          ok = false;
+        } else if (account.isEmpty() || account.get().passwordHash() == null) {
+          // No user, or an account made in open mode (no password can match): pay for a hash
+          // anyway, so the answer takes as long as a wrong password and reveals nothing.
+          hashing(() -> hasher.verify(password.toCharArray(), decoyHash), false);
+          ok = false;
+        } else {
+          String stored = account.get().passwordHash();
+          ok = hashing(() -> hasher.verify(password.toCharArray(), stored), false);
+        }
+      } catch (ChatException busy) {
+        // No slot came free: no password was checked, so this was no guess.
+        attempt.notTried();
+        throw busy;
       }
       if (!ok) {
         throw ChatException.unauthenticated("Invalid user name or password.");
       }
-      throttle.loginSucceeded(name, from);
-    } else if (account.isEmpty()) {
-      throw ChatException.notFound("No such user: " + name + ".");
+      attempt.succeeded();
+      return openSession(account.get());
     }
-    return openSession(account.get());
   }
 
   private LocalSession openSession(ChatStore.AccountRecord account) {
@@ -379,11 +387,13 @@ public final class LocalChatService implements ChatService {
 
   /**
    * A view of this service whose sign-ups and login attempts are counted against {@code
-   * address} by the {@link AuthThrottle}; everything else is this service.
+   * address} by the {@link AuthThrottle}; everything else is this service. A null address gives
+   * this service itself (counted by account name only).
    */
   @Override
   public ChatService forClient(InetAddress address) {
-    return new ClientView(this, Objects.requireNonNull(address, "address"));
+    // A transport that cannot name the peer's IP (an in-process channel) passes null.
+    return address == null ? this : new ClientView(this, address);
   }
 
   /** {@link #forClient}'s view; closing it leaves the service running. */

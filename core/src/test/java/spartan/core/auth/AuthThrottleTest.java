@@ -20,6 +20,7 @@ class AuthThrottleTest {
           .freeFailuresPerAddress(10)
           .maxBackoff(Duration.ofSeconds(8))
           .signUpsPerAddressPerHour(4)
+          .maxInFlightPerAddress(2)
           .build();
 
   private static InetAddress ip(String literal) throws Exception {
@@ -35,11 +36,29 @@ class AuthThrottleTest {
     return caught[0].retryAfter();
   }
 
+  /** One finished attempt: begun, then closed. */
+  private void attempt(String name, InetAddress address) {
+    throttle.beginLogin(name, address).close();
+  }
+
+  @Test
+  void anAddressMayHaveOnlyAFewAttemptsBeingCheckedAtOnce() throws Exception {
+    InetAddress a = ip("10.0.0.1");
+    AuthThrottle.Attempt first = throttle.beginLogin("alice", a);
+    AuthThrottle.Attempt second = throttle.beginLogin("bob", a);
+    assertThat(refusedFor(() -> throttle.beginLogin("carol", a))).isPositive();
+    attempt("carol", ip("10.0.0.2")); // other addresses are not held up
+    first.close();
+    first.close(); // harmless
+    attempt("carol", a);
+    second.close();
+  }
+
   @Test
   void aNameGetsFreeAttemptsThenABackOffThatDoublesUpToTheMaximum() throws Exception {
     InetAddress a = ip("10.0.0.1");
     for (int i = 0; i < 3; i++) {
-      throttle.beginLogin("alice", a);
+      attempt("alice", a);
     }
     assertThat(refusedFor(() -> throttle.beginLogin("alice", a))).isEqualTo(Duration.ofSeconds(1));
     // From anywhere: the name is what is being guessed.
@@ -49,43 +68,58 @@ class AuthThrottleTest {
     assertThat(refusedFor(() -> throttle.beginLogin("alice", a))).isEqualTo(Duration.ofMillis(1));
     clock.advance(Duration.ofMillis(1));
     for (long expected : new long[] {2, 4, 8, 8}) {
-      throttle.beginLogin("alice", a);
+      attempt("alice", a);
       Duration wait = refusedFor(() -> throttle.beginLogin("alice", a));
       assertThat(wait).isEqualTo(Duration.ofSeconds(expected));
       clock.advance(wait);
     }
     // Other names are untouched.
-    throttle.beginLogin("bob", ip("10.0.0.2"));
+    attempt("bob", ip("10.0.0.2"));
   }
 
   @Test
   void aSuccessfulLoginForgivesTheName() throws Exception {
     InetAddress a = ip("10.0.0.1");
-    for (int i = 0; i < 3; i++) {
-      throttle.beginLogin("alice", a);
+    for (int i = 0; i < 2; i++) {
+      attempt("alice", a);
     }
-    throttle.loginSucceeded("alice", a);
-    throttle.beginLogin("alice", a);
+    try (AuthThrottle.Attempt right = throttle.beginLogin("alice", a)) {
+      right.succeeded();
+    }
+    for (int i = 0; i < 3; i++) {
+      attempt("alice", a);
+    }
+  }
+
+  @Test
+  void anAttemptThatWasNeverTriedDoesNotCount() throws Exception {
+    InetAddress a = ip("10.0.0.1");
+    for (int i = 0; i < 20; i++) {
+      try (AuthThrottle.Attempt busy = throttle.beginLogin("alice", a)) {
+        busy.notTried();
+      }
+    }
+    attempt("alice", a);
   }
 
   @Test
   void oneAddressGuessingManyNamesIsThrottledAndOthersAreNot() throws Exception {
     InetAddress attacker = ip("10.0.0.66");
     for (int i = 0; i < 10; i++) {
-      throttle.beginLogin("name" + i, attacker);
+      attempt("name" + i, attacker);
     }
     assertThat(refusedFor(() -> throttle.beginLogin("fresh", attacker)))
         .isEqualTo(Duration.ofSeconds(1));
-    throttle.beginLogin("fresh", ip("10.0.0.7"));
+    attempt("fresh", ip("10.0.0.7"));
   }
 
   @Test
   void ipv6AddressesAreCountedByTheirSlash64() throws Exception {
     for (int i = 0; i < 10; i++) {
-      throttle.beginLogin("name" + i, ip("2001:db8:1:2::" + Integer.toHexString(i + 1)));
+      attempt("name" + i, ip("2001:db8:1:2::" + Integer.toHexString(i + 1)));
     }
     refusedFor(() -> throttle.beginLogin("fresh", ip("2001:db8:1:2:ffff::1")));
-    throttle.beginLogin("fresh", ip("2001:db8:1:3::1"));
+    attempt("fresh", ip("2001:db8:1:3::1"));
   }
 
   @Test
@@ -107,7 +141,7 @@ class AuthThrottleTest {
   void forgottenKeysLeaveTheTablesAndTheTablesAreBounded() throws Exception {
     AuthThrottle small = AuthThrottle.builder().clock(clock).maxTracked(50).build();
     for (int i = 0; i < 1000; i++) {
-      small.beginLogin("name" + i, ip("10.1." + (i / 250) + "." + (i % 250)));
+      small.beginLogin("name" + i, ip("10.1." + (i / 250) + "." + (i % 250))).close();
     }
     assertThat(small.trackedKeys()).isLessThanOrEqualTo(100);
     clock.advance(Duration.ofHours(1));
