@@ -30,6 +30,9 @@ final class CoreServer implements AutoCloseable {
           .deliveryExecutor(delivery)
           .authMode(AuthMode.OPEN)
           .limits(Limits.defaults())
+          // The bench signs up all its users from one loopback address.
+          .authThrottle(
+              spartan.core.auth.AuthThrottle.builder().signUpsPerAddressPerHour(1_000_000).build())
           .build();
 
   LocalChatService service() {

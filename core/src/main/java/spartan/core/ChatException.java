@@ -55,9 +55,13 @@ public final class ChatException extends RuntimeException {
     return new ChatException(ErrorCode.UNAVAILABLE, message);
   }
 
-  /** A rate-limit failure; {@code retryAfter} is how long the caller should wait (never negative). */
+  /**
+   * A rate-limit failure; {@code retryAfter} is how long the caller should wait. A zero or
+   * negative wait becomes {@link #MIN_RETRY_AFTER}: a refusal that says "retry now" would be
+   * refused again.
+   */
   public static ChatException rateLimited(Duration retryAfter) {
-    Duration wait = retryAfter.isNegative() ? Duration.ZERO : retryAfter;
+    Duration wait = atLeastMinimum(retryAfter);
     return new ChatException(
         ErrorCode.RATE_LIMITED,
         // Rounded up to a tenth: "0.0 s" would tell the person to retry at once and fail again.
@@ -69,16 +73,33 @@ public final class ChatException extends RuntimeException {
         null);
   }
 
-  /** Rebuilds a rate-limit failure received from a remote peer, keeping its message. */
+  /**
+   * Rebuilds a rate-limit failure received from a remote peer, keeping its message; a missing,
+   * zero or negative wait becomes {@link #MIN_RETRY_AFTER}.
+   */
   public static ChatException rateLimited(String message, Duration retryAfter) {
-    return new ChatException(ErrorCode.RATE_LIMITED, message, retryAfter, null);
+    return new ChatException(
+        ErrorCode.RATE_LIMITED,
+        message,
+        atLeastMinimum(retryAfter == null ? Duration.ZERO : retryAfter),
+        null);
+  }
+
+  /** The shortest wait a rate-limit failure states. */
+  public static final Duration MIN_RETRY_AFTER = Duration.ofMillis(1);
+
+  private static Duration atLeastMinimum(Duration wait) {
+    return wait.compareTo(MIN_RETRY_AFTER) < 0 ? MIN_RETRY_AFTER : wait;
   }
 
   public ErrorCode code() {
     return code;
   }
 
-  /** How long to wait before retrying; non-null only for {@link ErrorCode#RATE_LIMITED}. */
+  /**
+   * How long to wait before retrying: for {@link ErrorCode#RATE_LIMITED} at least {@link
+   * #MIN_RETRY_AFTER}, otherwise null.
+   */
   public Duration retryAfter() {
     return retryAfter;
   }

@@ -18,7 +18,9 @@ public interface ChatService extends AutoCloseable {
    * characters) and ignored in {@link AuthMode#OPEN} mode (may be null).
    *
    * @throws ChatException {@code INVALID_ARGUMENT} for a bad name or password, {@code
-   *     ALREADY_EXISTS} if the name is taken (case-insensitively)
+   *     ALREADY_EXISTS} if the name is taken (case-insensitively), {@code RATE_LIMITED} (with
+   *     the wait) when the caller's address has used its sign-up budget, {@code UNAVAILABLE}
+   *     when the server is too busy hashing passwords
    */
   void createAccount(String user, String password);
 
@@ -27,7 +29,9 @@ public interface ChatService extends AutoCloseable {
    *
    * @throws ChatException {@code UNAUTHENTICATED} for wrong credentials in password mode (the
    *     same error whether or not the user exists), {@code NOT_FOUND} for an unknown user in open
-   *     mode
+   *     mode, {@code RATE_LIMITED} (with the wait) in password mode after too many attempts for
+   *     the name or from the caller's address, {@code UNAVAILABLE} when the server is too busy
+   *     hashing passwords
    */
   Session login(String user, String password);
 

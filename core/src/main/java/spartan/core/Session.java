@@ -32,8 +32,10 @@ public interface Session extends AutoCloseable {
 
   /**
    * Sends a message. The future completes only after the message is durably stored; resending
-   * with the same non-null {@code clientMsgId} (at most 64 characters) stores nothing new and
-   * returns the original receipt with {@code duplicate} set. The sender's own session does not
+   * with the same non-null {@code clientMsgId} (at most 64 characters) to the same recipient
+   * stores nothing new and returns the original receipt with {@code duplicate} set; the id is
+   * scoped to the conversation, so the same id to another recipient is a new message. The
+   * sender's own session does not
    * receive its message back.
    *
    * <p>Fails with {@code NOT_FOUND} (no such user or group), {@code PERMISSION_DENIED} (not a
@@ -66,6 +68,9 @@ public interface Session extends AutoCloseable {
   /**
    * Acknowledges every inbox entry up to and including {@code upToSeq}. Acks only move forward;
    * an ack from any of the user's sessions counts for all of them.
+   *
+   * @throws ChatException {@code INVALID_ARGUMENT} if {@code upToSeq} is negative or beyond the
+   *     last sequence assigned in the user's inbox (it would acknowledge messages never seen)
    */
   void ack(long upToSeq);
 

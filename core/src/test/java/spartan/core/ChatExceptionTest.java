@@ -14,7 +14,8 @@ class ChatExceptionTest {
         .isEqualTo("Rate limited — try again in 0.1 s.");
     assertThat(ChatException.rateLimited(Duration.ofMillis(1250)).getMessage())
         .isEqualTo("Rate limited — try again in 1.3 s.");
-    assertThat(ChatException.rateLimited(Duration.ofMillis(-5)).retryAfter()).isZero();
+    assertThat(ChatException.rateLimited(Duration.ofMillis(-5)).retryAfter())
+        .isEqualTo(Duration.ofMillis(1));
   }
 
   @Test
@@ -25,6 +26,16 @@ class ChatExceptionTest {
     assertThat(ChatException.rateLimited(Duration.ofMillis(400)).retryAfterMillis()).isEqualTo(400);
     assertThat(ChatException.rateLimited(Duration.ZERO).retryAfterMillis()).isEqualTo(1);
     assertThat(ChatException.notFound("x").retryAfterMillis()).isZero();
+  }
+
+  @Test
+  void noRateLimitFailureEverSaysRetryNow() {
+    assertThat(ChatException.rateLimited(Duration.ZERO).retryAfter()).isPositive();
+    assertThat(ChatException.rateLimited(Duration.ofNanos(-1)).retryAfter()).isPositive();
+    assertThat(ChatException.rateLimited("remote said so", Duration.ZERO).retryAfter())
+        .isPositive();
+    assertThat(ChatException.rateLimited("remote said so", null).retryAfterMillis()).isEqualTo(1);
+    assertThat(ChatException.rateLimited(Duration.ZERO).getMessage()).doesNotContain(" 0.0 s");
   }
 
   @Test

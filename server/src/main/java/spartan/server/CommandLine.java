@@ -25,6 +25,10 @@ final class CommandLine {
         --store TYPE              memory or embedded
         --redis URL               redis://host:port to share rate limits between nodes
         --auth MODE               open or password
+        --insecure-open-auth-on-network
+                                  allow auth open on a non-loopback --host (anyone on the
+                                  network can log in as anyone)
+        --sync MODE               embedded store durability: normal or full
         --help                    this text
       """;
 
@@ -58,6 +62,12 @@ final class CommandLine {
       if (flag.equals("--help") || flag.equals("-h")) {
         return new CommandLine(config, overrides, flags, true);
       }
+      if (flag.equals("--insecure-open-auth-on-network") && value == null) {
+        // A switch: its presence is the deliberate choice.
+        overrides.put("insecureOpenAuthOnNetwork", "true");
+        flags.put("insecureOpenAuthOnNetwork", flag);
+        continue;
+      }
       if (!flag.startsWith("--")) {
         throw new ConfigException("unexpected argument '" + arg + "' (see --help)");
       }
@@ -79,6 +89,8 @@ final class CommandLine {
             case "--store" -> "store.type";
             case "--redis" -> "rateLimit.redis";
             case "--auth" -> "auth";
+            case "--sync" -> "store.sync";
+            case "--insecure-open-auth-on-network" -> "insecureOpenAuthOnNetwork";
             default -> throw new ConfigException("unknown option " + flag + " (see --help)");
           };
       if (flag.equals("--config")) {

@@ -20,6 +20,7 @@ import org.yaml.snakeyaml.error.YAMLException;
 import spartan.core.AuthMode;
 import spartan.core.Limits;
 import spartan.core.Names;
+import spartan.core.store.SqliteChatStore;
 
 /**
  * Reads {@code config.yaml} (snakeyaml's SafeConstructor: plain maps, lists and scalars, no
@@ -30,9 +31,12 @@ public final class ConfigLoader {
   private static final Set<String> KNOWN =
       Set.of(
           "transports", "host", "grpc.port", "socket.port", "auth", "demoUsers",
-          "store.type", "store.dataDir", "store.redis",
+          "insecureOpenAuthOnNetwork",
+          "store.type", "store.dataDir", "store.redis", "store.sync",
           "rateLimit.perSecond", "rateLimit.burst", "rateLimit.redis",
-          "cache.messagesPerConversation", "cache.conversations",
+          "cache.messagesPerConversation", "cache.conversations", "cache.maxBytes",
+          "limits.loginFailuresPerName", "limits.loginFailuresPerAddress",
+          "limits.maxLoginBackoffSeconds", "limits.signUpsPerAddressPerHour",
           "limits.maxFrameBytes", "limits.maxBodyChars", "limits.maxEnvelopeBytes",
           "limits.maxGroupMembers", "limits.maxSessionsPerUser", "limits.sessionIdleMinutes",
           "limits.loginTimeoutSeconds", "limits.keepAliveSeconds",
@@ -112,6 +116,18 @@ public final class ConfigLoader {
       throw bad("socket.port", "must differ from grpc.port (" + grpcPort + ")");
     }
     AuthMode auth = enumValue("auth", AuthMode.class, AuthMode.OPEN);
+    boolean openOnNetwork = bool("insecureOpenAuthOnNetwork", false);
+    if (auth == AuthMode.OPEN && !isLoopback(host) && !openOnNetwork) {
+      String risk =
+          " which lets anyone who can reach it log in as any user without a password. Use"
+              + " auth: password (--auth password), listen on 127.0.0.1, or accept the risk"
+              + " with insecureOpenAuthOnNetwork: true (--insecure-open-auth-on-network)";
+      // Name whichever of the two was set; auth may be the shipped default.
+      throw sources.containsKey("auth")
+          ? bad("auth", "is open on host " + host + "," + risk)
+          : bad("host", host + " is reachable from the network and auth is open (the"
+              + " default)," + risk);
+    }
     List<String> demoUsers = new ArrayList<>();
     for (String u : stringList("demoUsers")) {
       try {
@@ -135,6 +151,15 @@ public final class ConfigLoader {
     String rateRedis = redisUrl("rateLimit.redis");
     int perConversation = integer("cache.messagesPerConversation", 5, 0, Limits.MAX_HISTORY);
     int conversations = integer("cache.conversations", 10_000, 0, 10_000_000);
+    long cacheMaxBytes = longInteger("cache.maxBytes", 64L << 20, 64L << 10, 64L << 30);
+    SqliteChatStore.Sync sync =
+        enumValue("store.sync", SqliteChatStore.Sync.class, SqliteChatStore.Sync.NORMAL);
+    ServerConfig.AuthLimits authLimits =
+        new ServerConfig.AuthLimits(
+            integer("limits.loginFailuresPerName", 5, 1, 1_000_000),
+            integer("limits.loginFailuresPerAddress", 20, 1, 1_000_000),
+            Duration.ofSeconds(integer("limits.maxLoginBackoffSeconds", 60, 1, 86_400)),
+            integer("limits.signUpsPerAddressPerHour", 30, 1, 1_000_000));
     int maxFrame = integer("limits.maxFrameBytes", 65536, 1024, 16 << 20);
     Limits defaults = Limits.defaults();
     Limits limits =
@@ -157,7 +182,8 @@ public final class ConfigLoader {
     return new ServerConfig(
         transports, host, grpcPort, socketPort, auth, demoUsers, storeType, dataDir, storeRedis,
         perSecond, burst, rateRedis, perConversation, conversations, maxFrame, limits,
-        loginTimeout, keepAlive, maxConnections, maxPerAddress);
+        loginTimeout, keepAlive, maxConnections, maxPerAddress, sync, cacheMaxBytes, authLimits,
+        openOnNetwork);
   }
 
   private List<String> transports() {
@@ -219,6 +245,68 @@ public final class ConfigLoader {
       out.add(s.strip());
     }
     return out;
+  }
+
+  /**
+   * Whether {@code host} can only be reached from this machine: a loopback literal or {@code
+   * localhost}. A name is not looked up (that would be network traffic, and could change), so
+   * any other name counts as reachable from the network.
+   */
+  static boolean isLoopback(String host) {
+    String h = host.strip().toLowerCase(Locale.ROOT);
+    if (h.equals("localhost")) {
+      return true;
+    }
+    if (h.startsWith("[") && h.endsWith("]")) {
+      h = h.substring(1, h.length() - 1);
+    }
+    boolean literal = h.matches("[0-9.]+") || (h.contains(":") && h.matches("[0-9a-f:.%a-z]+"));
+    if (!literal) {
+      return false;
+    }
+    try {
+      return java.net.InetAddress.getByName(h).isLoopbackAddress(); // a literal: no lookup
+    } catch (java.net.UnknownHostException e) {
+      return false;
+    }
+  }
+
+  private boolean bool(String key, boolean dflt) {
+    Object v = values.get(key);
+    if (v == null) {
+      return dflt;
+    }
+    if (v instanceof Boolean b) {
+      return b;
+    }
+    String s = String.valueOf(v).strip().toLowerCase(Locale.ROOT);
+    if (s.equals("true") || s.equals("false")) {
+      return Boolean.parseBoolean(s);
+    }
+    throw bad(key, "must be true or false, was " + describe(v));
+  }
+
+  private long longInteger(String key, long dflt, long min, long max) {
+    Object v = values.get(key);
+    if (v == null) {
+      return dflt;
+    }
+    long n;
+    if (v instanceof Integer || v instanceof Long) {
+      n = ((Number) v).longValue();
+    } else if (v instanceof String s) {
+      try {
+        n = Long.parseLong(s.strip());
+      } catch (NumberFormatException e) {
+        throw bad(key, "must be a whole number, was '" + s + "'");
+      }
+    } else {
+      throw bad(key, "must be a whole number, was " + describe(v));
+    }
+    if (n < min || n > max) {
+      throw bad(key, "must be " + min + "-" + max + ", was " + n);
+    }
+    return n;
   }
 
   private int integer(String key, int dflt, int min, int max) {

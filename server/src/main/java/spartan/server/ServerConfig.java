@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.List;
 import spartan.core.AuthMode;
 import spartan.core.Limits;
+import spartan.core.store.SqliteChatStore;
 
 /**
  * The validated server configuration: {@code config.yaml} with command-line overrides applied.
@@ -30,12 +31,27 @@ public record ServerConfig(
     Duration loginTimeout,
     Duration keepAlive,
     int maxConnections,
-    int maxConnectionsPerAddress) {
+    int maxConnectionsPerAddress,
+    SqliteChatStore.Sync storeSync,
+    long cacheMaxBytes,
+    AuthLimits authLimits,
+    boolean insecureOpenAuthOnNetwork) {
 
   public ServerConfig {
     transports = List.copyOf(transports);
     demoUsers = List.copyOf(demoUsers);
   }
+
+  /**
+   * Login and sign-up throttling ({@code limits.loginFailuresPerName}, {@code
+   * limits.loginFailuresPerAddress}, {@code limits.maxLoginBackoffSeconds}, {@code
+   * limits.signUpsPerAddressPerHour}); see {@link spartan.core.auth.AuthThrottle}.
+   */
+  public record AuthLimits(
+      int loginFailuresPerName,
+      int loginFailuresPerAddress,
+      Duration maxLoginBackoff,
+      int signUpsPerAddressPerHour) {}
 
   /** Where accounts and messages live. */
   public enum StoreType {

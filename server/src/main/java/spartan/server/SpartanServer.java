@@ -1,8 +1,6 @@
 package spartan.server;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,6 +16,7 @@ import spartan.core.AuthMode;
 import spartan.core.ChatException;
 import spartan.core.ChatService;
 import spartan.core.ErrorCode;
+import spartan.core.auth.AuthThrottle;
 import spartan.core.cache.RecentMessages;
 import spartan.core.decorate.ChatDecorator;
 import spartan.core.limit.RateLimiter;
@@ -63,15 +62,10 @@ public final class SpartanServer implements AutoCloseable {
             ? RecentMessages.builder()
                 .perConversation(config.cacheMessagesPerConversation())
                 .conversations(config.cacheConversations())
+                .maxBytes(config.cacheMaxBytes())
                 .build()
             : null;
-    this.core =
-        LocalChatService.builder()
-            .store(recent == null ? store : recent.wrap(store))
-            .deliveryExecutor(delivery)
-            .authMode(config.auth())
-            .limits(config.limits())
-            .build();
+    this.core = buildCore(config, recent == null ? store : recent.wrap(store), delivery);
     var limits = RateLimiter.builder().perSecond(config.ratePerSecond()).burst(config.rateBurst());
     if (config.rateRedis() != null) {
       limits.redis(config.rateRedis());
@@ -123,19 +117,41 @@ public final class SpartanServer implements AutoCloseable {
     return s;
   }
 
+  private static LocalChatService buildCore(
+      ServerConfig config, ChatStore store, ExecutorService delivery) {
+    ServerConfig.AuthLimits a = config.authLimits();
+    try {
+      return LocalChatService.builder()
+          .store(store)
+          .deliveryExecutor(delivery)
+          .authMode(config.auth())
+          .limits(config.limits())
+          .authThrottle(
+              AuthThrottle.builder()
+                  .freeFailuresPerName(a.loginFailuresPerName())
+                  .freeFailuresPerAddress(a.loginFailuresPerAddress())
+                  .maxBackoff(a.maxLoginBackoff())
+                  .signUpsPerAddressPerHour(a.signUpsPerAddressPerHour())
+                  .build())
+          .build();
+    } catch (IllegalStateException e) {
+      // The auth mode does not fit the data (open mode over password accounts).
+      store.close();
+      throw new ConfigException(e.getMessage());
+    }
+  }
+
   private static ChatStore openStore(ServerConfig config, ExecutorService writer) {
     switch (config.storeType()) {
       case MEMORY:
         log.info("Store: memory (nothing survives a restart)");
         return new MemoryChatStore();
       case EMBEDDED:
-        try {
-          Files.createDirectories(config.dataDir());
-        } catch (IOException e) {
-          throw new UncheckedIOException("cannot create data directory " + config.dataDir(), e);
-        }
+        // The store creates the directory itself, private to this user.
         log.info("Store: embedded in {}", config.dataDir());
-        return SqliteChatStore.open(config.dataDir(), writer);
+        log.info("Store durability: store.sync {}", config.storeSync().name().toLowerCase(
+            java.util.Locale.ROOT));
+        return SqliteChatStore.open(config.dataDir(), writer, config.storeSync());
       default:
         throw new ConfigException("store.type " + config.storeType() + " is not available");
     }
@@ -146,6 +162,11 @@ public final class SpartanServer implements AutoCloseable {
       log.warn(
           "AUTH MODE IS OPEN: anyone can log in as any user without a password. Use"
               + " 'auth: password' in config.yaml (or --auth password) for anything but a demo.");
+      if (config.insecureOpenAuthOnNetwork()) {
+        log.warn(
+            "insecureOpenAuthOnNetwork is set: open mode on {}, reachable from the network.",
+            config.host());
+      }
       int created = 0;
       for (String user : config.demoUsers()) {
         try {

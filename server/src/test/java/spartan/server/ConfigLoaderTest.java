@@ -33,6 +33,55 @@ class ConfigLoaderTest {
     assertThat(c.cacheMessagesPerConversation()).isEqualTo(5);
     assertThat(c.maxFrameBytes()).isEqualTo(65536);
     assertThat(c.limits().sessionIdleTimeout()).isEqualTo(Duration.ofMinutes(60));
+    assertThat(c.storeSync()).isEqualTo(spartan.core.store.SqliteChatStore.Sync.NORMAL);
+    assertThat(c.cacheMaxBytes()).isEqualTo(64L << 20);
+    assertThat(c.authLimits())
+        .isEqualTo(new ServerConfig.AuthLimits(5, 20, Duration.ofSeconds(60), 30));
+    assertThat(c.insecureOpenAuthOnNetwork()).isFalse();
+  }
+
+  @Test
+  void hardeningSettingsAreReadAndChecked() throws IOException {
+    Path f = dir.resolve("config.yaml");
+    Files.writeString(
+        f,
+        "store:\n  sync: full\ncache:\n  maxBytes: 1048576\nlimits:\n"
+            + "  loginFailuresPerName: 3\n  loginFailuresPerAddress: 9\n"
+            + "  maxLoginBackoffSeconds: 30\n  signUpsPerAddressPerHour: 7\n");
+    ServerConfig c = ConfigLoader.load(f, Map.of(), Map.of());
+    assertThat(c.storeSync()).isEqualTo(spartan.core.store.SqliteChatStore.Sync.FULL);
+    assertThat(c.cacheMaxBytes()).isEqualTo(1 << 20);
+    assertThat(c.authLimits())
+        .isEqualTo(new ServerConfig.AuthLimits(3, 9, Duration.ofSeconds(30), 7));
+    assertThat(load("--sync", "full").storeSync())
+        .isEqualTo(spartan.core.store.SqliteChatStore.Sync.FULL);
+    assertBad("store:\n  sync: sometimes\n",
+        "config.yaml: store.sync must be one of normal, full, was 'sometimes'");
+    assertBad("cache:\n  maxBytes: 10\n", "config.yaml: cache.maxBytes must be 65536-");
+    assertBad("limits:\n  signUpsPerAddressPerHour: 0\n",
+        "config.yaml: limits.signUpsPerAddressPerHour must be 1-");
+  }
+
+  /** Open mode on 0.0.0.0 let anyone on the network be anyone; it now takes a loud override. */
+  @Test
+  void openModeOnANetworkAddressNeedsTheLoudOverride() throws IOException {
+    assertThatThrownBy(() -> load("--host", "0.0.0.0"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("config.yaml: auth is open on host 0.0.0.0")
+        .hasMessageContaining("insecureOpenAuthOnNetwork");
+    assertBad("host: 192.168.1.5\n",
+        "config.yaml: host 192.168.1.5 is reachable from the network and auth is open");
+    assertBad("host: chat.example.org\nauth: open\n",
+        "config.yaml: auth is open on host chat.example.org");
+    assertBad("insecureOpenAuthOnNetwork: maybe\n",
+        "config.yaml: insecureOpenAuthOnNetwork must be true or false");
+    assertThat(load("--host", "0.0.0.0", "--insecure-open-auth-on-network").host())
+        .isEqualTo("0.0.0.0");
+    assertThat(load("--host", "0.0.0.0", "--auth", "password").auth())
+        .isEqualTo(AuthMode.PASSWORD);
+    for (String loopback : List.of("127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost")) {
+      assertThat(load("--host", loopback).host()).isEqualTo(loopback);
+    }
   }
 
   @Test

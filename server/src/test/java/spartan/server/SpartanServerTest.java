@@ -1,6 +1,7 @@
 package spartan.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -131,6 +132,38 @@ class SpartanServerTest {
       assertThat(limited.code()).isEqualTo(spartan.core.ErrorCode.RATE_LIMITED);
       assertThat(limited.retryAfter()).isPositive();
       assertThat(limited.getMessage()).startsWith("Rate limited — try again in");
+    }
+  }
+
+  /** The audit restarted a password-mode data directory with --auth open and logged in freely. */
+  @Test
+  void openModeOverAStoreWithPasswordsRefusesToStartNamingTheSetting() throws Exception {
+    try (SpartanServer server =
+        SpartanServer.start(
+            config("--transport", "grpc", "--store", "embedded", "--auth", "password"))) {
+      server.core().createAccount("alice", "password-alice");
+    }
+    assertThatThrownBy(
+            () -> SpartanServer.start(config("--transport", "grpc", "--store", "embedded")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("auth: open refused")
+        .hasMessageContaining("--auth password");
+    // The refused start released the data directory: password mode still opens it.
+    try (SpartanServer server =
+        SpartanServer.start(
+            config("--transport", "grpc", "--store", "embedded", "--auth", "password"))) {
+      assertThat(server.core().login("alice", "password-alice").user()).isEqualTo("alice");
+    }
+  }
+
+  @Test
+  void theDataDirectoryIsCreatedPrivate() throws Exception {
+    try (SpartanServer server =
+        SpartanServer.start(config("--transport", "grpc", "--store", "embedded"))) {
+      assertThat(
+              java.nio.file.attribute.PosixFilePermissions.toString(
+                  java.nio.file.Files.getPosixFilePermissions(dir.resolve("data"))))
+          .isEqualTo("rwx------");
     }
   }
 }

@@ -41,8 +41,13 @@ import spartan.core.store.ChatStore;
  * bounds the count with W-TinyLFU, not strict LRU: a conversation is admitted over the one it
  * would evict only if it is used more often, so a user paging through many old conversations once
  * does not flush the few that everyone is reading. That is the behaviour wanted here; a strict
- * LRU would let one scan empty the cache. Memory is at most {@code conversations ×
- * perConversation} messages.
+ * LRU would let one scan empty the cache.
+ *
+ * <p><b>Memory</b> is bounded in bytes: the windows together hold at most {@code maxBytes} of
+ * messages (by {@link Message#approximateBytes}), and at most {@code conversations} windows. One
+ * Caffeine weight does both: a window weighs its messages' bytes, but never less than {@code
+ * maxBytes / conversations}, and the cache's maximum weight is {@code maxBytes}. A count alone
+ * would let 10,000 conversations of five 40 KiB envelopes hold 2 GB.
  *
  * <p><b>One node only.</b> The cache sees the appends of its own node. With a store shared by
  * several nodes (Redis), other nodes' messages would be missing from it, so it must not be wired
@@ -60,11 +65,15 @@ public final class RecentMessages {
   private final LongAdder hits = new LongAdder();
   private final LongAdder misses = new LongAdder();
 
-  private RecentMessages(int perConversation, long conversations) {
+  private RecentMessages(int perConversation, long conversations, long maxBytes) {
     this.perConversation = perConversation;
+    // Every window weighs at least this, so the weight bound also bounds the count.
+    long floor = Math.max(1, (maxBytes + conversations - 1) / conversations);
+    int minWeight = (int) Math.min(Integer.MAX_VALUE, floor);
     this.windows =
         Caffeine.newBuilder()
-            .maximumSize(conversations)
+            .maximumWeight(maxBytes)
+            .<String, Window>weigher((k, w) -> Math.max(minWeight, w.bytes()))
             .executor(Runnable::run)
             .recordStats()
             .build();
@@ -81,8 +90,12 @@ public final class RecentMessages {
 
     public static final long DEFAULT_CONVERSATIONS = 10_000;
 
+    /** 64 MiB. */
+    public static final long DEFAULT_MAX_BYTES = 64L << 20;
+
     private int perConversation = DEFAULT_PER_CONVERSATION;
     private long conversations = DEFAULT_CONVERSATIONS;
+    private long maxBytes = DEFAULT_MAX_BYTES;
 
     private Builder() {}
 
@@ -107,8 +120,18 @@ public final class RecentMessages {
       return this;
     }
 
+    /** Bytes of messages held at most ({@code cache.maxBytes}), 64 KiB–64 GiB. */
+    public Builder maxBytes(long n) {
+      if (n < (64L << 10) || n > (64L << 30)) {
+        throw new IllegalArgumentException(
+            "cache.maxBytes must be 65536-68719476736, was " + n);
+      }
+      this.maxBytes = n;
+      return this;
+    }
+
     public RecentMessages build() {
-      return new RecentMessages(perConversation, conversations);
+      return new RecentMessages(perConversation, conversations, maxBytes);
     }
   }
 
@@ -137,22 +160,29 @@ public final class RecentMessages {
   /** Hits, misses and evictions since start, for the log at shutdown. */
   public Stats stats() {
     windows.cleanUp();
+    long bytes = 0;
+    for (Window w : windows.asMap().values()) {
+      bytes += w.bytes();
+    }
     return new Stats(
-        hits.sum(), misses.sum(), windows.stats().evictionCount(), windows.estimatedSize());
+        hits.sum(), misses.sum(), windows.stats().evictionCount(), windows.estimatedSize(),
+        bytes);
   }
 
   /**
    * Cache statistics. A hit is a history call answered from memory, a miss one read from the
-   * store; an eviction is a conversation's window dropped to stay within the size bound.
+   * store; an eviction is a conversation's window dropped to stay within the bounds; {@code
+   * bytes} is what the held messages weigh.
    */
-  public record Stats(long hits, long misses, long evictions, long conversations) {
+  public record Stats(long hits, long misses, long evictions, long conversations, long bytes) {
     @Override
     public String toString() {
       long total = hits + misses;
       return String.format(
           "recent-message cache: %d hits, %d misses (%.1f%% hit rate), %d evictions, %d"
-              + " conversations held",
-          hits, misses, total == 0 ? 0.0 : 100.0 * hits / total, evictions, conversations);
+              + " conversations held, %d KiB",
+          hits, misses, total == 0 ? 0.0 : 100.0 * hits / total, evictions, conversations,
+          bytes >> 10);
     }
   }
 
@@ -175,8 +205,8 @@ public final class RecentMessages {
     try {
       if (stored != null) {
         Window w = windows.getIfPresent(conversation);
-        if (w != null) {
-          w.add(stored, perConversation);
+        if (w != null && w.add(stored, perConversation)) {
+          reweigh(conversation, w);
         }
       }
     } finally {
@@ -208,6 +238,7 @@ public final class RecentMessages {
       if (load) {
         w.finishLoad(read, readLimit, perConversation);
         loaded = true;
+        reweigh(conversation, w);
       }
     } finally {
       if (load && !loaded) {
@@ -215,6 +246,14 @@ public final class RecentMessages {
       }
     }
     return read.size() > limit ? List.copyOf(read.subList(read.size() - limit, read.size())) : read;
+  }
+
+  /**
+   * Has Caffeine weigh a window again after it changed (it weighs on writes only); a window
+   * evicted meanwhile stays out.
+   */
+  private void reweigh(String conversation, Window w) {
+    windows.asMap().replace(conversation, w, w);
   }
 
   /** A store history read. */
@@ -236,13 +275,26 @@ public final class RecentMessages {
     private final TreeMap<Long, Message> messages = new TreeMap<>();
     private int state = NEW;
     private boolean truncated;
+    /** What {@link #messages} weigh; written under the lock, read by Caffeine's weigher. */
+    private volatile int bytes;
 
-    synchronized void add(Message m, int capacity) {
+    int bytes() {
+      return bytes;
+    }
+
+    /** Adds a message; false if the window ignored it (not loading or loaded). */
+    synchronized boolean add(Message m, int capacity) {
       if (state == NEW) {
-        return;
+        return false;
       }
-      messages.put(m.id(), m);
+      put(m);
       trim(capacity);
+      return true;
+    }
+
+    private void put(Message m) {
+      Message old = messages.put(m.id(), m);
+      bytes += m.approximateBytes() - (old == null ? 0 : old.approximateBytes());
     }
 
     synchronized boolean startLoad() {
@@ -251,12 +303,13 @@ public final class RecentMessages {
       }
       state = LOADING;
       messages.clear();
+      bytes = 0;
       return true;
     }
 
     synchronized void finishLoad(List<Message> read, int requested, int capacity) {
       for (Message m : read) {
-        messages.put(m.id(), m);
+        put(m);
       }
       truncated = read.size() >= requested;
       trim(capacity);
@@ -266,11 +319,12 @@ public final class RecentMessages {
     synchronized void abortLoad() {
       state = NEW;
       messages.clear();
+      bytes = 0;
     }
 
     private void trim(int capacity) {
       while (messages.size() > capacity) {
-        messages.pollFirstEntry();
+        bytes -= messages.pollFirstEntry().getValue().approximateBytes();
         truncated = true;
       }
     }

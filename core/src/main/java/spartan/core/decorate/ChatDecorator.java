@@ -409,6 +409,13 @@ public final class ChatDecorator {
       return decorator.decorate(service.resume(token));
     }
 
+    /** The service's per-client view, decorated the same way, so the address is kept. */
+    @Override
+    public ChatService forClient(java.net.InetAddress address) {
+      ChatService view = service.forClient(address);
+      return view == service ? this : new DecoratedChatService(view, decorator);
+    }
+
     @Override
     public void close() {
       service.close();

@@ -14,9 +14,10 @@ import spartan.core.Delivery;
 import spartan.core.store.ChatStore;
 
 /**
- * One session's event subscription. Live deliveries are pushed into a small bounded queue; the
- * drain runs on the delivery executor whenever there is something to deliver <em>and</em> demand
- * (Moquette's drain-on-event, grpc-java's serializing executor), never on a timer. When the
+ * One session's event subscription. Live deliveries are pushed into a small queue bounded in
+ * entries and in bytes; the drain runs on the delivery executor whenever there is something to
+ * deliver <em>and</em> demand (Moquette's drain-on-event, grpc-java's serializing executor),
+ * never on a timer. When the
  * subscriber falls behind — the queue overflows, or a sequence gap shows a missed entry — the
  * stream forgets the queue and catches up from the store, which holds every entry anyway, so
  * memory stays bounded however slow the reader.
@@ -26,6 +27,12 @@ final class EventStream implements Flow.Subscription {
 
   /** Live entries held before falling back to reading the inbox from the store. */
   static final int MAX_LIVE = 1024;
+  /**
+   * Bytes of live entries held (by {@link spartan.core.Message#approximateBytes}) before falling
+   * back to the store: a few of the largest envelopes, so a stream that does not read holds at
+   * most this much, however large the messages.
+   */
+  static final long MAX_LIVE_BYTES = 256 * 1024;
   /** Control events (chat requests/answers) held for a subscriber with no demand. */
   static final int MAX_CONTROL = 256;
   private static final int BATCH = 256;
@@ -40,6 +47,7 @@ final class EventStream implements Flow.Subscription {
   private final AtomicInteger wip = new AtomicInteger();
   private final ConcurrentLinkedQueue<Delivery> live = new ConcurrentLinkedQueue<>();
   private final AtomicInteger liveSize = new AtomicInteger();
+  private final AtomicLong liveBytes = new AtomicLong();
   private final ConcurrentLinkedQueue<ChatEvent> control = new ConcurrentLinkedQueue<>();
   private final AtomicInteger controlSize = new AtomicInteger();
   private volatile boolean overflow;
@@ -73,13 +81,23 @@ final class EventStream implements Flow.Subscription {
   }
 
   void offer(Delivery d) {
+    int bytes = d.message().approximateBytes();
     if (liveSize.incrementAndGet() > MAX_LIVE) {
+      liveSize.decrementAndGet();
+      overflow = true;
+    } else if (liveBytes.addAndGet(bytes) > MAX_LIVE_BYTES) {
+      liveBytes.addAndGet(-bytes);
       liveSize.decrementAndGet();
       overflow = true;
     } else {
       live.offer(d);
     }
     schedule();
+  }
+
+  /** Bytes of live entries held now; for tests. */
+  long heldBytes() {
+    return liveBytes.get();
   }
 
   void offerControl(ChatEvent e) {
@@ -201,10 +219,13 @@ final class EventStream implements Flow.Subscription {
         overflow = false;
         catchingUp = true;
         int dropped = 0;
-        while (live.poll() != null) {
+        long droppedBytes = 0;
+        for (Delivery d; (d = live.poll()) != null; ) {
           dropped++;
+          droppedBytes += d.message().approximateBytes();
         }
         liveSize.addAndGet(-dropped);
+        liveBytes.addAndGet(-droppedBytes);
       }
       if (catchingUp) {
         int n = (int) Math.min(demand.get(), BATCH);
@@ -227,6 +248,7 @@ final class EventStream implements Flow.Subscription {
         return;
       }
       liveSize.decrementAndGet();
+      liveBytes.addAndGet(-d.message().approximateBytes());
       if (d.seq() <= cursor) {
         continue; // already delivered during catch-up
       }

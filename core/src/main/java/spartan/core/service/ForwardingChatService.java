@@ -1,5 +1,6 @@
 package spartan.core.service;
 
+import java.net.InetAddress;
 import java.util.Objects;
 import spartan.core.AuthMode;
 import spartan.core.ChatService;
@@ -37,6 +38,17 @@ public class ForwardingChatService implements ChatService {
   @Override
   public Session resume(String token) {
     return target.resume(token);
+  }
+
+  /**
+   * Forwards to the target's view for {@code address}, so sign-ups and logins through it are
+   * counted against that address. A subclass that overrides calls to inject behaviour should
+   * override this too if its views must keep that behaviour.
+   */
+  @Override
+  public ChatService forClient(InetAddress address) {
+    ChatService view = target.forClient(address);
+    return view == target ? this : new ForwardingChatService(view);
   }
 
   /** Does nothing: the target belongs to whoever built it. */

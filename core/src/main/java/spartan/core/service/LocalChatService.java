@@ -1,7 +1,9 @@
 package spartan.core.service;
 
+import java.net.InetAddress;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -11,6 +13,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import spartan.core.AuthMode;
@@ -22,6 +27,7 @@ import spartan.core.Limits;
 import spartan.core.Names;
 import spartan.core.Session;
 import spartan.core.auth.Argon2idHasher;
+import spartan.core.auth.AuthThrottle;
 import spartan.core.auth.PasswordHasher;
 import spartan.core.auth.SessionTokens;
 import spartan.core.store.ChatStore;
@@ -49,8 +55,12 @@ public final class LocalChatService implements ChatService {
   private final SessionTokens tokens;
   /** A hash of a random password, verified against on unknown users so timing hides existence. */
   private final String decoyHash;
-  /** At most this many password hashes run at once (see {@link #hashing}). */
-  private final java.util.concurrent.Semaphore hashPermits;
+  /** At most this many password hashes run at once (see {@link #hashing}); fair, so FIFO. */
+  private final Semaphore hashPermits;
+  /** Sign-ups may hold at most this share of {@link #hashPermits}, so logins always get some. */
+  private final Semaphore signUpPermits;
+  private final long hashWaitNanos;
+  private final AuthThrottle throttle;
 
   private final ConcurrentHashMap<String, LocalSession> sessionsById = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Set<LocalSession>> sessionsByUser =
@@ -66,7 +76,10 @@ public final class LocalChatService implements ChatService {
     this.limits = b.limits;
     this.requests = new ChatRequests(clock);
     this.tokens = new SessionTokens(b.random);
-    this.hashPermits = new java.util.concurrent.Semaphore(b.maxConcurrentHashes);
+    this.hashPermits = new Semaphore(b.maxConcurrentHashes, true);
+    this.signUpPermits = new Semaphore(Math.max(1, b.maxConcurrentHashes / 2), true);
+    this.hashWaitNanos = b.hashWait.toNanos();
+    this.throttle = b.throttle != null ? b.throttle : AuthThrottle.builder().clock(clock).build();
     this.decoyHash =
         authMode == AuthMode.PASSWORD ? hasher.hash("decoy-password-never-used".toCharArray()) : null;
   }
@@ -85,6 +98,8 @@ public final class LocalChatService implements ChatService {
     private Limits limits = Limits.defaults();
     private SecureRandom random = new SecureRandom();
     private int maxConcurrentHashes = Math.max(2, Runtime.getRuntime().availableProcessors());
+    private Duration hashWait = Duration.ofSeconds(3);
+    private AuthThrottle throttle;
 
     public Builder store(ChatStore store) {
       this.store = Objects.requireNonNull(store, "store");
@@ -127,11 +142,38 @@ public final class LocalChatService implements ChatService {
       return this;
     }
 
+    /**
+     * How long a login or sign-up waits, in arrival order, for a hashing slot before it fails
+     * with {@code UNAVAILABLE} (default 3 s).
+     */
+    public Builder hashWait(Duration wait) {
+      if (wait.isNegative()) {
+        throw new IllegalArgumentException("hashWait must not be negative, was " + wait);
+      }
+      this.hashWait = wait;
+      return this;
+    }
+
+    /**
+     * Limits login attempts per name and per address and sign-ups per address (see {@link
+     * AuthThrottle}); defaults to {@link AuthThrottle}'s defaults on this builder's clock.
+     */
+    public Builder authThrottle(AuthThrottle throttle) {
+      this.throttle = Objects.requireNonNull(throttle, "authThrottle");
+      return this;
+    }
+
     public Builder random(SecureRandom random) {
       this.random = Objects.requireNonNull(random, "random");
       return this;
     }
 
+    /**
+     * Builds the service and records its auth mode in the store.
+     *
+     * @throws IllegalStateException if a required part is missing, or if the mode is {@link
+     *     AuthMode#OPEN} and the store holds accounts with passwords
+     */
     public LocalChatService build() {
       if (store == null) {
         throw new IllegalStateException("store is required");
@@ -139,7 +181,32 @@ public final class LocalChatService implements ChatService {
       if (deliveryExecutor == null) {
         throw new IllegalStateException("deliveryExecutor is required");
       }
-      return new LocalChatService(this);
+      checkAuthModeFitsTheData(store, authMode);
+      LocalChatService service = new LocalChatService(this);
+      store.recordAuthMode(authMode);
+      return service;
+    }
+  }
+
+  /**
+   * Open mode over accounts that have passwords would let anyone log in as them, so it is
+   * refused; the other way round (open-mode accounts served in password mode) only locks those
+   * accounts out and is allowed.
+   */
+  private static void checkAuthModeFitsTheData(ChatStore store, AuthMode mode) {
+    if (mode != AuthMode.OPEN) {
+      return;
+    }
+    long withPasswords = store.passwordAccounts();
+    if (withPasswords > 0) {
+      String last =
+          store.recordedAuthMode().map(m -> m.name().toLowerCase(java.util.Locale.ROOT))
+              .orElse("unknown");
+      throw new IllegalStateException(
+          "auth: open refused: the store holds " + withPasswords + " account"
+              + (withPasswords == 1 ? "" : "s") + " with a password (last served with auth: "
+              + last + "), and open mode would let anyone log in as them without it. Serve it"
+              + " with auth: password (--auth password), or use another store.dataDir.");
     }
   }
 
@@ -152,16 +219,23 @@ public final class LocalChatService implements ChatService {
 
   @Override
   public void createAccount(String user, String password) {
+    createAccount(user, password, null);
+  }
+
+  private void createAccount(String user, String password, InetAddress from) {
     checkOpen();
     String name = Names.user(user);
-    String hash = null;
     if (authMode == AuthMode.PASSWORD) {
       checkPassword(password);
+    }
+    throttle.beginSignUp(from);
+    String hash = null;
+    if (authMode == AuthMode.PASSWORD) {
       // Refuse a taken name before paying for a hash (the store still decides races).
       if (store.findAccount(name).isPresent()) {
         throw ChatException.exists("User already exists: " + name + ".");
       }
-      hash = hashing(() -> hasher.hash(password.toCharArray()));
+      hash = hashing(() -> hasher.hash(password.toCharArray()), true);
     }
     store.createAccount(name, hash, clock.instant());
     log.info("account created: {}", name);
@@ -169,18 +243,43 @@ public final class LocalChatService implements ChatService {
 
   /**
    * Runs one password hash under the concurrency cap. Argon2id takes ~19 MiB and tens of
-   * milliseconds each, so unbounded concurrent logins would be a memory and CPU denial of
-   * service for everyone; past the cap a login fails fast with UNAVAILABLE instead of queueing.
+   * milliseconds each, so unbounded concurrent hashing would be a memory and CPU denial of
+   * service for everyone. Callers wait their turn in arrival order (a fair semaphore), for at
+   * most {@code hashWait} per slot, then fail with UNAVAILABLE; sign-ups first take one of their own
+   * smaller share of slots, so a sign-up flood leaves slots for logins. The {@link AuthThrottle}
+   * in front keeps any one name or address from queueing many hashes.
    */
-  private <T> T hashing(java.util.function.Supplier<T> work) {
-    if (!hashPermits.tryAcquire()) {
-      throw ChatException.unavailable("The server is busy checking passwords; try again shortly.");
+  private <T> T hashing(Supplier<T> work, boolean signUp) {
+    if (signUp && !acquire(signUpPermits)) {
+      throw busy();
     }
     try {
-      return work.get();
+      if (!acquire(hashPermits)) {
+        throw busy();
+      }
+      try {
+        return work.get();
+      } finally {
+        hashPermits.release();
+      }
     } finally {
-      hashPermits.release();
+      if (signUp) {
+        signUpPermits.release();
+      }
     }
+  }
+
+  private boolean acquire(Semaphore permits) {
+    try {
+      return permits.tryAcquire(hashWaitNanos, TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  private static ChatException busy() {
+    return ChatException.unavailable("The server is busy checking passwords; try again shortly.");
   }
 
   private static void checkPassword(String password) {
@@ -194,29 +293,46 @@ public final class LocalChatService implements ChatService {
 
   @Override
   public Session login(String user, String password) {
+    return login(user, password, null);
+  }
+
+  private Session login(String user, String password, InetAddress from) {
     checkOpen();
     String name = Names.user(user);
-    Optional<ChatStore.AccountRecord> account = store.findAccount(name);
-    if (authMode == AuthMode.PASSWORD) {
+    if (authMode != AuthMode.PASSWORD) {
+      Optional<ChatStore.AccountRecord> account = store.findAccount(name);
+      if (account.isEmpty()) {
+        throw ChatException.notFound("No such user: " + name + ".");
+      }
+      return openSession(account.get());
+    }
+    // Before the store read and the hash: a refused guess costs next to nothing.
+    try (AuthThrottle.Attempt attempt = throttle.beginLogin(name, from)) {
+      Optional<ChatStore.AccountRecord> account = store.findAccount(name);
       boolean ok;
-      if (password == null || password.length() > Limits.MAX_PASSWORD) {
-        ok = false;
-      } else if (account.isEmpty() || account.get().passwordHash() == null) {
-        // No user, or an account made in open mode (no password can match): pay for a hash
-        // anyway, so the answer takes as long as a wrong password and reveals nothing.
-        hashing(() -> hasher.verify(password.toCharArray(), decoyHash));
-        ok = false;
-      } else {
-        String stored = account.get().passwordHash();
-        ok = hashing(() -> hasher.verify(password.toCharArray(), stored));
+      try {
+        if (password == null || password.length() > Limits.MAX_PASSWORD) {
+          ok = false;
+        } else if (account.isEmpty() || account.get().passwordHash() == null) {
+          // No user, or an account made in open mode (no password can match): pay for a hash
+          // anyway, so the answer takes as long as a wrong password and reveals nothing.
+          hashing(() -> hasher.verify(password.toCharArray(), decoyHash), false);
+          ok = false;
+        } else {
+          String stored = account.get().passwordHash();
+          ok = hashing(() -> hasher.verify(password.toCharArray(), stored), false);
+        }
+      } catch (ChatException busy) {
+        // No slot came free: no password was checked, so this was no guess.
+        attempt.notTried();
+        throw busy;
       }
       if (!ok) {
         throw ChatException.unauthenticated("Invalid user name or password.");
       }
-    } else if (account.isEmpty()) {
-      throw ChatException.notFound("No such user: " + name + ".");
+      attempt.succeeded();
+      return openSession(account.get());
     }
-    return openSession(account.get());
   }
 
   private LocalSession openSession(ChatStore.AccountRecord account) {
@@ -267,6 +383,48 @@ public final class LocalChatService implements ChatService {
         remove(s, false); // the caller holds this set's lock and keeps the set
       }
     }
+  }
+
+  /**
+   * A view of this service whose sign-ups and login attempts are counted against {@code
+   * address} by the {@link AuthThrottle}; everything else is this service. A null address gives
+   * this service itself (counted by account name only).
+   */
+  @Override
+  public ChatService forClient(InetAddress address) {
+    // A transport that cannot name the peer's IP (an in-process channel) passes null.
+    return address == null ? this : new ClientView(this, address);
+  }
+
+  /** {@link #forClient}'s view; closing it leaves the service running. */
+  private record ClientView(LocalChatService service, InetAddress address) implements ChatService {
+    @Override
+    public AuthMode authMode() {
+      return service.authMode;
+    }
+
+    @Override
+    public void createAccount(String user, String password) {
+      service.createAccount(user, password, address);
+    }
+
+    @Override
+    public Session login(String user, String password) {
+      return service.login(user, password, address);
+    }
+
+    @Override
+    public Session resume(String token) {
+      return service.resume(token);
+    }
+
+    @Override
+    public ChatService forClient(InetAddress other) {
+      return service.forClient(other);
+    }
+
+    @Override
+    public void close() {}
   }
 
   @Override

@@ -203,6 +203,13 @@ final class LocalSession implements Session {
     if (upToSeq < 0) {
       throw ChatException.invalid("upTo must not be negative");
     }
+    // Sequences only grow, so one read is enough: an ack beyond it names messages the client
+    // cannot have seen, and capping it silently would drop ones it never got.
+    long last = store.lastSeq(user);
+    if (upToSeq > last) {
+      throw ChatException.invalid(
+          "upTo " + upToSeq + " is beyond the last delivered sequence (" + last + ")");
+    }
     store.ack(user, upToSeq);
   }
 

@@ -45,6 +45,20 @@ public interface ChatStore extends AutoCloseable {
   /** {@code user}'s public-key bundle, if one was published. Deleted with the account. */
   Optional<byte[]> findKeys(String user);
 
+  // ---- the data's auth mode -------------------------------------------------------------------
+
+  /**
+   * How many accounts have a password hash. A service refuses to serve such a store in {@link
+   * spartan.core.AuthMode#OPEN} mode, which would let anyone log in as them.
+   */
+  long passwordAccounts();
+
+  /** The auth mode this store was last served in, if one was recorded. */
+  Optional<spartan.core.AuthMode> recordedAuthMode();
+
+  /** Records the auth mode the store is being served in, durably. */
+  void recordAuthMode(spartan.core.AuthMode mode);
+
   // ---- groups ---------------------------------------------------------------------------------
 
   /**
@@ -72,8 +86,9 @@ public interface ChatStore extends AutoCloseable {
   /**
    * Stores a message once and appends it to each recipient's inbox, atomically. The future
    * completes after the write is durable (for a durable store), with the sequence each recipient
-   * got. If {@code (draft.from, draft.clientMsgId)} was stored before, nothing is written and the
-   * original message comes back with {@code duplicate} set and no sequences. Client message ids
+   * got. If {@code (draft.from, draft.conversation, draft.clientMsgId)} was stored before,
+   * nothing is written and the original message comes back with {@code duplicate} set and no
+   * sequences; the same id in another conversation is another message. Client message ids
    * belong to the sending account, so a re-created name starts afresh; recipients whose account
    * no longer exists are skipped. Implementations may batch many appends into one commit;
    * futures complete in commit order, possibly on the store's writer thread, so callbacks must

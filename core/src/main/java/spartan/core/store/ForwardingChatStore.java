@@ -6,6 +6,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import spartan.core.AuthMode;
 import spartan.core.Delivery;
 import spartan.core.Message;
 
@@ -30,6 +31,21 @@ public class ForwardingChatStore implements ChatStore {
   @Override
   public Optional<AccountRecord> findAccount(String user) {
     return target.findAccount(user);
+  }
+
+  @Override
+  public long passwordAccounts() {
+    return target.passwordAccounts();
+  }
+
+  @Override
+  public Optional<AuthMode> recordedAuthMode() {
+    return target.recordedAuthMode();
+  }
+
+  @Override
+  public void recordAuthMode(AuthMode mode) {
+    target.recordAuthMode(mode);
   }
 
   @Override

@@ -10,6 +10,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
+import spartan.core.AuthMode;
 import spartan.core.ChatException;
 import spartan.core.Delivery;
 import spartan.core.Message;
@@ -38,6 +39,7 @@ public final class MemoryChatStore implements ChatStore {
   private final Map<String, TreeMap<Long, Message>> conversations = new HashMap<>();
   private final Map<String, Message> byClientId = new HashMap<>();
   private final Map<String, byte[]> keys = new HashMap<>();
+  private AuthMode authMode;
   private long nextAccountId = 1;
   private long nextGroupId = 1;
   private long nextMessageId = 1;
@@ -97,6 +99,27 @@ public final class MemoryChatStore implements ChatStore {
   public Optional<AccountRecord> findAccount(String user) {
     synchronized (lock) {
       return Optional.ofNullable(accounts.get(user));
+    }
+  }
+
+  @Override
+  public long passwordAccounts() {
+    synchronized (lock) {
+      return accounts.values().stream().filter(a -> a.passwordHash() != null).count();
+    }
+  }
+
+  @Override
+  public Optional<AuthMode> recordedAuthMode() {
+    synchronized (lock) {
+      return Optional.ofNullable(authMode);
+    }
+  }
+
+  @Override
+  public void recordAuthMode(AuthMode mode) {
+    synchronized (lock) {
+      authMode = java.util.Objects.requireNonNull(mode, "mode");
     }
   }
 
@@ -232,7 +255,7 @@ public final class MemoryChatStore implements ChatStore {
   public CompletableFuture<Appended> append(Draft d) {
     synchronized (lock) {
       if (d.clientMsgId() != null) {
-        Message seen = byClientId.get(d.from() + "\0" + d.clientMsgId());
+        Message seen = byClientId.get(clientKey(d.from(), d.conversation(), d.clientMsgId()));
         if (seen != null) {
           return CompletableFuture.completedFuture(
               new Appended(seen, List.of(), List.of(), true));
@@ -246,11 +269,11 @@ public final class MemoryChatStore implements ChatStore {
       if (history.size() > historyPerConversation) {
         Message old = history.pollFirstEntry().getValue();
         if (old.clientMsgId() != null) {
-          byClientId.remove(old.from() + "\0" + old.clientMsgId(), old);
+          byClientId.remove(clientKey(old.from(), d.conversation(), old.clientMsgId()), old);
         }
       }
       if (d.clientMsgId() != null) {
-        byClientId.put(d.from() + "\0" + d.clientMsgId(), m);
+        byClientId.put(clientKey(d.from(), d.conversation(), d.clientMsgId()), m);
       }
       List<Delivery> deliveries = new ArrayList<>(d.recipients().size());
       List<String> recipients = new ArrayList<>(d.recipients().size());
@@ -266,6 +289,11 @@ public final class MemoryChatStore implements ChatStore {
       }
       return CompletableFuture.completedFuture(new Appended(m, deliveries, recipients, false));
     }
+  }
+
+  /** De-duplication key: a client id is the sender's, within one conversation. */
+  private static String clientKey(String from, String conversation, String clientMsgId) {
+    return from + "\0" + conversation + "\0" + clientMsgId;
   }
 
   @Override

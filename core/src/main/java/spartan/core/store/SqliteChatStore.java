@@ -7,6 +7,8 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -34,6 +36,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sqlite.SQLiteConfig;
+import spartan.core.AuthMode;
 import spartan.core.ChatException;
 import spartan.core.Delivery;
 import spartan.core.ErrorCode;
@@ -180,7 +183,7 @@ public final class SqliteChatStore implements ChatStore {
     FileLock lock = null;
     Handle w = null;
     try {
-      Files.createDirectories(dir);
+      createPrivately(dir, file);
       channel =
           FileChannel.open(
               dir.resolve(LOCK_NAME), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -209,6 +212,50 @@ public final class SqliteChatStore implements ChatStore {
       }
       throw new ChatException(
           ErrorCode.UNAVAILABLE, "Cannot open the message store at " + file + ": " + e, e);
+    }
+  }
+
+  private static final Set<PosixFilePermission> OWNER_ONLY_DIR =
+      PosixFilePermissions.fromString("rwx------");
+  private static final Set<PosixFilePermission> OWNER_ONLY_FILE =
+      PosixFilePermissions.fromString("rw-------");
+
+  /**
+   * The data holds message bodies and password hashes: a directory this creates is 0700, and the
+   * database and lock files are created 0600 before SQLite opens them (SQLite gives the -wal and
+   * -shm files the database file's permissions). An existing directory or database file that
+   * others may read is left as the operator made it, with a warning. Nothing is done on a file
+   * system without POSIX permissions.
+   */
+  private static void createPrivately(Path dir, Path file) throws IOException {
+    if (!dir.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+      Files.createDirectories(dir);
+      return;
+    }
+    if (Files.isDirectory(dir)) {
+      warnIfShared(dir, "directory", "chmod 700");
+    } else {
+      Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(OWNER_ONLY_DIR));
+    }
+    for (Path f : List.of(file, dir.resolve(LOCK_NAME))) {
+      try {
+        Files.createFile(f, PosixFilePermissions.asFileAttribute(OWNER_ONLY_FILE));
+      } catch (java.nio.file.FileAlreadyExistsException exists) {
+        if (f.equals(file)) {
+          warnIfShared(f, "file", "chmod 600");
+        }
+      }
+    }
+  }
+
+  private static void warnIfShared(Path p, String what, String fix) throws IOException {
+    Set<PosixFilePermission> perms = Files.getPosixFilePermissions(p);
+    perms.removeAll(what.equals("directory") ? OWNER_ONLY_DIR : OWNER_ONLY_FILE);
+    if (!perms.isEmpty()) {
+      log.warn(
+          "The message store's {} {} is open to other users ({}): it holds message bodies and"
+              + " password hashes. Restrict it with: {} {}",
+          what, p, PosixFilePermissions.toString(Files.getPosixFilePermissions(p)), fix, p);
     }
   }
 
@@ -330,6 +377,51 @@ public final class SqliteChatStore implements ChatStore {
                 new AccountRecord(
                     rs.getLong(1), user, rs.getString(2), instant(rs.getLong(3), rs.getInt(4))));
           }
+        });
+  }
+
+  @Override
+  public long passwordAccounts() {
+    return read(
+        h -> {
+          PreparedStatement ps =
+              h.prepare("SELECT count(*) FROM account WHERE password_hash IS NOT NULL");
+          try (ResultSet rs = ps.executeQuery()) {
+            return rs.next() ? rs.getLong(1) : 0L;
+          }
+        });
+  }
+
+  @Override
+  public Optional<AuthMode> recordedAuthMode() {
+    return read(
+        h -> {
+          PreparedStatement ps = h.prepare("SELECT value FROM meta WHERE key = 'auth'");
+          try (ResultSet rs = ps.executeQuery()) {
+            if (!rs.next()) {
+              return Optional.empty();
+            }
+            try {
+              return Optional.of(AuthMode.valueOf(rs.getString(1)));
+            } catch (IllegalArgumentException unknown) {
+              return Optional.empty(); // written by a newer Spartan with more modes
+            }
+          }
+        });
+  }
+
+  @Override
+  public void recordAuthMode(AuthMode mode) {
+    Objects.requireNonNull(mode, "mode");
+    write(
+        h -> {
+          PreparedStatement ps =
+              h.prepare(
+                  "INSERT INTO meta(key, value) VALUES ('auth', ?)"
+                      + " ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+          ps.setString(1, mode.name());
+          ps.executeUpdate();
+          return null;
         });
   }
 
@@ -595,9 +687,11 @@ public final class SqliteChatStore implements ChatStore {
           h.prepare(
               "SELECT "
                   + MESSAGE_COLUMNS
-                  + " FROM message m WHERE m.sender_id = ? AND m.client_msg_id = ?");
+                  + " FROM message m WHERE m.sender_id = ? AND m.conversation = ?"
+                  + " AND m.client_msg_id = ?");
       seen.setLong(1, senderId);
-      seen.setString(2, d.clientMsgId());
+      seen.setString(2, d.conversation());
+      seen.setString(3, d.clientMsgId());
       try (ResultSet rs = seen.executeQuery()) {
         if (rs.next()) {
           return new Appended(message(rs, 1), List.of(), List.of(), true);

@@ -79,7 +79,22 @@ final class SqliteSchema {
                 PRIMARY KEY (account_id, seq)
               ) WITHOUT ROWID"""),
           // 1 -> 2: end-to-end public-key bundles, opaque to the server; gone with the account.
-          List.of("ALTER TABLE account ADD COLUMN public_keys BLOB"));
+          List.of("ALTER TABLE account ADD COLUMN public_keys BLOB"),
+          // 2 -> 3: a client message id is unique per sender within one conversation, not per
+          // sender: the same id sent to two people is two messages. The old index's keys are a
+          // subset of the new one's uniqueness, so existing rows always satisfy it. And a table
+          // of facts about the data itself, such as the auth mode it was served in.
+          List.of(
+              "DROP INDEX message_by_client_id",
+              """
+              CREATE UNIQUE INDEX message_by_client_id
+                ON message(sender_id, conversation, client_msg_id)
+                WHERE client_msg_id IS NOT NULL""",
+              """
+              CREATE TABLE meta (
+                key   TEXT PRIMARY KEY,
+                value TEXT NOT NULL
+              ) WITHOUT ROWID"""));
 
   /** The version this build writes and understands. */
   static final int VERSION = MIGRATIONS.size();

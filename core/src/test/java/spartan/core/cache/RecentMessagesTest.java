@@ -94,6 +94,52 @@ class RecentMessagesTest {
     }
   }
 
+  /**
+   * The audit's figure: 10,000 conversations of five 40 KiB envelopes would have held 2 GB. The
+   * windows are weighed in bytes and held within {@code maxBytes}; answers stay exact.
+   */
+  @Test
+  void largeMessagesAreHeldWithinTheByteBudget() {
+    RecentMessages small =
+        RecentMessages.builder().perConversation(5).conversations(10_000).maxBytes(1 << 20).build();
+    ChatStore store = small.wrap(new MemoryChatStore());
+    java.time.Instant t = java.time.Instant.EPOCH;
+    store.createAccount("alice", null, t);
+    store.createAccount("bob", null, t);
+    long maxHeld = 0;
+    for (int c = 0; c < 100; c++) {
+      String conversation = "d:test:" + c;
+      List<Message> sent = new ArrayList<>();
+      for (int i = 0; i < 5; i++) {
+        sent.add(
+            store
+                .append(
+                    new ChatStore.Draft(
+                        "alice", Recipient.user("bob"), MessageBody.sealed(new byte[40 * 1024]),
+                        t, null, conversation, List.of("bob")))
+                .join()
+                .message());
+      }
+      assertThat(small.serving(() -> store.history(conversation, 0, 5))).isEqualTo(sent);
+      assertThat(small.serving(() -> store.history(conversation, 0, 5))).isEqualTo(sent);
+      maxHeld = Math.max(maxHeld, small.stats().bytes());
+    }
+    assertThat(maxHeld).isLessThanOrEqualTo(1 << 20);
+    assertThat(small.stats().evictions()).isPositive();
+    assertThat(small.stats().hits()).isPositive();
+  }
+
+  @Test
+  void theConversationCountStillBoundsSmallMessages() {
+    RecentMessages few = RecentMessages.builder().perConversation(5).conversations(3).build();
+    ChatStore store = few.wrap(new MemoryChatStore());
+    for (int c = 0; c < 50; c++) {
+      String conversation = "d:few:" + c;
+      few.serving(() -> store.history(conversation, 0, 5));
+    }
+    assertThat(few.stats().conversations()).isLessThanOrEqualTo(3);
+  }
+
   @Test
   void hitsMissesAndEvictionsAreCounted() {
     start(3, 2, new MemoryChatStore());

@@ -326,6 +326,33 @@ public abstract class ChatStoreContract {
   }
 
   @Test
+  void theAuthModeIsRecordedAndPasswordAccountsCounted() {
+    assertThat(store.recordedAuthMode()).isEmpty();
+    assertThat(store.passwordAccounts()).isZero();
+    store.createAccount("alice", null, T0);
+    store.createAccount("bob", "$argon2id$v=19$m=64,t=1,p=1$c2FsdA$aGFzaA", T0);
+    assertThat(store.passwordAccounts()).isEqualTo(1);
+    store.recordAuthMode(spartan.core.AuthMode.PASSWORD);
+    assertThat(store.recordedAuthMode()).contains(spartan.core.AuthMode.PASSWORD);
+    store.recordAuthMode(spartan.core.AuthMode.OPEN);
+    assertThat(store.recordedAuthMode()).contains(spartan.core.AuthMode.OPEN);
+  }
+
+  @Test
+  void aClientIdIsScopedToTheConversation() {
+    accounts("alice", "bob", "carol");
+    Appended toBob = append(direct("alice", "bob", MessageBody.text("for bob"), "c-1"));
+    Appended toCarol = append(direct("alice", "carol", MessageBody.text("for carol"), "c-1"));
+    assertThat(toCarol.duplicate()).isFalse();
+    assertThat(toCarol.message().id()).isNotEqualTo(toBob.message().id());
+    assertThat(texts(store.inbox("carol", 0, 10))).containsExactly("for carol");
+    assertThat(append(direct("alice", "carol", MessageBody.text("again"), "c-1")).duplicate())
+        .isTrue();
+    assertThat(append(direct("alice", "bob", MessageBody.text("again"), "c-1")).message())
+        .isEqualTo(toBob.message());
+  }
+
+  @Test
   void ackOnlyMovesForwardIsClampedAndDropsAckedEntries() {
     accounts("alice", "bob");
     for (int i = 1; i <= 5; i++) {

@@ -87,9 +87,12 @@ class SqliteChatStoreTest extends ChatStoreContract {
     }
     Appended toGroup = append(toGroup("alice", "team", "all", "bob", "carol"));
     store.ack("bob", 2);
+    store.recordAuthMode(spartan.core.AuthMode.PASSWORD);
     List<Delivery> bobInbox = store.inbox("bob", 0, 100);
 
     reopen();
+    assertThat(store.recordedAuthMode()).contains(spartan.core.AuthMode.PASSWORD);
+    assertThat(store.passwordAccounts()).isEqualTo(1);
 
     assertThat(store.findAccount("alice")).contains(alice);
     assertThat(store.findGroup("team")).contains(team);
@@ -308,6 +311,102 @@ class SqliteChatStoreTest extends ChatStoreContract {
     } finally {
       writer.shutdownNow();
     }
+  }
+
+  @Test
+  void aVersionTwoFileIsMigratedToConversationScopedClientIdsKeepingItsMessages()
+      throws Exception {
+    Path old = dir.resolve("v2");
+    Files.createDirectories(old);
+    String url = "jdbc:sqlite:" + old.resolve(SqliteChatStore.FILE_NAME);
+    try (Connection c = DriverManager.getConnection(url);
+        Statement s = c.createStatement()) {
+      for (int v = 0; v < 2; v++) {
+        for (String sql : SqliteSchema.MIGRATIONS.get(v)) {
+          s.execute(sql);
+        }
+      }
+      s.execute("PRAGMA user_version=2");
+      for (String name : List.of("alice", "bob", "carol")) {
+        s.execute("INSERT INTO account(name, created_s, created_ns) VALUES ('" + name + "', 0, 0)");
+      }
+      s.execute(
+          "INSERT INTO message(conversation, sender, sender_id, to_kind, to_name, body_kind, body,"
+              + " sent_s, sent_ns, client_msg_id)"
+              + " VALUES ('d:alice:bob', 'alice', 1, 'u', 'bob', 't', 'old', 0, 0, 'c-1')");
+    }
+    ExecutorService w = Executors.newSingleThreadExecutor();
+    try (SqliteChatStore migrated = SqliteChatStore.open(old, w)) {
+      assertThat(historyTexts(migrated.history("d:alice:bob", 0, 10))).containsExactly("old");
+      assertThat(migrated.append(direct("alice", "bob", MessageBody.text("x"), "c-1")).join()
+              .duplicate())
+          .as("still a duplicate in its own conversation")
+          .isTrue();
+      assertThat(migrated.append(direct("alice", "carol", MessageBody.text("new"), "c-1")).join()
+              .duplicate())
+          .as("a new message in another conversation")
+          .isFalse();
+    } finally {
+      w.shutdownNow();
+    }
+  }
+
+  private static List<String> historyTexts(List<Message> ms) {
+    return ms.stream().map(Message::text).toList();
+  }
+
+  /** The audit found the data directory 0755 and spartan.db 0644: bodies and hashes for all. */
+  @Test
+  void theDataDirectoryAndEveryFileInItArePrivateToTheOwner() throws Exception {
+    Path fresh = dir.resolve("fresh").resolve("data");
+    ExecutorService w = Executors.newSingleThreadExecutor();
+    try (SqliteChatStore s = SqliteChatStore.open(fresh, w)) {
+      s.createAccount("alice", "$argon2id$hash", T0); // a write, so the WAL and shm exist
+      assertThat(perms(fresh)).isEqualTo("rwx------");
+      List<String> names;
+      try (var files = Files.list(fresh)) {
+        names = files.map(p -> p.getFileName().toString()).sorted().toList();
+      }
+      assertThat(names)
+          .contains("spartan.db", "spartan.db-wal", "spartan.db-shm", "spartan.lock");
+      for (String name : names) {
+        assertThat(perms(fresh.resolve(name))).as(name).isEqualTo("rw-------");
+      }
+    } finally {
+      w.shutdownNow();
+    }
+  }
+
+  @Test
+  void anExistingDirectoryOthersCanReadIsReportedAtOpen() throws Exception {
+    Path shared = dir.resolve("shared");
+    Files.createDirectories(shared);
+    Files.setPosixFilePermissions(
+        shared, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    ch.qos.logback.classic.Logger logger =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(SqliteChatStore.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> seen =
+        new ch.qos.logback.core.read.ListAppender<>();
+    seen.start();
+    logger.addAppender(seen);
+    ExecutorService w = Executors.newSingleThreadExecutor();
+    try (SqliteChatStore s = SqliteChatStore.open(shared, w)) {
+      assertThat(seen.list)
+          .anySatisfy(
+              e -> {
+                assertThat(e.getLevel()).isEqualTo(ch.qos.logback.classic.Level.WARN);
+                assertThat(e.getFormattedMessage())
+                    .contains(shared.toString(), "rwxr-xr-x", "chmod 700");
+              });
+      assertThat(perms(shared.resolve(SqliteChatStore.FILE_NAME))).isEqualTo("rw-------");
+    } finally {
+      logger.detachAppender(seen);
+      w.shutdownNow();
+    }
+  }
+
+  private static String perms(Path p) throws java.io.IOException {
+    return java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
   }
 
   @Test

@@ -220,6 +220,29 @@ public abstract class ChatServiceConformance {
     }
 
     @Test
+    void repeatedWrongPasswordsAreThrottledWithARetryDelayAndOthersStillLogIn() throws Exception {
+      start(AuthMode.PASSWORD);
+      chat.createAccount("alice", "correct horse");
+      chat.createAccount("bob", "battery staple");
+      ChatException throttled = null;
+      for (int i = 0; i < 50 && throttled == null; i++) {
+        ChatException e = catchChat(() -> chat.login("alice", "wrong horse"));
+        if (e.code() == ErrorCode.RATE_LIMITED) {
+          throttled = e;
+        } else {
+          assertThat(e.code()).isEqualTo(ErrorCode.UNAUTHENTICATED);
+        }
+      }
+      assertThat(throttled).as("refused after a few wrong passwords").isNotNull();
+      assertThat(throttled.retryAfter()).isPositive();
+      ChatException meanwhile = catchChat(() -> chat.login("alice", "correct horse"));
+      assertThat(meanwhile.code()).isEqualTo(ErrorCode.RATE_LIMITED);
+      assertThat(chat.login("bob", "battery staple").user()).isEqualTo("bob");
+      clock.advance(throttled.retryAfter());
+      assertThat(chat.login("alice", "correct horse").user()).isEqualTo("alice");
+    }
+
+    @Test
     void passwordsAreStoredOnlyAsArgon2idHashes() throws Exception {
       start(AuthMode.PASSWORD);
       chat.createAccount("alice", "correct horse");
@@ -459,6 +482,40 @@ public abstract class ChatServiceConformance {
       EventRecorder bob = subscribe(login("bob"));
       assertThat(texts(bob.nextMessages(2))).containsExactly("once", "sentinel");
       assertThat(bob.drainNow()).isEmpty();
+    }
+
+    @Test
+    void theSameClientMessageIdToAnotherRecipientIsANewMessage() {
+      accounts("alice", "bob", "carol");
+      Session alice = login("alice");
+      SendReceipt toBob = alice.send(Recipient.user("bob"), MessageBody.text("for bob"), "c-1");
+      SendReceipt toCarol =
+          alice.send(Recipient.user("carol"), MessageBody.text("for carol"), "c-1");
+      assertThat(toCarol.duplicate()).isFalse();
+      assertThat(toCarol.msgId()).isNotEqualTo(toBob.msgId());
+      assertThat(texts(subscribe(login("bob")).nextMessages(1))).containsExactly("for bob");
+      assertThat(texts(subscribe(login("carol")).nextMessages(1))).containsExactly("for carol");
+      // Still de-duplicated within each conversation.
+      assertThat(alice.send(Recipient.user("carol"), MessageBody.text("for carol"), "c-1")
+              .duplicate())
+          .isTrue();
+    }
+
+    @Test
+    void ackBeyondTheLastAssignedSequenceIsRejected() {
+      accounts("alice", "bob");
+      Session alice = login("alice");
+      Session bob = login("bob");
+      send(alice, "bob", "a");
+      send(alice, "bob", "b");
+      assertCode(ErrorCode.INVALID_ARGUMENT, () -> bob.ack(3));
+      assertThat(bob.fetchUndelivered(10)).extracting(d -> d.message().text())
+          .containsExactly("a", "b");
+      bob.ack(2);
+      assertThat(bob.fetchUndelivered(10)).isEmpty();
+      send(alice, "bob", "c");
+      assertThat(bob.fetchUndelivered(10)).extracting(d -> d.message().text())
+          .containsExactly("c");
     }
 
     @Test

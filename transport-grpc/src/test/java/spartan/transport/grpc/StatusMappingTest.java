@@ -152,7 +152,8 @@ class StatusMappingTest {
     ChatException zero = StatusMapping.toChatException(
         StatusMapping.toSendError(ChatException.rateLimited(Duration.ZERO)));
     assertThat(zero.code()).isEqualTo(ErrorCode.RATE_LIMITED);
-    assertThat(zero.retryAfter()).isEqualTo(Duration.ZERO);
+    // Core never states a rate-limit wait below its minimum (a "retry now" would be refused).
+    assertThat(zero.retryAfter()).isEqualTo(ChatException.MIN_RETRY_AFTER);
 
     ChatException unknown =
         StatusMapping.toChatException(
@@ -206,7 +207,7 @@ class StatusMappingTest {
     ChatException garbled =
         StatusMapping.toChatException(Status.RESOURCE_EXHAUSTED.asRuntimeException(bad));
     assertThat(garbled.code()).isEqualTo(ErrorCode.RATE_LIMITED);
-    assertThat(garbled.retryAfter()).isEqualTo(Duration.ZERO);
+    assertThat(garbled.retryAfter()).isEqualTo(ChatException.MIN_RETRY_AFTER);
   }
 
   @Test
