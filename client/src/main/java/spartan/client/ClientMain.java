@@ -20,6 +20,12 @@ import spartan.core.spi.TransportProvider;
  * Logs go to {@code ~/.spartan/client.log}, never to the terminal; {@code ~} is {@link #home}.
  */
 public final class ClientMain {
+  static {
+    // Before the first logger: logback would create ~/.spartan 0755 and client.log 0644, and
+    // the log names who this user chats with.
+    privateLogFile(home(System.getenv("HOME"), System.getProperty("user.home")));
+  }
+
   private static final Logger log = LoggerFactory.getLogger(ClientMain.class);
 
   private ClientMain() {}
@@ -36,6 +42,32 @@ public final class ClientMain {
    */
   static Path home(String envHome, String userHome) {
     return envHome != null && !envHome.isBlank() ? Path.of(envHome) : Path.of(userHome);
+  }
+
+  /**
+   * Creates {@code home/.spartan} (0700) and an empty {@code client.log} (0600) if they are
+   * missing, so logback appends to a file only the user can read. Best effort: a file system
+   * without POSIX permissions, or an unwritable home, leaves the defaults.
+   */
+  static void privateLogFile(Path home) {
+    Path dir = home.resolve(".spartan");
+    try {
+      if (!java.nio.file.Files.exists(dir)) {
+        java.nio.file.Files.createDirectories(
+            dir,
+            java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+      }
+      Path log = dir.resolve("client.log");
+      if (!java.nio.file.Files.exists(log)) {
+        java.nio.file.Files.createFile(
+            log,
+            java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+      }
+    } catch (java.io.IOException | UnsupportedOperationException e) {
+      // Logging is not set up yet; the client works without a private log file.
+    }
   }
 
   static int run(String[] args) {

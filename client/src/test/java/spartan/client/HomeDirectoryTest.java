@@ -63,6 +63,11 @@ class HomeDirectoryTest {
     assertThat(home.resolve(".spartan/keys/alice.identity")).isRegularFile();
     assertThat(home.resolve(".spartan/client.log")).content().contains("client starting");
     assertThat(javaHome).doesNotExist();
+    // Only the user may read who they chat with.
+    assertThat(Files.getPosixFilePermissions(home.resolve(".spartan")))
+        .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+    assertThat(Files.getPosixFilePermissions(home.resolve(".spartan/client.log")))
+        .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
 
     assertThat(client(home, javaHome, "--keys", keys.toString(), "bob")).isZero();
     assertThat(keys.resolve("bob.identity")).isRegularFile();
