@@ -24,6 +24,7 @@ import spartan.core.Session;
 import spartan.core.auth.Argon2idHasher;
 import spartan.core.auth.PasswordHasher;
 import spartan.core.auth.SessionTokens;
+import spartan.core.spi.ChatMetrics;
 import spartan.core.store.ChatStore;
 
 /**
@@ -46,6 +47,7 @@ public final class LocalChatService implements ChatService {
   final PasswordHasher hasher;
   final Limits limits;
   final ChatRequests requests;
+  final ChatMetrics metrics;
   private final SessionTokens tokens;
   /** A hash of a random password, verified against on unknown users so timing hides existence. */
   private final String decoyHash;
@@ -65,6 +67,7 @@ public final class LocalChatService implements ChatService {
     this.hasher = b.hasher != null ? b.hasher : Argon2idHasher.owaspDefault();
     this.limits = b.limits;
     this.requests = new ChatRequests(clock);
+    this.metrics = b.metrics;
     this.tokens = new SessionTokens(b.random);
     this.hashPermits = new java.util.concurrent.Semaphore(b.maxConcurrentHashes);
     this.decoyHash =
@@ -85,6 +88,7 @@ public final class LocalChatService implements ChatService {
     private Limits limits = Limits.defaults();
     private SecureRandom random = new SecureRandom();
     private int maxConcurrentHashes = Math.max(2, Runtime.getRuntime().availableProcessors());
+    private ChatMetrics metrics = ChatMetrics.NONE;
 
     public Builder store(ChatStore store) {
       this.store = Objects.requireNonNull(store, "store");
@@ -124,6 +128,12 @@ public final class LocalChatService implements ChatService {
         throw new IllegalArgumentException("maxConcurrentHashes must be positive, was " + n);
       }
       this.maxConcurrentHashes = n;
+      return this;
+    }
+
+    /** Told about logins, stored messages and deliveries; {@link ChatMetrics#NONE} by default. */
+    public Builder metrics(ChatMetrics metrics) {
+      this.metrics = Objects.requireNonNull(metrics, "metrics");
       return this;
     }
 
@@ -211,12 +221,16 @@ public final class LocalChatService implements ChatService {
         ok = hashing(() -> hasher.verify(password.toCharArray(), stored));
       }
       if (!ok) {
+        metrics.loginFailed();
         throw ChatException.unauthenticated("Invalid user name or password.");
       }
     } else if (account.isEmpty()) {
+      metrics.loginFailed();
       throw ChatException.notFound("No such user: " + name + ".");
     }
-    return openSession(account.get());
+    Session s = openSession(account.get());
+    metrics.loginSucceeded();
+    return s;
   }
 
   private LocalSession openSession(ChatStore.AccountRecord account) {
