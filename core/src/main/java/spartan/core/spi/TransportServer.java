@@ -7,6 +7,21 @@ public interface TransportServer extends AutoCloseable {
   int port();
 
   /**
+   * Connections open on this transport now, for metrics. The default, for a transport that does
+   * not count them, is 0.
+   */
+  default int openConnections() {
+    return 0;
+  }
+
+  /**
+   * Tells the transport whether the server is ready for traffic (store and Redis reachable), for
+   * a transport with a health protocol of its own to report (gRPC's health service). Called
+   * whenever readiness changes; the default ignores it.
+   */
+  default void serving(boolean ready) {}
+
+  /**
    * Stops accepting, lets in-flight calls finish for a short grace period, then closes the
    * connections. Idempotent.
    */

@@ -99,6 +99,11 @@ final class SocketServer implements TransportServer {
   }
 
   @Override
+  public int openConnections() {
+    return connections.size();
+  }
+
+  @Override
   public void close() {
     if (!closed.compareAndSet(false, true)) {
       return;
