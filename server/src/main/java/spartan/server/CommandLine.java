@@ -25,6 +25,9 @@ final class CommandLine {
         --store TYPE              memory or embedded
         --redis URL               redis://host:port to share rate limits between nodes
         --auth MODE               open or password
+        --metrics-port N          serve /metrics, /health and /ready on this HTTP port
+                                  (default off; 0 picks a free port)
+        --metrics-host ADDR       address of the metrics port (default 127.0.0.1)
         --help                    this text
       """;
 
@@ -79,6 +82,8 @@ final class CommandLine {
             case "--store" -> "store.type";
             case "--redis" -> "rateLimit.redis";
             case "--auth" -> "auth";
+            case "--metrics-port" -> "metrics.port";
+            case "--metrics-host" -> "metrics.host";
             default -> throw new ConfigException("unknown option " + flag + " (see --help)");
           };
       if (flag.equals("--config")) {

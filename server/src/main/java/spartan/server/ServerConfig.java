@@ -30,11 +30,18 @@ public record ServerConfig(
     Duration loginTimeout,
     Duration keepAlive,
     int maxConnections,
-    int maxConnectionsPerAddress) {
+    int maxConnectionsPerAddress,
+    int metricsPort,
+    String metricsHost) {
 
   public ServerConfig {
     transports = List.copyOf(transports);
     demoUsers = List.copyOf(demoUsers);
+  }
+
+  /** Whether the admin HTTP port (metrics and health) is on; {@link #metricsPort} 0 picks one. */
+  public boolean metricsEnabled() {
+    return metricsPort >= 0;
   }
 
   /** Where accounts and messages live. */
