@@ -140,6 +140,13 @@ final class ServerMetrics implements ChatMetrics, AutoCloseable {
         .tag("transport", transport)
         .description("Connections open, by transport")
         .register(registry);
+    if (server.directMemoryUsed() >= 0) {
+      Gauge.builder("spartan.netty.direct.memory.used", server, TransportServer::directMemoryUsed)
+          .tag("transport", transport)
+          .baseUnit("bytes")
+          .description("Direct memory held by the transport's Netty (outside jvm_buffer_*)")
+          .register(registry);
+    }
   }
 
   void sessions(LocalChatService core) {

@@ -111,6 +111,9 @@ class AdminServerTest {
       assertThat(sample(after, "spartan_sessions")).isEqualTo(2);
       assertThat(sample(after, "spartan_connections{transport=\"socket\"}")).isPositive();
       assertThat(sample(after, "spartan_connections{transport=\"grpc\"}")).isPositive();
+      assertThat(after)
+          .contains("spartan_netty_direct_memory_used_bytes{transport=\"socket\"}")
+          .contains("spartan_netty_direct_memory_used_bytes{transport=\"grpc\"}");
       // Bob has not acknowledged: his four messages wait in his inbox (sampled every few s).
       await().atMost(Duration.ofSeconds(15))
           .until(() -> sample(server, "spartan_inbox_undelivered") == 4);

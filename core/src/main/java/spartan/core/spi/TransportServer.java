@@ -15,6 +15,16 @@ public interface TransportServer extends AutoCloseable {
   }
 
   /**
+   * Bytes of direct (off-heap) memory its network library holds now, for metrics, or -1 if it
+   * cannot say. Netty allocates most of its buffers outside the JVM's accounting of direct
+   * buffers, so this is the only place they show; it counts every user of that library's copy
+   * in the process, not just this server.
+   */
+  default long directMemoryUsed() {
+    return -1;
+  }
+
+  /**
    * Tells the transport whether the server is ready for traffic (store and Redis reachable), for
    * a transport with a health protocol of its own to report (gRPC's health service). Called
    * whenever readiness changes; the default ignores it.

@@ -138,6 +138,11 @@ final class GrpcServer implements TransportServer {
   }
 
   @Override
+  public long directMemoryUsed() {
+    return io.grpc.netty.shaded.io.netty.util.internal.PlatformDependent.usedDirectMemory();
+  }
+
+  @Override
   public void serving(boolean ready) {
     ServingStatus status = ready ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
     synchronized (this) {

@@ -104,6 +104,11 @@ final class SocketServer implements TransportServer {
   }
 
   @Override
+  public long directMemoryUsed() {
+    return io.netty.util.internal.PlatformDependent.usedDirectMemory();
+  }
+
+  @Override
   public void close() {
     if (!closed.compareAndSet(false, true)) {
       return;
