@@ -26,6 +26,7 @@ final class Readiness {
 
   private final ChatStore store;
   private final FailoverRateLimiter redisLimiter;
+  private final boolean sampleUndelivered;
   private final List<Consumer<Boolean>> listeners = new ArrayList<>();
   private volatile boolean accepting;
   private volatile boolean lastReady;
@@ -34,10 +35,13 @@ final class Readiness {
   /**
    * @param store the raw store (not the cache's wrapper)
    * @param redisLimiter the Redis limiter with its local fallback, or null without Redis
+   * @param sampleUndelivered whether each check counts the undelivered inbox entries (for the
+   *     metrics; a count over the inbox table), else it probes the store with a lookup
    */
-  Readiness(ChatStore store, FailoverRateLimiter redisLimiter) {
+  Readiness(ChatStore store, FailoverRateLimiter redisLimiter, boolean sampleUndelivered) {
     this.store = store;
     this.redisLimiter = redisLimiter;
+    this.sampleUndelivered = sampleUndelivered;
   }
 
   /** The outcome of one check: ready or not, and each part's state in a few words. */
@@ -81,7 +85,7 @@ final class Readiness {
     boolean ready = accepting;
     parts.put("transports", accepting ? "accepting" : "not accepting");
     try {
-      if (store instanceof SqliteChatStore sqlite) {
+      if (sampleUndelivered && store instanceof SqliteChatStore sqlite) {
         undelivered = sqlite.undeliveredCount();
       } else {
         store.findAccount("ready-probe");

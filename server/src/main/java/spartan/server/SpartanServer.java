@@ -94,7 +94,7 @@ public final class SpartanServer implements AutoCloseable {
     this.limiter = limits.build();
     FailoverRateLimiter redisLimiter =
         limiter instanceof FailoverRateLimiter f ? f : null;
-    this.readiness = new Readiness(store, redisLimiter);
+    this.readiness = new Readiness(store, redisLimiter, metrics != null);
     this.readinessChecks =
         Executors.newSingleThreadScheduledExecutor(named("spartan-readiness"));
     // The annotations on Session (@RateLimited, @Cached) say what this applies, and where.
