@@ -29,6 +29,9 @@ final class CommandLine {
                                   allow auth open on a non-loopback --host (anyone on the
                                   network can log in as anyone)
         --sync MODE               embedded store durability: normal or full
+        --metrics-port N          serve /metrics, /health and /ready on this HTTP port
+                                  (default off; 0 picks a free port)
+        --metrics-host ADDR       address of the metrics port (default 127.0.0.1)
         --help                    this text
       """;
 
@@ -91,6 +94,8 @@ final class CommandLine {
             case "--auth" -> "auth";
             case "--sync" -> "store.sync";
             case "--insecure-open-auth-on-network" -> "insecureOpenAuthOnNetwork";
+            case "--metrics-port" -> "metrics.port";
+            case "--metrics-host" -> "metrics.host";
             default -> throw new ConfigException("unknown option " + flag + " (see --help)");
           };
       if (flag.equals("--config")) {

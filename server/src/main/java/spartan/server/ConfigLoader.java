@@ -40,7 +40,8 @@ public final class ConfigLoader {
           "limits.maxFrameBytes", "limits.maxBodyChars", "limits.maxEnvelopeBytes",
           "limits.maxGroupMembers", "limits.maxSessionsPerUser", "limits.sessionIdleMinutes",
           "limits.loginTimeoutSeconds", "limits.keepAliveSeconds",
-          "limits.maxConnections", "limits.maxConnectionsPerAddress");
+          "limits.maxConnections", "limits.maxConnectionsPerAddress",
+          "metrics.port", "metrics.host");
 
   /** Flattened settings ("grpc.port" → value) and where each came from, for error messages. */
   private final Map<String, Object> values = new LinkedHashMap<>();
@@ -179,11 +180,24 @@ public final class ConfigLoader {
     int maxConnections = integer("limits.maxConnections", 10_000, 1, 1_000_000);
     int maxPerAddress =
         integer("limits.maxConnectionsPerAddress", 256, 1, 1_000_000);
+    int metricsPort = metricsPort();
+    String metricsHost = string("metrics.host", "127.0.0.1");
     return new ServerConfig(
         transports, host, grpcPort, socketPort, auth, demoUsers, storeType, dataDir, storeRedis,
         perSecond, burst, rateRedis, perConversation, conversations, maxFrame, limits,
         loginTimeout, keepAlive, maxConnections, maxPerAddress, sync, cacheMaxBytes, authLimits,
-        openOnNetwork);
+        openOnNetwork, metricsPort, metricsHost);
+  }
+
+  /** The admin port, or -1 when off (absent, empty, "off", or YAML's false). */
+  private int metricsPort() {
+    Object v = values.get("metrics.port");
+    if (v == null
+        || Boolean.FALSE.equals(v)
+        || (v instanceof String s && (s.isBlank() || s.strip().equalsIgnoreCase("off")))) {
+      return -1;
+    }
+    return integer("metrics.port", -1, 0, 65535);
   }
 
   private List<String> transports() {

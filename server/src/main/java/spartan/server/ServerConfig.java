@@ -35,7 +35,9 @@ public record ServerConfig(
     SqliteChatStore.Sync storeSync,
     long cacheMaxBytes,
     AuthLimits authLimits,
-    boolean insecureOpenAuthOnNetwork) {
+    boolean insecureOpenAuthOnNetwork,
+    int metricsPort,
+    String metricsHost) {
 
   public ServerConfig {
     transports = List.copyOf(transports);
@@ -52,6 +54,11 @@ public record ServerConfig(
       int loginFailuresPerAddress,
       Duration maxLoginBackoff,
       int signUpsPerAddressPerHour) {}
+
+  /** Whether the admin HTTP port (metrics and health) is on; {@link #metricsPort} 0 picks one. */
+  public boolean metricsEnabled() {
+    return metricsPort >= 0;
+  }
 
   /** Where accounts and messages live. */
   public enum StoreType {

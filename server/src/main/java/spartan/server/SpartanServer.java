@@ -5,8 +5,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.time.Clock;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -19,8 +21,10 @@ import spartan.core.ErrorCode;
 import spartan.core.auth.AuthThrottle;
 import spartan.core.cache.RecentMessages;
 import spartan.core.decorate.ChatDecorator;
+import spartan.core.limit.FailoverRateLimiter;
 import spartan.core.limit.RateLimiter;
 import spartan.core.service.LocalChatService;
+import spartan.core.spi.ChatMetrics;
 import spartan.core.spi.ConnectionGate;
 import spartan.core.spi.TransportOptions;
 import spartan.core.spi.TransportProvider;
@@ -31,8 +35,9 @@ import spartan.core.store.SqliteChatStore;
 
 /**
  * A running Spartan server: the store, the core service and the configured transports, wired
- * from a {@link ServerConfig}. {@link #close()} shuts down in reverse order — transports stop
- * taking calls and let in-flight ones finish, then sessions end, then the store flushes.
+ * from a {@link ServerConfig}. {@link #close()} shuts down in reverse order — readiness turns
+ * false, transports stop taking calls and let in-flight ones finish (sends are answered once
+ * stored; event streams end with a reason), then sessions end, then the store flushes.
  */
 public final class SpartanServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SpartanServer.class);
@@ -47,6 +52,11 @@ public final class SpartanServer implements AutoCloseable {
   private final LocalChatService core;
   private final ChatService service;
   private final Map<String, TransportServer> servers = new LinkedHashMap<>();
+  /** Null when the admin port is off. */
+  private final ServerMetrics metrics;
+  private final Readiness readiness;
+  private final ScheduledExecutorService readinessChecks;
+  private AdminServer admin;
   private boolean closed;
 
   private SpartanServer(ServerConfig config) {
@@ -56,7 +66,11 @@ public final class SpartanServer implements AutoCloseable {
     this.delivery = Executors.newFixedThreadPool(
         Math.max(4, Runtime.getRuntime().availableProcessors() * 2), named("spartan-delivery"));
     this.storeWriter = Executors.newSingleThreadExecutor(named("spartan-store-writer"));
+    this.metrics = config.metricsEnabled() ? new ServerMetrics(Clock.systemUTC()) : null;
     this.store = openStore(config, storeWriter);
+    if (metrics != null && store instanceof SqliteChatStore sqlite) {
+      sqlite.reportTo(metrics);
+    }
     this.recent =
         config.cacheMessagesPerConversation() > 0 && config.cacheConversations() > 0
             ? RecentMessages.builder()
@@ -65,15 +79,29 @@ public final class SpartanServer implements AutoCloseable {
                 .maxBytes(config.cacheMaxBytes())
                 .build()
             : null;
-    this.core = buildCore(config, recent == null ? store : recent.wrap(store), delivery);
+    this.core =
+        buildCore(
+            config,
+            recent == null ? store : recent.wrap(store),
+            delivery,
+            metrics == null ? ChatMetrics.NONE : metrics);
     var limits = RateLimiter.builder().perSecond(config.ratePerSecond()).burst(config.rateBurst());
     if (config.rateRedis() != null) {
       limits.redis(config.rateRedis());
     }
     this.limiter = limits.build();
+    FailoverRateLimiter redisLimiter =
+        limiter instanceof FailoverRateLimiter f ? f : null;
+    this.readiness = new Readiness(store, redisLimiter, metrics != null);
+    this.readinessChecks =
+        Executors.newSingleThreadScheduledExecutor(named("spartan-readiness"));
     // The annotations on Session (@RateLimited, @Cached) say what this applies, and where.
     ChatDecorator decorator =
-        ChatDecorator.builder().rateLimiter(limiter, blocking).recentMessages(recent).build();
+        ChatDecorator.builder()
+            .rateLimiter(metrics == null ? limiter : new MeteredRateLimiter(limiter, metrics),
+                blocking)
+            .recentMessages(recent)
+            .build();
     decorator.plan().forEach((method, what) -> log.info("{}: {}", method, what));
     this.service = decorator.decorate(core);
     log.info(
@@ -110,6 +138,7 @@ public final class SpartanServer implements AutoCloseable {
                 .withConnections(gate);
         s.servers.put(name, provider.serve(s.service, options));
       }
+      s.startOperations();
     } catch (IOException | RuntimeException e) {
       s.close();
       throw e;
@@ -118,7 +147,7 @@ public final class SpartanServer implements AutoCloseable {
   }
 
   private static LocalChatService buildCore(
-      ServerConfig config, ChatStore store, ExecutorService delivery) {
+      ServerConfig config, ChatStore store, ExecutorService delivery, ChatMetrics metrics) {
     ServerConfig.AuthLimits a = config.authLimits();
     try {
       return LocalChatService.builder()
@@ -126,6 +155,7 @@ public final class SpartanServer implements AutoCloseable {
           .deliveryExecutor(delivery)
           .authMode(config.auth())
           .limits(config.limits())
+          .metrics(metrics)
           .authThrottle(
               AuthThrottle.builder()
                   .freeFailuresPerName(a.loginFailuresPerName())
@@ -138,6 +168,44 @@ public final class SpartanServer implements AutoCloseable {
       // The auth mode does not fit the data (open mode over password accounts).
       store.close();
       throw new ConfigException(e.getMessage());
+    }
+  }
+
+  /**
+   * Readiness (pushed to the transports, gRPC's health service among them) and, when configured,
+   * the metrics and the admin port. A check every few seconds keeps readiness current without a
+   * probe asking, and samples the inbox depth.
+   */
+  private void startOperations() throws IOException {
+    readiness.onChange(ready -> servers.values().forEach(t -> t.serving(ready)));
+    readiness.accepting(true);
+    readinessChecks.scheduleWithFixedDelay(
+        this::checkReadiness, READINESS_PERIOD_SECONDS, READINESS_PERIOD_SECONDS,
+        TimeUnit.SECONDS);
+    if (metrics != null) {
+      servers.forEach(metrics::connections);
+      metrics.sessions(core);
+      metrics.undelivered(readiness);
+      metrics.ready(readiness);
+      metrics.limiterBackend(
+          limiter instanceof FailoverRateLimiter f ? () -> !f.isFallingBack() : () -> false);
+      if (recent != null) {
+        metrics.cache(recent);
+      }
+      admin =
+          AdminServer.start(
+              config.metricsHost(), config.metricsPort(), metrics::scrape, readiness::check);
+    }
+  }
+
+  /** Seconds between the background readiness checks. */
+  static final long READINESS_PERIOD_SECONDS = 5;
+
+  private void checkReadiness() {
+    try {
+      readiness.check();
+    } catch (RuntimeException e) {
+      log.warn("readiness check failed", e);
     }
   }
 
@@ -193,6 +261,11 @@ public final class SpartanServer implements AutoCloseable {
     return out;
   }
 
+  /** The admin HTTP port, or -1 when it is off. */
+  public int adminPort() {
+    return admin == null ? -1 : admin.port();
+  }
+
   /** The in-process service (for tests and tools in the same JVM). */
   public LocalChatService core() {
     return core;
@@ -204,6 +277,9 @@ public final class SpartanServer implements AutoCloseable {
       return;
     }
     closed = true;
+    // Not ready first, so load balancers and gRPC health checks stop sending new clients.
+    readiness.accepting(false);
+    readinessChecks.shutdownNow();
     List<String> names = new ArrayList<>(servers.keySet());
     java.util.Collections.reverse(names);
     for (String name : names) {
@@ -222,6 +298,13 @@ public final class SpartanServer implements AutoCloseable {
     }
     store.close();
     shutdown(storeWriter);
+    // Last, so /health answers while the transports drain.
+    if (admin != null) {
+      admin.close();
+    }
+    if (metrics != null) {
+      metrics.close();
+    }
     log.info("Spartan server stopped.");
   }
 

@@ -136,6 +136,22 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void theMetricsPortIsOffUnlessGivenAndLoopbackByDefault() throws IOException {
+    ServerConfig shipped = load();
+    assertThat(shipped.metricsEnabled()).isFalse();
+    assertThat(shipped.metricsHost()).isEqualTo("127.0.0.1");
+    ServerConfig on = load("--metrics-port", "9464");
+    assertThat(on.metricsEnabled()).isTrue();
+    assertThat(on.metricsPort()).isEqualTo(9464);
+    assertThat(load("--metrics-port", "0").metricsEnabled()).isTrue();
+    assertThat(load("--metrics-port", "off").metricsEnabled()).isFalse();
+    assertThatThrownBy(() -> load("--metrics-port", "http"))
+        .hasMessage("--metrics-port must be a whole number, was 'http'");
+    assertBad("metrics:\n  port: 70000\n", "config.yaml: metrics.port must be 0-65535, was 70000");
+    assertBad("metrics:\n  prot: 9464\n", "config.yaml: unknown setting 'metrics.prot'");
+  }
+
+  @Test
   void aMissingFileIsAClearError() {
     assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("nope.yaml"), Map.of(), Map.of()))
         .isInstanceOf(ConfigException.class)

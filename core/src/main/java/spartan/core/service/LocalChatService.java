@@ -30,6 +30,7 @@ import spartan.core.auth.Argon2idHasher;
 import spartan.core.auth.AuthThrottle;
 import spartan.core.auth.PasswordHasher;
 import spartan.core.auth.SessionTokens;
+import spartan.core.spi.ChatMetrics;
 import spartan.core.store.ChatStore;
 
 /**
@@ -52,6 +53,7 @@ public final class LocalChatService implements ChatService {
   final PasswordHasher hasher;
   final Limits limits;
   final ChatRequests requests;
+  final ChatMetrics metrics;
   private final SessionTokens tokens;
   /** A hash of a random password, verified against on unknown users so timing hides existence. */
   private final String decoyHash;
@@ -75,6 +77,7 @@ public final class LocalChatService implements ChatService {
     this.hasher = b.hasher != null ? b.hasher : Argon2idHasher.owaspDefault();
     this.limits = b.limits;
     this.requests = new ChatRequests(clock);
+    this.metrics = b.metrics;
     this.tokens = new SessionTokens(b.random);
     this.hashPermits = new Semaphore(b.maxConcurrentHashes, true);
     this.signUpPermits = new Semaphore(Math.max(1, b.maxConcurrentHashes / 2), true);
@@ -100,6 +103,7 @@ public final class LocalChatService implements ChatService {
     private int maxConcurrentHashes = Math.max(2, Runtime.getRuntime().availableProcessors());
     private Duration hashWait = Duration.ofSeconds(3);
     private AuthThrottle throttle;
+    private ChatMetrics metrics = ChatMetrics.NONE;
 
     public Builder store(ChatStore store) {
       this.store = Objects.requireNonNull(store, "store");
@@ -160,6 +164,12 @@ public final class LocalChatService implements ChatService {
      */
     public Builder authThrottle(AuthThrottle throttle) {
       this.throttle = Objects.requireNonNull(throttle, "authThrottle");
+      return this;
+    }
+
+    /** Told about logins, stored messages and deliveries; {@link ChatMetrics#NONE} by default. */
+    public Builder metrics(ChatMetrics metrics) {
+      this.metrics = Objects.requireNonNull(metrics, "metrics");
       return this;
     }
 
@@ -302,9 +312,12 @@ public final class LocalChatService implements ChatService {
     if (authMode != AuthMode.PASSWORD) {
       Optional<ChatStore.AccountRecord> account = store.findAccount(name);
       if (account.isEmpty()) {
+        metrics.loginFailed();
         throw ChatException.notFound("No such user: " + name + ".");
       }
-      return openSession(account.get());
+      Session s = openSession(account.get());
+      metrics.loginSucceeded();
+      return s;
     }
     // Before the store read and the hash: a refused guess costs next to nothing.
     try (AuthThrottle.Attempt attempt = throttle.beginLogin(name, from)) {
@@ -328,10 +341,13 @@ public final class LocalChatService implements ChatService {
         throw busy;
       }
       if (!ok) {
+        metrics.loginFailed();
         throw ChatException.unauthenticated("Invalid user name or password.");
       }
       attempt.succeeded();
-      return openSession(account.get());
+      Session s = openSession(account.get());
+      metrics.loginSucceeded();
+      return s;
     }
   }
 

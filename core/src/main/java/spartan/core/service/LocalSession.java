@@ -97,6 +97,8 @@ final class LocalSession implements Session {
                   throw ChatException.wrap(err);
                 }
                 if (!appended.duplicate()) {
+                  service.metrics.messageStored(
+                      to instanceof Recipient.Group, appended.recipients().size());
                   for (int i = 0; i < appended.deliveries().size(); i++) {
                     service.push(appended.recipients().get(i), appended.deliveries().get(i));
                   }
@@ -238,7 +240,7 @@ final class LocalSession implements Session {
               Math.max(afterSeq, acked),
               store,
               service.deliveryExecutor,
-              subscriber,
+              MeteredSubscriber.wrap(subscriber, service.metrics, service.clock.instant()),
               () -> detach(self[0]));
       self[0] = s;
       EventStream previous;

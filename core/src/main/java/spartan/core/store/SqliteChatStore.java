@@ -140,6 +140,7 @@ public final class SqliteChatStore implements ChatStore {
   private boolean writerClosed;
 
   private volatile boolean closing;
+  private volatile spartan.core.spi.ChatMetrics metrics = spartan.core.spi.ChatMetrics.NONE;
   private CompletableFuture<Void> closed; // guarded by this
 
   // ---- read connections -------------------------------------------------------------------------
@@ -880,6 +881,30 @@ public final class SqliteChatStore implements ChatStore {
     return Instant.ofEpochSecond(seconds, nanos);
   }
 
+  // ---- metrics ----------------------------------------------------------------------------------
+
+  /**
+   * Reports each commit's size and duration to {@code metrics} from now on ({@link
+   * spartan.core.spi.ChatMetrics#NONE} until called). Called on the writer thread, after the
+   * commit and before the futures complete.
+   */
+  public void reportTo(spartan.core.spi.ChatMetrics metrics) {
+    this.metrics = Objects.requireNonNull(metrics, "metrics");
+  }
+
+  /**
+   * Inbox entries not yet acknowledged, over all users (acked entries are dropped). One count
+   * over the inbox table: cheap enough to sample now and then, not to call per message.
+   */
+  public long undeliveredCount() {
+    return read(
+        h -> {
+          try (ResultSet rs = h.prepare("SELECT count(*) FROM inbox").executeQuery()) {
+            return rs.next() ? rs.getLong(1) : 0L;
+          }
+        });
+  }
+
   // ---- close ------------------------------------------------------------------------------------
 
   /**
@@ -1018,6 +1043,8 @@ public final class SqliteChatStore implements ChatStore {
       Arrays.fill(errors, closedError());
     } else {
       Handle h = writeSide;
+      long began = System.nanoTime(); // an interval for the metrics, not a time of day
+      long took = -1;
       try {
         h.execute("BEGIN IMMEDIATE");
         try {
@@ -1034,6 +1061,7 @@ public final class SqliteChatStore implements ChatStore {
             }
           }
           h.execute("COMMIT");
+          took = System.nanoTime() - began;
         } catch (SQLException | RuntimeException e) {
           rollbackQuietly(h.connection);
           throw e;
@@ -1041,6 +1069,9 @@ public final class SqliteChatStore implements ChatStore {
       } catch (SQLException | RuntimeException e) {
         Arrays.fill(results, null);
         Arrays.fill(errors, failure(e, "commit"));
+      }
+      if (took >= 0) {
+        metrics.storeCommitted(n, took);
       }
     }
     pending.addAndGet(-n);

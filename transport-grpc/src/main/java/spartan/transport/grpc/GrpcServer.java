@@ -1,8 +1,10 @@
 package spartan.transport.grpc;
 
+import io.grpc.Attributes;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
 import io.grpc.ServerInterceptors;
+import io.grpc.ServerTransportFilter;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -14,6 +16,7 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import spartan.core.ChatService;
@@ -44,12 +47,18 @@ final class GrpcServer implements TransportServer {
   private final Server server;
   private final SpartanEndpoint endpoint;
   private final HealthStatusManager health;
+  private final ConnectionCounter connections;
   private volatile boolean closed;
 
-  private GrpcServer(Server server, SpartanEndpoint endpoint, HealthStatusManager health) {
+  private GrpcServer(
+      Server server,
+      SpartanEndpoint endpoint,
+      HealthStatusManager health,
+      ConnectionCounter connections) {
     this.server = server;
     this.endpoint = endpoint;
     this.health = health;
+    this.connections = connections;
   }
 
   /** Starts a Netty server on {@code options.host():port()} (port 0 picks a free one). */
@@ -87,8 +96,10 @@ final class GrpcServer implements TransportServer {
       throws IOException {
     SpartanEndpoint endpoint = new SpartanEndpoint(service);
     HealthStatusManager health = new HealthStatusManager();
+    ConnectionCounter connections = new ConnectionCounter();
     Server server =
         builder
+            .addTransportFilter(connections)
             .addService(
                 ServerInterceptors.intercept(
                     endpoint.encodedDefinition(), BearerAuth.interceptor()))
@@ -98,7 +109,49 @@ final class GrpcServer implements TransportServer {
             .start();
     health.setStatus(SERVICE_NAME, ServingStatus.SERVING);
     health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
-    return new GrpcServer(server, endpoint, health);
+    return new GrpcServer(server, endpoint, health, connections);
+  }
+
+  /** Counts connections that completed their handshake and have not terminated yet. */
+  private static final class ConnectionCounter extends ServerTransportFilter {
+    private static final Attributes.Key<Boolean> COUNTED = Attributes.Key.create("spartan.counted");
+    final AtomicInteger open = new AtomicInteger();
+
+    @Override
+    public Attributes transportReady(Attributes attributes) {
+      open.incrementAndGet();
+      return attributes.toBuilder().set(COUNTED, Boolean.TRUE).build();
+    }
+
+    @Override
+    public void transportTerminated(Attributes attributes) {
+      // A connection that failed before it was ready (a bad handshake) was never counted.
+      if (Boolean.TRUE.equals(attributes.get(COUNTED))) {
+        open.decrementAndGet();
+      }
+    }
+  }
+
+  @Override
+  public int openConnections() {
+    return connections.open.get();
+  }
+
+  @Override
+  public long directMemoryUsed() {
+    return io.grpc.netty.shaded.io.netty.util.internal.PlatformDependent.usedDirectMemory();
+  }
+
+  @Override
+  public void serving(boolean ready) {
+    ServingStatus status = ready ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
+    synchronized (this) {
+      if (closed) {
+        return; // the health service is in its terminal NOT_SERVING state
+      }
+      health.setStatus(SERVICE_NAME, status);
+      health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, status);
+    }
   }
 
   @Override

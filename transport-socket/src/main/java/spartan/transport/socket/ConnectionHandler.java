@@ -130,11 +130,31 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
     ctx.fireChannelInactive();
   }
 
-  /** Server shutdown: stop reading, finish what is in progress, then close. */
+  /**
+   * Server shutdown: stop reading, finish what is in progress (sends are answered once stored),
+   * refuse what has not started, end the event stream with a {@code stream_end} saying why, then
+   * close.
+   */
   void drainAndClose() {
     closing = true;
     ctx.channel().config().setAutoRead(false);
-    queue.clear();
+    ChatException stopping = ChatException.unavailable("The server is shutting down.");
+    for (Object queued; (queued = queue.poll()) != null; ) {
+      unreplied++;
+      writeReply(
+          queued instanceof Operations.Request r ? errorReply(r.id(), stopping) : queued);
+    }
+    EventPump p = pump;
+    pump = null;
+    if (p != null) {
+      p.cancel();
+      unreplied++; // held open until the line is out, like a reply
+      writeReply(
+          WireJson.object()
+              .put("event", "stream_end")
+              .put("code", WireCodes.toWire(stopping.code()))
+              .put("message", stopping.getMessage()));
+    }
     closeIfIdle();
   }
 

@@ -99,6 +99,16 @@ final class SocketServer implements TransportServer {
   }
 
   @Override
+  public int openConnections() {
+    return connections.size();
+  }
+
+  @Override
+  public long directMemoryUsed() {
+    return io.netty.util.internal.PlatformDependent.usedDirectMemory();
+  }
+
+  @Override
   public void close() {
     if (!closed.compareAndSet(false, true)) {
       return;
