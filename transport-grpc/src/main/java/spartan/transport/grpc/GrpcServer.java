@@ -6,11 +6,13 @@ import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -26,6 +28,9 @@ import spartan.proto.v1.SpartanGrpc;
  * interceptor, plus server reflection and the standard health service, so stock tools
  * (grpcurl, grpc_health_probe) work against it. Calls into the core run on the executor given,
  * never on Netty's event loops.
+ *
+ * <p>Connections are admitted or refused at accept time by the server's {@link
+ * spartan.core.spi.ConnectionGate} ({@link AcceptGate}), before any HTTP/2 work.
  *
  * <p>Thread-safe. {@link #close()} is graceful and idempotent: it marks the service NOT_SERVING,
  * stops accepting calls, ends open event streams with {@code UNAVAILABLE}, waits up to {@link
@@ -44,12 +49,18 @@ final class GrpcServer implements TransportServer {
   private final Server server;
   private final SpartanEndpoint endpoint;
   private final HealthStatusManager health;
+  private final List<EventLoopGroup> eventLoops;
   private volatile boolean closed;
 
-  private GrpcServer(Server server, SpartanEndpoint endpoint, HealthStatusManager health) {
+  private GrpcServer(
+      Server server,
+      SpartanEndpoint endpoint,
+      HealthStatusManager health,
+      List<EventLoopGroup> eventLoops) {
     this.server = server;
     this.endpoint = endpoint;
     this.health = health;
+    this.eventLoops = eventLoops;
   }
 
   /** Starts a Netty server on {@code options.host():port()} (port 0 picks a free one). */
@@ -57,8 +68,13 @@ final class GrpcServer implements TransportServer {
     Executor executor =
         Objects.requireNonNull(options.blockingExecutor(), "options.blockingExecutor");
     long keepAliveMs = options.keepAlive().toMillis();
+    EventLoopGroup boss = AcceptGate.eventLoops(1, "spartan-grpc-accept");
+    EventLoopGroup workers = AcceptGate.eventLoops(0, "spartan-grpc-io");
     NettyServerBuilder builder =
         NettyServerBuilder.forAddress(new InetSocketAddress(options.host(), options.port()))
+            .channelFactory(new AcceptGate(options.connections()).listener())
+            .bossEventLoopGroup(boss)
+            .workerEventLoopGroup(workers)
             .executor(executor)
             .maxInboundMessageSize(options.maxFrameBytes())
             .maxConcurrentCallsPerConnection(MAX_CALLS_PER_CONNECTION)
@@ -72,7 +88,13 @@ final class GrpcServer implements TransportServer {
             .keepAliveTimeout(keepAliveMs, TimeUnit.MILLISECONDS)
             .permitKeepAliveTime(
                 Math.min(keepAliveMs, CLIENT_PING_FLOOR.toMillis()), TimeUnit.MILLISECONDS);
-    return start(builder, service);
+    try {
+      return start(builder, service, List.of(boss, workers));
+    } catch (IOException | RuntimeException e) {
+      boss.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+      workers.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+      throw e;
+    }
   }
 
   /** Starts an in-process server called {@code name}, for tests. */
@@ -80,10 +102,12 @@ final class GrpcServer implements TransportServer {
       ChatService service, String name, Executor executor, int maxFrameBytes) throws IOException {
     return start(
         InProcessServerBuilder.forName(name).executor(executor).maxInboundMessageSize(maxFrameBytes),
-        service);
+        service,
+        List.of());
   }
 
-  private static GrpcServer start(ServerBuilder<?> builder, ChatService service)
+  private static GrpcServer start(
+      ServerBuilder<?> builder, ChatService service, List<EventLoopGroup> eventLoops)
       throws IOException {
     SpartanEndpoint endpoint = new SpartanEndpoint(service);
     HealthStatusManager health = new HealthStatusManager();
@@ -91,14 +115,14 @@ final class GrpcServer implements TransportServer {
         builder
             .addService(
                 ServerInterceptors.intercept(
-                    endpoint.encodedDefinition(), BearerAuth.interceptor()))
+                    endpoint.encodedDefinition(), BearerAuth.interceptor(), PeerAddress.interceptor()))
             .addService(ProtoReflectionServiceV1.newInstance())
             .addService(health.getHealthService())
             .build()
             .start();
     health.setStatus(SERVICE_NAME, ServingStatus.SERVING);
     health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
-    return new GrpcServer(server, endpoint, health);
+    return new GrpcServer(server, endpoint, health, eventLoops);
   }
 
   @Override
@@ -134,6 +158,11 @@ final class GrpcServer implements TransportServer {
     } catch (InterruptedException e) {
       server.shutdownNow();
       Thread.currentThread().interrupt();
+    }
+    // Ours (the gate's listener needs its own loops), so ours to stop once the server is down.
+    for (EventLoopGroup g : eventLoops) {
+      g.shutdownGracefully(0, GRACE.toMillis(), TimeUnit.MILLISECONDS)
+          .awaitUninterruptibly(GRACE.toMillis());
     }
   }
 

@@ -8,6 +8,7 @@ import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
+import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -69,6 +70,15 @@ final class SpartanEndpoint extends SpartanGrpc.SpartanImplBase {
     }
   }
 
+  /**
+   * The service as the calling client's address sees it, so its sign-ups and login attempts
+   * count against that address; in-process calls have no address and use the service itself.
+   */
+  private ChatService caller() {
+    InetAddress peer = PeerAddress.current();
+    return peer == null ? service : service.forClient(peer);
+  }
+
   private Session session() {
     String token = BearerAuth.presentedToken();
     if (token == null) {
@@ -97,8 +107,9 @@ final class SpartanEndpoint extends SpartanGrpc.SpartanImplBase {
     unary(
         reply,
         () -> {
-          service.createAccount(
-              request.getUser(), request.hasPassword() ? request.getPassword() : null);
+          caller()
+              .createAccount(
+                  request.getUser(), request.hasPassword() ? request.getPassword() : null);
           return ChatProto.CreateAccountResponse.getDefaultInstance();
         });
   }
@@ -110,7 +121,8 @@ final class SpartanEndpoint extends SpartanGrpc.SpartanImplBase {
         reply,
         () -> {
           Session s =
-              service.login(request.getUser(), request.hasPassword() ? request.getPassword() : null);
+              caller()
+                  .login(request.getUser(), request.hasPassword() ? request.getPassword() : null);
           return ChatProto.LoginResponse.newBuilder()
               .setUser(s.user())
               .setToken(s.token())
