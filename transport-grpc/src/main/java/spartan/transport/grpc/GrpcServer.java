@@ -43,8 +43,13 @@ final class GrpcServer implements TransportServer {
   static final Duration GRACE = Duration.ofSeconds(5);
   /** grpc-java clients never ping more often than every 10 s, so that much is always allowed. */
   static final Duration CLIENT_PING_FLOOR = Duration.ofSeconds(10);
-  /** Concurrent calls one connection may hold; a chat client needs a handful. */
-  static final int MAX_CALLS_PER_CONNECTION = 256;
+  /**
+   * Concurrent calls one connection may hold. A chat client needs a handful per session (the
+   * event stream, a send stream, a call or two); past this, HTTP/2 makes the client wait. Each
+   * call's server-side memory is bounded on its own (see {@link SpartanEndpoint}), so this caps
+   * what one connection can pin.
+   */
+  static final int MAX_CALLS_PER_CONNECTION = 32;
 
   private final Server server;
   private final SpartanEndpoint endpoint;
@@ -89,7 +94,7 @@ final class GrpcServer implements TransportServer {
             .permitKeepAliveTime(
                 Math.min(keepAliveMs, CLIENT_PING_FLOOR.toMillis()), TimeUnit.MILLISECONDS);
     try {
-      return start(builder, service, List.of(boss, workers));
+      return start(builder, service, options.maxFrameBytes(), List.of(boss, workers));
     } catch (IOException | RuntimeException e) {
       boss.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
       workers.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
@@ -103,13 +108,17 @@ final class GrpcServer implements TransportServer {
     return start(
         InProcessServerBuilder.forName(name).executor(executor).maxInboundMessageSize(maxFrameBytes),
         service,
+        maxFrameBytes,
         List.of());
   }
 
   private static GrpcServer start(
-      ServerBuilder<?> builder, ChatService service, List<EventLoopGroup> eventLoops)
+      ServerBuilder<?> builder,
+      ChatService service,
+      int maxFrameBytes,
+      List<EventLoopGroup> eventLoops)
       throws IOException {
-    SpartanEndpoint endpoint = new SpartanEndpoint(service);
+    SpartanEndpoint endpoint = new SpartanEndpoint(service, maxFrameBytes);
     HealthStatusManager health = new HealthStatusManager();
     Server server =
         builder
