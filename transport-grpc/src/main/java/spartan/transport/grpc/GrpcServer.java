@@ -124,7 +124,11 @@ final class GrpcServer implements TransportServer {
         builder
             .addService(
                 ServerInterceptors.intercept(
-                    endpoint.encodedDefinition(), BearerAuth.interceptor(), PeerAddress.interceptor()))
+                    endpoint.encodedDefinition(),
+                    BearerAuth.interceptor(),
+                    PeerAddress.interceptor(),
+                    // Last, so outermost: it sees each parsed request first.
+                    MalformedRequests.interceptor()))
             .addService(ProtoReflectionServiceV1.newInstance())
             .addService(health.getHealthService())
             .build()

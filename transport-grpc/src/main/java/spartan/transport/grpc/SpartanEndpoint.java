@@ -257,20 +257,23 @@ final class SpartanEndpoint extends SpartanGrpc.SpartanImplBase {
    * so a group message is serialised once, and every other method's responses are written through
    * {@link ProtoArrays} (one array per response). Methods keep their names, types and schema
    * (reflection lists them as before); only the server's way of producing the response bytes
-   * differs. (The generated {@code receiveMsg} is left as the base class has it: never bound.)
+   * differs, and every method's requests are parsed through {@link MalformedRequests#tolerant}
+ * (the server must install {@link MalformedRequests#interceptor}). (The generated {@code
+ * receiveMsg} is left as the base class has it: never bound.)
    */
   ServerServiceDefinition encodedDefinition() {
     ServerServiceDefinition generated = bindService();
     MethodDescriptor<ChatProto.ReceiveMsgRequest, Object> receive =
         SpartanGrpc.getReceiveMsgMethod()
             .toBuilder(
-                ProtoUtils.marshaller(ChatProto.ReceiveMsgRequest.getDefaultInstance()),
+                MalformedRequests.tolerant(
+                    ProtoUtils.marshaller(ChatProto.ReceiveMsgRequest.getDefaultInstance())),
                 EventWire.MARSHALLER)
             .build();
     List<ServerMethodDefinition<?, ?>> others = new ArrayList<>();
     for (ServerMethodDefinition<?, ?> m : generated.getMethods()) {
       if (!m.getMethodDescriptor().getFullMethodName().equals(receive.getFullMethodName())) {
-        others.add(ProtoArrays.arrayResponses(m));
+        others.add(MalformedRequests.tolerant(ProtoArrays.arrayResponses(m)));
       }
     }
     ServiceDescriptor.Builder descriptor =
@@ -289,6 +292,10 @@ final class SpartanEndpoint extends SpartanGrpc.SpartanImplBase {
     ServerCallStreamObserver<Object> call = (ServerCallStreamObserver<Object>) reply;
     Session session;
     try {
+      if (request.getAfterSeq() < 0) {
+        // Refused before the subscription, so the client sees no `started` event first.
+        throw ChatException.invalid("afterSeq must not be negative");
+      }
       session = session();
     } catch (RuntimeException e) {
       reply.onError(StatusMapping.toStatus(e));
