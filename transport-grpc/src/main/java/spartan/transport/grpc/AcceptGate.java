@@ -59,7 +59,12 @@ final class AcceptGate extends ChannelInboundHandlerAdapter {
 
   /** The factory of the listening channel: a stock one with this gate first in its pipeline. */
   ChannelFactory<? extends ServerChannel> listener() {
-    if (EPOLL) {
+    return listener(EPOLL);
+  }
+
+  /** {@link #listener()} of the given flavour (tests run both). */
+  ChannelFactory<? extends ServerChannel> listener(boolean epoll) {
+    if (epoll) {
       return () -> {
         EpollServerSocketChannel ch = new EpollServerSocketChannel();
         ch.pipeline().addLast(this);
@@ -75,7 +80,12 @@ final class AcceptGate extends ChannelInboundHandlerAdapter {
 
   /** A new event-loop group of the listener's flavour; the caller shuts it down. */
   static EventLoopGroup eventLoops(int threads, String name) {
-    IoHandlerFactory io = EPOLL ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+    return eventLoops(threads, name, EPOLL);
+  }
+
+  /** {@link #eventLoops(int, String)} of the given flavour. */
+  static EventLoopGroup eventLoops(int threads, String name, boolean epoll) {
+    IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
     return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(name, true), io);
   }
 
