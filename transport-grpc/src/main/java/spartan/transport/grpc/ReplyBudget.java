@@ -1,24 +1,28 @@
 package spartan.transport.grpc;
 
+import java.net.InetAddress;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import spartan.core.ChatException;
 
 /**
- * What the server-streaming replies of each session may hold: at most {@link #MAX_PER_SESSION}
- * such calls open at once, and — for the items they have read from the store and not yet handed
- * to gRPC — a budget of {@link #SESSION_BYTES} per session, which sets how many items the next
- * store read may take ({@link Share#itemsToRead}). With gRPC's own per-call buffer (its onReady
- * threshold plus the message that crossed it) that bounds, in bytes, what a session that opens
- * listings and never reads them can make the server hold.
+ * What server-streaming replies may hold: at most {@link #MAX_PER_SESSION} such calls open at
+ * once per session and {@link #MAX_PER_ADDRESS} per remote address (so many sessions or
+ * connections from one place do not multiply the rest), and — for the items they have read from
+ * the store and not yet handed to gRPC — a budget of {@link #SESSION_BYTES} per session, which
+ * sets how many items the next store read may take ({@link Lease#itemsToRead}). With gRPC's own
+ * per-call buffer (its onReady threshold plus the message that crossed it) that bounds, in bytes,
+ * what clients that open listings and never read them can make the server hold.
  *
- * <p>Thread-safe. One instance per endpoint; sessions are keyed by their token, and a session's
- * entry lives only while it has a reply open.
+ * <p>Thread-safe. One instance per endpoint; sessions are keyed by their token, addresses by IP,
+ * and an entry lives only while it has a reply open.
  */
 final class ReplyBudget {
   /** Server-streaming calls one session may have open at once. */
   static final int MAX_PER_SESSION = 4;
+  /** Server-streaming calls open at once from one remote address, over all its sessions. */
+  static final int MAX_PER_ADDRESS = 32;
   /** Bytes of read-but-unsent items one session's replies may hold (one more item may overshoot). */
   static final long SESSION_BYTES = 1 << 20;
   /** The most items one store read takes, however small they are. */
@@ -27,6 +31,7 @@ final class ReplyBudget {
   static final Duration RETRY_AFTER = Duration.ofSeconds(1);
 
   private final ConcurrentHashMap<String, Share> shares = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<InetAddress, Integer> addresses = new ConcurrentHashMap<>();
   private final AtomicLong pinned = new AtomicLong();
   private final int largestItemBytes;
 
@@ -39,12 +44,39 @@ final class ReplyBudget {
   }
 
   /**
-   * Opens one reply for the session with this token.
+   * Opens one reply for the session with this token, called from {@code address} (null for an
+   * in-process call, which only the session's cap applies to).
    *
    * @throws ChatException {@code RATE_LIMITED} (gRPC {@code RESOURCE_EXHAUSTED}) if the session
-   *     already has {@link #MAX_PER_SESSION} open
+   *     already has {@link #MAX_PER_SESSION} open, or the address {@link #MAX_PER_ADDRESS}
    */
-  Share open(String sessionToken) {
+  Lease open(String sessionToken, InetAddress address) {
+    Share share = openShare(sessionToken);
+    if (address != null) {
+      boolean[] admitted = new boolean[1];
+      addresses.compute(
+          address,
+          (a, n) -> {
+            int open = n == null ? 0 : n;
+            if (open >= MAX_PER_ADDRESS) {
+              return n;
+            }
+            admitted[0] = true;
+            return open + 1;
+          });
+      if (!admitted[0]) {
+        share.close();
+        throw ChatException.rateLimited(
+            "Too many listings open from your address (at most "
+                + MAX_PER_ADDRESS
+                + "): read or cancel some, then try again.",
+            RETRY_AFTER);
+      }
+    }
+    return new Lease(share, address);
+  }
+
+  private Share openShare(String sessionToken) {
     Share[] opened = new Share[1];
     shares.compute(
         sessionToken,
@@ -76,7 +108,49 @@ final class ReplyBudget {
     return shares.size();
   }
 
-  /** One session's part of the budget; each open reply holds it until {@link #close}. */
+  /** Addresses with a reply open now. */
+  int addresses() {
+    return addresses.size();
+  }
+
+  /** One open reply's hold on its session's budget and its address's count; close it once. */
+  final class Lease {
+    private final Share share;
+    private final InetAddress address;
+
+    private Lease(Share share, InetAddress address) {
+      this.share = share;
+      this.address = address;
+    }
+
+    /** See {@link Share#itemsToRead}. */
+    int itemsToRead() {
+      return share.itemsToRead();
+    }
+
+    /** See {@link Share#freeBytes}. */
+    long freeBytes() {
+      return share.freeBytes();
+    }
+
+    void pin(long n) {
+      share.pin(n);
+    }
+
+    void unpin(long n) {
+      share.unpin(n);
+    }
+
+    /** Ends this reply: its session and its address may open another. */
+    void close() {
+      share.close();
+      if (address != null) {
+        addresses.computeIfPresent(address, (a, n) -> n <= 1 ? null : n - 1);
+      }
+    }
+  }
+
+  /** One session's part of the budget; each open reply of the session holds it until closed. */
   final class Share {
     private final String key;
     private int calls; // guarded by the map's lock for this key (compute)
@@ -111,8 +185,8 @@ final class ReplyBudget {
       pinned.addAndGet(-n);
     }
 
-    /** Ends one reply of this session; call once per {@link #open}. */
-    void close() {
+    /** Ends one reply of this session; called once per reply opened. */
+    private void close() {
       shares.computeIfPresent(key, (k, s) -> --s.calls == 0 ? null : s);
     }
   }

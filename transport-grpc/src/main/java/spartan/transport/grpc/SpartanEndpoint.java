@@ -497,17 +497,17 @@ final class SpartanEndpoint extends SpartanGrpc.SpartanImplBase {
   /**
    * Serves a server-streaming call of the caller's session from {@code source}, read as the
    * client takes it ({@link StreamedReply}), within the session's {@link ReplyBudget}: a session
-   * with {@link ReplyBudget#MAX_PER_SESSION} replies open is refused with {@code
-   * RESOURCE_EXHAUSTED} and a retry delay.
+   * with {@link ReplyBudget#MAX_PER_SESSION} replies open, or an address with {@link
+   * ReplyBudget#MAX_PER_ADDRESS}, is refused with {@code RESOURCE_EXHAUSTED} and a retry delay.
    */
   private <R extends MessageLite> void streamed(
       StreamObserver<R> reply, Function<Session, StreamedReply.Source<R>> source) {
-    ReplyBudget.Share share;
+    ReplyBudget.Lease share;
     StreamedReply.Source<R> items;
     try {
       Session session = session();
       items = source.apply(session);
-      share = replies.open(session.token());
+      share = replies.open(session.token(), PeerAddress.current());
     } catch (RuntimeException e) {
       reply.onError(StatusMapping.toStatus(e));
       return;

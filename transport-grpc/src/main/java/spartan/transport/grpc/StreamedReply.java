@@ -10,7 +10,7 @@ import java.util.List;
  * them — grpc-java's manualflowcontrol pattern applied to the store reads as well as the writes.
  * Items are written only while the call {@code isReady()}; the next read happens only when the
  * items of the last one are all written and the call is still ready, and takes no more than the
- * session's {@link ReplyBudget.Share} allows. So a client that opens a listing and stops reading
+ * session's budget allows ({@link ReplyBudget.Lease}). So a client that opens a listing and stops reading
  * holds, on the server, at most one read's worth of items plus gRPC's per-call buffer.
  *
  * <p>Thread-safety: gRPC runs the RPC method and the onReady and onCancel handlers of one call on
@@ -32,14 +32,14 @@ final class StreamedReply<R extends MessageLite> {
   }
 
   private final ServerCallStreamObserver<R> out;
-  private final ReplyBudget.Share share;
+  private final ReplyBudget.Lease share;
   private final Source<R> source;
   private final ArrayDeque<R> unsent = new ArrayDeque<>();
   private long unsentBytes;
   private boolean exhausted;
   private boolean ended;
 
-  private StreamedReply(ServerCallStreamObserver<R> out, ReplyBudget.Share share, Source<R> source) {
+  private StreamedReply(ServerCallStreamObserver<R> out, ReplyBudget.Lease share, Source<R> source) {
     this.out = out;
     this.share = share;
     this.source = source;
@@ -50,7 +50,7 @@ final class StreamedReply<R extends MessageLite> {
    * inside the RPC method: gRPC takes the onReady and onCancel handlers only before it returns.
    */
   static <R extends MessageLite> void serve(
-      ServerCallStreamObserver<R> out, ReplyBudget.Share share, Source<R> source) {
+      ServerCallStreamObserver<R> out, ReplyBudget.Lease share, Source<R> source) {
     StreamedReply<R> reply = new StreamedReply<>(out, share, source);
     out.setOnCancelHandler(reply::cancel);
     out.setOnReadyHandler(reply::drain);

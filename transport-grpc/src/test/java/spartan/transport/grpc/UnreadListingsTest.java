@@ -59,7 +59,7 @@ class UnreadListingsTest {
   private GrpcServer server;
   private GrpcChatClient honest;
   private ManagedChannel attackerChannel;
-  private final List<ClientCall<ChatProto.HistoryRequest, ChatProto.Message>> calls =
+  private final List<ClientCall<?, ?>> calls =
       new ArrayList<>();
 
   @BeforeEach
@@ -112,48 +112,14 @@ class UnreadListingsTest {
     Session mallory = core.login("mallory", null);
     long baseline = retainedHeap();
 
-    List<CompletableFuture<Status>> outcomes = new ArrayList<>();
-    List<CompletableFuture<Metadata>> trailers = new ArrayList<>();
-    List<CompletableFuture<Boolean>> answered = new ArrayList<>();
+    List<Unread> unread = new ArrayList<>();
     for (int i = 0; i < CALLS; i++) {
-      CompletableFuture<Status> outcome = new CompletableFuture<>();
-      CompletableFuture<Metadata> trailer = new CompletableFuture<>();
-      CompletableFuture<Boolean> started = new CompletableFuture<>();
-      ClientCall<ChatProto.HistoryRequest, ChatProto.Message> call =
-          attackerChannel.newCall(
-              SpartanGrpc.getHistoryMethod(),
-              CallOptions.DEFAULT.withCallCredentials(BearerAuth.credentials(mallory.token())));
-      calls.add(call);
-      call.start(
-          new ClientCall.Listener<>() {
-            @Override
-            public void onHeaders(Metadata headers) {
-              started.complete(true); // the server has written its first item
-            }
-
-            @Override
-            public void onClose(Status status, Metadata t) {
-              started.complete(false);
-              trailer.complete(t);
-              outcome.complete(status);
-            }
-          },
-          new Metadata());
-      // Never call.request(n): the attacker reads nothing.
-      call.sendMessage(
-          ChatProto.HistoryRequest.newBuilder()
-              .setWith(ChatProto.Recipient.newBuilder().setUser("trent"))
-              .setLimit(MESSAGES)
-              .build());
-      call.halfClose();
-      outcomes.add(outcome);
-      trailers.add(trailer);
-      answered.add(started);
+      unread.add(unreadHistory(attackerChannel, mallory.token()));
     }
     // Every call has been answered: headers of a reply under way, or a final status.
-    CompletableFuture.allOf(answered.toArray(CompletableFuture[]::new))
-        .orTimeout(30, TimeUnit.SECONDS)
-        .join();
+    awaitAnswered(unread);
+    List<CompletableFuture<Status>> outcomes = unread.stream().map(Unread::outcome).toList();
+    List<CompletableFuture<Metadata>> trailers = unread.stream().map(Unread::trailers).toList();
 
     long held = retainedHeap() - baseline;
     List<Status> refused =
@@ -205,6 +171,117 @@ class UnreadListingsTest {
     assertThat(honest.resume(mallory.token()).history(Recipient.user("trent"), 0, MESSAGES))
         .hasSize(MESSAGES);
     chatHonestly("after the attack");
+  }
+
+  /**
+   * Many sessions from one address do not multiply what it may hold: 9 sessions of one user on
+   * two connections from 127.0.0.2 open 4 unread listings each; past {@link
+   * ReplyBudget#MAX_PER_ADDRESS} the address is refused, while a client on 127.0.0.1 still lists.
+   */
+  @Test
+  void listingsFromOneAddressAreCappedOverAllItsSessionsWhileOtherAddressesList() throws Exception {
+    List<ManagedChannel> channels = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      channels.add(
+          NettyChannelBuilder.forAddress("127.0.0.1", server.port())
+              .usePlaintext()
+              .localSocketPicker(
+                  new NettyChannelBuilder.LocalSocketPicker() {
+                    @Override
+                    public java.net.SocketAddress createSocketAddress(
+                        java.net.SocketAddress remote, io.grpc.Attributes attrs) {
+                      return new java.net.InetSocketAddress("127.0.0.2", 0);
+                    }
+                  })
+              .build());
+    }
+    try {
+      int sessions = 9;
+      List<Unread> unread = new ArrayList<>();
+      for (int s = 0; s < sessions; s++) {
+        String token = core.login("mallory", null).token();
+        for (int k = 0; k < ReplyBudget.MAX_PER_SESSION; k++) {
+          unread.add(unreadHistory(channels.get(s % 2), token));
+        }
+      }
+      awaitAnswered(unread);
+      List<Status> refused =
+          unread.stream()
+              .map(Unread::outcome)
+              .filter(CompletableFuture::isDone)
+              .map(CompletableFuture::join)
+              .toList();
+      assertThat(refused).hasSize(sessions * ReplyBudget.MAX_PER_SESSION - ReplyBudget.MAX_PER_ADDRESS);
+      for (Status st : refused) {
+        assertThat(st.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+        assertThat(st.getDescription()).contains("Too many listings open from your address");
+      }
+      assertThat(server.endpoint().replies().addresses()).isEqualTo(1);
+
+      // Another address lists and chats as usual.
+      assertThat(honest.login("mallory", null).history(Recipient.user("trent"), 0, 20)).hasSize(20);
+      chatHonestly("from another address");
+
+      for (ClientCall<?, ?> c : calls) {
+        c.cancel("attacker gone", null);
+      }
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(
+              () ->
+                  server.endpoint().replies().addresses() == 0
+                      && server.endpoint().replies().pinnedBytes() == 0);
+    } finally {
+      for (ManagedChannel c : channels) {
+        c.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  /** An unread History call: its final status and trailers if it ends, and its first answer. */
+  private record Unread(
+      CompletableFuture<Status> outcome,
+      CompletableFuture<Metadata> trailers,
+      CompletableFuture<Boolean> answered) {}
+
+  /** Opens a {@code History(limit 500)} call with {@code trent} and never reads its reply. */
+  private Unread unreadHistory(ManagedChannel channel, String token) {
+    Unread u =
+        new Unread(new CompletableFuture<>(), new CompletableFuture<>(), new CompletableFuture<>());
+    ClientCall<ChatProto.HistoryRequest, ChatProto.Message> call =
+        channel.newCall(
+            SpartanGrpc.getHistoryMethod(),
+            CallOptions.DEFAULT.withCallCredentials(BearerAuth.credentials(token)));
+    calls.add(call);
+    call.start(
+        new ClientCall.Listener<>() {
+          @Override
+          public void onHeaders(Metadata headers) {
+            u.answered().complete(true); // the server has written its first item
+          }
+
+          @Override
+          public void onClose(Status status, Metadata t) {
+            u.answered().complete(false);
+            u.trailers().complete(t);
+            u.outcome().complete(status);
+          }
+        },
+        new Metadata());
+    // Never call.request(n): the attacker reads nothing.
+    call.sendMessage(
+        ChatProto.HistoryRequest.newBuilder()
+            .setWith(ChatProto.Recipient.newBuilder().setUser("trent"))
+            .setLimit(MESSAGES)
+            .build());
+    call.halfClose();
+    return u;
+  }
+
+  private static void awaitAnswered(List<Unread> unread) {
+    CompletableFuture.allOf(unread.stream().map(Unread::answered).toArray(CompletableFuture[]::new))
+        .orTimeout(30, TimeUnit.SECONDS)
+        .join();
   }
 
   private void chatHonestly(String text) {
