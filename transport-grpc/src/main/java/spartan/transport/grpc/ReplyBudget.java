@@ -23,11 +23,14 @@ final class ReplyBudget {
   static final int MAX_PER_SESSION = 4;
   /** Server-streaming calls open at once from one remote address, over all its sessions. */
   static final int MAX_PER_ADDRESS = 32;
-  /** Bytes of read-but-unsent items one session's replies may hold (one more item may overshoot). */
+  /**
+   * Bytes of read-but-unsent items one session's replies may hold; each open reply may read one
+   * item past it, so every reply makes progress.
+   */
   static final long SESSION_BYTES = 1 << 20;
   /** The most items one store read takes, however small they are. */
   static final int MAX_ITEMS_PER_READ = 32;
-  /** The wait suggested to a session refused for having too many replies open. */
+  /** The wait suggested to a caller refused for having too many replies open. */
   static final Duration RETRY_AFTER = Duration.ofSeconds(1);
 
   private final ConcurrentHashMap<String, Share> shares = new ConcurrentHashMap<>();

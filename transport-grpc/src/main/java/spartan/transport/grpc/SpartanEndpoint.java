@@ -11,7 +11,6 @@ import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import java.net.InetAddress;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -64,7 +63,7 @@ final class SpartanEndpoint extends SpartanGrpc.SpartanImplBase {
     this.replies = new ReplyBudget(maxFrameBytes);
   }
 
-  /** The per-session budget of server-streaming replies, for tests and metrics. */
+  /** The budget of server-streaming replies (per session and address), for tests and metrics. */
   ReplyBudget replies() {
     return replies;
   }
@@ -258,8 +257,8 @@ final class SpartanEndpoint extends SpartanGrpc.SpartanImplBase {
    * {@link ProtoArrays} (one array per response). Methods keep their names, types and schema
    * (reflection lists them as before); only the server's way of producing the response bytes
    * differs, and every method's requests are parsed through {@link MalformedRequests#tolerant}
- * (the server must install {@link MalformedRequests#interceptor}). (The generated {@code
- * receiveMsg} is left as the base class has it: never bound.)
+   * (the server must install {@link MalformedRequests#interceptor}). (The generated {@code
+   * receiveMsg} is left as the base class has it: never bound.)
    */
   ServerServiceDefinition encodedDefinition() {
     ServerServiceDefinition generated = bindService();
