@@ -8,11 +8,13 @@ import io.grpc.ServerTransportFilter;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -30,6 +32,9 @@ import spartan.proto.v1.SpartanGrpc;
  * (grpcurl, grpc_health_probe) work against it. Calls into the core run on the executor given,
  * never on Netty's event loops.
  *
+ * <p>Connections are admitted or refused at accept time by the server's {@link
+ * spartan.core.spi.ConnectionGate} ({@link AcceptGate}), before any HTTP/2 work.
+ *
  * <p>Thread-safe. {@link #close()} is graceful and idempotent: it marks the service NOT_SERVING,
  * stops accepting calls, ends open event streams with {@code UNAVAILABLE}, waits up to {@link
  * #GRACE} for calls in flight, then cuts the rest.
@@ -41,24 +46,32 @@ final class GrpcServer implements TransportServer {
   static final Duration GRACE = Duration.ofSeconds(5);
   /** grpc-java clients never ping more often than every 10 s, so that much is always allowed. */
   static final Duration CLIENT_PING_FLOOR = Duration.ofSeconds(10);
-  /** Concurrent calls one connection may hold; a chat client needs a handful. */
-  static final int MAX_CALLS_PER_CONNECTION = 256;
+  /**
+   * Concurrent calls one connection may hold. A chat client needs a handful per session (the
+   * event stream, a send stream, a call or two); past this, HTTP/2 makes the client wait. Each
+   * call's server-side memory is bounded on its own (see {@link SpartanEndpoint}), so this caps
+   * what one connection can pin.
+   */
+  static final int MAX_CALLS_PER_CONNECTION = 32;
 
   private final Server server;
   private final SpartanEndpoint endpoint;
   private final HealthStatusManager health;
   private final ConnectionCounter connections;
+  private final List<EventLoopGroup> eventLoops;
   private volatile boolean closed;
 
   private GrpcServer(
       Server server,
       SpartanEndpoint endpoint,
       HealthStatusManager health,
-      ConnectionCounter connections) {
+      ConnectionCounter connections,
+      List<EventLoopGroup> eventLoops) {
     this.server = server;
     this.endpoint = endpoint;
     this.health = health;
     this.connections = connections;
+    this.eventLoops = eventLoops;
   }
 
   /** Starts a Netty server on {@code options.host():port()} (port 0 picks a free one). */
@@ -66,8 +79,13 @@ final class GrpcServer implements TransportServer {
     Executor executor =
         Objects.requireNonNull(options.blockingExecutor(), "options.blockingExecutor");
     long keepAliveMs = options.keepAlive().toMillis();
+    EventLoopGroup boss = AcceptGate.eventLoops(1, "spartan-grpc-accept");
+    EventLoopGroup workers = AcceptGate.eventLoops(0, "spartan-grpc-io");
     NettyServerBuilder builder =
         NettyServerBuilder.forAddress(new InetSocketAddress(options.host(), options.port()))
+            .channelFactory(new AcceptGate(options.connections()).listener())
+            .bossEventLoopGroup(boss)
+            .workerEventLoopGroup(workers)
             .executor(executor)
             .maxInboundMessageSize(options.maxFrameBytes())
             .maxConcurrentCallsPerConnection(MAX_CALLS_PER_CONNECTION)
@@ -81,7 +99,13 @@ final class GrpcServer implements TransportServer {
             .keepAliveTimeout(keepAliveMs, TimeUnit.MILLISECONDS)
             .permitKeepAliveTime(
                 Math.min(keepAliveMs, CLIENT_PING_FLOOR.toMillis()), TimeUnit.MILLISECONDS);
-    return start(builder, service);
+    try {
+      return start(builder, service, options.maxFrameBytes(), List.of(boss, workers));
+    } catch (IOException | RuntimeException e) {
+      boss.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+      workers.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+      throw e;
+    }
   }
 
   /** Starts an in-process server called {@code name}, for tests. */
@@ -89,12 +113,18 @@ final class GrpcServer implements TransportServer {
       ChatService service, String name, Executor executor, int maxFrameBytes) throws IOException {
     return start(
         InProcessServerBuilder.forName(name).executor(executor).maxInboundMessageSize(maxFrameBytes),
-        service);
+        service,
+        maxFrameBytes,
+        List.of());
   }
 
-  private static GrpcServer start(ServerBuilder<?> builder, ChatService service)
+  private static GrpcServer start(
+      ServerBuilder<?> builder,
+      ChatService service,
+      int maxFrameBytes,
+      List<EventLoopGroup> eventLoops)
       throws IOException {
-    SpartanEndpoint endpoint = new SpartanEndpoint(service);
+    SpartanEndpoint endpoint = new SpartanEndpoint(service, maxFrameBytes);
     HealthStatusManager health = new HealthStatusManager();
     ConnectionCounter connections = new ConnectionCounter();
     Server server =
@@ -102,14 +132,18 @@ final class GrpcServer implements TransportServer {
             .addTransportFilter(connections)
             .addService(
                 ServerInterceptors.intercept(
-                    endpoint.encodedDefinition(), BearerAuth.interceptor()))
+                    endpoint.encodedDefinition(),
+                    BearerAuth.interceptor(),
+                    PeerAddress.interceptor(),
+                    // Last, so outermost: it sees each parsed request first.
+                    MalformedRequests.interceptor()))
             .addService(ProtoReflectionServiceV1.newInstance())
             .addService(health.getHealthService())
             .build()
             .start();
     health.setStatus(SERVICE_NAME, ServingStatus.SERVING);
     health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
-    return new GrpcServer(server, endpoint, health, connections);
+    return new GrpcServer(server, endpoint, health, connections, eventLoops);
   }
 
   /** Counts connections that completed their handshake and have not terminated yet. */
@@ -187,6 +221,11 @@ final class GrpcServer implements TransportServer {
     } catch (InterruptedException e) {
       server.shutdownNow();
       Thread.currentThread().interrupt();
+    }
+    // Ours (the gate's listener needs its own loops), so ours to stop once the server is down.
+    for (EventLoopGroup g : eventLoops) {
+      g.shutdownGracefully(0, GRACE.toMillis(), TimeUnit.MILLISECONDS)
+          .awaitUninterruptibly(GRACE.toMillis());
     }
   }
 

@@ -1,5 +1,6 @@
 package spartan.transport.grpc;
 
+import com.google.protobuf.MessageLite;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
@@ -8,18 +9,19 @@ import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
+import java.net.InetAddress;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiFunction;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import spartan.core.ChatException;
 import spartan.core.ChatService;
 import spartan.core.Delivery;
 import spartan.core.GroupInfo;
-import spartan.core.Message;
+import spartan.core.Limits;
 import spartan.core.Page;
 import spartan.core.Session;
 import spartan.proto.v1.ChatProto;
@@ -31,19 +33,39 @@ import spartan.proto.v1.SpartanGrpc;
  * the mapped status. Handlers run on the server's executor (the transport's blocking executor),
  * never on a Netty event loop, so they may block on the store.
  *
- * <p>Server-streaming replies are written only while the call is ready, so a slow client holds
- * them in its own buffers, not in the server's.
+ * <p>Server-streaming replies are read from the store a few items at a time and written only
+ * while the call is ready ({@link StreamedReply}), within a per-session budget ({@link
+ * ReplyBudget}): a client that stops reading holds little on the server, however much it asked
+ * for.
  */
 final class SpartanEndpoint extends SpartanGrpc.SpartanImplBase {
+  /**
+   * The most undelivered entries one {@code FetchUndelivered} call reads (the core has no cursor
+   * past the ack, so the call cannot read them in steps): bounds what one call holds while its
+   * entries are trimmed to the session's budget.
+   */
+  static final int UNDELIVERED_PER_CALL = 128;
+
   private final ChatService service;
+  private final ReplyBudget replies;
   private final DeliveryStats stats = new DeliveryStats();
   private final EventWire wire = new EventWire();
   private final Set<DeliveryBridge> streams = ConcurrentHashMap.newKeySet();
   private volatile boolean closing;
   private final Set<SendStreamCall> sendStreams = ConcurrentHashMap.newKeySet();
 
-  SpartanEndpoint(ChatService service) {
+  /**
+   * @param maxFrameBytes the frame limit: no reply item is larger (a client accepts nothing
+   *     larger), so it is the worst case when sizing a store read
+   */
+  SpartanEndpoint(ChatService service, int maxFrameBytes) {
     this.service = service;
+    this.replies = new ReplyBudget(maxFrameBytes);
+  }
+
+  /** The budget of server-streaming replies (per session and address), for tests and metrics. */
+  ReplyBudget replies() {
+    return replies;
   }
 
   DeliveryStats stats() {
@@ -67,6 +89,15 @@ final class SpartanEndpoint extends SpartanGrpc.SpartanImplBase {
     for (SendStreamCall c : List.copyOf(sendStreams)) {
       c.shutdown();
     }
+  }
+
+  /**
+   * The service as the calling client's address sees it, so its sign-ups and login attempts
+   * count against that address; in-process calls have no address and use the service itself.
+   */
+  private ChatService caller() {
+    InetAddress peer = PeerAddress.current();
+    return peer == null ? service : service.forClient(peer);
   }
 
   private Session session() {
@@ -97,8 +128,9 @@ final class SpartanEndpoint extends SpartanGrpc.SpartanImplBase {
     unary(
         reply,
         () -> {
-          service.createAccount(
-              request.getUser(), request.hasPassword() ? request.getPassword() : null);
+          caller()
+              .createAccount(
+                  request.getUser(), request.hasPassword() ? request.getPassword() : null);
           return ChatProto.CreateAccountResponse.getDefaultInstance();
         });
   }
@@ -110,7 +142,8 @@ final class SpartanEndpoint extends SpartanGrpc.SpartanImplBase {
         reply,
         () -> {
           Session s =
-              service.login(request.getUser(), request.hasPassword() ? request.getPassword() : null);
+              caller()
+                  .login(request.getUser(), request.hasPassword() ? request.getPassword() : null);
           return ChatProto.LoginResponse.newBuilder()
               .setUser(s.user())
               .setToken(s.token())
@@ -152,7 +185,7 @@ final class SpartanEndpoint extends SpartanGrpc.SpartanImplBase {
       ChatProto.ListAccountsRequest request, StreamObserver<ChatProto.AccountEntry> reply) {
     paged(
         reply,
-        () -> session().listAccounts(request.getPattern(), request.getAfter(), request.getLimit()),
+        session -> session.listAccounts(request.getPattern(), request.getAfter(), request.getLimit()),
         (a, next) -> {
           ChatProto.AccountEntry.Builder b =
               ChatProto.AccountEntry.newBuilder().setAccount(ProtoMapping.account(a));
@@ -223,20 +256,23 @@ final class SpartanEndpoint extends SpartanGrpc.SpartanImplBase {
    * so a group message is serialised once, and every other method's responses are written through
    * {@link ProtoArrays} (one array per response). Methods keep their names, types and schema
    * (reflection lists them as before); only the server's way of producing the response bytes
-   * differs. (The generated {@code receiveMsg} is left as the base class has it: never bound.)
+   * differs, and every method's requests are parsed through {@link MalformedRequests#tolerant}
+   * (the server must install {@link MalformedRequests#interceptor}). (The generated {@code
+   * receiveMsg} is left as the base class has it: never bound.)
    */
   ServerServiceDefinition encodedDefinition() {
     ServerServiceDefinition generated = bindService();
     MethodDescriptor<ChatProto.ReceiveMsgRequest, Object> receive =
         SpartanGrpc.getReceiveMsgMethod()
             .toBuilder(
-                ProtoUtils.marshaller(ChatProto.ReceiveMsgRequest.getDefaultInstance()),
+                MalformedRequests.tolerant(
+                    ProtoUtils.marshaller(ChatProto.ReceiveMsgRequest.getDefaultInstance())),
                 EventWire.MARSHALLER)
             .build();
     List<ServerMethodDefinition<?, ?>> others = new ArrayList<>();
     for (ServerMethodDefinition<?, ?> m : generated.getMethods()) {
       if (!m.getMethodDescriptor().getFullMethodName().equals(receive.getFullMethodName())) {
-        others.add(ProtoArrays.arrayResponses(m));
+        others.add(MalformedRequests.tolerant(ProtoArrays.arrayResponses(m)));
       }
     }
     ServiceDescriptor.Builder descriptor =
@@ -255,6 +291,10 @@ final class SpartanEndpoint extends SpartanGrpc.SpartanImplBase {
     ServerCallStreamObserver<Object> call = (ServerCallStreamObserver<Object>) reply;
     Session session;
     try {
+      if (request.getAfterSeq() < 0) {
+        // Refused before the subscription, so the client sees no `started` event first.
+        throw ChatException.invalid("afterSeq must not be negative");
+      }
       session = session();
     } catch (RuntimeException e) {
       reply.onError(StatusMapping.toStatus(e));
@@ -295,12 +335,7 @@ final class SpartanEndpoint extends SpartanGrpc.SpartanImplBase {
   @Override
   public void fetchUndelivered(
       ChatProto.FetchUndeliveredRequest request, StreamObserver<ChatProto.Delivery> reply) {
-    streamed(
-        reply,
-        () -> {
-          List<Delivery> ds = session().fetchUndelivered(request.getLimit());
-          return ds.stream().map(ProtoMapping::delivery).toList();
-        });
+    streamed(reply, session -> undelivered(session, request.getLimit()));
   }
 
   @Override
@@ -308,15 +343,12 @@ final class SpartanEndpoint extends SpartanGrpc.SpartanImplBase {
       ChatProto.HistoryRequest request, StreamObserver<ChatProto.Message> reply) {
     streamed(
         reply,
-        () -> {
-          List<Message> ms =
-              session()
-                  .history(
-                      request.hasWith() ? ProtoMapping.recipientOrNull(request.getWith()) : null,
-                      request.getBeforeId(),
-                      request.getLimit());
-          return ms.stream().map(ProtoMapping::message).toList();
-        });
+        session ->
+            new HistoryPages(
+                session,
+                request.hasWith() ? ProtoMapping.recipientOrNull(request.getWith()) : null,
+                request.getBeforeId(),
+                request.getLimit()));
   }
 
   // ---- groups -----------------------------------------------------------------------------------
@@ -359,7 +391,7 @@ final class SpartanEndpoint extends SpartanGrpc.SpartanImplBase {
       ChatProto.ListGroupsRequest request, StreamObserver<ChatProto.GroupEntry> reply) {
     paged(
         reply,
-        () -> session().listGroups(request.getAfter(), request.getLimit()),
+        session -> session.listGroups(request.getAfter(), request.getLimit()),
         (GroupInfo g, String next) -> {
           ChatProto.GroupEntry.Builder b =
               ChatProto.GroupEntry.newBuilder().setGroup(ProtoMapping.group(g));
@@ -433,55 +465,82 @@ final class SpartanEndpoint extends SpartanGrpc.SpartanImplBase {
     reply.onCompleted();
   }
 
-  /** Streams a page's items, the last one carrying the cursor of the next page. */
-  private static <T, R> void paged(
+  /**
+   * Streams a page's items, the last one carrying the cursor of the next page. A page is one
+   * read of at most {@link Limits#MAX_PAGE} small entries, counted in the session's budget.
+   */
+  private <T, R extends MessageLite> void paged(
       StreamObserver<R> reply,
-      Supplier<Page<T>> call,
+      Function<Session, Page<T>> call,
       BiFunction<T, String, R> entry) {
     streamed(
         reply,
-        () -> {
-          Page<T> page = call.get();
-          List<R> out = new ArrayList<>(page.items().size());
-          for (int i = 0; i < page.items().size(); i++) {
-            boolean last = i == page.items().size() - 1;
-            out.add(entry.apply(page.items().get(i), last ? page.next() : null));
-          }
-          return out;
+        session -> {
+          boolean[] done = new boolean[1];
+          return (maxItems, freeBytes) -> {
+            if (done[0]) {
+              return List.of();
+            }
+            done[0] = true;
+            Page<T> page = call.apply(session);
+            List<R> out = new ArrayList<>(page.items().size());
+            for (int i = 0; i < page.items().size(); i++) {
+              boolean last = i == page.items().size() - 1;
+              out.add(entry.apply(page.items().get(i), last ? page.next() : null));
+            }
+            return out;
+          };
         });
   }
 
   /**
-   * Writes a list as a stream, only while the call is ready (continuing from its onReady
-   * handler), so a reader that stalls keeps the rest of the list out of gRPC's buffers.
+   * Serves a server-streaming call of the caller's session from {@code source}, read as the
+   * client takes it ({@link StreamedReply}), within the session's {@link ReplyBudget}: a session
+   * with {@link ReplyBudget#MAX_PER_SESSION} replies open, or an address with {@link
+   * ReplyBudget#MAX_PER_ADDRESS}, is refused with {@code RESOURCE_EXHAUSTED} and a retry delay.
    */
-  private static <R> void streamed(StreamObserver<R> reply, Supplier<List<R>> call) {
-    List<R> items;
+  private <R extends MessageLite> void streamed(
+      StreamObserver<R> reply, Function<Session, StreamedReply.Source<R>> source) {
+    ReplyBudget.Lease share;
+    StreamedReply.Source<R> items;
     try {
-      items = call.get();
+      Session session = session();
+      items = source.apply(session);
+      share = replies.open(session.token(), PeerAddress.current());
     } catch (RuntimeException e) {
       reply.onError(StatusMapping.toStatus(e));
       return;
     }
-    ServerCallStreamObserver<R> out = (ServerCallStreamObserver<R>) reply;
-    Iterator<R> it = items.iterator();
-    Runnable drain =
-        new Runnable() {
-          private boolean done;
+    StreamedReply.serve((ServerCallStreamObserver<R>) reply, share, items);
+  }
 
-          @Override
-          public synchronized void run() {
-            while (!done && out.isReady() && it.hasNext()) {
-              out.onNext(it.next());
-            }
-            if (!done && !it.hasNext()) {
-              done = true;
-              out.onCompleted();
-            }
-          }
-        };
-    out.setOnCancelHandler(() -> {});
-    out.setOnReadyHandler(drain);
-    drain.run();
+  /**
+   * A {@code FetchUndelivered} reply. The core reads the inbox from the ack cursor with no other
+   * cursor, so this is one read: of at most {@link #UNDELIVERED_PER_CALL} entries (fewer than
+   * {@code limit} if that is larger), trimmed to the session's free budget in bytes (at least one
+   * entry). The rest stays in the inbox for the event stream or the next call, after an ack.
+   */
+  private static StreamedReply.Source<ChatProto.Delivery> undelivered(Session session, int limit) {
+    boolean[] done = new boolean[1];
+    return (maxItems, freeBytes) -> {
+      if (done[0]) {
+        return List.of();
+      }
+      done[0] = true;
+      boolean valid = limit >= 1 && limit <= Limits.MAX_PAGE; // else the core refuses it
+      List<Delivery> ds =
+          session.fetchUndelivered(valid ? Math.min(limit, UNDELIVERED_PER_CALL) : limit);
+      List<ChatProto.Delivery> out = new ArrayList<>(ds.size());
+      long bytes = 0;
+      for (Delivery d : ds) {
+        ChatProto.Delivery item = ProtoMapping.delivery(d);
+        bytes += item.getSerializedSize();
+        if (!out.isEmpty() && bytes > freeBytes) {
+          break;
+        }
+        out.add(item);
+      }
+      return out;
+    };
   }
 }

@@ -25,7 +25,10 @@ final class StatusMapping {
 
   static final String RETRY_AFTER_HEADER = "retry-after-ms";
 
-  /** How long a rate-limited caller should wait, in milliseconds (a decimal integer). */
+  /**
+   * How long a rate-limited caller should wait, in milliseconds (a decimal integer, rounded up,
+   * at least 1).
+   */
   public static final Metadata.Key<String> RETRY_AFTER_MS =
       Metadata.Key.of(RETRY_AFTER_HEADER, Metadata.ASCII_STRING_MARSHALLER);
 
@@ -56,7 +59,8 @@ final class StatusMapping {
     }
     Metadata trailers = new Metadata();
     if (e.retryAfter() != null) {
-      trailers.put(RETRY_AFTER_MS, Long.toString(e.retryAfter().toMillis()));
+      // Rounded up and at least 1: a truncated 0 would tell the client to retry at once.
+      trailers.put(RETRY_AFTER_MS, Long.toString(e.retryAfterMillis()));
     }
     return Status.fromCode(codeOf(e.code()))
         .withDescription(e.getMessage())
@@ -129,7 +133,8 @@ final class StatusMapping {
     }
     Metadata trailers = new Metadata();
     // Only a rate limit is ever a per-send RESOURCE_EXHAUSTED (an oversized frame ends the whole
-    // stream), so it keeps its RATE_LIMITED meaning even with a zero delay.
+    // stream), so it keeps its RATE_LIMITED meaning even with a zero delay (which this server
+    // never sends, but an older one could).
     if (code == Status.Code.RESOURCE_EXHAUSTED) {
       trailers.put(RETRY_AFTER_MS, Long.toString(error.getRetryAfterMs()));
     }

@@ -148,12 +148,16 @@ class StatusMappingTest {
   }
 
   @Test
-  void aPerSendErrorKeepsAZeroRateLimitDelayAndFoldsUnknownCodesIntoInternal() {
-    ChatException zero = StatusMapping.toChatException(
-        StatusMapping.toSendError(ChatException.rateLimited(Duration.ZERO)));
-    assertThat(zero.code()).isEqualTo(ErrorCode.RATE_LIMITED);
-    // Core never states a rate-limit wait below its minimum (a "retry now" would be refused).
-    assertThat(zero.retryAfter()).isEqualTo(ChatException.MIN_RETRY_AFTER);
+  void aPerSendErrorNeverSaysRetryAtOnceAndFoldsUnknownCodesIntoInternal() {
+    ChatProto.SendError zero = StatusMapping.toSendError(ChatException.rateLimited(Duration.ZERO));
+    assertThat(zero.getRetryAfterMs()).isEqualTo(1);
+    ChatException back = StatusMapping.toChatException(zero);
+    assertThat(back.code()).isEqualTo(ErrorCode.RATE_LIMITED);
+    assertThat(back.retryAfter()).isEqualTo(Duration.ofMillis(1));
+    assertThat(
+            StatusMapping.toSendError(ChatException.rateLimited(Duration.ofNanos(1_000_001)))
+                .getRetryAfterMs())
+        .isEqualTo(2);
 
     ChatException unknown =
         StatusMapping.toChatException(
@@ -173,6 +177,28 @@ class StatusMappingTest {
     assertThat(e.code()).isEqualTo(ErrorCode.RATE_LIMITED);
     assertThat(e.retryAfter()).isEqualTo(Duration.ofMillis(66_600));
     assertThat(e.getMessage()).isEqualTo("Rate limited — try again in 66.6 s.");
+  }
+
+  /**
+   * A wait under a millisecond, or with a fraction of one, is rounded up in the trailer: a
+   * truncated {@code retry-after-ms: 0} would tell the client to retry at once and be refused.
+   */
+  @Test
+  void theRetryAfterTrailerIsRoundedUpAndNeverZero() {
+    Metadata subMilli =
+        StatusMapping.toStatus(ChatException.rateLimited(Duration.ofNanos(300_000))).getTrailers();
+    assertThat(subMilli.get(StatusMapping.RETRY_AFTER_MS)).isEqualTo("1");
+    Metadata fraction =
+        StatusMapping.toStatus(ChatException.rateLimited(Duration.ofMillis(1).plusNanos(1)))
+            .getTrailers();
+    assertThat(fraction.get(StatusMapping.RETRY_AFTER_MS)).isEqualTo("2");
+    Metadata none = StatusMapping.toStatus(ChatException.invalid("no")).getTrailers();
+    assertThat(none.get(StatusMapping.RETRY_AFTER_MS)).isNull();
+
+    failing.next = ChatException.rateLimited(Duration.ofNanos(300_000));
+    ChatException e = catchChat(() -> client.login("alice", null));
+    assertThat(e.code()).isEqualTo(ErrorCode.RATE_LIMITED);
+    assertThat(e.retryAfter()).isEqualTo(Duration.ofMillis(1));
   }
 
   @Test
@@ -207,7 +233,7 @@ class StatusMappingTest {
     ChatException garbled =
         StatusMapping.toChatException(Status.RESOURCE_EXHAUSTED.asRuntimeException(bad));
     assertThat(garbled.code()).isEqualTo(ErrorCode.RATE_LIMITED);
-    assertThat(garbled.retryAfter()).isEqualTo(ChatException.MIN_RETRY_AFTER);
+    assertThat(garbled.retryAfter()).isEqualTo(Duration.ZERO);
   }
 
   @Test
