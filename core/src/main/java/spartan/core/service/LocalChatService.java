@@ -24,6 +24,8 @@ import spartan.core.Session;
 import spartan.core.auth.Argon2idHasher;
 import spartan.core.auth.PasswordHasher;
 import spartan.core.auth.SessionTokens;
+import spartan.core.limit.LocalRateLimiter;
+import spartan.core.limit.RateLimit;
 import spartan.core.store.ChatStore;
 
 /**
@@ -46,6 +48,9 @@ public final class LocalChatService implements ChatService {
   final PasswordHasher hasher;
   final Limits limits;
   final ChatRequests requests;
+  final Groups groups;
+  /** Recipients a user's messages may reach per second (null: unlimited); see the builder. */
+  final LocalRateLimiter fanout;
   private final SessionTokens tokens;
   /** A hash of a random password, verified against on unknown users so timing hides existence. */
   private final String decoyHash;
@@ -65,6 +70,11 @@ public final class LocalChatService implements ChatService {
     this.hasher = b.hasher != null ? b.hasher : Argon2idHasher.owaspDefault();
     this.limits = b.limits;
     this.requests = new ChatRequests(clock);
+    this.groups = new Groups(this);
+    this.fanout =
+        b.fanout == null
+            ? null
+            : new LocalRateLimiter(b.fanout, () -> nanos(b.clock.instant()));
     this.tokens = new SessionTokens(b.random);
     this.hashPermits = new java.util.concurrent.Semaphore(b.maxConcurrentHashes);
     this.decoyHash =
@@ -73,6 +83,10 @@ public final class LocalChatService implements ChatService {
 
   public static Builder builder() {
     return new Builder();
+  }
+
+  private static long nanos(Instant t) {
+    return t.getEpochSecond() * 1_000_000_000L + t.getNano();
   }
 
   /** Builds a {@link LocalChatService}; {@link #store} and {@link #deliveryExecutor} are required. */
@@ -85,6 +99,7 @@ public final class LocalChatService implements ChatService {
     private Limits limits = Limits.defaults();
     private SecureRandom random = new SecureRandom();
     private int maxConcurrentHashes = Math.max(2, Runtime.getRuntime().availableProcessors());
+    private RateLimit fanout;
 
     public Builder store(ChatStore store) {
       this.store = Objects.requireNonNull(store, "store");
@@ -127,6 +142,18 @@ public final class LocalChatService implements ChatService {
       return this;
     }
 
+    /**
+     * Charges every message by its number of recipients against a per-user budget of {@code
+     * limit.perSecond()} recipients a second (burst {@code limit.burst()}), so one user cannot
+     * multiply the send rate by a group's size. Null (the default) charges nothing. The burst
+     * must admit one message to a full group ({@code limits.maxGroupMembers - 1} recipients).
+     * Held per node.
+     */
+    public Builder recipientsPerSecond(RateLimit limit) {
+      this.fanout = limit;
+      return this;
+    }
+
     public Builder random(SecureRandom random) {
       this.random = Objects.requireNonNull(random, "random");
       return this;
@@ -138,6 +165,13 @@ public final class LocalChatService implements ChatService {
       }
       if (deliveryExecutor == null) {
         throw new IllegalStateException("deliveryExecutor is required");
+      }
+      if (fanout != null && fanout.burst() < limits.maxGroupMembers() - 1) {
+        throw new IllegalArgumentException(
+            "rateLimit.recipientsBurst must be at least limits.maxGroupMembers - 1 ("
+                + (limits.maxGroupMembers() - 1)
+                + "), was "
+                + fanout.burst());
       }
       return new LocalChatService(this);
     }
