@@ -28,7 +28,7 @@ final class NameCompleter implements Completer {
       return;
     }
     String sub = words.size() > 1 ? words.get(1) : null;
-    boolean group = Commands.takesGroup(first, sub) && index == (first.equals("/g") ? 1 : 2);
+    boolean group = Commands.takesGroup(first, sub) && index == (first.equals("/group") ? 2 : 1);
     for (String n : group ? repl.knownGroups : repl.knownUsers) {
       candidates.add(new Candidate(n));
     }

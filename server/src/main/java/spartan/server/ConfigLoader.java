@@ -32,6 +32,7 @@ public final class ConfigLoader {
           "transports", "host", "grpc.port", "socket.port", "auth", "demoUsers",
           "store.type", "store.dataDir", "store.redis",
           "rateLimit.perSecond", "rateLimit.burst", "rateLimit.redis",
+          "rateLimit.recipientsPerSecond",
           "cache.messagesPerConversation", "cache.conversations",
           "limits.maxFrameBytes", "limits.maxBodyChars", "limits.maxEnvelopeBytes",
           "limits.maxGroupMembers", "limits.maxSessionsPerUser", "limits.sessionIdleMinutes",
@@ -133,6 +134,7 @@ public final class ConfigLoader {
     int perSecond = integer("rateLimit.perSecond", 15, 1, 1_000_000);
     int burst = integer("rateLimit.burst", perSecond, 0, 1_000_000);
     String rateRedis = redisUrl("rateLimit.redis");
+    int recipients = integer("rateLimit.recipientsPerSecond", 1000, 0, 1_000_000);
     int perConversation = integer("cache.messagesPerConversation", 5, 0, Limits.MAX_HISTORY);
     int conversations = integer("cache.conversations", 10_000, 0, 10_000_000);
     int maxFrame = integer("limits.maxFrameBytes", 65536, 1024, 16 << 20);
@@ -156,7 +158,7 @@ public final class ConfigLoader {
         integer("limits.maxConnectionsPerAddress", 256, 1, 1_000_000);
     return new ServerConfig(
         transports, host, grpcPort, socketPort, auth, demoUsers, storeType, dataDir, storeRedis,
-        perSecond, burst, rateRedis, perConversation, conversations, maxFrame, limits,
+        perSecond, burst, rateRedis, recipients, perConversation, conversations, maxFrame, limits,
         loginTimeout, keepAlive, maxConnections, maxPerAddress);
   }
 

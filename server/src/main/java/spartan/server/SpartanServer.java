@@ -20,6 +20,7 @@ import spartan.core.ChatService;
 import spartan.core.ErrorCode;
 import spartan.core.cache.RecentMessages;
 import spartan.core.decorate.ChatDecorator;
+import spartan.core.limit.RateLimit;
 import spartan.core.limit.RateLimiter;
 import spartan.core.service.LocalChatService;
 import spartan.core.spi.ConnectionGate;
@@ -71,6 +72,7 @@ public final class SpartanServer implements AutoCloseable {
             .deliveryExecutor(delivery)
             .authMode(config.auth())
             .limits(config.limits())
+            .recipientsPerSecond(recipientsBudget(config))
             .build();
     var limits = RateLimiter.builder().perSecond(config.ratePerSecond()).burst(config.rateBurst());
     if (config.rateRedis() != null) {
@@ -121,6 +123,18 @@ public final class SpartanServer implements AutoCloseable {
       throw e;
     }
     return s;
+  }
+
+  /**
+   * The fan-out budget: {@code rateLimit.recipientsPerSecond} recipients a second, with a burst
+   * that always admits one message to a full group; null (no budget) when set to 0.
+   */
+  private static RateLimit recipientsBudget(ServerConfig config) {
+    int perSecond = config.recipientsPerSecond();
+    if (perSecond == 0) {
+      return null;
+    }
+    return new RateLimit(perSecond, Math.max(perSecond, config.limits().maxGroupMembers() - 1));
   }
 
   private static ChatStore openStore(ServerConfig config, ExecutorService writer) {
