@@ -287,6 +287,9 @@ final class GroupCommands {
           i.by() + " invites you to " + i.group() + ". Type /join " + i.group()
               + " to accept or /decline " + i.group() + ".");
     } else if (e instanceof ChatEvent.MemberJoined j) {
+      if (j.user().equals(me)) {
+        return; // "You joined group …" was printed by the command
+      }
       out().info(
           j.user() + " joined " + j.group()
               + (j.invitedBy() == null ? "" : " (invited by " + j.invitedBy() + ")"));
