@@ -123,12 +123,9 @@ final class Groups {
       throw ChatException.denied(
           "Group " + name + " is invite-only; ask an owner or admin to invite you.");
     }
-    if (g.roster().size() >= service.limits.maxGroupMembers()) {
-      throw ChatException.invalid(
-          "Group " + name + " is full (" + service.limits.maxGroupMembers() + " members).");
-    }
     long since = g.policy().sharedHistory() ? 0 : ChatStore.NOW;
-    if (store.addMember(name, caller, GroupRole.MEMBER, since)) {
+    // The store checks the size in the join's own transaction, so racing joins cannot overfill.
+    if (store.addMember(name, caller, GroupRole.MEMBER, since, service.limits.maxGroupMembers())) {
       String by = invitation == null ? null : invitation.by();
       tell(name, new ChatEvent.MemberJoined(name, caller, by));
     }
@@ -284,12 +281,7 @@ final class Groups {
     return () -> after.forEach(Runnable::run);
   }
 
-  /** The group's record, for a member; the membership decides what they may read. */
-  MemberRecord membership(GroupRecord g, String caller) {
-    return requireMember(g, caller);
-  }
-
-  GroupRecord requireGroup(String name) {
+  private GroupRecord requireGroup(String name) {
     return store
         .findGroup(name)
         .orElseThrow(() -> ChatException.notFound("No such group: " + name + "."));

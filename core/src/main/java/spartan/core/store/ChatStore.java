@@ -67,7 +67,15 @@ public interface ChatStore extends AutoCloseable {
    * of theirs to the group. False if already a member. {@code NOT_FOUND} if no such group or no
    * such user.
    */
-  boolean addMember(String group, String user, GroupRole role, long since);
+  default boolean addMember(String group, String user, GroupRole role, long since) {
+    return addMember(group, user, role, since, Integer.MAX_VALUE);
+  }
+
+  /**
+   * {@link #addMember(String, String, GroupRole, long)}, refused with {@code INVALID_ARGUMENT}
+   * when the group already has {@code maxGroupSize} members (checked in the same transaction).
+   */
+  boolean addMember(String group, String user, GroupRole role, long since, int maxGroupSize);
 
   /**
    * Removes a member; false if not one. Deletes the group when its last member leaves. {@code

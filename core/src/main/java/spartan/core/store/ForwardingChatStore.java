@@ -65,8 +65,9 @@ public class ForwardingChatStore implements ChatStore {
   }
 
   @Override
-  public boolean addMember(String group, String user, GroupRole role, long since) {
-    return target.addMember(group, user, role, since);
+  public boolean addMember(
+      String group, String user, GroupRole role, long since, int maxGroupSize) {
+    return target.addMember(group, user, role, since, maxGroupSize);
   }
 
   @Override

@@ -190,14 +190,19 @@ public final class MemoryChatStore implements ChatStore {
   }
 
   @Override
-  public boolean addMember(String group, String user, GroupRole role, long since) {
+  public boolean addMember(
+      String group, String user, GroupRole role, long since, int maxGroupSize) {
     synchronized (lock) {
       Group g = existing(group);
       requireAccount(user);
-      g.invites.remove(user);
       if (g.members.containsKey(user)) {
+        g.invites.remove(user);
         return false;
       }
+      if (g.members.size() >= maxGroupSize) {
+        throw full(group, maxGroupSize);
+      }
+      g.invites.remove(user);
       long from = since == NOW ? nextMessageId - 1 : since;
       g.members.put(user, new MemberRecord(user, role, from, nextJoin++));
       return true;
@@ -289,6 +294,10 @@ public final class MemoryChatStore implements ChatStore {
       Group g = groups.get(group);
       return g != null && g.invites.remove(user) != null;
     }
+  }
+
+  static ChatException full(String group, int max) {
+    return ChatException.invalid("Group " + group + " is full (" + max + " members).");
   }
 
   private void requireAccount(String user) {

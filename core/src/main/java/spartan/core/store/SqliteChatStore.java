@@ -462,11 +462,24 @@ public final class SqliteChatStore implements ChatStore {
   }
 
   @Override
-  public boolean addMember(String group, String user, GroupRole role, long since) {
+  public boolean addMember(
+      String group, String user, GroupRole role, long since, int maxGroupSize) {
     return write(
         h -> {
           long gid = existingGroup(h, group);
           long uid = existingAccount(h, user);
+          PreparedStatement size =
+              h.prepare(
+                  "SELECT count(*), EXISTS (SELECT 1 FROM member WHERE group_id = ?1"
+                      + " AND account_id = ?2) FROM member WHERE group_id = ?1");
+          size.setLong(1, gid);
+          size.setLong(2, uid);
+          try (ResultSet rs = size.executeQuery()) {
+            rs.next();
+            if (rs.getInt(2) == 0 && rs.getLong(1) >= maxGroupSize) {
+              throw MemoryChatStore.full(group, maxGroupSize);
+            }
+          }
           PreparedStatement drop =
               h.prepare("DELETE FROM invite WHERE group_id = ? AND account_id = ?");
           drop.setLong(1, gid);

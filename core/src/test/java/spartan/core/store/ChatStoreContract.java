@@ -290,6 +290,11 @@ public abstract class ChatStoreContract {
         ErrorCode.INVALID_ARGUMENT, () -> store.invite("team", List.of("dan"), "alice", T0, 3));
     assertCode(ErrorCode.NOT_FOUND, () -> store.invite("team", List.of("dan", "zed"), "alice", T0, 10));
     assertThat(store.invitesOf("dan")).as("all or none").isEmpty();
+    assertCode(
+        ErrorCode.INVALID_ARGUMENT, () -> store.addMember("team", "dan", GroupRole.MEMBER, 0, 1));
+    assertThat(store.addMember("team", "alice", GroupRole.MEMBER, 0, 1))
+        .as("already a member: no size check")
+        .isFalse();
     store.addMember("team", "bob", GroupRole.MEMBER, ChatStore.NOW);
     assertThat(store.invitesOf("bob")).isEmpty();
     assertThat(store.deleteInvite("team", "carol")).isTrue();

@@ -916,6 +916,12 @@ public abstract class ChatServiceConformance {
       alice.invite("full", List.of("c1", "alice")); // already invited, or a member: no-op
       assertThat(login("c5").invitations()).isEmpty();
       assertCode(ErrorCode.INVALID_ARGUMENT, () -> alice.setRole("full", "c1", null));
+
+      alice.createGroup("lobby", List.of(), GroupPolicy.PUBLIC);
+      for (String c : List.of("c1", "c2", "c3", "c4")) {
+        login(c).joinGroup("lobby");
+      }
+      assertCode(ErrorCode.INVALID_ARGUMENT, () -> login("c5").joinGroup("lobby"));
     }
 
     @Test
