@@ -156,6 +156,11 @@ final class ChatTarget implements Target {
     }
 
     @Override
+    public void joinGroup(String group) {
+      session.joinGroup(group);
+    }
+
+    @Override
     public void onSubscribe(Flow.Subscription subscription) {
       subscription.request(Long.MAX_VALUE);
       subscribed.complete(null);

@@ -80,6 +80,9 @@ final class FanoutScenario implements Scenario {
         Target.Peer sender = peers.get(0);
         String group = "g" + users.get(0);
         sender.createGroup(group, users.subList(1, users.size()));
+        for (Target.Peer member : peers.subList(1, peers.size())) {
+          member.joinGroup(group);
+        }
         int receivers = size - 1;
         String pad = "x".repeat(o.payloadChars());
 

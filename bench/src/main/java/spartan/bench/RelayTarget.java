@@ -184,6 +184,11 @@ final class RelayTarget implements Target {
     }
 
     @Override
+    public void joinGroup(String group) {
+      // The relay has no invitations: createGroup made everyone a member.
+    }
+
+    @Override
     protected void channelRead0(ChannelHandlerContext ctx, ByteBuf line) {
       long now = System.nanoTime();
       int space = line.indexOf(line.readerIndex(), line.writerIndex(), (byte) ' ');

@@ -49,8 +49,11 @@ interface Target extends AutoCloseable {
      */
     CompletableFuture<?> send(String to, String text);
 
-    /** Creates a group of this user and {@code members}. Blocks until done. */
+    /** Creates a group of this user and invites {@code members}. Blocks until done. */
     void createGroup(String group, List<String> members);
+
+    /** Accepts this user's invitation to {@code group}. Blocks until done. */
+    void joinGroup(String group);
 
     /** Logs out and disconnects. Idempotent; never throws. */
     @Override

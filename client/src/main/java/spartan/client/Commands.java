@@ -1,10 +1,8 @@
 package spartan.client;
 
-import java.util.Arrays;
 import java.util.List;
 import spartan.core.Account;
 import spartan.core.AuthMode;
-import spartan.core.GroupInfo;
 import spartan.core.Limits;
 import spartan.core.Message;
 import spartan.core.Page;
@@ -17,9 +15,14 @@ final class Commands {
   static final int DEFAULT_HISTORY = 20;
 
   static final List<String> NAMES =
-      List.of(
-          "/chat", "/group", "/groups", "/g", "/list", "/history", "/undelivered", "/yes", "/no",
-          "/fingerprint", "/accept-key", "/delete-account", "/logout", "/quit", "/help", "/menu");
+      java.util.stream.Stream.concat(
+              List.of(
+                  "/chat", "/g", "/list", "/history", "/undelivered", "/yes", "/no",
+                  "/fingerprint", "/accept-key", "/delete-account", "/logout", "/quit", "/help",
+                  "/menu")
+                  .stream(),
+              GroupCommands.NAMES.stream())
+          .toList();
 
   private static final String HELP =
       String.join(
@@ -28,10 +31,7 @@ final class Commands {
           "  /chat <user>             chat with a user (/chat #team: with a group)",
           "  /yes, /no                answer the latest chat request",
           "  /g <group> <text>        send to a group",
-          "  /group create <g> <u..>  create a group with these users",
-          "  /group join <g>          join a group",
-          "  /group leave <g>         leave a group",
-          "  /groups                  your groups",
+          GroupCommands.HELP,
           "  /list [pattern]          accounts matching a pattern (* and ?)",
           "  /history <user|#g> [n]   the last n messages with a user or group",
           "  /undelivered             messages still waiting for you",
@@ -57,21 +57,12 @@ final class Commands {
           "  10. Chat",
           "  0. Quit");
 
-  private static final String GROUP_MENU =
-      String.join(
-          "\n",
-          "[Spartan] Groups:",
-          "  1. Create a group",
-          "  2. Join a group",
-          "  3. Leave a group",
-          "  4. List my groups",
-          "  5. Send to a group",
-          "  0. Back");
-
   private final Repl repl;
+  final GroupCommands groups;
 
   Commands(Repl repl) {
     this.repl = repl;
+    this.groups = new GroupCommands(repl);
   }
 
   private Printer out() {
@@ -123,10 +114,10 @@ final class Commands {
           repl.send(Recipient.group(parts[1]), parts[2]);
         }
       }
-      case "/group" -> group(w);
-      case "/groups" -> {
+      case "/group", "/groups", "/invite", "/join", "/decline", "/leave", "/kick", "/admin",
+          "/members" -> {
         if (loggedIn()) {
-          listGroups();
+          groups.slash(cmd, w);
         }
       }
       case "/list" -> {
@@ -171,28 +162,6 @@ final class Commands {
     }
   }
 
-  private void group(String[] w) {
-    if (w.length < 3) {
-      out().hint("Usage: /group create <group> <user>... | /group join <group> | /group leave <group>");
-      return;
-    }
-    if (!loggedIn()) {
-      return;
-    }
-    switch (w[1].toLowerCase(java.util.Locale.ROOT)) {
-      case "create" -> createGroup(w[2], Arrays.asList(w).subList(3, w.length));
-      case "join" -> {
-        repl.connection.session().joinGroup(w[2]);
-        out().info("You joined group " + Recipient.group(w[2]).name() + ".");
-      }
-      case "leave" -> {
-        repl.connection.session().leaveGroup(w[2]);
-        out().info("You left group " + Recipient.group(w[2]).name() + ".");
-      }
-      default -> out().hint("Usage: /group create|join|leave <group> ...");
-    }
-  }
-
   // ---- the menu ---------------------------------------------------------------------------------
 
   void showMenu() {
@@ -229,7 +198,7 @@ final class Commands {
       }
       case 6 -> {
         if (loggedIn()) {
-          groupMenu();
+          groups.menu();
         }
       }
       case 7 -> {
@@ -297,47 +266,6 @@ final class Commands {
     }
   }
 
-  private void groupMenu() {
-    out().line(GROUP_MENU);
-    String line = repl.ask("Choose 0-5");
-    if (line == null) {
-      return;
-    }
-    switch (line) {
-      case "1" -> {
-        String g = repl.ask("Group name");
-        String members = g == null || g.isEmpty() ? null : repl.ask("Members (separated by spaces)");
-        if (members != null) {
-          createGroup(g, members.isEmpty() ? List.of() : Arrays.asList(members.split("[\\s,]+")));
-        }
-      }
-      case "2" -> {
-        String g = repl.ask("Group to join");
-        if (g != null && !g.isEmpty()) {
-          slash("/group join " + g);
-        }
-      }
-      case "3" -> {
-        String g = repl.ask("Group to leave");
-        if (g != null && !g.isEmpty()) {
-          slash("/group leave " + g);
-        }
-      }
-      case "4" -> listGroups();
-      case "5" -> {
-        String g = repl.ask("Group");
-        String text = g == null || g.isEmpty() ? null : repl.ask("Message");
-        if (text != null && !text.isEmpty()) {
-          if (repl.send(Recipient.group(g), text)) {
-            out().info("Sent.");
-          }
-        }
-      }
-      case "0" -> {}
-      default -> out().hint("Please enter a number from 0 to 5.");
-    }
-  }
-
   // ---- actions shared by both ------------------------------------------------------------------
 
   private boolean loggedIn() {
@@ -346,26 +274,6 @@ final class Commands {
       return false;
     }
     return true;
-  }
-
-  private void createGroup(String group, List<String> members) {
-    repl.connection.session().createGroup(group, members);
-    String name = Recipient.group(group).name();
-    repl.knownGroups.add(name);
-    out().info("Group " + name + " created.");
-  }
-
-  private void listGroups() {
-    Page<GroupInfo> page = repl.connection.session().listGroups(null, LIST_LIMIT);
-    if (page.items().isEmpty()) {
-      out().info("You are in no groups.");
-      return;
-    }
-    repl.knownGroups.clear();
-    for (GroupInfo g : page.items()) {
-      repl.knownGroups.add(g.group());
-      out().info("Group " + g.group() + ": " + String.join(",", g.members()));
-    }
   }
 
   private void listAccounts(String pattern) {
@@ -458,7 +366,9 @@ final class Commands {
 
   /** Commands that take a group name next; the rest take user names. */
   static boolean takesGroup(String cmd, String sub) {
-    return cmd.equals("/g") || (cmd.equals("/group") && ("join".equals(sub) || "leave".equals(sub)));
+    return cmd.equals("/g")
+        || (GroupCommands.handles(cmd) && !cmd.equals("/group") && !cmd.equals("/groups"))
+        || (cmd.equals("/group") && ("join".equals(sub) || "leave".equals(sub)));
   }
 
 }

@@ -49,6 +49,9 @@ final class Connection {
 
     void onChatAnswered(String from, boolean accepted);
 
+    /** An invitation, or a change in the membership of one of the user's groups. */
+    default void onGroupEvent(ChatEvent.GroupEvent event) {}
+
     void onConnectionLost();
 
     void onReconnected();
@@ -268,6 +271,8 @@ final class Connection {
           listener.onChatRequested(r.from());
         } else if (event instanceof ChatEvent.ChatAnswered a) {
           listener.onChatAnswered(a.from(), a.accepted());
+        } else if (event instanceof ChatEvent.GroupEvent g) {
+          listener.onGroupEvent(g);
         }
       } catch (RuntimeException e) {
         log.warn("handling {} failed", event.getClass().getSimpleName(), e);

@@ -17,11 +17,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import spartan.core.ChatException;
 import spartan.core.ErrorCode;
-import spartan.core.GroupInfo;
 import spartan.core.Limits;
 import spartan.core.Message;
 import spartan.core.Names;
-import spartan.core.Page;
 import spartan.core.Recipient;
 import spartan.core.Session;
 import spartan.core.crypto.Fingerprint;
@@ -47,7 +45,6 @@ import spartan.core.crypto.Sealer;
  */
 final class Encryption {
   private static final Logger log = LoggerFactory.getLogger(Encryption.class);
-  private static final int GROUP_PAGE = 100;
 
   /**
    * Where key files live: {@code <identityDir>/<user>.identity} and {@code <pinsDir>/<user>.pins}.
@@ -120,6 +117,15 @@ final class Encryption {
   /** Contacts whose key change has been announced (once per login). */
   private final Set<String> warned = new HashSet<>();
 
+  /**
+   * Per group, the members the last message was sealed for: a member not in it is announced, with
+   * their fingerprint, before anything is sealed for them (once per login).
+   */
+  private final Map<String, Set<String>> sealedTo = new HashMap<>();
+
+  /** Users whose first-seen key was shown with its fingerprint (once per login). */
+  private final Set<String> introduced = new HashSet<>();
+
   /** Conversations the person agreed to send plain text to (once per login). */
   private final Set<Recipient> plainAgreed = new HashSet<>();
 
@@ -149,6 +155,8 @@ final class Encryption {
     contacts.clear();
     warned.clear();
     plainAgreed.clear();
+    sealedTo.clear();
+    introduced.clear();
     if (!enabled) {
       return;
     }
@@ -201,7 +209,11 @@ final class Encryption {
     }
     Map<String, PublicKeys> keys = new LinkedHashMap<>();
     List<String> without = new ArrayList<>();
+    Set<String> firstSeen = new HashSet<>();
     for (String r : readers) {
+      if (pins.pinned(r).isEmpty()) {
+        firstSeen.add(r); // contact() pins it now: say so below, never silently
+      }
       // Fetched afresh for every send, so a key changed since the last one is caught before
       // anything is sealed; the pin still decides which keys are used.
       contacts.remove(r);
@@ -215,11 +227,35 @@ final class Encryption {
       }
     }
     if (without.isEmpty()) {
+      if (to instanceof Recipient.Group g) {
+        announceNewReaders(g.name(), keys, firstSeen);
+      }
       return new Outgoing.Seal(keys); // sealed again as soon as everyone has keys
     }
     return plainAgreed.contains(to)
         ? new Outgoing.Plain()
         : new Outgoing.AskPlain(Printer.noKeysQuestion(without));
+  }
+
+  /**
+   * Shows each member of {@code group} this client has not sealed for before (this login), with
+   * their fingerprint, so a member the server added is never sealed to without a word; then
+   * remembers the readers (a removed member drops out and is announced again if re-added).
+   */
+  private void announceNewReaders(
+      String group, Map<String, PublicKeys> readers, Set<String> firstSeen) {
+    Set<String> before = sealedTo.get(group);
+    for (Map.Entry<String, PublicKeys> r : readers.entrySet()) {
+      if (before == null || !before.contains(r.getKey())) {
+        introduced.add(r.getKey());
+        printer.newGroupReader(
+            group,
+            r.getKey(),
+            Fingerprint.of(r.getKey(), r.getValue()),
+            firstSeen.contains(r.getKey()));
+      }
+    }
+    sealedTo.put(group, new HashSet<>(readers.keySet()));
   }
 
   /**
@@ -259,9 +295,14 @@ final class Encryption {
       }
       id = identity;
       name = me;
+      boolean firstSeen = !m.from().equals(me) && pins.pinned(m.from()).isEmpty();
       Contact c = contact(m.from());
       if (c instanceof Contact.Trusted t) {
         senderKeys = t.keys();
+        if (firstSeen && m.to() instanceof Recipient.Group g && introduced.add(m.from())) {
+          // A group member this user never dealt with: pinned now, and shown, not silently.
+          printer.newGroupSender(g.name(), m.from(), Fingerprint.of(m.from(), t.keys()));
+        }
       } else if (c instanceof Contact.Changed) {
         throw keyChanged(m.from());
       } else {
@@ -420,19 +461,17 @@ final class Encryption {
   }
 
   /**
-   * Current members of {@code group}; empty if this user is not in it (the server then refuses).
+   * The members the server says {@code group} has now; empty if this user is not in it (the
+   * server then refuses the send).
    */
   private List<String> members(String group) {
-    String after = null;
-    do {
-      Page<GroupInfo> page = session.get().listGroups(after, GROUP_PAGE);
-      for (GroupInfo g : page.items()) {
-        if (g.group().equals(group)) {
-          return new ArrayList<>(g.members());
-        }
+    try {
+      return new ArrayList<>(session.get().groupInfo(group).members());
+    } catch (ChatException e) {
+      if (e.code() == ErrorCode.NOT_FOUND || e.code() == ErrorCode.PERMISSION_DENIED) {
+        return new ArrayList<>();
       }
-      after = page.next();
-    } while (after != null);
-    return new ArrayList<>();
+      throw e;
+    }
   }
 }

@@ -28,7 +28,7 @@ final class NameCompleter implements Completer {
       return;
     }
     String sub = words.size() > 1 ? words.get(1) : null;
-    boolean group = Commands.takesGroup(first, sub) && index == (first.equals("/g") ? 1 : 2);
+    boolean group = Commands.takesGroup(first, sub) && index == (first.equals("/group") ? 2 : 1);
     for (String n : group ? repl.knownGroups : repl.knownUsers) {
       // Names come from the server; jline shows candidates as they are, so offer only clean ones.
       if (n.equals(TerminalText.clean(n))) {

@@ -237,6 +237,19 @@ final class Printer {
         + " no encryption keys; send as plain text? (yes/no)";
   }
 
+  /** Before the first message sealed for a group member (this login): who, and their key. */
+  void newGroupReader(String group, String user, Fingerprint fingerprint, boolean firstSeen) {
+    info("Messages to " + group + " are now also sealed for " + user + " (fingerprint "
+        + fingerprint + (firstSeen ? "; first time you see this key" : "")
+        + "). Compare it with " + user + ": /fingerprint " + user);
+  }
+
+  /** The first message from a group member whose key was never seen: pinned, and shown. */
+  void newGroupSender(String group, String user, Fingerprint fingerprint) {
+    info("First message from " + user + " in " + group + "; their key is now pinned (fingerprint "
+        + fingerprint + "). Compare it with " + user + ": /fingerprint " + user);
+  }
+
   // ---- errors and hints -------------------------------------------------------------------------
 
   void error(ChatException e) {

@@ -19,6 +19,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import spartan.core.Account;
 import spartan.core.AuthMode;
+import spartan.core.ChatEvent;
 import spartan.core.ChatException;
 import spartan.core.ChatService;
 import spartan.core.Delivery;
@@ -403,6 +404,7 @@ public final class Repl {
       connection.login(user, pass);
       encryption.start(connection.user());
       printer.userList(refreshUsers());
+      commands.groups.refresh();
       if (announce) {
         printer.loggedIn(connection.user());
       }
@@ -477,6 +479,11 @@ public final class Repl {
     @Override
     public void onChatAnswered(String from, boolean accepted) {
       printer.requestAnswered(from, accepted);
+    }
+
+    @Override
+    public void onGroupEvent(ChatEvent.GroupEvent event) {
+      commands.groups.onEvent(event, connection.user());
     }
 
     @Override

@@ -318,7 +318,11 @@ class EncryptionTest {
     var alice = chat.start("alice");
     alice.awaitPrompt(CHOOSE);
     alice.type("/group create team bob charlie");
-    alice.awaitLine("[Spartan] Group team created.");
+    alice.awaitLine("[Spartan] Group team created; invited bob,charlie.");
+    for (var member : List.of(bob, charlie)) {
+      member.type("/join team");
+      member.awaitLine("[Spartan] You joined group team.");
+    }
     alice.type("/g team Hello team, sealed");
     bob.awaitLine("[team/alice] Hello team, sealed");
     charlie.awaitLine("[team/alice] Hello team, sealed");
@@ -334,6 +338,52 @@ class EncryptionTest {
   }
 
   @Test
+  void aNewGroupMemberIsAnnouncedWithTheirFingerprintBeforeAnythingIsSealedForThem()
+      throws Exception {
+    memory();
+    var bob = chat.start("bob");
+    var charlie = chat.start("charlie");
+    for (var c : List.of(bob, charlie)) {
+      c.awaitPrompt(CHOOSE);
+    }
+    var alice = chat.start("alice");
+    alice.awaitPrompt(CHOOSE);
+    alice.type("/group create team bob");
+    bob.awaitLine("[Spartan] alice invites you to team. Type /join team to accept or /decline team.");
+    bob.type("/join team");
+    bob.awaitLine("[Spartan] You joined group team.");
+    alice.awaitLine("[Spartan] bob joined team (invited by alice)");
+    alice.type("/g team first");
+    alice.screen.awaitLineMatching(
+        l -> l.startsWith("[Spartan] Messages to team are now also sealed for bob (fingerprint ")
+            && l.contains("first time you see this key"),
+        "bob announced");
+    bob.awaitLine("[team/alice] first");
+
+    // bob, an admin, invites charlie; alice never dealt with charlie
+    alice.type("/admin team bob");
+    bob.awaitLine("[Spartan] alice made you an admin of team");
+    bob.type("/invite team charlie");
+    charlie.awaitLine(
+        "[Spartan] bob invites you to team. Type /join team to accept or /decline team.");
+    charlie.type("/join team");
+    charlie.awaitLine("[Spartan] You joined group team.");
+    alice.awaitLine("[Spartan] charlie joined team (invited by bob)");
+    alice.type("/g team second");
+    charlie.awaitLine("[team/alice] second");
+    assertThat(alice.screen.lines())
+        .filteredOn(l -> l.contains("now also sealed for"))
+        .hasSize(2)
+        .anyMatch(l -> l.contains("sealed for charlie (fingerprint "));
+
+    charlie.type("/g team hi, I am charlie");
+    bob.screen.awaitLineMatching(
+        l -> l.startsWith("[Spartan] First message from charlie in team; their key is now pinned"),
+        "charlie's key shown to bob");
+    bob.awaitLine("[team/charlie] hi, I am charlie");
+  }
+
+  @Test
   void aGroupMemberWithoutKeysIsNamedInTheQuestion() throws Exception {
     memory();
     var bob = chat.start("bob");
@@ -342,7 +392,11 @@ class EncryptionTest {
     var alice = chat.start("alice");
     alice.awaitPrompt(CHOOSE);
     alice.type("/group create team bob eve");
-    alice.awaitLine("[Spartan] Group team created.");
+    alice.awaitLine("[Spartan] Group team created; invited bob,eve.");
+    bob.type("/join team");
+    bob.awaitLine("[Spartan] You joined group team.");
+    eve.joinGroup("team");
+    alice.awaitLine("[Spartan] eve joined team (invited by alice)");
     alice.type("/g team hello all");
     alice.awaitPrompt("[Spartan] eve has no encryption keys; send as plain text? (yes/no): ");
     alice.type("no");

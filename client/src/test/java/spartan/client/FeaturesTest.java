@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -64,7 +65,15 @@ class FeaturesTest {
       c.awaitPrompt(CHOOSE);
     }
     alice.type("/group create team bob charlie eve");
-    alice.awaitLine("[Spartan] Group team created.");
+    alice.awaitLine("[Spartan] Group team created; invited bob,charlie,eve.");
+    for (var member : List.of(bob, charlie, eve)) {
+      String name = member == bob ? "bob" : member == charlie ? "charlie" : "eve";
+      member.awaitLine(
+          "[Spartan] alice invites you to team. Type /join team to accept or /decline team.");
+      member.type("/join team");
+      member.awaitLine("[Spartan] You joined group team.");
+      alice.awaitLine("[Spartan] " + name + " joined team (invited by alice)");
+    }
     alice.type("/g team hi all");
     bob.awaitLine("[team/alice] hi all");
     charlie.awaitLine("[team/alice] hi all");
@@ -77,11 +86,24 @@ class FeaturesTest {
     assertThat(foo.screen.lines()).noneMatch(l -> l.contains("hi all"));
 
     alice.type("/groups");
-    alice.awaitLine("[Spartan] Group team: alice,bob,charlie,eve");
+    alice.awaitLine("[Spartan] Group team (owner): alice,bob,charlie,eve");
     bob.type("/group leave team");
     bob.awaitLine("[Spartan] You left group team.");
+    alice.awaitLine("[Spartan] bob left team");
+    foo.type("/join team");
+    foo.awaitLine("[Spartan] Group team is invite-only; ask an owner or admin to invite you.");
+    alice.type("/invite team foo");
+    alice.awaitLine("[Spartan] Invited foo to team.");
+    foo.awaitLine("[Spartan] alice invites you to team. Type /join team to accept or /decline team.");
     foo.type("/group join team");
     foo.awaitLine("[Spartan] You joined group team.");
+    alice.type("/admin team charlie");
+    charlie.awaitLine("[Spartan] alice made you an admin of team");
+    charlie.type("/kick team eve");
+    eve.awaitLine("[Spartan] charlie removed you from team");
+    alice.awaitLine("[Spartan] charlie removed eve from team");
+    alice.type("/members team");
+    alice.awaitLine("[Spartan] Members of team: alice (owner), charlie (admin), foo.");
     charlie.type("/g team second");
     foo.awaitLine("[team/charlie] second");
     alice.awaitLine("[team/charlie] second");
@@ -191,8 +213,10 @@ class FeaturesTest {
     assertThat(complete(completer, "/chat ch")).contains("charlie", "bob").doesNotContain("alice");
     assertThat(complete(completer, "/group jo")).containsExactly("create", "join", "leave");
     alice.type("/group create team bob");
-    alice.awaitLine("[Spartan] Group team created.");
+    alice.awaitLine("[Spartan] Group team created; invited bob.");
     assertThat(complete(completer, "/g t")).containsExactly("team");
+    assertThat(complete(completer, "/invite t")).containsExactly("team");
+    assertThat(complete(completer, "/invite team b")).contains("bob");
   }
 
   @Test

@@ -9,6 +9,9 @@ import spartan.core.Account;
 import spartan.core.ChatEvent;
 import spartan.core.Delivery;
 import spartan.core.GroupInfo;
+import spartan.core.GroupInvite;
+import spartan.core.GroupPolicy;
+import spartan.core.GroupRole;
 import spartan.core.Message;
 import spartan.core.MessageBody;
 import spartan.core.Page;
@@ -65,8 +68,43 @@ class ForwardingSession implements Session {
   }
 
   @Override
-  public void createGroup(String group, Collection<String> members) {
-    delegate.createGroup(group, members);
+  public void createGroup(String group, Collection<String> members, GroupPolicy policy) {
+    delegate.createGroup(group, members, policy);
+  }
+
+  @Override
+  public void invite(String group, Collection<String> users) {
+    delegate.invite(group, users);
+  }
+
+  @Override
+  public void declineInvite(String group) {
+    delegate.declineInvite(group);
+  }
+
+  @Override
+  public void removeMember(String group, String user) {
+    delegate.removeMember(group, user);
+  }
+
+  @Override
+  public void setRole(String group, String user, GroupRole role) {
+    delegate.setRole(group, user, role);
+  }
+
+  @Override
+  public void setGroupPolicy(String group, GroupPolicy policy) {
+    delegate.setGroupPolicy(group, policy);
+  }
+
+  @Override
+  public List<GroupInvite> invitations() {
+    return delegate.invitations();
+  }
+
+  @Override
+  public GroupInfo groupInfo(String group) {
+    return delegate.groupInfo(group);
   }
 
   @Override

@@ -70,16 +70,19 @@ class MenuTest {
 
     dave.type("6");
     dave.awaitLine("[Spartan] Groups:");
-    dave.awaitPrompt("[Spartan] Choose 0-5: ");
+    dave.awaitPrompt("[Spartan] Choose 0-10: ");
     dave.type("1");
     dave.awaitPrompt("[Spartan] Group name: ");
     dave.type("crew");
-    dave.awaitPrompt("[Spartan] Members (separated by spaces): ");
+    dave.awaitPrompt("[Spartan] Invite (user names separated by spaces): ");
     dave.type("alice bob");
-    dave.awaitLine("[Spartan] Group crew created.");
+    dave.awaitLine("[Spartan] Group crew created; invited alice,bob.");
+    chat.login("alice").joinGroup("crew");
+    bob.joinGroup("crew");
+    dave.awaitLine("[Spartan] bob joined crew (invited by dave)");
     dave.type("6");
     dave.type("4");
-    dave.awaitLine("[Spartan] Group crew: alice,bob,dave");
+    dave.awaitLine("[Spartan] Group crew (owner): alice,bob,dave");
     dave.type("6");
     dave.type("5");
     dave.awaitPrompt("[Spartan] Group: ");
@@ -90,8 +93,13 @@ class MenuTest {
         .atMost(Screen.TIMEOUT)
         .until(() -> bob.fetchUndelivered(10).stream().anyMatch(d -> "hi crew".equals(d.message().text())));
     dave.type("6");
-    dave.type("9");
-    dave.awaitLine("[Spartan] Please enter a number from 0 to 5.");
+    dave.type("10");
+    dave.awaitPrompt("[Spartan] Group: ");
+    dave.type("crew");
+    dave.awaitLine("[Spartan] Members of crew: alice, bob, dave (owner).");
+    dave.type("6");
+    dave.type("11");
+    dave.awaitLine("[Spartan] Please enter a number from 0 to 10.");
 
     dave.type("7");
     dave.awaitPrompt("[Spartan] History with (user, or #group): ");

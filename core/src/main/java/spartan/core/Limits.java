@@ -26,6 +26,10 @@ public record Limits(
   public static final int MIN_PASSWORD = 8;
   public static final int MAX_PASSWORD = 256;
   public static final int MAX_KEY_BUNDLE = 1024;
+  /** Most pending group invitations one user may hold; past it, invitations to them fail. */
+  public static final int MAX_PENDING_INVITES = 100;
+  /** Most users one {@code invite} (or {@code createGroup}) call may name. */
+  public static final int MAX_INVITES_PER_CALL = 1000;
 
   public Limits {
     positive("limits.maxBodyChars", maxBodyChars);

@@ -97,24 +97,112 @@ public interface Session extends AutoCloseable {
   List<Message> history(Recipient with, long beforeId, int limit);
 
   /**
-   * Creates a group with the caller and the given members (all must exist).
+   * Creates an invite-only group owned by the caller and invites {@code invitees} (who become
+   * members only when they accept). Same as {@link #createGroup(String, Collection, GroupPolicy)}
+   * with {@link GroupPolicy#PRIVATE}.
+   */
+  default void createGroup(String group, Collection<String> invitees) {
+    createGroup(group, invitees, GroupPolicy.PRIVATE);
+  }
+
+  /**
+   * Creates a group whose only member and owner is the caller, and invites {@code invitees} (all
+   * must exist, at most {@code maxGroupMembers - 1}).
    *
-   * @throws ChatException {@code ALREADY_EXISTS}, {@code NOT_FOUND} for an unknown member, {@code
-   *     INVALID_ARGUMENT} for a bad name or a group larger than the server allows
+   * @throws ChatException {@code ALREADY_EXISTS}, {@code NOT_FOUND} for an unknown invitee,
+   *     {@code INVALID_ARGUMENT} for a bad name or too many invitees
    */
   @RateLimited(RateLimited.Action.CONTROL)
-  void createGroup(String group, Collection<String> members);
+  void createGroup(String group, Collection<String> invitees, GroupPolicy policy);
 
-  /** Joins an existing group ({@code NOT_FOUND} if none). Joining twice is not an error. */
+  /**
+   * Invites users to a group (owners and admins only). Each invitee gets a {@link
+   * ChatEvent.GroupInvited} now if online and at every subscription until they answer. Inviting a
+   * member or someone already invited changes nothing for them.
+   *
+   * @throws ChatException {@code NOT_FOUND} (no such group, or an unknown user: nobody is then
+   *     invited), {@code PERMISSION_DENIED} (not an owner or admin), {@code INVALID_ARGUMENT} (no
+   *     users, more than {@link Limits#MAX_INVITES_PER_CALL}, the group's members and pending
+   *     invitations would exceed {@code maxGroupMembers}, or an invitee already has {@link
+   *     Limits#MAX_PENDING_INVITES} pending invitations)
+   */
+  @RateLimited(RateLimited.Action.CONTROL)
+  void invite(String group, Collection<String> users);
+
+  /**
+   * Joins a group: accepts the caller's pending invitation, or joins a public group. The caller
+   * then sees the group's messages from now on (earlier ones too if the group shares its
+   * history) and every member gets a {@link ChatEvent.MemberJoined}. Joining a group one belongs
+   * to already is not an error.
+   *
+   * @throws ChatException {@code NOT_FOUND} (no such group), {@code PERMISSION_DENIED} (an
+   *     invite-only group and no invitation), {@code INVALID_ARGUMENT} (the group is full)
+   */
   @RateLimited(RateLimited.Action.CONTROL)
   void joinGroup(String group);
 
-  /** Leaves a group ({@code NOT_FOUND} if none or not a member). An emptied group is deleted. */
+  /** Declines the caller's pending invitation to {@code group}; {@code NOT_FOUND} if none. */
+  @RateLimited(RateLimited.Action.CONTROL)
+  void declineInvite(String group);
+
+  /**
+   * Leaves a group; the others get a {@link ChatEvent.MemberLeft}. An emptied group is deleted.
+   *
+   * @throws ChatException {@code NOT_FOUND} (no such group or not a member), {@code
+   *     PERMISSION_DENIED} (the caller is the last owner and others remain: make someone else
+   *     owner first)
+   */
   @RateLimited(RateLimited.Action.CONTROL)
   void leaveGroup(String group);
 
-  /** The groups the caller belongs to, sorted by name, paged like {@link #listAccounts}. */
+  /**
+   * Removes a member (owners remove anyone, admins only members); every member, the removed one
+   * included, gets a {@link ChatEvent.MemberRemoved}. The removed user receives nothing further
+   * from the group and can no longer read it. Removing oneself is {@link #leaveGroup}.
+   *
+   * @throws ChatException {@code NOT_FOUND} (no such group, or the user is not a member), {@code
+   *     PERMISSION_DENIED} (the caller may not remove that user), {@code INVALID_ARGUMENT}
+   *     (removing oneself)
+   */
+  @RateLimited(RateLimited.Action.CONTROL)
+  void removeMember(String group, String user);
+
+  /**
+   * Changes a member's role; every member gets a {@link ChatEvent.RoleChanged}. Admins may make a
+   * member an admin; only owners may demote an admin, make or demote an owner. An owner may step
+   * down only while another owner remains.
+   *
+   * @throws ChatException {@code NOT_FOUND} (no such group, or the user is not a member), {@code
+   *     PERMISSION_DENIED} (not allowed, or it would leave the group without an owner)
+   */
+  @RateLimited(RateLimited.Action.CONTROL)
+  void setRole(String group, String user, GroupRole role);
+
+  /**
+   * Sets who may join and whether newcomers read earlier history (owners and admins only).
+   * Members who joined before keep what they could read.
+   *
+   * @throws ChatException {@code NOT_FOUND}, {@code PERMISSION_DENIED}
+   */
+  @RateLimited(RateLimited.Action.CONTROL)
+  void setGroupPolicy(String group, GroupPolicy policy);
+
+  /**
+   * The groups the caller belongs to, with the caller's role and each group's roster, sorted by
+   * name, paged like {@link #listAccounts}.
+   */
   Page<GroupInfo> listGroups(String after, int limit);
+
+  /** The caller's pending invitations, oldest first (at most {@link Limits#MAX_PENDING_INVITES}). */
+  List<GroupInvite> invitations();
+
+  /**
+   * One group's roster and policy, for its members only.
+   *
+   * @throws ChatException {@code NOT_FOUND} (no such group), {@code PERMISSION_DENIED} (not a
+   *     member)
+   */
+  GroupInfo groupInfo(String group);
 
   /**
    * Asks {@code user} to chat. They get a {@link ChatEvent.ChatRequested} now if online, or when
@@ -144,7 +232,11 @@ public interface Session extends AutoCloseable {
    */
   Optional<byte[]> fetchKeys(String user);
 
-  /** Deletes the caller's account, inbox and undelivered messages, and ends all its sessions. */
+  /**
+   * Deletes the caller's account, inbox and undelivered messages, and ends all its sessions. In
+   * each group where it was the last owner, ownership passes to the longest-standing admin, else
+   * to the longest-standing member; a group left empty is deleted.
+   */
   void deleteAccount();
 
   /** Ends this session; its event stream completes. Idempotent. */

@@ -34,6 +34,7 @@ public final class ConfigLoader {
           "insecureOpenAuthOnNetwork",
           "store.type", "store.dataDir", "store.redis", "store.sync",
           "rateLimit.perSecond", "rateLimit.burst", "rateLimit.redis",
+          "rateLimit.recipientsPerSecond",
           "cache.messagesPerConversation", "cache.conversations", "cache.maxBytes",
           "limits.loginFailuresPerName", "limits.loginFailuresPerAddress",
           "limits.maxLoginBackoffSeconds", "limits.signUpsPerAddressPerHour",
@@ -150,6 +151,7 @@ public final class ConfigLoader {
     int perSecond = integer("rateLimit.perSecond", 15, 1, 1_000_000);
     int burst = integer("rateLimit.burst", perSecond, 0, 1_000_000);
     String rateRedis = redisUrl("rateLimit.redis");
+    int recipients = integer("rateLimit.recipientsPerSecond", 1000, 0, 1_000_000);
     int perConversation = integer("cache.messagesPerConversation", 5, 0, Limits.MAX_HISTORY);
     int conversations = integer("cache.conversations", 10_000, 0, 10_000_000);
     long cacheMaxBytes = longInteger("cache.maxBytes", 64L << 20, 64L << 10, 64L << 30);
@@ -184,7 +186,7 @@ public final class ConfigLoader {
     String metricsHost = string("metrics.host", "127.0.0.1");
     return new ServerConfig(
         transports, host, grpcPort, socketPort, auth, demoUsers, storeType, dataDir, storeRedis,
-        perSecond, burst, rateRedis, perConversation, conversations, maxFrame, limits,
+        perSecond, burst, rateRedis, recipients, perConversation, conversations, maxFrame, limits,
         loginTimeout, keepAlive, maxConnections, maxPerAddress, sync, cacheMaxBytes, authLimits,
         openOnNetwork, metricsPort, metricsHost);
   }

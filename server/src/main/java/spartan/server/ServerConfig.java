@@ -24,6 +24,7 @@ public record ServerConfig(
     int ratePerSecond,
     int rateBurst,
     String rateRedis,
+    int recipientsPerSecond,
     int cacheMessagesPerConversation,
     int cacheConversations,
     int maxFrameBytes,

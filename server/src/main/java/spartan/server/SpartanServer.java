@@ -22,6 +22,7 @@ import spartan.core.auth.AuthThrottle;
 import spartan.core.cache.RecentMessages;
 import spartan.core.decorate.ChatDecorator;
 import spartan.core.limit.FailoverRateLimiter;
+import spartan.core.limit.RateLimit;
 import spartan.core.limit.RateLimiter;
 import spartan.core.service.LocalChatService;
 import spartan.core.spi.ChatMetrics;
@@ -156,6 +157,7 @@ public final class SpartanServer implements AutoCloseable {
           .authMode(config.auth())
           .limits(config.limits())
           .metrics(metrics)
+          .recipientsPerSecond(recipientsBudget(config))
           .authThrottle(
               AuthThrottle.builder()
                   .freeFailuresPerName(a.loginFailuresPerName())
@@ -207,6 +209,18 @@ public final class SpartanServer implements AutoCloseable {
     } catch (RuntimeException e) {
       log.warn("readiness check failed", e);
     }
+  }
+
+  /**
+   * The fan-out budget: {@code rateLimit.recipientsPerSecond} recipients a second, with a burst
+   * that always admits one message to a full group; null (no budget) when set to 0.
+   */
+  private static RateLimit recipientsBudget(ServerConfig config) {
+    int perSecond = config.recipientsPerSecond();
+    if (perSecond == 0) {
+      return null;
+    }
+    return new RateLimit(perSecond, Math.max(perSecond, config.limits().maxGroupMembers() - 1));
   }
 
   private static ChatStore openStore(ServerConfig config, ExecutorService writer) {

@@ -30,6 +30,7 @@ class ConfigLoaderTest {
     assertThat(c.storeType()).isEqualTo(ServerConfig.StoreType.EMBEDDED);
     assertThat(c.dataDir()).isEqualTo(SHIPPED.toAbsolutePath().normalize().getParent().resolve("data"));
     assertThat(c.ratePerSecond()).isEqualTo(15);
+    assertThat(c.recipientsPerSecond()).isEqualTo(1000);
     assertThat(c.cacheMessagesPerConversation()).isEqualTo(5);
     assertThat(c.maxFrameBytes()).isEqualTo(65536);
     assertThat(c.limits().sessionIdleTimeout()).isEqualTo(Duration.ofMinutes(60));
@@ -116,6 +117,9 @@ class ConfigLoaderTest {
     assertBad("trasnports: [grpc]\n", "config.yaml: unknown setting 'trasnports'");
     assertBad("transports: [grpc, smoke]\n", "config.yaml: transports 'smoke' is not one of");
     assertBad("rateLimit:\n  perSecond: 0\n", "config.yaml: rateLimit.perSecond must be 1-");
+    assertBad(
+        "rateLimit:\n  recipientsPerSecond: -1\n",
+        "config.yaml: rateLimit.recipientsPerSecond must be 0-");
     assertBad("rateLimit:\n  redis: localhost\n", "config.yaml: rateLimit.redis must look like redis://host:port");
     assertBad("demoUsers: [alice, 'Bad Name']\n", "config.yaml: demoUsers 'Bad Name' is not a valid user name");
     assertBad("store:\n  type: redis\n", "config.yaml: store.type 'redis' is not available yet");

@@ -31,6 +31,9 @@ import spartan.core.ChatEvent;
 import spartan.core.ChatException;
 import spartan.core.Delivery;
 import spartan.core.GroupInfo;
+import spartan.core.GroupInvite;
+import spartan.core.GroupPolicy;
+import spartan.core.GroupRole;
 import spartan.core.Message;
 import spartan.core.MessageBody;
 import spartan.core.Page;
@@ -246,8 +249,13 @@ public class DecoratorBenchmark {
     }
 
     @Override
-    public void createGroup(String group, Collection<String> members) {
-      s.createGroup(group, members);
+    public void createGroup(String group, Collection<String> members, GroupPolicy policy) {
+      s.createGroup(group, members, policy);
+    }
+
+    @Override
+    public void invite(String group, Collection<String> users) {
+      s.invite(group, users);
     }
 
     @Override
@@ -256,13 +264,43 @@ public class DecoratorBenchmark {
     }
 
     @Override
+    public void declineInvite(String group) {
+      s.declineInvite(group);
+    }
+
+    @Override
     public void leaveGroup(String group) {
       s.leaveGroup(group);
     }
 
     @Override
+    public void removeMember(String group, String user) {
+      s.removeMember(group, user);
+    }
+
+    @Override
+    public void setRole(String group, String user, GroupRole role) {
+      s.setRole(group, user, role);
+    }
+
+    @Override
+    public void setGroupPolicy(String group, GroupPolicy policy) {
+      s.setGroupPolicy(group, policy);
+    }
+
+    @Override
     public Page<GroupInfo> listGroups(String after, int limit) {
       return s.listGroups(after, limit);
+    }
+
+    @Override
+    public List<GroupInvite> invitations() {
+      return s.invitations();
+    }
+
+    @Override
+    public GroupInfo groupInfo(String group) {
+      return s.groupInfo(group);
     }
 
     @Override

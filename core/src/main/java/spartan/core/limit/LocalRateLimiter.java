@@ -66,6 +66,33 @@ public final class LocalRateLimiter implements RateLimiter {
     }
   }
 
+  /**
+   * Takes {@code permits} permits at once under {@code key}, all or none: allowed when the last of
+   * them fits the burst now. More permits than the burst are never allowed.
+   *
+   * @throws IllegalArgumentException if {@code permits} is not positive
+   */
+  public Decision tryAcquire(String key, int permits) {
+    Objects.requireNonNull(key, "key");
+    if (permits < 1) {
+      throw new IllegalArgumentException("permits must be positive, was " + permits);
+    }
+    AtomicLong tat = tats.get(key, k -> new AtomicLong(Long.MIN_VALUE));
+    long extra = (permits - 1) * interval;
+    while (true) {
+      long now = ticker.read();
+      long current = tat.get();
+      long base = Math.max(current, now);
+      long ahead = base + extra - now;
+      if (ahead > tolerance) {
+        return Decision.denied(Duration.ofNanos(ahead - tolerance));
+      }
+      if (tat.compareAndSet(current, base + extra + interval)) {
+        return Decision.ALLOWED;
+      }
+    }
+  }
+
   @Override
   public RateLimit limit() {
     return limit;

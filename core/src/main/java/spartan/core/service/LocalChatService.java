@@ -31,6 +31,8 @@ import spartan.core.auth.AuthThrottle;
 import spartan.core.auth.PasswordHasher;
 import spartan.core.auth.SessionTokens;
 import spartan.core.spi.ChatMetrics;
+import spartan.core.limit.LocalRateLimiter;
+import spartan.core.limit.RateLimit;
 import spartan.core.store.ChatStore;
 
 /**
@@ -54,6 +56,9 @@ public final class LocalChatService implements ChatService {
   final Limits limits;
   final ChatRequests requests;
   final ChatMetrics metrics;
+  final Groups groups;
+  /** Recipients a user's messages may reach per second (null: unlimited); see the builder. */
+  final LocalRateLimiter fanout;
   private final SessionTokens tokens;
   /** A hash of a random password, verified against on unknown users so timing hides existence. */
   private final String decoyHash;
@@ -78,6 +83,11 @@ public final class LocalChatService implements ChatService {
     this.limits = b.limits;
     this.requests = new ChatRequests(clock);
     this.metrics = b.metrics;
+    this.groups = new Groups(this);
+    this.fanout =
+        b.fanout == null
+            ? null
+            : new LocalRateLimiter(b.fanout, () -> nanos(b.clock.instant()));
     this.tokens = new SessionTokens(b.random);
     this.hashPermits = new Semaphore(b.maxConcurrentHashes, true);
     this.signUpPermits = new Semaphore(Math.max(1, b.maxConcurrentHashes / 2), true);
@@ -89,6 +99,10 @@ public final class LocalChatService implements ChatService {
 
   public static Builder builder() {
     return new Builder();
+  }
+
+  private static long nanos(Instant t) {
+    return t.getEpochSecond() * 1_000_000_000L + t.getNano();
   }
 
   /** Builds a {@link LocalChatService}; {@link #store} and {@link #deliveryExecutor} are required. */
@@ -104,6 +118,7 @@ public final class LocalChatService implements ChatService {
     private Duration hashWait = Duration.ofSeconds(3);
     private AuthThrottle throttle;
     private ChatMetrics metrics = ChatMetrics.NONE;
+    private RateLimit fanout;
 
     public Builder store(ChatStore store) {
       this.store = Objects.requireNonNull(store, "store");
@@ -173,6 +188,18 @@ public final class LocalChatService implements ChatService {
       return this;
     }
 
+    /**
+     * Charges every message by its number of recipients against a per-user budget of {@code
+     * limit.perSecond()} recipients a second (burst {@code limit.burst()}), so one user cannot
+     * multiply the send rate by a group's size. Null (the default) charges nothing. The burst
+     * must admit one message to a full group ({@code limits.maxGroupMembers - 1} recipients).
+     * Held per node.
+     */
+    public Builder recipientsPerSecond(RateLimit limit) {
+      this.fanout = limit;
+      return this;
+    }
+
     public Builder random(SecureRandom random) {
       this.random = Objects.requireNonNull(random, "random");
       return this;
@@ -190,6 +217,13 @@ public final class LocalChatService implements ChatService {
       }
       if (deliveryExecutor == null) {
         throw new IllegalStateException("deliveryExecutor is required");
+      }
+      if (fanout != null && fanout.burst() < limits.maxGroupMembers() - 1) {
+        throw new IllegalArgumentException(
+            "rateLimit.recipientsBurst must be at least limits.maxGroupMembers - 1 ("
+                + (limits.maxGroupMembers() - 1)
+                + "), was "
+                + fanout.burst());
       }
       checkAuthModeFitsTheData(store, authMode);
       LocalChatService service = new LocalChatService(this);

@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
-import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Flow;
 import spartan.core.Account;
@@ -13,6 +12,9 @@ import spartan.core.ChatEvent;
 import spartan.core.ChatException;
 import spartan.core.Delivery;
 import spartan.core.GroupInfo;
+import spartan.core.GroupInvite;
+import spartan.core.GroupPolicy;
+import spartan.core.GroupRole;
 import spartan.core.Limits;
 import spartan.core.Message;
 import spartan.core.MessageBody;
@@ -89,6 +91,7 @@ final class LocalSession implements Session {
     try {
       check();
       ChatStore.Draft draft = draft(to, body, clientMsgId);
+      chargeFanout(draft.recipients().size());
       return store
           .append(draft)
           .handle(
@@ -108,6 +111,16 @@ final class LocalSession implements Session {
               });
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(ChatException.wrap(e));
+    }
+  }
+
+  /** Charges a message by its recipients against the fan-out budget, if one is configured. */
+  private void chargeFanout(int recipients) {
+    if (service.fanout != null && recipients > 0) {
+      var d = service.fanout.tryAcquire(user, recipients);
+      if (!d.allowed()) {
+        throw ChatException.rateLimited(d.retryAfter());
+      }
     }
   }
 
@@ -259,6 +272,9 @@ final class LocalSession implements Session {
       for (String from : service.requests.pendingFor(user)) {
         s.offerControl(new ChatEvent.ChatRequested(from));
       }
+      for (GroupInvite i : service.groups.invitations(user)) {
+        s.offerControl(new ChatEvent.GroupInvited(i.group(), i.by()));
+      }
       s.start();
     };
   }
@@ -320,73 +336,87 @@ final class LocalSession implements Session {
     if (beforeId < 0) {
       throw ChatException.invalid("before must not be negative");
     }
-    String conversation =
-        with instanceof Recipient.User u
-            ? directConversation(requireUser(u.name()))
-            : "g:" + requireMembership(with.name()).id();
-    return store.history(conversation, beforeId, limit);
+    if (with instanceof Recipient.User u) {
+      return store.history(directConversation(requireUser(u.name())), beforeId, limit);
+    }
+    GroupRecord g = requireMembership(with.name());
+    // A member reads from their join on: the newest messages before beforeId, less those from
+    // before the join, are exactly the newest after it (ids grow with time).
+    long since = g.member(user).since();
+    List<Message> page = store.history("g:" + g.id(), beforeId, limit);
+    if (page.isEmpty() || page.get(0).id() > since) {
+      return page;
+    }
+    return page.stream().filter(m -> m.id() > since).toList();
   }
 
   // ---- groups -----------------------------------------------------------------------------------
 
   @Override
-  public void createGroup(String group, Collection<String> members) {
+  public void createGroup(String group, Collection<String> invitees, GroupPolicy policy) {
     check();
-    String name = Names.group(group);
-    int max = service.limits.maxGroupMembers();
-    if (members == null) {
-      throw ChatException.invalid("members are required");
-    }
-    if (members.size() >= max * 2) {
-      throw ChatException.invalid("a group may have at most " + max + " members");
-    }
-    TreeSet<String> all = new TreeSet<>();
-    all.add(user);
-    for (String m : members) {
-      all.add(Names.user(m));
-    }
-    if (all.size() > max) {
-      throw ChatException.invalid("a group may have at most " + max + " members");
-    }
-    store.createGroup(name, all, service.clock.instant());
+    service.groups.create(user, group, invitees, policy);
+  }
+
+  @Override
+  public void invite(String group, Collection<String> users) {
+    check();
+    service.groups.invite(user, group, users);
   }
 
   @Override
   public void joinGroup(String group) {
     check();
-    String name = Names.group(group);
-    GroupRecord g = requireGroup(name);
-    if (g.members().contains(user)) {
-      return;
-    }
-    if (g.members().size() >= service.limits.maxGroupMembers()) {
-      throw ChatException.invalid(
-          "Group " + name + " is full (" + service.limits.maxGroupMembers() + " members).");
-    }
-    store.addMember(name, user);
+    service.groups.join(user, group);
+  }
+
+  @Override
+  public void declineInvite(String group) {
+    check();
+    service.groups.decline(user, group);
   }
 
   @Override
   public void leaveGroup(String group) {
     check();
-    String name = Names.group(group);
-    if (!store.removeMember(name, user)) {
-      throw ChatException.notFound("You are not a member of group " + name + ".");
-    }
+    service.groups.leave(user, group);
+  }
+
+  @Override
+  public void removeMember(String group, String member) {
+    check();
+    service.groups.remove(user, group, member);
+  }
+
+  @Override
+  public void setRole(String group, String member, GroupRole role) {
+    check();
+    service.groups.setRole(user, group, member, role);
+  }
+
+  @Override
+  public void setGroupPolicy(String group, GroupPolicy policy) {
+    check();
+    service.groups.setPolicy(user, group, policy);
   }
 
   @Override
   public Page<GroupInfo> listGroups(String after, int limit) {
     check();
     checkLimit(limit, Limits.MAX_PAGE);
-    String from = after == null || after.isEmpty() ? null : Names.group(after);
-    List<GroupRecord> groups = store.groupsOf(user, from, limit + 1);
-    List<GroupRecord> page = LocalChatService.page(groups, limit);
-    List<GroupInfo> out = new ArrayList<>(page.size());
-    for (GroupRecord g : page) {
-      out.add(new GroupInfo(g.group(), g.members()));
-    }
-    return new Page<>(out, groups.size() > limit ? page.get(page.size() - 1).group() : null);
+    return service.groups.list(user, after, limit);
+  }
+
+  @Override
+  public List<GroupInvite> invitations() {
+    check();
+    return service.groups.invitations(user);
+  }
+
+  @Override
+  public GroupInfo groupInfo(String group) {
+    check();
+    return service.groups.info(user, group);
   }
 
   // ---- chat requests ----------------------------------------------------------------------------
@@ -437,7 +467,9 @@ final class LocalSession implements Session {
   @Override
   public void deleteAccount() {
     check();
+    Runnable tellGroups = service.groups.beforeDelete(user);
     store.deleteAccount(user);
+    tellGroups.run();
     service.requests.forget(user);
     service.endAll(user);
   }

@@ -3,9 +3,11 @@ package spartan.core.store;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import spartan.core.Delivery;
+import spartan.core.GroupInvite;
+import spartan.core.GroupPolicy;
+import spartan.core.GroupRole;
 import spartan.core.Message;
 
 /**
@@ -26,9 +28,13 @@ public interface ChatStore extends AutoCloseable {
 
   Optional<AccountRecord> findAccount(String user);
 
+  /** For {@link #addMember}'s {@code since}: only messages stored from now on. */
+  long NOW = -1;
+
   /**
-   * Deletes an account with its inbox, ack state and group memberships (a group left empty is
-   * deleted). Messages it sent stay in other people's inboxes and histories. Returns false if
+   * Deletes an account with its inbox, ack state, invitations and group memberships. A group left
+   * empty is deleted; in a group where it was the last owner, {@link GroupRecord#successorOf}
+   * becomes owner, in the same transaction. Messages it sent stay in other people's inboxes and histories. Returns false if
    * there was no such account.
    */
   boolean deleteAccount(String user);
@@ -62,15 +68,28 @@ public interface ChatStore extends AutoCloseable {
   // ---- groups ---------------------------------------------------------------------------------
 
   /**
-   * Creates a group whose members are {@code members} (which includes the creator). {@code
-   * ALREADY_EXISTS} if the name is taken; {@code NOT_FOUND} naming the first unknown member.
+   * Creates a group whose only member is {@code owner}, as its owner. {@code ALREADY_EXISTS} if
+   * the name is taken; {@code NOT_FOUND} if there is no such owner.
    */
-  GroupRecord createGroup(String group, Set<String> members, Instant createdAt);
+  GroupRecord createGroup(String group, String owner, GroupPolicy policy, Instant createdAt);
 
   Optional<GroupRecord> findGroup(String group);
 
-  /** Adds a member; false if already one. {@code NOT_FOUND} if no such group or no such user. */
-  boolean addMember(String group, String user);
+  /**
+   * Adds a member with {@code role}, reading the group from message id {@code since} on (exclusive;
+   * 0 for all of it, {@link #NOW} for messages stored after this call), and drops any invitation
+   * of theirs to the group. False if already a member. {@code NOT_FOUND} if no such group or no
+   * such user.
+   */
+  default boolean addMember(String group, String user, GroupRole role, long since) {
+    return addMember(group, user, role, since, Integer.MAX_VALUE);
+  }
+
+  /**
+   * {@link #addMember(String, String, GroupRole, long)}, refused with {@code INVALID_ARGUMENT}
+   * when the group already has {@code maxGroupSize} members (checked in the same transaction).
+   */
+  boolean addMember(String group, String user, GroupRole role, long since, int maxGroupSize);
 
   /**
    * Removes a member; false if not one. Deletes the group when its last member leaves. {@code
@@ -78,8 +97,30 @@ public interface ChatStore extends AutoCloseable {
    */
   boolean removeMember(String group, String user);
 
+  /** Sets a member's role; false if not a member. {@code NOT_FOUND} if no such group. */
+  boolean setRole(String group, String user, GroupRole role);
+
+  /** Replaces a group's policy. {@code NOT_FOUND} if no such group. */
+  void setPolicy(String group, GroupPolicy policy);
+
   /** Groups {@code user} belongs to, by name ascending, strictly after {@code after}. */
   List<GroupRecord> groupsOf(String user, String after, int limit);
+
+  /**
+   * Invites each of {@code users} to {@code group} on behalf of {@code by}, all or none: users
+   * already members or already invited are skipped. Returns those newly invited, in the order
+   * given. {@code NOT_FOUND} naming the first unknown user or for no such group; {@code
+   * INVALID_ARGUMENT} if the group's members plus pending invitations would exceed {@code
+   * maxGroupSize}, or an invitee would hold more than {@link
+   * spartan.core.Limits#MAX_PENDING_INVITES} pending invitations.
+   */
+  List<String> invite(String group, List<String> users, String by, Instant at, int maxGroupSize);
+
+  /** {@code user}'s pending invitations, oldest first. Deleted with the account or the group. */
+  List<GroupInvite> invitesOf(String user);
+
+  /** Drops {@code user}'s invitation to {@code group}; false if there was none. */
+  boolean deleteInvite(String group, String user);
 
   // ---- messages -------------------------------------------------------------------------------
 
@@ -123,12 +164,62 @@ public interface ChatStore extends AutoCloseable {
   /** An account as stored. {@code id} is never reused, so a re-created name is a new account. */
   record AccountRecord(long id, String user, String passwordHash, Instant createdAt) {}
 
-  /** A group as stored; {@code members} is sorted. */
-  record GroupRecord(long id, String group, List<String> members, Instant createdAt) {
+  /**
+   * A group as stored; {@code roster} is sorted by name. {@code since} of a member is the message
+   * id after which they may read the group; {@code joined} orders members by seniority (lower
+   * joined earlier).
+   */
+  record GroupRecord(
+      long id, String group, GroupPolicy policy, List<MemberRecord> roster, Instant createdAt) {
     public GroupRecord {
-      members = List.copyOf(members);
+      roster = List.copyOf(roster);
+    }
+
+    /** Members' names, sorted. */
+    public List<String> members() {
+      return roster.stream().map(MemberRecord::user).toList();
+    }
+
+    /** {@code user}'s membership, or null. */
+    public MemberRecord member(String user) {
+      for (MemberRecord m : roster) {
+        if (m.user().equals(user)) {
+          return m;
+        }
+      }
+      return null;
+    }
+
+    /**
+     * Who becomes owner when {@code leaving} goes: null unless {@code leaving} is the group's last
+     * owner and someone else remains; then the longest-standing admin, else the longest-standing
+     * member. The one succession rule, shared by the stores and the service.
+     */
+    public String successorOf(String leaving) {
+      MemberRecord me = member(leaving);
+      if (me == null || me.role() != GroupRole.OWNER) {
+        return null;
+      }
+      MemberRecord best = null;
+      for (MemberRecord m : roster) {
+        if (m.user().equals(leaving)) {
+          continue;
+        }
+        if (m.role() == GroupRole.OWNER) {
+          return null;
+        }
+        if (best == null
+            || m.role().compareTo(best.role()) > 0
+            || (m.role() == best.role() && m.joined() < best.joined())) {
+          best = m;
+        }
+      }
+      return best == null ? null : best.user();
     }
   }
+
+  /** One membership as stored. */
+  record MemberRecord(String user, GroupRole role, long since, long joined) {}
 
   /**
    * A message to store. {@code conversation} is the history key the service computed; {@code

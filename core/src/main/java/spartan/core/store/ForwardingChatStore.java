@@ -4,10 +4,12 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import spartan.core.AuthMode;
 import spartan.core.Delivery;
+import spartan.core.GroupInvite;
+import spartan.core.GroupPolicy;
+import spartan.core.GroupRole;
 import spartan.core.Message;
 
 /**
@@ -69,8 +71,8 @@ public class ForwardingChatStore implements ChatStore {
   }
 
   @Override
-  public GroupRecord createGroup(String group, Set<String> members, Instant createdAt) {
-    return target.createGroup(group, members, createdAt);
+  public GroupRecord createGroup(String group, String owner, GroupPolicy policy, Instant createdAt) {
+    return target.createGroup(group, owner, policy, createdAt);
   }
 
   @Override
@@ -79,8 +81,9 @@ public class ForwardingChatStore implements ChatStore {
   }
 
   @Override
-  public boolean addMember(String group, String user) {
-    return target.addMember(group, user);
+  public boolean addMember(
+      String group, String user, GroupRole role, long since, int maxGroupSize) {
+    return target.addMember(group, user, role, since, maxGroupSize);
   }
 
   @Override
@@ -89,8 +92,34 @@ public class ForwardingChatStore implements ChatStore {
   }
 
   @Override
+  public boolean setRole(String group, String user, GroupRole role) {
+    return target.setRole(group, user, role);
+  }
+
+  @Override
+  public void setPolicy(String group, GroupPolicy policy) {
+    target.setPolicy(group, policy);
+  }
+
+  @Override
   public List<GroupRecord> groupsOf(String user, String after, int limit) {
     return target.groupsOf(user, after, limit);
+  }
+
+  @Override
+  public List<String> invite(
+      String group, List<String> users, String by, Instant at, int maxGroupSize) {
+    return target.invite(group, users, by, at, maxGroupSize);
+  }
+
+  @Override
+  public List<GroupInvite> invitesOf(String user) {
+    return target.invitesOf(user);
+  }
+
+  @Override
+  public boolean deleteInvite(String group, String user) {
+    return target.deleteInvite(group, user);
   }
 
   @Override

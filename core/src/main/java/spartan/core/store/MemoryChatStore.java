@@ -3,16 +3,19 @@ package spartan.core.store;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import spartan.core.AuthMode;
 import spartan.core.ChatException;
 import spartan.core.Delivery;
+import spartan.core.GroupInvite;
+import spartan.core.GroupPolicy;
+import spartan.core.GroupRole;
+import spartan.core.Limits;
 import spartan.core.Message;
 import spartan.core.Names;
 
@@ -43,6 +46,7 @@ public final class MemoryChatStore implements ChatStore {
   private long nextAccountId = 1;
   private long nextGroupId = 1;
   private long nextMessageId = 1;
+  private long nextJoin = 1;
 
   /** A store keeping the newest {@link #DEFAULT_HISTORY} messages of each conversation. */
   public MemoryChatStore() {
@@ -61,18 +65,21 @@ public final class MemoryChatStore implements ChatStore {
   private static final class Group {
     final long id;
     final String name;
-    final TreeSet<String> members;
+    GroupPolicy policy;
+    final TreeMap<String, MemberRecord> members = new TreeMap<>();
+    /** Pending invitations: invitee to invitation, oldest first. */
+    final LinkedHashMap<String, GroupInvite> invites = new LinkedHashMap<>();
     final Instant createdAt;
 
-    Group(long id, String name, Set<String> members, Instant createdAt) {
+    Group(long id, String name, GroupPolicy policy, Instant createdAt) {
       this.id = id;
       this.name = name;
-      this.members = new TreeSet<>(members);
+      this.policy = policy;
       this.createdAt = createdAt;
     }
 
     GroupRecord record() {
-      return new GroupRecord(id, name, new ArrayList<>(members), createdAt);
+      return new GroupRecord(id, name, policy, new ArrayList<>(members.values()), createdAt);
     }
   }
 
@@ -132,7 +139,15 @@ public final class MemoryChatStore implements ChatStore {
       inboxes.remove(user);
       keys.remove(user);
       byClientId.keySet().removeIf(k -> k.startsWith(user + "\0"));
-      groups.values().removeIf(g -> g.members.remove(user) && g.members.isEmpty());
+      for (Group g : groups.values()) {
+        g.invites.remove(user);
+        String heir = g.record().successorOf(user);
+        if (heir != null) {
+          MemberRecord m = g.members.get(heir);
+          g.members.put(heir, new MemberRecord(heir, GroupRole.OWNER, m.since(), m.joined()));
+        }
+      }
+      groups.values().removeIf(g -> g.members.remove(user) != null && g.members.isEmpty());
       return true;
     }
   }
@@ -176,17 +191,14 @@ public final class MemoryChatStore implements ChatStore {
   }
 
   @Override
-  public GroupRecord createGroup(String group, Set<String> members, Instant createdAt) {
+  public GroupRecord createGroup(String group, String owner, GroupPolicy policy, Instant createdAt) {
     synchronized (lock) {
       if (groups.containsKey(group)) {
         throw ChatException.exists("Group already exists: " + group + ".");
       }
-      for (String m : new TreeSet<>(members)) {
-        if (!accounts.containsKey(m)) {
-          throw ChatException.notFound("No such user: " + m + ".");
-        }
-      }
-      Group g = new Group(nextGroupId++, group, members, createdAt);
+      requireAccount(owner);
+      Group g = new Group(nextGroupId++, group, policy, createdAt);
+      g.members.put(owner, new MemberRecord(owner, GroupRole.OWNER, nextMessageId - 1, nextJoin++));
       groups.put(group, g);
       return g.record();
     }
@@ -201,13 +213,22 @@ public final class MemoryChatStore implements ChatStore {
   }
 
   @Override
-  public boolean addMember(String group, String user) {
+  public boolean addMember(
+      String group, String user, GroupRole role, long since, int maxGroupSize) {
     synchronized (lock) {
       Group g = existing(group);
-      if (!accounts.containsKey(user)) {
-        throw ChatException.notFound("No such user: " + user + ".");
+      requireAccount(user);
+      if (g.members.containsKey(user)) {
+        g.invites.remove(user);
+        return false;
       }
-      return g.members.add(user);
+      if (g.members.size() >= maxGroupSize) {
+        throw full(group, maxGroupSize);
+      }
+      g.invites.remove(user);
+      long from = since == NOW ? nextMessageId - 1 : since;
+      g.members.put(user, new MemberRecord(user, role, from, nextJoin++));
+      return true;
     }
   }
 
@@ -215,11 +236,96 @@ public final class MemoryChatStore implements ChatStore {
   public boolean removeMember(String group, String user) {
     synchronized (lock) {
       Group g = existing(group);
-      boolean removed = g.members.remove(user);
+      boolean removed = g.members.remove(user) != null;
       if (g.members.isEmpty()) {
         groups.remove(group);
       }
       return removed;
+    }
+  }
+
+  @Override
+  public boolean setRole(String group, String user, GroupRole role) {
+    synchronized (lock) {
+      Group g = existing(group);
+      MemberRecord m = g.members.get(user);
+      if (m == null) {
+        return false;
+      }
+      g.members.put(user, new MemberRecord(user, role, m.since(), m.joined()));
+      return true;
+    }
+  }
+
+  @Override
+  public void setPolicy(String group, GroupPolicy policy) {
+    synchronized (lock) {
+      existing(group).policy = policy;
+    }
+  }
+
+  @Override
+  public List<String> invite(
+      String group, List<String> users, String by, Instant at, int maxGroupSize) {
+    synchronized (lock) {
+      Group g = existing(group);
+      List<String> fresh = new ArrayList<>();
+      for (String u : users) {
+        requireAccount(u);
+        if (!g.members.containsKey(u) && !g.invites.containsKey(u) && !fresh.contains(u)) {
+          fresh.add(u);
+        }
+      }
+      if (g.members.size() + g.invites.size() + fresh.size() > maxGroupSize) {
+        throw ChatException.invalid(
+            "Group " + group + " would exceed " + maxGroupSize + " members and invitations.");
+      }
+      for (String u : fresh) {
+        if (invitesOfLocked(u).size() >= Limits.MAX_PENDING_INVITES) {
+          throw ChatException.invalid(u + " has too many pending invitations.");
+        }
+      }
+      for (String u : fresh) {
+        g.invites.put(u, new GroupInvite(group, by, at));
+      }
+      return fresh;
+    }
+  }
+
+  @Override
+  public List<GroupInvite> invitesOf(String user) {
+    synchronized (lock) {
+      return invitesOfLocked(user);
+    }
+  }
+
+  private List<GroupInvite> invitesOfLocked(String user) {
+    List<GroupInvite> out = new ArrayList<>();
+    for (Group g : groups.values()) {
+      GroupInvite i = g.invites.get(user);
+      if (i != null) {
+        out.add(i);
+      }
+    }
+    out.sort(java.util.Comparator.comparing(GroupInvite::at));
+    return out;
+  }
+
+  @Override
+  public boolean deleteInvite(String group, String user) {
+    synchronized (lock) {
+      Group g = groups.get(group);
+      return g != null && g.invites.remove(user) != null;
+    }
+  }
+
+  static ChatException full(String group, int max) {
+    return ChatException.invalid("Group " + group + " is full (" + max + " members).");
+  }
+
+  private void requireAccount(String user) {
+    if (!accounts.containsKey(user)) {
+      throw ChatException.notFound("No such user: " + user + ".");
     }
   }
 
@@ -240,7 +346,7 @@ public final class MemoryChatStore implements ChatStore {
       var tail = after == null ? groups.values() : groups.tailMap(after, false).values();
       List<GroupRecord> out = new ArrayList<>();
       for (Group g : tail) {
-        if (g.members.contains(user)) {
+        if (g.members.containsKey(user)) {
           out.add(g.record());
           if (out.size() == limit) {
             break;

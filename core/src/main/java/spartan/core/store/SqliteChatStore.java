@@ -26,7 +26,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -40,6 +39,10 @@ import spartan.core.AuthMode;
 import spartan.core.ChatException;
 import spartan.core.Delivery;
 import spartan.core.ErrorCode;
+import spartan.core.GroupInvite;
+import spartan.core.GroupPolicy;
+import spartan.core.GroupRole;
+import spartan.core.Limits;
 import spartan.core.Message;
 import spartan.core.MessageBody;
 import spartan.core.Recipient;
@@ -468,6 +471,13 @@ public final class SqliteChatStore implements ChatStore {
               groups.add(rs.getLong(1));
             }
           }
+          for (long g : groups) {
+            GroupRecord record = loadGroup(h, g);
+            String heir = record == null ? null : record.successorOf(user);
+            if (heir != null) {
+              updateRole(h, g, heir, GroupRole.OWNER);
+            }
+          }
           // Inbox rows and memberships go by ON DELETE CASCADE.
           PreparedStatement del = h.prepare("DELETE FROM account WHERE id = ?");
           del.setLong(1, id);
@@ -506,48 +516,33 @@ public final class SqliteChatStore implements ChatStore {
 
   // ---- groups -----------------------------------------------------------------------------------
 
-  /** A group's columns plus its members joined by commas (names never contain one). */
-  private static final String GROUP_COLUMNS =
-      "g.id, g.name, g.created_s, g.created_ns, (SELECT group_concat(a2.name, ',') FROM member m2"
-          + " JOIN account a2 ON a2.id = m2.account_id WHERE m2.group_id = g.id)";
-
   @Override
-  public GroupRecord createGroup(String group, Set<String> members, Instant createdAt) {
+  public GroupRecord createGroup(String group, String owner, GroupPolicy policy, Instant createdAt) {
     Objects.requireNonNull(group, "group");
+    Objects.requireNonNull(policy, "policy");
     Objects.requireNonNull(createdAt, "createdAt");
-    List<String> sorted = new ArrayList<>(new TreeSet<>(members));
     return write(
         h -> {
           if (groupId(h, group) != null) {
             throw ChatException.exists("Group already exists: " + group + ".");
           }
-          List<Long> ids = new ArrayList<>(sorted.size());
-          for (String m : sorted) {
-            Long id = accountId(h, m);
-            if (id == null) {
-              throw ChatException.notFound("No such user: " + m + ".");
-            }
-            ids.add(id);
-          }
+          long uid = existingAccount(h, owner);
           PreparedStatement ins =
               h.prepare(
-                  "INSERT INTO chat_group(name, created_s, created_ns) VALUES (?, ?, ?)"
-                      + " RETURNING id");
+                  "INSERT INTO chat_group(name, created_s, created_ns, is_open, shared_history)"
+                      + " VALUES (?, ?, ?, ?, ?) RETURNING id");
           ins.setString(1, group);
           ins.setLong(2, createdAt.getEpochSecond());
           ins.setInt(3, createdAt.getNano());
+          ins.setInt(4, policy.open() ? 1 : 0);
+          ins.setInt(5, policy.sharedHistory() ? 1 : 0);
           long gid;
           try (ResultSet rs = ins.executeQuery()) {
             rs.next();
             gid = rs.getLong(1);
           }
-          PreparedStatement add = h.prepare("INSERT INTO member(group_id, account_id) VALUES (?, ?)");
-          for (long id : ids) {
-            add.setLong(1, gid);
-            add.setLong(2, id);
-            add.executeUpdate();
-          }
-          return new GroupRecord(gid, group, sorted, createdAt);
+          insertMember(h, gid, uid, GroupRole.OWNER, NOW);
+          return loadGroup(h, gid);
         });
   }
 
@@ -555,31 +550,53 @@ public final class SqliteChatStore implements ChatStore {
   public Optional<GroupRecord> findGroup(String group) {
     return read(
         h -> {
-          PreparedStatement ps =
-              h.prepare("SELECT " + GROUP_COLUMNS + " FROM chat_group g WHERE g.name = ?");
-          ps.setString(1, group);
-          try (ResultSet rs = ps.executeQuery()) {
-            return rs.next() ? Optional.of(groupRecord(rs)) : Optional.empty();
-          }
+          Long gid = groupId(h, group);
+          return gid == null ? Optional.empty() : Optional.ofNullable(loadGroup(h, gid));
         });
   }
 
   @Override
-  public boolean addMember(String group, String user) {
+  public boolean addMember(
+      String group, String user, GroupRole role, long since, int maxGroupSize) {
     return write(
         h -> {
           long gid = existingGroup(h, group);
-          Long uid = accountId(h, user);
-          if (uid == null) {
-            throw ChatException.notFound("No such user: " + user + ".");
-          }
-          PreparedStatement ps =
+          long uid = existingAccount(h, user);
+          PreparedStatement size =
               h.prepare(
-                  "INSERT INTO member(group_id, account_id) VALUES (?, ?) ON CONFLICT DO NOTHING");
-          ps.setLong(1, gid);
-          ps.setLong(2, uid);
-          return ps.executeUpdate() == 1;
+                  "SELECT count(*), EXISTS (SELECT 1 FROM member WHERE group_id = ?1"
+                      + " AND account_id = ?2) FROM member WHERE group_id = ?1");
+          size.setLong(1, gid);
+          size.setLong(2, uid);
+          try (ResultSet rs = size.executeQuery()) {
+            rs.next();
+            if (rs.getInt(2) == 0 && rs.getLong(1) >= maxGroupSize) {
+              throw MemoryChatStore.full(group, maxGroupSize);
+            }
+          }
+          PreparedStatement drop =
+              h.prepare("DELETE FROM invite WHERE group_id = ? AND account_id = ?");
+          drop.setLong(1, gid);
+          drop.setLong(2, uid);
+          drop.executeUpdate();
+          return insertMember(h, gid, uid, role, since);
         });
+  }
+
+  private static boolean insertMember(Handle h, long gid, long uid, GroupRole role, long since)
+      throws SQLException {
+    PreparedStatement ps =
+        h.prepare(
+            "INSERT INTO member(group_id, account_id, role, since, joined)"
+                + " VALUES (?1, ?2, ?3,"
+                + " CASE WHEN ?4 < 0 THEN (SELECT coalesce(max(id), 0) FROM message) ELSE ?4 END,"
+                + " (SELECT coalesce(max(joined), 0) + 1 FROM member WHERE group_id = ?1))"
+                + " ON CONFLICT DO NOTHING");
+    ps.setLong(1, gid);
+    ps.setLong(2, uid);
+    ps.setString(3, role.wireName());
+    ps.setLong(4, since);
+    return ps.executeUpdate() == 1;
   }
 
   @Override
@@ -602,6 +619,38 @@ public final class SqliteChatStore implements ChatStore {
   }
 
   @Override
+  public boolean setRole(String group, String user, GroupRole role) {
+    return write(h -> updateRole(h, existingGroup(h, group), user, role));
+  }
+
+  private static boolean updateRole(Handle h, long gid, String user, GroupRole role)
+      throws SQLException {
+    PreparedStatement ps =
+        h.prepare(
+            "UPDATE member SET role = ? WHERE group_id = ?"
+                + " AND account_id = (SELECT id FROM account WHERE name = ?)");
+    ps.setString(1, role.wireName());
+    ps.setLong(2, gid);
+    ps.setString(3, user);
+    return ps.executeUpdate() == 1;
+  }
+
+  @Override
+  public void setPolicy(String group, GroupPolicy policy) {
+    write(
+        h -> {
+          long gid = existingGroup(h, group);
+          PreparedStatement ps =
+              h.prepare("UPDATE chat_group SET is_open = ?, shared_history = ? WHERE id = ?");
+          ps.setInt(1, policy.open() ? 1 : 0);
+          ps.setInt(2, policy.sharedHistory() ? 1 : 0);
+          ps.setLong(3, gid);
+          ps.executeUpdate();
+          return null;
+        });
+  }
+
+  @Override
   public List<GroupRecord> groupsOf(String user, String after, int limit) {
     if (limit <= 0) {
       return List.of();
@@ -610,30 +659,166 @@ public final class SqliteChatStore implements ChatStore {
         h -> {
           PreparedStatement ps =
               h.prepare(
-                  "SELECT "
-                      + GROUP_COLUMNS
-                      + " FROM account a JOIN member m ON m.account_id = a.id"
+                  "SELECT g.id FROM account a JOIN member m ON m.account_id = a.id"
                       + " JOIN chat_group g ON g.id = m.group_id"
                       + " WHERE a.name = ? AND g.name > ? ORDER BY g.name LIMIT ?");
           ps.setString(1, user);
           ps.setString(2, after == null ? "" : after);
           ps.setInt(3, limit);
-          List<GroupRecord> out = new ArrayList<>();
+          List<Long> ids = new ArrayList<>();
           try (ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
-              out.add(groupRecord(rs));
+              ids.add(rs.getLong(1));
+            }
+          }
+          List<GroupRecord> out = new ArrayList<>(ids.size());
+          for (long gid : ids) {
+            out.add(loadGroup(h, gid));
+          }
+          return out;
+        });
+  }
+
+  @Override
+  public List<String> invite(
+      String group, List<String> users, String by, Instant at, int maxGroupSize) {
+    return write(
+        h -> {
+          long gid = existingGroup(h, group);
+          List<String> fresh = new ArrayList<>();
+          List<Long> freshIds = new ArrayList<>();
+          PreparedStatement known =
+              h.prepare(
+                  "SELECT EXISTS (SELECT 1 FROM member WHERE group_id = ?1 AND account_id = ?2)"
+                      + " OR EXISTS (SELECT 1 FROM invite WHERE group_id = ?1 AND account_id = ?2)");
+          for (String u : users) {
+            long uid = existingAccount(h, u);
+            known.setLong(1, gid);
+            known.setLong(2, uid);
+            boolean skip;
+            try (ResultSet rs = known.executeQuery()) {
+              skip = rs.next() && rs.getInt(1) == 1;
+            }
+            if (!skip && !freshIds.contains(uid)) {
+              fresh.add(u);
+              freshIds.add(uid);
+            }
+          }
+          PreparedStatement size =
+              h.prepare(
+                  "SELECT (SELECT count(*) FROM member WHERE group_id = ?1)"
+                      + " + (SELECT count(*) FROM invite WHERE group_id = ?1)");
+          size.setLong(1, gid);
+          long current;
+          try (ResultSet rs = size.executeQuery()) {
+            rs.next();
+            current = rs.getLong(1);
+          }
+          if (current + fresh.size() > maxGroupSize) {
+            throw ChatException.invalid(
+                "Group " + group + " would exceed " + maxGroupSize + " members and invitations.");
+          }
+          PreparedStatement pendingOf =
+              h.prepare("SELECT count(*) FROM invite WHERE account_id = ?");
+          PreparedStatement ins =
+              h.prepare(
+                  "INSERT INTO invite(group_id, account_id, inviter, created_s, created_ns)"
+                      + " VALUES (?, ?, ?, ?, ?)");
+          for (int i = 0; i < fresh.size(); i++) {
+            pendingOf.setLong(1, freshIds.get(i));
+            try (ResultSet rs = pendingOf.executeQuery()) {
+              rs.next();
+              if (rs.getInt(1) >= Limits.MAX_PENDING_INVITES) {
+                throw ChatException.invalid(fresh.get(i) + " has too many pending invitations.");
+              }
+            }
+            ins.setLong(1, gid);
+            ins.setLong(2, freshIds.get(i));
+            ins.setString(3, by);
+            ins.setLong(4, at.getEpochSecond());
+            ins.setInt(5, at.getNano());
+            ins.executeUpdate();
+          }
+          return fresh;
+        });
+  }
+
+  @Override
+  public List<GroupInvite> invitesOf(String user) {
+    return read(
+        h -> {
+          PreparedStatement ps =
+              h.prepare(
+                  "SELECT g.name, i.inviter, i.created_s, i.created_ns FROM account a"
+                      + " JOIN invite i ON i.account_id = a.id JOIN chat_group g ON g.id = i.group_id"
+                      + " WHERE a.name = ? ORDER BY i.created_s, i.created_ns, g.name");
+          ps.setString(1, user);
+          List<GroupInvite> out = new ArrayList<>();
+          try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              out.add(
+                  new GroupInvite(
+                      rs.getString(1), rs.getString(2), instant(rs.getLong(3), rs.getInt(4))));
             }
           }
           return out;
         });
   }
 
-  private static GroupRecord groupRecord(ResultSet rs) throws SQLException {
-    String joined = rs.getString(5);
-    List<String> members =
-        joined == null ? List.of() : Arrays.stream(joined.split(",")).sorted().toList();
-    return new GroupRecord(
-        rs.getLong(1), rs.getString(2), members, instant(rs.getLong(3), rs.getInt(4)));
+  @Override
+  public boolean deleteInvite(String group, String user) {
+    return write(
+        h -> {
+          PreparedStatement ps =
+              h.prepare(
+                  "DELETE FROM invite WHERE group_id = (SELECT id FROM chat_group WHERE name = ?)"
+                      + " AND account_id = (SELECT id FROM account WHERE name = ?)");
+          ps.setString(1, group);
+          ps.setString(2, user);
+          return ps.executeUpdate() == 1;
+        });
+  }
+
+  /** The group with id {@code gid} and its roster, or null if none. */
+  private static GroupRecord loadGroup(Handle h, long gid) throws SQLException {
+    PreparedStatement g =
+        h.prepare(
+            "SELECT name, created_s, created_ns, is_open, shared_history FROM chat_group"
+                + " WHERE id = ?");
+    g.setLong(1, gid);
+    String name;
+    Instant created;
+    GroupPolicy policy;
+    try (ResultSet rs = g.executeQuery()) {
+      if (!rs.next()) {
+        return null;
+      }
+      name = rs.getString(1);
+      created = instant(rs.getLong(2), rs.getInt(3));
+      policy = new GroupPolicy(rs.getInt(4) == 1, rs.getInt(4) == 1 && rs.getInt(5) == 1);
+    }
+    PreparedStatement m =
+        h.prepare(
+            "SELECT a.name, m.role, m.since, m.joined FROM member m"
+                + " JOIN account a ON a.id = m.account_id WHERE m.group_id = ? ORDER BY a.name");
+    m.setLong(1, gid);
+    List<MemberRecord> roster = new ArrayList<>();
+    try (ResultSet rs = m.executeQuery()) {
+      while (rs.next()) {
+        roster.add(
+            new MemberRecord(
+                rs.getString(1), GroupRole.parse(rs.getString(2)), rs.getLong(3), rs.getLong(4)));
+      }
+    }
+    return new GroupRecord(gid, name, policy, roster, created);
+  }
+
+  private static long existingAccount(Handle h, String user) throws SQLException {
+    Long id = accountId(h, user);
+    if (id == null) {
+      throw ChatException.notFound("No such user: " + user + ".");
+    }
+    return id;
   }
 
   private static long existingGroup(Handle h, String group) throws SQLException {

@@ -94,7 +94,40 @@ final class SqliteSchema {
               CREATE TABLE meta (
                 key   TEXT PRIMARY KEY,
                 value TEXT NOT NULL
-              ) WITHOUT ROWID"""));
+              ) WITHOUT ROWID"""),
+          // 3 -> 4: groups people can trust. Roles, a join policy, each member's history floor
+          // and seniority, and invitations. Existing groups become invite-only and keep their
+          // members, who keep reading all of the history they could read before (since = 0).
+          // The creator was never recorded, so the owner is the author of the group's first
+          // message if still a member, else its member with the oldest account; seniority
+          // follows account age.
+          List.of(
+              "ALTER TABLE chat_group ADD COLUMN is_open INTEGER NOT NULL DEFAULT 0",
+              "ALTER TABLE chat_group ADD COLUMN shared_history INTEGER NOT NULL DEFAULT 0",
+              "ALTER TABLE member ADD COLUMN role TEXT NOT NULL DEFAULT 'member'",
+              "ALTER TABLE member ADD COLUMN since INTEGER NOT NULL DEFAULT 0",
+              "ALTER TABLE member ADD COLUMN joined INTEGER NOT NULL DEFAULT 0",
+              "UPDATE member SET joined = account_id",
+              """
+              UPDATE member SET role = 'owner' WHERE (group_id, account_id) IN (
+                SELECT g.id, COALESCE(
+                  (SELECT m.account_id FROM message msg
+                     JOIN member m ON m.account_id = msg.sender_id AND m.group_id = g.id
+                   WHERE msg.conversation = 'g:' || g.id ORDER BY msg.id LIMIT 1),
+                  (SELECT m.account_id FROM member m WHERE m.group_id = g.id
+                   ORDER BY m.account_id LIMIT 1))
+                FROM chat_group g)""",
+              // The inviter is kept by name: an invitation outlives nothing, so no foreign key.
+              """
+              CREATE TABLE invite (
+                group_id   INTEGER NOT NULL REFERENCES chat_group(id) ON DELETE CASCADE,
+                account_id INTEGER NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+                inviter    TEXT NOT NULL,
+                created_s  INTEGER NOT NULL,
+                created_ns INTEGER NOT NULL,
+                PRIMARY KEY (group_id, account_id)
+              ) WITHOUT ROWID""",
+              "CREATE INDEX invite_by_account ON invite(account_id, created_s, created_ns)"));
 
   /** The version this build writes and understands. */
   static final int VERSION = MIGRATIONS.size();

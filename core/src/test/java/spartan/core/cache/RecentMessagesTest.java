@@ -207,6 +207,8 @@ class RecentMessagesTest {
     start(5, 100, base);
     accounts("alice", "bob", "carol");
     core.login("alice", null).createGroup("team", List.of("bob", "carol"));
+    core.login("bob", null).joinGroup("team");
+    core.login("carol", null).joinGroup("team");
     List<String> users = List.of("alice", "bob", "carol");
     // Load the windows first so later sends keep them current, or let loads race the sends.
     for (String u : preload ? users : List.<String>of()) {
@@ -306,6 +308,7 @@ class RecentMessagesTest {
     accounts("alice", "bob", "mallory");
     Session alice = cached("alice");
     alice.createGroup("team", List.of("bob"));
+    cached("bob").joinGroup("team");
     alice.send(Recipient.group("team"), "members only");
     assertThat(alice.history(Recipient.group("team"), 0, 5)).hasSize(1); // window loaded
     assertThat(alice.history(Recipient.group("team"), 0, 5)).hasSize(1); // and served

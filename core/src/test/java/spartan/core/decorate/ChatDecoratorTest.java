@@ -83,14 +83,20 @@ class ChatDecoratorTest {
             .build();
     assertThat(decorator.plan())
         .containsExactly(
-            org.assertj.core.api.Assertions.entry("createGroup(2 args)", "rate limited (CONTROL)"),
+            org.assertj.core.api.Assertions.entry("createGroup(3 args)", "rate limited (CONTROL)"),
+            org.assertj.core.api.Assertions.entry("declineInvite(1 args)", "rate limited (CONTROL)"),
             org.assertj.core.api.Assertions.entry("history(3 args)", "cached"),
+            org.assertj.core.api.Assertions.entry("invite(2 args)", "rate limited (CONTROL)"),
             org.assertj.core.api.Assertions.entry("joinGroup(1 args)", "rate limited (CONTROL)"),
             org.assertj.core.api.Assertions.entry("leaveGroup(1 args)", "rate limited (CONTROL)"),
             org.assertj.core.api.Assertions.entry("publishKeys(1 args)", "rate limited (CONTROL)"),
+            org.assertj.core.api.Assertions.entry("removeMember(2 args)", "rate limited (CONTROL)"),
             org.assertj.core.api.Assertions.entry("requestChat(1 args)", "rate limited (CONTROL)"),
             org.assertj.core.api.Assertions.entry("respondChat(2 args)", "rate limited (CONTROL)"),
-            org.assertj.core.api.Assertions.entry("sendAsync(3 args)", "rate limited (SEND)"));
+            org.assertj.core.api.Assertions.entry("sendAsync(3 args)", "rate limited (SEND)"),
+            org.assertj.core.api.Assertions.entry(
+                "setGroupPolicy(2 args)", "rate limited (CONTROL)"),
+            org.assertj.core.api.Assertions.entry("setRole(3 args)", "rate limited (CONTROL)"));
     assertThat(ChatDecorator.builder().build().plan()).isEmpty();
     // Caching configured off: the server passes null, and only the limit is applied.
     assertThat(
@@ -100,8 +106,10 @@ class ChatDecoratorTest {
                 .build()
                 .plan())
         .containsOnlyKeys(
-            "sendAsync(3 args)", "createGroup(2 args)", "joinGroup(1 args)", "leaveGroup(1 args)",
-            "publishKeys(1 args)", "requestChat(1 args)", "respondChat(2 args)");
+            "sendAsync(3 args)", "createGroup(3 args)", "invite(2 args)", "joinGroup(1 args)",
+            "declineInvite(1 args)", "leaveGroup(1 args)", "removeMember(2 args)",
+            "setRole(3 args)", "setGroupPolicy(2 args)", "publishKeys(1 args)",
+            "requestChat(1 args)", "respondChat(2 args)");
   }
 
   @Test

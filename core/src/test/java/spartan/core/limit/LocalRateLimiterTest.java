@@ -29,6 +29,20 @@ class LocalRateLimiterTest {
   }
 
   @Test
+  void manyPermitsAtOnceAreAllOrNoneAndNeverMoreThanTheBurst() {
+    LocalRateLimiter limiter = new LocalRateLimiter(new RateLimit(1000, 1000), ticker);
+    assertThat(limiter.tryAcquire("fanout:alice", 1000)).isEqualTo(Decision.ALLOWED);
+    Decision denied = limiter.tryAcquire("fanout:alice", 1);
+    assertThat(denied.allowed()).isFalse();
+    assertThat(denied.retryAfter()).isEqualTo(Duration.ofMillis(1));
+    ticker.advance(Duration.ofMillis(500));
+    assertThat(limiter.tryAcquire("fanout:alice", 501).allowed()).as("only 500 back").isFalse();
+    assertThat(limiter.tryAcquire("fanout:alice", 500)).isEqualTo(Decision.ALLOWED);
+    assertThat(limiter.tryAcquire("fanout:bob", 1001).allowed()).as("over the burst").isFalse();
+    assertThat(limiter.tryAcquire("fanout:bob", 1000).allowed()).as("the refusal cost nothing").isTrue();
+  }
+
+  @Test
   void aDeniedCallCostsNothing() {
     LocalRateLimiter limiter = new LocalRateLimiter(new RateLimit(10, 1), ticker);
     assertThat(limiter.tryAcquire("k").allowed()).isTrue();

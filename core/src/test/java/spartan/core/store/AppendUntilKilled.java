@@ -3,7 +3,6 @@ package spartan.core.store;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
@@ -29,7 +28,10 @@ final class AppendUntilKilled {
     for (String user : List.of("alice", "bob", "carol")) {
       store.createAccount(user, null, T);
     }
-    store.createGroup("team", Set.of("alice", "bob", "carol"), T);
+    store.createGroup("team", "alice", spartan.core.GroupPolicy.PRIVATE, T);
+    for (String user : List.of("bob", "carol")) {
+      store.addMember("team", user, spartan.core.GroupRole.MEMBER, 0);
+    }
     System.out.println("ready");
     Semaphore window = new Semaphore(IN_FLIGHT);
     for (long i = 0; ; i++) {

@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -25,6 +24,10 @@ import org.junit.jupiter.api.io.TempDir;
 import spartan.core.ChatException;
 import spartan.core.Delivery;
 import spartan.core.ErrorCode;
+import spartan.core.GroupInvite;
+import spartan.core.GroupPolicy;
+import spartan.core.GroupRole;
+import spartan.core.Limits;
 import spartan.core.Message;
 import spartan.core.MessageBody;
 import spartan.core.Recipient;
@@ -86,6 +89,15 @@ public abstract class ChatStoreContract {
         List.of(recipients));
   }
 
+  /** A private group owned by {@code owner} with {@code members} reading from the start. */
+  protected GroupRecord group(String name, String owner, String... members) {
+    store.createGroup(name, owner, GroupPolicy.PRIVATE, T0);
+    for (String m : members) {
+      store.addMember(name, m, GroupRole.MEMBER, 0);
+    }
+    return store.findGroup(name).orElseThrow();
+  }
+
   protected Appended append(Draft d) {
     return store.append(d).join();
   }
@@ -134,8 +146,8 @@ public abstract class ChatStoreContract {
   @Test
   void deletingAnAccountCascadesToInboxAckStateAndGroups() {
     accounts("alice", "bob", "carol");
-    store.createGroup("duo", Set.of("alice", "bob"), T0);
-    store.createGroup("solo", Set.of("alice"), T0);
+    group("duo", "alice", "bob");
+    group("solo", "alice");
     append(direct("bob", "alice", "one"));
     append(direct("bob", "alice", "two"));
     store.ack("alice", 1);
@@ -159,7 +171,7 @@ public abstract class ChatStoreContract {
   @Test
   void aRecreatedAccountStartsAfresh() {
     accounts("alice", "bob");
-    store.createGroup("team", Set.of("alice", "bob"), T0);
+    group("team", "alice", "bob");
     append(direct("bob", "alice", "old"));
     append(direct("alice", "bob", MessageBody.text("old-dedupe"), "c-1"));
     store.deleteAccount("alice");
@@ -216,40 +228,103 @@ public abstract class ChatStoreContract {
   // ---- groups -----------------------------------------------------------------------------------
 
   @Test
-  void aGroupRoundTripsWithSortedMembers() {
+  void aGroupRoundTripsWithSortedMembersRolesAndPolicy() {
     accounts("alice", "bob", "carol");
-    GroupRecord g = store.createGroup("team", Set.of("carol", "alice", "bob"), T0);
+    group("team", "carol", "alice", "bob");
+    GroupRecord g = store.findGroup("team").orElseThrow();
     assertThat(g.members()).containsExactly("alice", "bob", "carol");
+    assertThat(g.member("carol").role()).isEqualTo(GroupRole.OWNER);
+    assertThat(g.member("alice").role()).isEqualTo(GroupRole.MEMBER);
+    assertThat(g.policy()).isEqualTo(GroupPolicy.PRIVATE);
     assertThat(g.createdAt()).isEqualTo(T0);
-    assertThat(store.findGroup("team")).contains(g);
     assertThat(store.findGroup("nope")).isEmpty();
-    assertCode(ErrorCode.ALREADY_EXISTS, () -> store.createGroup("team", Set.of("alice"), T0));
+    assertCode(ErrorCode.ALREADY_EXISTS, () -> group("team", "alice"));
+    store.setPolicy("team", new GroupPolicy(true, true));
+    assertThat(store.setRole("team", "bob", GroupRole.ADMIN)).isTrue();
+    assertThat(store.setRole("team", "zed", GroupRole.ADMIN)).isFalse();
+    GroupRecord after = store.findGroup("team").orElseThrow();
+    assertThat(after.policy()).isEqualTo(new GroupPolicy(true, true));
+    assertThat(after.member("bob").role()).isEqualTo(GroupRole.ADMIN);
   }
 
   @Test
-  void creatingAGroupWithAnUnknownMemberNamesItAndCreatesNothing() {
-    accounts("alice");
-    assertThatThrownBy(() -> store.createGroup("team", Set.of("alice", "zed", "mallory"), T0))
-        .isInstanceOf(ChatException.class)
-        .hasMessageContaining("mallory")
-        .satisfies(e -> assertThat(((ChatException) e).code()).isEqualTo(ErrorCode.NOT_FOUND));
+  void creatingAGroupForAnUnknownOwnerCreatesNothing() {
+    assertCode(
+        ErrorCode.NOT_FOUND, () -> store.createGroup("team", "zed", GroupPolicy.PRIVATE, T0));
     assertThat(store.findGroup("team")).isEmpty();
-    assertThat(store.groupsOf("alice", null, 10)).isEmpty();
+  }
+
+  @Test
+  void aMemberReadsFromTheJoinAndSeniorityDecidesTheSuccessor() {
+    accounts("alice", "bob", "carol", "dan");
+    store.createGroup("team", "alice", GroupPolicy.PRIVATE, T0);
+    Appended before = append(toGroup("alice", "team", "before bob"));
+    store.addMember("team", "bob", GroupRole.MEMBER, ChatStore.NOW);
+    store.addMember("team", "carol", GroupRole.MEMBER, ChatStore.NOW);
+    store.addMember("team", "dan", GroupRole.MEMBER, 0);
+    GroupRecord g = store.findGroup("team").orElseThrow();
+    assertThat(g.member("bob").since()).isEqualTo(before.message().id());
+    assertThat(g.member("dan").since()).isZero();
+    assertThat(g.successorOf("alice")).as("no admin: the longest-standing member").isEqualTo("bob");
+    store.setRole("team", "carol", GroupRole.ADMIN);
+    assertThat(store.findGroup("team").orElseThrow().successorOf("alice"))
+        .as("an admin before any member")
+        .isEqualTo("carol");
+    assertThat(store.findGroup("team").orElseThrow().successorOf("bob")).isNull();
+
+    store.deleteAccount("alice");
+    GroupRecord left = store.findGroup("team").orElseThrow();
+    assertThat(left.member("carol").role()).isEqualTo(GroupRole.OWNER);
+    assertThat(left.members()).containsExactly("bob", "carol", "dan");
+  }
+
+  @Test
+  void invitationsAreBoundedSkippedForMembersAndDroppedOnJoin() {
+    accounts("alice", "bob", "carol", "dan");
+    store.createGroup("team", "alice", GroupPolicy.PRIVATE, T0);
+    assertThat(store.invite("team", List.of("bob", "carol", "bob", "alice"), "alice", T0, 10))
+        .containsExactly("bob", "carol");
+    assertThat(store.invite("team", List.of("bob"), "alice", T0, 10)).isEmpty();
+    assertThat(store.invitesOf("bob")).containsExactly(new GroupInvite("team", "alice", T0));
+    assertCode(
+        ErrorCode.INVALID_ARGUMENT, () -> store.invite("team", List.of("dan"), "alice", T0, 3));
+    assertCode(ErrorCode.NOT_FOUND, () -> store.invite("team", List.of("dan", "zed"), "alice", T0, 10));
+    assertThat(store.invitesOf("dan")).as("all or none").isEmpty();
+    assertCode(
+        ErrorCode.INVALID_ARGUMENT, () -> store.addMember("team", "dan", GroupRole.MEMBER, 0, 1));
+    assertThat(store.addMember("team", "alice", GroupRole.MEMBER, 0, 1))
+        .as("already a member: no size check")
+        .isFalse();
+    store.addMember("team", "bob", GroupRole.MEMBER, ChatStore.NOW);
+    assertThat(store.invitesOf("bob")).isEmpty();
+    assertThat(store.deleteInvite("team", "carol")).isTrue();
+    assertThat(store.deleteInvite("team", "carol")).isFalse();
+
+    for (int i = 0; i < Limits.MAX_PENDING_INVITES; i++) {
+      store.createGroup("g" + i, "alice", GroupPolicy.PRIVATE, T0);
+      store.invite("g" + i, List.of("dan"), "alice", T0, 10);
+    }
+    assertThatThrownBy(() -> store.invite("team", List.of("dan"), "alice", T0, 10))
+        .hasMessageContaining("too many pending invitations");
+    store.deleteAccount("dan");
+    store.createAccount("dan", null, T0);
+    assertThat(store.invitesOf("dan")).as("gone with the account").isEmpty();
   }
 
   @Test
   void joiningAndLeavingChangeMembershipAndTheLastToLeaveDeletesTheGroup() {
     accounts("alice", "bob", "carol");
-    store.createGroup("team", Set.of("alice"), T0);
-    assertThat(store.addMember("team", "bob")).isTrue();
-    assertThat(store.addMember("team", "bob")).isFalse();
+    group("team", "alice");
+    assertThat(store.addMember("team", "bob", GroupRole.MEMBER, ChatStore.NOW)).isTrue();
+    assertThat(store.addMember("team", "bob", GroupRole.MEMBER, ChatStore.NOW)).isFalse();
     assertThat(store.findGroup("team").orElseThrow().members()).containsExactly("alice", "bob");
     assertThat(store.removeMember("team", "carol")).isFalse();
     assertThat(store.removeMember("team", "alice")).isTrue();
     assertThat(store.findGroup("team").orElseThrow().members()).containsExactly("bob");
     assertThat(store.removeMember("team", "bob")).isTrue();
     assertThat(store.findGroup("team")).isEmpty();
-    assertCode(ErrorCode.NOT_FOUND, () -> store.addMember("team", "alice"));
+    assertCode(
+        ErrorCode.NOT_FOUND, () -> store.addMember("team", "alice", GroupRole.MEMBER, 0));
     assertCode(ErrorCode.NOT_FOUND, () -> store.removeMember("team", "alice"));
   }
 
@@ -257,10 +332,10 @@ public abstract class ChatStoreContract {
   void groupsOfListsMyGroupsByNameAfterTheCursor() {
     accounts("alice", "bob");
     for (String g : List.of("g3", "g1", "g2")) {
-      store.createGroup(g, Set.of("alice"), T0);
+      group(g, "alice");
     }
-    store.createGroup("bobs", Set.of("bob"), T0);
-    store.createGroup("both", Set.of("alice", "bob"), T0);
+    group("bobs", "bob");
+    group("both", "alice", "bob");
     assertThat(store.groupsOf("alice", null, 10))
         .extracting(GroupRecord::group)
         .containsExactly("both", "g1", "g2", "g3");
@@ -516,8 +591,8 @@ public abstract class ChatStoreContract {
   @Test
   void addingAnUnknownUserToAGroupIsNotFoundAndEmptyLimitsListNothing() {
     accounts("alice");
-    store.createGroup("team", java.util.Set.of("alice"), T0);
-    assertCode(ErrorCode.NOT_FOUND, () -> store.addMember("team", "zed"));
+    group("team", "alice");
+    assertCode(ErrorCode.NOT_FOUND, () -> store.addMember("team", "zed", GroupRole.MEMBER, 0));
     assertThat(store.listAccounts("*", null, 0)).isEmpty();
     assertThat(store.groupsOf("alice", null, 0)).isEmpty();
   }

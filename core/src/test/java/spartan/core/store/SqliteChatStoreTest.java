@@ -15,7 +15,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
@@ -29,6 +28,8 @@ import org.junit.jupiter.api.Timeout;
 import spartan.core.ChatException;
 import spartan.core.Delivery;
 import spartan.core.ErrorCode;
+import spartan.core.GroupPolicy;
+import spartan.core.GroupRole;
 import spartan.core.Message;
 import spartan.core.MessageBody;
 import spartan.core.store.ChatStore.AccountRecord;
@@ -77,10 +78,58 @@ class SqliteChatStoreTest extends ChatStoreContract {
   }
 
   @Test
+  void aStoreWrittenBeforeGroupRolesKeepsItsMembersAndMessagesAndGetsAnOwner() throws Exception {
+    store.close();
+    Path old = dir.resolve("old");
+    Files.createDirectories(old);
+    // The schema as Spartan shipped it before roles: migrations 0 and 1, version 2.
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + old.resolve("spartan.db"));
+        Statement s = c.createStatement()) {
+      for (int v = 0; v < 2; v++) {
+        for (String sql : SqliteSchema.MIGRATIONS.get(v)) {
+          s.execute(sql);
+        }
+      }
+      s.execute("PRAGMA user_version=2");
+      for (String u : List.of("carol", "alice", "bob", "dan")) {
+        s.execute(
+            "INSERT INTO account(name, created_s, created_ns, last_seq) VALUES ('" + u + "', 0, 0, 0)");
+      }
+      // alice (id 2) created both; team's first message is hers, quiet has none.
+      s.execute("INSERT INTO chat_group(name, created_s, created_ns) VALUES ('team', 0, 0)");
+      s.execute("INSERT INTO chat_group(name, created_s, created_ns) VALUES ('quiet', 0, 0)");
+      s.execute("INSERT INTO member VALUES (1, 1), (1, 2), (1, 3), (2, 2), (2, 3)");
+      s.execute(
+          "INSERT INTO message(conversation, sender, sender_id, to_kind, to_name, body_kind, body,"
+              + " sent_s, sent_ns) VALUES ('g:1', 'alice', 2, 'g', 'team', 't', 'first', 1, 0),"
+              + " ('g:1', 'carol', 1, 'g', 'team', 't', 'second', 2, 0)");
+      s.execute("INSERT INTO inbox VALUES (3, 1, 1), (3, 2, 2)");
+      s.execute("UPDATE account SET last_seq = 2 WHERE name = 'bob'");
+    }
+
+    store = SqliteChatStore.open(old, Runnable::run);
+
+    GroupRecord team = store.findGroup("team").orElseThrow();
+    assertThat(team.members()).containsExactly("alice", "bob", "carol");
+    assertThat(team.member("alice").role()).as("first author").isEqualTo(GroupRole.OWNER);
+    assertThat(team.member("carol").role()).isEqualTo(GroupRole.MEMBER);
+    assertThat(team.member("bob").since()).as("keeps all it could read").isZero();
+    assertThat(team.policy()).as("invite-only from now on").isEqualTo(GroupPolicy.PRIVATE);
+    GroupRecord quiet = store.findGroup("quiet").orElseThrow();
+    assertThat(quiet.member("alice").role()).as("oldest account").isEqualTo(GroupRole.OWNER);
+    assertThat(quiet.member("bob").role()).isEqualTo(GroupRole.MEMBER);
+    assertThat(store.history("g:1", 0, 10)).extracting(Message::text).containsExactly("first", "second");
+    assertThat(store.inbox("bob", 0, 10)).extracting(d -> d.message().text())
+        .containsExactly("first", "second");
+    assertThat(store.invitesOf("dan")).isEmpty();
+    assertThat(store.invite("team", List.of("dan"), "alice", T0, 10)).containsExactly("dan");
+  }
+
+  @Test
   void everythingSurvivesCloseAndReopen() {
     AccountRecord alice = store.createAccount("alice", "$argon2id$hash", T0);
     accounts("bob", "carol");
-    GroupRecord team = store.createGroup("team", Set.of("alice", "bob", "carol"), T0);
+    GroupRecord team = group("team", "alice", "bob", "carol");
     List<Message> sent = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
       sent.add(append(direct("alice", "bob", MessageBody.text("m" + i), "c-" + i)).message());

@@ -28,6 +28,10 @@ import spartan.core.ChatService;
 import spartan.core.Delivery;
 import spartan.core.ErrorCode;
 import spartan.core.GroupInfo;
+import spartan.core.GroupInvite;
+import spartan.core.GroupMember;
+import spartan.core.GroupPolicy;
+import spartan.core.GroupRole;
 import spartan.core.Limits;
 import spartan.core.Message;
 import spartan.core.MessageBody;
@@ -36,6 +40,7 @@ import spartan.core.Recipient;
 import spartan.core.SendReceipt;
 import spartan.core.Session;
 import spartan.core.auth.Argon2idHasher;
+import spartan.core.limit.RateLimit;
 import spartan.core.service.LocalChatService;
 import spartan.core.store.ChatStore;
 import spartan.core.store.MemoryChatStore;
@@ -66,6 +71,10 @@ public abstract class ChatServiceConformance {
   @TempDir protected Path tmp;
 
   protected MutableClock clock;
+  /** The core's limits; a test may change them and call {@link #start} again. */
+  protected Limits limits = Limits.defaults().withMaxGroupMembers(5).withMaxBodyChars(100);
+  /** The core's fan-out budget (null: none); a test may set it and call {@link #start} again. */
+  protected RateLimit recipientsPerSecond;
   protected ChatStore store;
   protected LocalChatService core;
   protected ChatService chat;
@@ -92,7 +101,8 @@ public abstract class ChatServiceConformance {
             .deliveryExecutor(executor)
             .authMode(mode)
             .passwordHasher(Argon2idHasher.forTests())
-            .limits(Limits.defaults().withMaxGroupMembers(5).withMaxBodyChars(100))
+            .limits(limits)
+            .recipientsPerSecond(recipientsPerSecond)
             .build();
     chat = bind(core);
   }
@@ -150,6 +160,14 @@ public abstract class ChatServiceConformance {
     EventRecorder r = EventRecorder.unbounded();
     s.events(afterSeq).subscribe(r);
     return r.awaitSubscribed();
+  }
+
+  /** Creates {@code group} owned by {@code owner}; each member is invited and accepts. */
+  protected void groupWith(Session owner, String group, String... members) {
+    owner.createGroup(group, List.of(members));
+    for (String m : members) {
+      login(m).joinGroup(group);
+    }
   }
 
   protected static SendReceipt send(Session from, String to, String text) {
@@ -641,7 +659,7 @@ public abstract class ChatServiceConformance {
     void groupHistoryIsForMembersOnly() {
       accounts("alice", "bob", "doug");
       Session alice = login("alice");
-      alice.createGroup("team", List.of("bob"));
+      groupWith(alice, "team", "bob");
       sendGroup(alice, "team", "hello team");
       assertThat(login("bob").history(Recipient.group("team"), 0, 10))
           .extracting(Message::text)
@@ -659,7 +677,7 @@ public abstract class ChatServiceConformance {
     void membersWhoLogInLaterReceiveTheGroupMessage() {
       accounts("alice", "bob", "chad");
       Session alice = login("alice");
-      alice.createGroup("team", List.of("bob", "chad"));
+      groupWith(alice, "team", "bob", "chad");
       sendGroup(alice, "team", "standup in 5");
       for (String member : List.of("bob", "chad")) {
         ChatEvent.MessageReceived m = subscribe(login(member)).nextMessage();
@@ -675,7 +693,7 @@ public abstract class ChatServiceConformance {
       Session alice = login("alice");
       Session bob = login("bob");
       Session chad = login("chad");
-      alice.createGroup("team", List.of("bob", "chad"));
+      groupWith(alice, "team", "bob", "chad");
       EventRecorder aliceEvents = subscribe(alice);
       EventRecorder bobEvents = subscribe(bob);
       EventRecorder chadEvents = subscribe(chad);
@@ -690,7 +708,7 @@ public abstract class ChatServiceConformance {
     void aNonMemberReceivesNothingAndCannotPost() {
       accounts("alice", "bob", "chad", "doug");
       Session alice = login("alice");
-      alice.createGroup("team", List.of("bob", "chad"));
+      groupWith(alice, "team", "bob", "chad");
       Session doug = login("doug");
       EventRecorder dougEvents = subscribe(doug);
       sendGroup(alice, "team", "members only");
@@ -700,46 +718,300 @@ public abstract class ChatServiceConformance {
     }
 
     @Test
-    void joinAndLeaveChangeWhoReceives() {
-      accounts("alice", "bob", "chad");
+    void invitedUsersAreNotMembersUntilTheyAccept() {
+      accounts("alice", "bob");
       Session alice = login("alice");
+      Session bob = login("bob");
+      EventRecorder bobEvents = subscribe(bob);
       alice.createGroup("team", List.of("bob"));
-      Session chad = login("chad");
-      chad.joinGroup("team");
-      chad.joinGroup("team"); // joining twice is fine
-      EventRecorder chadEvents = subscribe(chad);
-      sendGroup(alice, "team", "welcome chad");
-      assertThat(chadEvents.nextMessage().message().text()).isEqualTo("welcome chad");
-      assertThat(chad.listGroups(null, 10).items())
-          .containsExactly(new GroupInfo("team", List.of("alice", "bob", "chad")));
-
-      chad.leaveGroup("team");
-      assertThat(chad.listGroups(null, 10).items()).isEmpty();
-      sendGroup(alice, "team", "chad is gone");
-      send(alice, "chad", "sentinel");
-      assertThat(chadEvents.nextMessage().message().text()).isEqualTo("sentinel");
-      assertCode(ErrorCode.NOT_FOUND, () -> chad.leaveGroup("team"));
-      assertCode(ErrorCode.NOT_FOUND, () -> chad.joinGroup("nosuchgroup"));
+      assertThat(bobEvents.next(ChatEvent.GroupInvited.class))
+          .isEqualTo(new ChatEvent.GroupInvited("team", "alice"));
+      assertThat(alice.groupInfo("team").members()).containsExactly("alice");
+      sendGroup(alice, "team", "before bob accepts");
+      send(alice, "bob", "sentinel");
+      assertThat(bobEvents.nextMessage().message().text()).isEqualTo("sentinel");
+      assertCode(ErrorCode.PERMISSION_DENIED, () -> sendGroup(bob, "team", "not yet"));
+      assertThat(bob.listGroups(null, 10).items()).isEmpty();
+      assertThat(bob.invitations()).extracting(GroupInvite::group, GroupInvite::by)
+          .containsExactly(org.assertj.core.groups.Tuple.tuple("team", "alice"));
     }
 
     @Test
-    void groupCreationIsValidated() {
+    void anUninvitedJoinIsRefusedAndAPublicGroupIsOpenToAll() {
+      accounts("alice", "eve");
+      Session alice = login("alice");
+      alice.createGroup("team", List.of());
+      Session eve = login("eve");
+      assertCode(ErrorCode.PERMISSION_DENIED, () -> eve.joinGroup("team"));
+      assertCode(ErrorCode.NOT_FOUND, () -> eve.joinGroup("nosuchgroup"));
+      assertThat(alice.groupInfo("team").members()).containsExactly("alice");
+
+      alice.createGroup("lobby", List.of(), GroupPolicy.PUBLIC);
+      eve.joinGroup("lobby");
+      eve.joinGroup("lobby"); // joining twice is fine
+      assertThat(alice.groupInfo("lobby").members()).containsExactly("alice", "eve");
+      alice.setGroupPolicy("team", GroupPolicy.PUBLIC);
+      eve.joinGroup("team");
+      assertThat(eve.listGroups(null, 10).items()).extracting(GroupInfo::group)
+          .containsExactly("lobby", "team");
+    }
+
+    @Test
+    void anInvitationWaitsForLoginAndCanBeDeclined() {
+      accounts("alice", "bob");
+      Session alice = login("alice");
+      alice.createGroup("team", List.of("bob"));
+      alice.createGroup("crew", List.of("bob"));
+      Session bob = login("bob");
+      EventRecorder bobEvents = subscribe(bob);
+      assertThat(List.of(bobEvents.next(), bobEvents.next()))
+          .containsExactlyInAnyOrder(
+              new ChatEvent.GroupInvited("team", "alice"),
+              new ChatEvent.GroupInvited("crew", "alice"));
+      bob.declineInvite("crew");
+      assertCode(ErrorCode.NOT_FOUND, () -> bob.declineInvite("crew"));
+      assertCode(ErrorCode.PERMISSION_DENIED, () -> bob.joinGroup("crew"));
+      bob.joinGroup("team");
+      assertThat(bob.invitations()).isEmpty();
+      assertThat(bob.listGroups(null, 10).items())
+          .containsExactly(
+              new GroupInfo(
+                  "team",
+                  GroupRole.MEMBER,
+                  GroupPolicy.PRIVATE,
+                  List.of(
+                      new GroupMember("alice", GroupRole.OWNER),
+                      new GroupMember("bob", GroupRole.MEMBER))));
+      EventRecorder again = subscribe(login("bob"));
+      send(alice, "bob", "sentinel");
+      assertThat(again.nextMessage().message().text())
+          .as("no invitation is pushed again once answered")
+          .isEqualTo("sentinel");
+    }
+
+    @Test
+    void historyStartsAtTheJoinUnlessAPublicGroupSharesIt() {
+      accounts("alice", "bob", "chad");
+      Session alice = login("alice");
+      alice.createGroup("team", List.of("bob"));
+      sendGroup(alice, "team", "the launch code");
+      Session bob = login("bob");
+      bob.joinGroup("team");
+      sendGroup(alice, "team", "welcome bob");
+      assertThat(bob.history(Recipient.group("team"), 0, 10))
+          .extracting(Message::text)
+          .containsExactly("welcome bob");
+      assertThat(alice.history(Recipient.group("team"), 0, 10))
+          .extracting(Message::text)
+          .containsExactly("the launch code", "welcome bob");
+      assertThat(subscribe(bob).nextMessage().message().text()).isEqualTo("welcome bob");
+
+      alice.createGroup("open", List.of(), new GroupPolicy(true, true));
+      sendGroup(alice, "open", "minutes of the last meeting");
+      Session chad = login("chad");
+      chad.joinGroup("open");
+      assertThat(chad.history(Recipient.group("open"), 0, 10))
+          .extracting(Message::text)
+          .containsExactly("minutes of the last meeting");
+      assertCode(
+          ErrorCode.INVALID_ARGUMENT,
+          () -> alice.createGroup("odd", List.of(), new GroupPolicy(false, true)));
+    }
+
+    @Test
+    void aRemovedMemberGetsNothingMoreAndCannotReadTheGroup() {
+      accounts("alice", "bob", "chad");
+      Session alice = login("alice");
+      groupWith(alice, "team", "bob", "chad");
+      Session bob = login("bob");
+      EventRecorder bobEvents = subscribe(bob);
+      alice.removeMember("team", "bob");
+      assertThat(bobEvents.next(ChatEvent.MemberRemoved.class))
+          .isEqualTo(new ChatEvent.MemberRemoved("team", "bob", "alice"));
+      sendGroup(alice, "team", "bob is gone");
+      send(alice, "bob", "sentinel");
+      assertThat(bobEvents.nextMessage().message().text()).isEqualTo("sentinel");
+      assertCode(ErrorCode.PERMISSION_DENIED, () -> bob.history(Recipient.group("team"), 0, 10));
+      assertCode(ErrorCode.PERMISSION_DENIED, () -> bob.groupInfo("team"));
+      assertCode(ErrorCode.PERMISSION_DENIED, () -> sendGroup(bob, "team", "still here?"));
+      assertCode(ErrorCode.PERMISSION_DENIED, () -> bob.joinGroup("team"));
+      assertCode(ErrorCode.NOT_FOUND, () -> alice.removeMember("team", "bob"));
+      assertCode(ErrorCode.INVALID_ARGUMENT, () -> alice.removeMember("team", "alice"));
+    }
+
+    @Test
+    void membershipEventsReachEveryMember() {
+      accounts("alice", "bob", "chad");
+      Session alice = login("alice");
+      groupWith(alice, "team", "bob");
+      Session bob = login("bob");
+      EventRecorder aliceEvents = subscribe(alice);
+      EventRecorder bobEvents = subscribe(bob);
+      alice.invite("team", List.of("chad"));
+      Session chad = login("chad");
+      chad.joinGroup("team");
+      EventRecorder chadEvents = subscribe(chad);
+      ChatEvent joined = new ChatEvent.MemberJoined("team", "chad", "alice");
+      assertThat(aliceEvents.next()).isEqualTo(joined);
+      assertThat(bobEvents.next()).isEqualTo(joined);
+
+      alice.setRole("team", "bob", GroupRole.ADMIN);
+      ChatEvent promoted = new ChatEvent.RoleChanged("team", "bob", GroupRole.ADMIN, "alice");
+      for (EventRecorder r : List.of(aliceEvents, bobEvents, chadEvents)) {
+        assertThat(r.next()).isEqualTo(promoted);
+      }
+      bob.removeMember("team", "chad");
+      ChatEvent removed = new ChatEvent.MemberRemoved("team", "chad", "bob");
+      for (EventRecorder r : List.of(aliceEvents, bobEvents, chadEvents)) {
+        assertThat(r.next()).isEqualTo(removed);
+      }
+      bob.leaveGroup("team");
+      assertThat(aliceEvents.next()).isEqualTo(new ChatEvent.MemberLeft("team", "bob"));
+      assertThat(alice.groupInfo("team").members()).containsExactly("alice");
+    }
+
+    @Test
+    void onlyOwnersAndAdminsManageAndAdminsCannotTouchTheirPeers() {
+      accounts("alice", "bob", "chad", "dora", "eve");
+      Session alice = login("alice");
+      groupWith(alice, "team", "bob", "chad", "dora");
+      Session bob = login("bob");
+      Session chad = login("chad");
+      assertCode(ErrorCode.PERMISSION_DENIED, () -> bob.invite("team", List.of("eve")));
+      assertCode(ErrorCode.PERMISSION_DENIED, () -> bob.removeMember("team", "chad"));
+      assertCode(ErrorCode.PERMISSION_DENIED, () -> bob.setRole("team", "bob", GroupRole.ADMIN));
+      assertCode(ErrorCode.PERMISSION_DENIED, () -> bob.setGroupPolicy("team", GroupPolicy.PUBLIC));
+      assertCode(ErrorCode.PERMISSION_DENIED, () -> login("eve").invite("team", List.of("eve")));
+      assertCode(ErrorCode.NOT_FOUND, () -> alice.invite("nosuchgroup", List.of("eve")));
+
+      alice.setRole("team", "bob", GroupRole.ADMIN);
+      bob.setRole("team", "chad", GroupRole.ADMIN); // admins make admins
+      assertCode(ErrorCode.PERMISSION_DENIED, () -> bob.setRole("team", "chad", GroupRole.MEMBER));
+      assertCode(ErrorCode.PERMISSION_DENIED, () -> bob.removeMember("team", "chad"));
+      assertCode(ErrorCode.PERMISSION_DENIED, () -> bob.setRole("team", "dora", GroupRole.OWNER));
+      assertCode(ErrorCode.PERMISSION_DENIED, () -> bob.removeMember("team", "alice"));
+      bob.removeMember("team", "dora");
+      bob.invite("team", List.of("eve"));
+      alice.setRole("team", "chad", GroupRole.MEMBER);
+      assertThat(chad.groupInfo("team").role()).isEqualTo(GroupRole.MEMBER);
+      assertThat(alice.groupInfo("team").roster())
+          .containsExactly(
+              new GroupMember("alice", GroupRole.OWNER),
+              new GroupMember("bob", GroupRole.ADMIN),
+              new GroupMember("chad", GroupRole.MEMBER));
+    }
+
+    @Test
+    void theLastOwnerCannotLeaveOrStepDownWhileOthersRemain() {
+      accounts("alice", "bob");
+      Session alice = login("alice");
+      groupWith(alice, "team", "bob");
+      assertCode(ErrorCode.PERMISSION_DENIED, () -> alice.leaveGroup("team"));
+      assertCode(
+          ErrorCode.PERMISSION_DENIED, () -> alice.setRole("team", "alice", GroupRole.MEMBER));
+      alice.setRole("team", "bob", GroupRole.OWNER);
+      alice.leaveGroup("team");
+      Session bob = login("bob");
+      assertThat(bob.groupInfo("team").roster())
+          .containsExactly(new GroupMember("bob", GroupRole.OWNER));
+      bob.leaveGroup("team"); // alone: the group goes with the last member
+      assertCode(ErrorCode.NOT_FOUND, () -> bob.groupInfo("team"));
+    }
+
+    @Test
+    void deletingTheLastOwnerHandsTheGroupToTheLongestStandingAdmin() {
+      accounts("alice", "bob", "chad", "dora");
+      Session alice = login("alice");
+      groupWith(alice, "team", "bob", "chad", "dora");
+      alice.setRole("team", "dora", GroupRole.ADMIN);
+      alice.setRole("team", "chad", GroupRole.ADMIN);
+      Session bob = login("bob");
+      EventRecorder bobEvents = subscribe(bob);
+      alice.deleteAccount();
+      assertThat(bobEvents.next()).isEqualTo(new ChatEvent.MemberLeft("team", "alice"));
+      assertThat(bobEvents.next())
+          .isEqualTo(new ChatEvent.RoleChanged("team", "chad", GroupRole.OWNER, null));
+      assertThat(bob.groupInfo("team").roster())
+          .containsExactly(
+              new GroupMember("bob", GroupRole.MEMBER),
+              new GroupMember("chad", GroupRole.OWNER),
+              new GroupMember("dora", GroupRole.ADMIN));
+    }
+
+    @Test
+    void groupInfoIsForMembersOnly() {
+      accounts("alice", "eve");
+      login("alice").createGroup("team", List.of("eve"));
+      Session eve = login("eve");
+      assertCode(ErrorCode.PERMISSION_DENIED, () -> eve.groupInfo("team"));
+      assertCode(ErrorCode.NOT_FOUND, () -> eve.groupInfo("nosuchgroup"));
+    }
+
+    @Test
+    void groupsAndInvitationsAreBounded() {
       accounts("alice", "bob", "c1", "c2", "c3", "c4", "c5");
       Session alice = login("alice");
       alice.createGroup("team", List.of("bob"));
       assertCode(ErrorCode.ALREADY_EXISTS, () -> alice.createGroup("team", List.of("bob")));
       assertCode(ErrorCode.NOT_FOUND, () -> alice.createGroup("other", List.of("zed")));
+      assertCode(ErrorCode.NOT_FOUND, () -> alice.groupInfo("other"));
       assertCode(ErrorCode.INVALID_ARGUMENT, () -> alice.createGroup("bad name", List.of("bob")));
-      // the limit in this suite is 5 members, the creator included
+      // the limit in this suite is 5 members, the creator included, pending invitations counted
       assertCode(
           ErrorCode.INVALID_ARGUMENT,
           () -> alice.createGroup("big", List.of("c1", "c2", "c3", "c4", "c5")));
-      alice.createGroup("full", List.of("c1", "c2", "c3", "c4"));
-      assertCode(ErrorCode.INVALID_ARGUMENT, () -> login("c5").joinGroup("full"));
+      assertCode(ErrorCode.NOT_FOUND, () -> alice.groupInfo("big"));
+      alice.createGroup("full", List.of("c1", "c2"));
+      alice.invite("full", List.of("c3", "c4"));
+      assertCode(ErrorCode.INVALID_ARGUMENT, () -> alice.invite("full", List.of("c5")));
+      assertCode(ErrorCode.INVALID_ARGUMENT, () -> alice.invite("full", List.of()));
+      List<String> many = new ArrayList<>();
+      for (int i = 0; i < 20; i++) {
+        many.add("c" + i);
+      }
+      assertCode(ErrorCode.INVALID_ARGUMENT, () -> alice.invite("full", many));
+      alice.invite("full", List.of("c1", "alice")); // already invited, or a member: no-op
+      assertThat(login("c5").invitations()).isEmpty();
+      assertCode(ErrorCode.INVALID_ARGUMENT, () -> alice.setRole("full", "c1", null));
+
+      alice.createGroup("lobby", List.of(), GroupPolicy.PUBLIC);
+      for (String c : List.of("c1", "c2", "c3", "c4")) {
+        login(c).joinGroup("lobby");
+      }
+      assertCode(ErrorCode.INVALID_ARGUMENT, () -> login("c5").joinGroup("lobby"));
     }
 
     @Test
-    void listGroupsShowsOnlyMyGroupsPaged() {
+    void aGroupSendIsChargedByItsRecipients() throws Exception {
+      int others = 1000;
+      limits = Limits.defaults().withMaxGroupMembers(others + 1);
+      recipientsPerSecond = new RateLimit(others, others);
+      start(AuthMode.OPEN);
+      accounts("alice", "bob");
+      store.createGroup("crowd", "alice", GroupPolicy.PRIVATE, clock.instant());
+      for (int i = 0; i < others; i++) {
+        store.createAccount("u" + i, null, clock.instant());
+        store.addMember("crowd", "u" + i, GroupRole.MEMBER, 0);
+      }
+      Session alice = login("alice");
+      sendGroup(alice, "crowd", "to a thousand");
+      assertThatThrownBy(() -> send(alice, "bob", "one more"))
+          .isInstanceOf(ChatException.class)
+          .satisfies(
+              e -> {
+                ChatException c = (ChatException) e;
+                assertThat(c.code()).isEqualTo(ErrorCode.RATE_LIMITED);
+                assertThat(c.retryAfter()).isPositive();
+              });
+      clock.advance(Duration.ofMillis(1));
+      send(alice, "bob", "one recipient costs one");
+      clock.advance(Duration.ofSeconds(1));
+      sendGroup(alice, "crowd", "a second later");
+      assertThat(store.lastSeq("u999")).isEqualTo(2);
+    }
+
+    @Test
+    void listGroupsShowsOnlyMyGroupsWithMyRolePaged() {
       accounts("alice", "bob");
       Session alice = login("alice");
       for (String g : List.of("g1", "g2", "g3")) {
@@ -748,6 +1020,7 @@ public abstract class ChatServiceConformance {
       login("bob").createGroup("bobs", List.of());
       Page<GroupInfo> first = alice.listGroups(null, 2);
       assertThat(first.items()).extracting(GroupInfo::group).containsExactly("g1", "g2");
+      assertThat(first.items()).extracting(GroupInfo::role).containsOnly(GroupRole.OWNER);
       Page<GroupInfo> second = alice.listGroups(first.next(), 2);
       assertThat(second.items()).extracting(GroupInfo::group).containsExactly("g3");
       assertThat(second.next()).isNull();

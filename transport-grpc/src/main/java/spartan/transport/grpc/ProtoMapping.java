@@ -140,11 +140,11 @@ final class ProtoMapping {
   }
 
   static ChatProto.GroupInfo group(GroupInfo g) {
-    return ChatProto.GroupInfo.newBuilder().setGroup(g.group()).addAllMembers(g.members()).build();
+    return GroupWire.info(g);
   }
 
   static GroupInfo group(ChatProto.GroupInfo g) {
-    return new GroupInfo(g.getGroup(), g.getMembersList());
+    return GroupWire.info(g);
   }
 
   static ChatProto.SendReceipt receipt(SendReceipt r) {
@@ -173,6 +173,8 @@ final class ProtoMapping {
     } else if (e instanceof ChatEvent.ChatAnswered a) {
       b.setChatAnswered(
           ChatProto.ChatAnswered.newBuilder().setFrom(a.from()).setAccepted(a.accepted()));
+    } else if (e instanceof ChatEvent.GroupEvent g) {
+      GroupWire.event(g, b);
     } else {
       throw new IllegalArgumentException("unknown event " + e);
     }
@@ -190,6 +192,8 @@ final class ProtoMapping {
       case CHAT_ANSWERED ->
           new ChatEvent.ChatAnswered(
               e.getChatAnswered().getFrom(), e.getChatAnswered().getAccepted());
+      case GROUP_INVITED, MEMBER_JOINED, MEMBER_LEFT, MEMBER_REMOVED, ROLE_CHANGED ->
+          GroupWire.eventOrNull(e);
       case STARTED, KIND_NOT_SET -> null;
     };
   }

@@ -13,6 +13,9 @@ import spartan.core.ChatException;
 import spartan.core.Delivery;
 import spartan.core.ErrorCode;
 import spartan.core.GroupInfo;
+import spartan.core.GroupInvite;
+import spartan.core.GroupPolicy;
+import spartan.core.GroupRole;
 import spartan.core.Message;
 import spartan.core.MessageBody;
 import spartan.core.Page;
@@ -168,16 +171,96 @@ final class RemoteSession implements Session {
   // ---- groups -----------------------------------------------------------------------------------
 
   @Override
-  public void createGroup(String group, Collection<String> members) {
-    if (members == null) {
-      throw ChatException.invalid("members are required");
+  public void createGroup(String group, Collection<String> invitees, GroupPolicy policy) {
+    if (invitees == null || policy == null) {
+      throw ChatException.invalid("invitees and policy are required");
     }
     ChatProto.CreateGroupRequest request =
         ChatProto.CreateGroupRequest.newBuilder()
-            .setGroup(group == null ? "" : group)
-            .addAllMembers(members)
+            .setGroup(nonNull(group))
+            .addAllInvitees(invitees)
+            .setOpen(policy.open())
+            .setSharedHistory(policy.sharedHistory())
             .build();
     GrpcChatClient.call(() -> blocking().createGroup(request));
+  }
+
+  @Override
+  public void invite(String group, Collection<String> users) {
+    if (users == null) {
+      throw ChatException.invalid("users are required");
+    }
+    ChatProto.InviteRequest request =
+        ChatProto.InviteRequest.newBuilder().setGroup(nonNull(group)).addAllUsers(users).build();
+    GrpcChatClient.call(() -> blocking().invite(request));
+  }
+
+  @Override
+  public void declineInvite(String group) {
+    ChatProto.DeclineInviteRequest request =
+        ChatProto.DeclineInviteRequest.newBuilder().setGroup(nonNull(group)).build();
+    GrpcChatClient.call(() -> blocking().declineInvite(request));
+  }
+
+  @Override
+  public void removeMember(String group, String member) {
+    ChatProto.RemoveMemberRequest request =
+        ChatProto.RemoveMemberRequest.newBuilder()
+            .setGroup(nonNull(group))
+            .setUser(nonNull(member))
+            .build();
+    GrpcChatClient.call(() -> blocking().removeMember(request));
+  }
+
+  @Override
+  public void setRole(String group, String member, GroupRole role) {
+    if (role == null) {
+      throw ChatException.invalid("role is required");
+    }
+    ChatProto.SetRoleRequest request =
+        ChatProto.SetRoleRequest.newBuilder()
+            .setGroup(nonNull(group))
+            .setUser(nonNull(member))
+            .setRole(GroupWire.role(role))
+            .build();
+    GrpcChatClient.call(() -> blocking().setRole(request));
+  }
+
+  @Override
+  public void setGroupPolicy(String group, GroupPolicy policy) {
+    if (policy == null) {
+      throw ChatException.invalid("policy is required");
+    }
+    ChatProto.SetGroupPolicyRequest request =
+        ChatProto.SetGroupPolicyRequest.newBuilder()
+            .setGroup(nonNull(group))
+            .setOpen(policy.open())
+            .setSharedHistory(policy.sharedHistory())
+            .build();
+    GrpcChatClient.call(() -> blocking().setGroupPolicy(request));
+  }
+
+  @Override
+  public List<GroupInvite> invitations() {
+    return GrpcChatClient.call(
+        () ->
+            blocking()
+                .listInvitations(ChatProto.ListInvitationsRequest.getDefaultInstance())
+                .getInvitationsList()
+                .stream()
+                .map(GroupWire::invite)
+                .toList());
+  }
+
+  @Override
+  public GroupInfo groupInfo(String group) {
+    ChatProto.GetGroupInfoRequest request =
+        ChatProto.GetGroupInfoRequest.newBuilder().setGroup(nonNull(group)).build();
+    return GrpcChatClient.call(() -> GroupWire.info(blocking().getGroupInfo(request)));
+  }
+
+  private static String nonNull(String s) {
+    return s == null ? "" : s;
   }
 
   @Override

@@ -359,7 +359,11 @@ final class SpartanEndpoint extends SpartanGrpc.SpartanImplBase {
     unary(
         reply,
         () -> {
-          session().createGroup(request.getGroup(), request.getMembersList());
+          session()
+              .createGroup(
+                  request.getGroup(),
+                  request.getInviteesList(),
+                  GroupWire.policy(request.getOpen(), request.getSharedHistory()));
           return ChatProto.CreateGroupResponse.getDefaultInstance();
         });
   }
@@ -400,6 +404,86 @@ final class SpartanEndpoint extends SpartanGrpc.SpartanImplBase {
           }
           return b.build();
         });
+  }
+
+  @Override
+  public void invite(ChatProto.InviteRequest request, StreamObserver<ChatProto.InviteResponse> reply) {
+    unary(
+        reply,
+        () -> {
+          session().invite(request.getGroup(), request.getUsersList());
+          return ChatProto.InviteResponse.getDefaultInstance();
+        });
+  }
+
+  @Override
+  public void declineInvite(
+      ChatProto.DeclineInviteRequest request,
+      StreamObserver<ChatProto.DeclineInviteResponse> reply) {
+    unary(
+        reply,
+        () -> {
+          session().declineInvite(request.getGroup());
+          return ChatProto.DeclineInviteResponse.getDefaultInstance();
+        });
+  }
+
+  @Override
+  public void removeMember(
+      ChatProto.RemoveMemberRequest request, StreamObserver<ChatProto.RemoveMemberResponse> reply) {
+    unary(
+        reply,
+        () -> {
+          session().removeMember(request.getGroup(), request.getUser());
+          return ChatProto.RemoveMemberResponse.getDefaultInstance();
+        });
+  }
+
+  @Override
+  public void setRole(
+      ChatProto.SetRoleRequest request, StreamObserver<ChatProto.SetRoleResponse> reply) {
+    unary(
+        reply,
+        () -> {
+          session()
+              .setRole(request.getGroup(), request.getUser(), GroupWire.role(request.getRole()));
+          return ChatProto.SetRoleResponse.getDefaultInstance();
+        });
+  }
+
+  @Override
+  public void setGroupPolicy(
+      ChatProto.SetGroupPolicyRequest request,
+      StreamObserver<ChatProto.SetGroupPolicyResponse> reply) {
+    unary(
+        reply,
+        () -> {
+          session()
+              .setGroupPolicy(
+                  request.getGroup(),
+                  GroupWire.policy(request.getOpen(), request.getSharedHistory()));
+          return ChatProto.SetGroupPolicyResponse.getDefaultInstance();
+        });
+  }
+
+  @Override
+  public void listInvitations(
+      ChatProto.ListInvitationsRequest request,
+      StreamObserver<ChatProto.ListInvitationsResponse> reply) {
+    unary(
+        reply,
+        () -> {
+          ChatProto.ListInvitationsResponse.Builder b =
+              ChatProto.ListInvitationsResponse.newBuilder();
+          session().invitations().forEach(i -> b.addInvitations(GroupWire.invite(i)));
+          return b.build();
+        });
+  }
+
+  @Override
+  public void getGroupInfo(
+      ChatProto.GetGroupInfoRequest request, StreamObserver<ChatProto.GroupInfo> reply) {
+    unary(reply, () -> GroupWire.info(session().groupInfo(request.getGroup())));
   }
 
   // ---- chat requests ----------------------------------------------------------------------------

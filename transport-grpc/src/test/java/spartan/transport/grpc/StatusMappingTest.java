@@ -233,7 +233,7 @@ class StatusMappingTest {
     ChatException garbled =
         StatusMapping.toChatException(Status.RESOURCE_EXHAUSTED.asRuntimeException(bad));
     assertThat(garbled.code()).isEqualTo(ErrorCode.RATE_LIMITED);
-    assertThat(garbled.retryAfter()).isEqualTo(Duration.ZERO);
+    assertThat(garbled.retryAfter()).isEqualTo(ChatException.MIN_RETRY_AFTER);
   }
 
   @Test

@@ -3,13 +3,11 @@ package spartan.transport.socket;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Base64;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 import spartan.core.ChatException;
 import spartan.core.ChatService;
-import spartan.core.Limits;
 import spartan.core.MessageBody;
 import spartan.core.Recipient;
 import spartan.core.SendReceipt;
@@ -179,27 +177,17 @@ final class Operations {
                 f.recipient("with"), f.optLong("before", 0), f.optInt("limit", DEFAULT_HISTORY)));
         return new Reply(out, false);
       }
-      case CREATE_GROUP -> {
-        List<String> members = f.strings("members");
-        if (members.size() > Limits.MAX_PAGE) {
-          throw ChatException.invalid("field 'members' has too many entries");
-        }
-        session.createGroup(f.string("group"), members);
-        return new Reply(out, false);
-      }
-      case JOIN_GROUP -> {
-        session.joinGroup(f.string("group"));
-        return new Reply(out, false);
-      }
-      case LEAVE_GROUP -> {
-        session.leaveGroup(f.string("group"));
-        return new Reply(out, false);
-      }
-      case LIST_GROUPS -> {
-        return new Reply(
-            WireFormat.groups(
-                out, session.listGroups(f.optString("after"), f.optInt("limit", DEFAULT_PAGE))),
-            false);
+      case CREATE_GROUP,
+          INVITE,
+          JOIN_GROUP,
+          DECLINE_INVITE,
+          LEAVE_GROUP,
+          REMOVE_MEMBER,
+          SET_ROLE,
+          SET_GROUP_POLICY,
+          LIST_GROUPS,
+          GROUP_INFO -> {
+        return new Reply(GroupLines.run(r.op(), f, session, out), false);
       }
       case CHAT_REQUEST -> {
         session.requestChat(f.string("to"));

@@ -21,6 +21,9 @@ import spartan.core.ChatException;
 import spartan.core.Delivery;
 import spartan.core.ErrorCode;
 import spartan.core.GroupInfo;
+import spartan.core.GroupInvite;
+import spartan.core.GroupPolicy;
+import spartan.core.GroupRole;
 import spartan.core.Message;
 import spartan.core.MessageBody;
 import spartan.core.Page;
@@ -185,13 +188,27 @@ final class RemoteSession implements Session {
   }
 
   @Override
-  public void createGroup(String group, Collection<String> members) {
-    ObjectNode f = fields().put("group", group);
-    if (members != null) {
-      ArrayNode a = f.putArray("members");
-      members.forEach(a::add);
+  public void createGroup(String group, Collection<String> invitees, GroupPolicy policy) {
+    if (policy == null) {
+      throw ChatException.invalid("policy is required");
     }
+    ObjectNode f = fields().put("group", group);
+    if (invitees != null) {
+      ArrayNode a = f.putArray("members");
+      invitees.forEach(a::add);
+    }
+    f.put("public", policy.open()).put("sharedHistory", policy.sharedHistory());
     call("create_group", f);
+  }
+
+  @Override
+  public void invite(String group, Collection<String> users) {
+    ObjectNode f = fields().put("group", group);
+    if (users != null) {
+      ArrayNode a = f.putArray("users");
+      users.forEach(a::add);
+    }
+    call("invite", f);
   }
 
   @Override
@@ -200,15 +217,55 @@ final class RemoteSession implements Session {
   }
 
   @Override
+  public void declineInvite(String group) {
+    call("decline_invite", fields().put("group", group));
+  }
+
+  @Override
   public void leaveGroup(String group) {
     call("leave_group", fields().put("group", group));
+  }
+
+  @Override
+  public void removeMember(String group, String member) {
+    call("remove_member", fields().put("group", group).put("user", member));
+  }
+
+  @Override
+  public void setRole(String group, String member, GroupRole role) {
+    ObjectNode f = fields().put("group", group).put("user", member);
+    putIfNotNull(f, "role", role == null ? null : role.wireName());
+    call("set_role", f);
+  }
+
+  @Override
+  public void setGroupPolicy(String group, GroupPolicy policy) {
+    if (policy == null) {
+      throw ChatException.invalid("policy is required");
+    }
+    call(
+        "set_group_policy",
+        fields()
+            .put("group", group)
+            .put("public", policy.open())
+            .put("sharedHistory", policy.sharedHistory()));
   }
 
   @Override
   public Page<GroupInfo> listGroups(String after, int limit) {
     ObjectNode f = fields().put("limit", limit);
     putIfNotNull(f, "after", after);
-    return WireFormat.groupsFrom(call("list_groups", f));
+    return GroupLines.groupsFrom(call("list_groups", f));
+  }
+
+  @Override
+  public List<GroupInvite> invitations() {
+    return GroupLines.invitationsFrom(call("list_groups", fields().put("limit", 1)));
+  }
+
+  @Override
+  public GroupInfo groupInfo(String group) {
+    return GroupLines.infoFrom(call("group_info", fields().put("group", group)));
   }
 
   @Override

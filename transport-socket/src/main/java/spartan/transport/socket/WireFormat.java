@@ -13,7 +13,6 @@ import spartan.core.ChatEvent;
 import spartan.core.ChatException;
 import spartan.core.Delivery;
 import spartan.core.ErrorCode;
-import spartan.core.GroupInfo;
 import spartan.core.Message;
 import spartan.core.MessageBody;
 import spartan.core.Page;
@@ -92,6 +91,8 @@ final class WireFormat {
       out.put("event", "chat_response");
       out.put("from", a.from());
       out.put("accept", a.accepted());
+    } else {
+      GroupLines.event(e, out);
     }
     return out;
   }
@@ -100,19 +101,6 @@ final class WireFormat {
     ArrayNode items = out.putArray("accounts");
     for (Account a : page.items()) {
       items.addObject().put("user", a.user()).put("online", a.online());
-    }
-    if (page.next() != null) {
-      out.put("next", page.next());
-    }
-    return out;
-  }
-
-  static ObjectNode groups(ObjectNode out, Page<GroupInfo> page) {
-    ArrayNode items = out.putArray("groups");
-    for (GroupInfo g : page.items()) {
-      ObjectNode o = items.addObject().put("group", g.group());
-      ArrayNode members = o.putArray("members");
-      g.members().forEach(members::add);
     }
     if (page.next() != null) {
       out.put("next", page.next());
@@ -182,7 +170,7 @@ final class WireFormat {
       case "chat_request" -> new ChatEvent.ChatRequested(text(n, "from"));
       case "chat_response" ->
           new ChatEvent.ChatAnswered(text(n, "from"), n.path("accept").asBoolean());
-      default -> null;
+      default -> GroupLines.eventFrom(n.path("event").asText(""), n);
     };
   }
 
@@ -191,16 +179,6 @@ final class WireFormat {
     reply
         .path("accounts")
         .forEach(a -> items.add(new Account(text(a, "user"), a.path("online").asBoolean())));
-    return new Page<>(items, reply.hasNonNull("next") ? reply.get("next").asText() : null);
-  }
-
-  static Page<GroupInfo> groupsFrom(JsonNode reply) {
-    List<GroupInfo> items = new ArrayList<>();
-    for (JsonNode g : reply.path("groups")) {
-      List<String> members = new ArrayList<>();
-      g.path("members").forEach(m -> members.add(m.asText()));
-      items.add(new GroupInfo(text(g, "group"), members));
-    }
     return new Page<>(items, reply.hasNonNull("next") ? reply.get("next").asText() : null);
   }
 

@@ -91,7 +91,17 @@ class ProtocolDocTest {
           .as("a runnable example of op %s", op.wire)
           .anySatisfy(e -> assertThat(e.command()).contains("\"op\":\"" + op.wire + "\""));
     }
-    for (String event : List.of("message", "chat_request", "chat_response", "stream_end")) {
+    for (String event :
+        List.of(
+            "message",
+            "chat_request",
+            "chat_response",
+            "stream_end",
+            "group_invite",
+            "member_joined",
+            "member_left",
+            "member_removed",
+            "role_changed")) {
       assertThat(doc).contains("{\"event\":\"" + event + "\"");
     }
     for (ErrorCode c : ErrorCode.values()) {

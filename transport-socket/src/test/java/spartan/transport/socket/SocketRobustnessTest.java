@@ -420,8 +420,16 @@ class SocketRobustnessTest {
       bob.fetchUndelivered(10);
       bob.history(Recipient.user("alice"), 0, 10);
       alice.createGroup("team", List.of("bob"));
-      bob.leaveGroup("team");
+      bob.invitations();
       bob.joinGroup("team");
+      bob.groupInfo("team");
+      alice.setRole("team", "bob", spartan.core.GroupRole.ADMIN);
+      alice.invite("team", List.of("carol"));
+      chat.login("carol", null).declineInvite("team");
+      alice.setGroupPolicy("team", spartan.core.GroupPolicy.PUBLIC);
+      alice.removeMember("team", "bob");
+      bob.joinGroup("team");
+      bob.leaveGroup("team");
       bob.listGroups(null, 10);
       bob.listAccounts("*", null, 10);
       alice.requestChat("bob");

@@ -1,0 +1,332 @@
+package spartan.core.service;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashSet;
+import java.util.List;
+import spartan.core.ChatEvent;
+import spartan.core.ChatException;
+import spartan.core.GroupInfo;
+import spartan.core.GroupInvite;
+import spartan.core.GroupMember;
+import spartan.core.GroupPolicy;
+import spartan.core.GroupRole;
+import spartan.core.Limits;
+import spartan.core.Names;
+import spartan.core.Page;
+import spartan.core.store.ChatStore;
+import spartan.core.store.ChatStore.GroupRecord;
+import spartan.core.store.ChatStore.MemberRecord;
+
+/**
+ * Group membership for the in-process service: who may do what to a group, and who is told. The
+ * sessions delegate their group calls here; the store keeps the data and the bounds that need a
+ * transaction (group size with invitations, invitations per user).
+ *
+ * <p>Rules: the creator is the owner. Owners and admins invite and set the policy; admins remove
+ * members and make members admins; only owners remove or demote admins, and make or demote
+ * owners. The last owner can neither leave nor step down while others remain. Membership events
+ * go live to every member's streams (see {@link ChatEvent}); invitations also wait in the store.
+ * Thread-safe: the store serialises writes, and concurrent changes to one group resolve by
+ * whichever write lands first (a check and its write are not one transaction; the worst case is
+ * a change by someone demoted a moment earlier).
+ */
+final class Groups {
+  private final LocalChatService service;
+  private final ChatStore store;
+
+  Groups(LocalChatService service) {
+    this.service = service;
+    this.store = service.store;
+  }
+
+  void create(String caller, String group, Collection<String> invitees, GroupPolicy policy) {
+    String name = Names.group(group);
+    if (policy == null) {
+      throw ChatException.invalid("policy is required");
+    }
+    List<String> users = users(caller, invitees, true);
+    int max = service.limits.maxGroupMembers();
+    if (users.size() > max - 1) {
+      throw ChatException.invalid("a group may have at most " + max + " members");
+    }
+    for (String u : users) {
+      requireUser(u); // before creating, so a typo creates nothing
+    }
+    store.createGroup(name, caller, policy, service.clock.instant());
+    if (!users.isEmpty()) {
+      try {
+        sendInvites(caller, name, users);
+      } catch (RuntimeException e) {
+        store.removeMember(name, caller); // the group's only member: this deletes it
+        throw e;
+      }
+    }
+  }
+
+  void invite(String caller, String group, Collection<String> invitees) {
+    String name = Names.group(group);
+    GroupRecord g = requireGroup(name);
+    requireManager(g, caller, "invite");
+    List<String> users = users(caller, invitees, false);
+    sendInvites(caller, name, users);
+  }
+
+  private void sendInvites(String caller, String group, List<String> users) {
+    List<String> fresh =
+        store.invite(
+            group, users, caller, service.clock.instant(), service.limits.maxGroupMembers());
+    for (String u : fresh) {
+      service.pushControl(u, new ChatEvent.GroupInvited(group, caller));
+    }
+  }
+
+  /** Normalised, de-duplicated invitees, bounded; the caller is left out. */
+  private List<String> users(String caller, Collection<String> invitees, boolean mayBeEmpty) {
+    if (invitees == null) {
+      throw ChatException.invalid("users are required");
+    }
+    int max = Math.min(Limits.MAX_INVITES_PER_CALL, service.limits.maxGroupMembers());
+    if (invitees.size() > max * 2) {
+      throw ChatException.invalid("at most " + max + " users per invitation");
+    }
+    LinkedHashSet<String> out = new LinkedHashSet<>();
+    for (String u : invitees) {
+      String n = Names.user(u);
+      if (!n.equals(caller)) {
+        out.add(n);
+      }
+    }
+    if (out.size() > max) {
+      throw ChatException.invalid("at most " + max + " users per invitation");
+    }
+    if (out.isEmpty() && !mayBeEmpty) {
+      throw ChatException.invalid("name at least one user to invite");
+    }
+    return new ArrayList<>(out);
+  }
+
+  void join(String caller, String group) {
+    String name = Names.group(group);
+    GroupRecord g = requireGroup(name);
+    if (g.member(caller) != null) {
+      store.deleteInvite(name, caller);
+      return;
+    }
+    GroupInvite invitation = null;
+    for (GroupInvite i : store.invitesOf(caller)) {
+      if (i.group().equals(name)) {
+        invitation = i;
+      }
+    }
+    if (invitation == null && !g.policy().open()) {
+      throw ChatException.denied(
+          "Group " + name + " is invite-only; ask an owner or admin to invite you.");
+    }
+    long since = g.policy().sharedHistory() ? 0 : ChatStore.NOW;
+    // The store checks the size in the join's own transaction, so racing joins cannot overfill.
+    if (store.addMember(name, caller, GroupRole.MEMBER, since, service.limits.maxGroupMembers())) {
+      String by = invitation == null ? null : invitation.by();
+      tell(name, new ChatEvent.MemberJoined(name, caller, by));
+    }
+  }
+
+  void decline(String caller, String group) {
+    String name = Names.group(group);
+    if (!store.deleteInvite(name, caller)) {
+      throw ChatException.notFound("No invitation to group " + name + ".");
+    }
+  }
+
+  void leave(String caller, String group) {
+    String name = Names.group(group);
+    GroupRecord g = requireGroup(name);
+    MemberRecord me = g.member(caller);
+    if (me == null) {
+      throw ChatException.notFound("You are not a member of group " + name + ".");
+    }
+    if (lastOwnerWithOthers(g, caller)) {
+      throw ChatException.denied(
+          "You are the last owner of "
+              + name
+              + "; make another member owner first (or remove everyone, then leave).");
+    }
+    if (store.removeMember(name, caller)) {
+      tell(name, new ChatEvent.MemberLeft(name, caller));
+    }
+  }
+
+  void remove(String caller, String group, String target) {
+    String name = Names.group(group);
+    String who = Names.user(target);
+    if (who.equals(caller)) {
+      throw ChatException.invalid("To leave a group, use leave_group.");
+    }
+    GroupRecord g = requireGroup(name);
+    MemberRecord actor = requireManager(g, caller, "remove members");
+    MemberRecord victim = g.member(who);
+    if (victim == null) {
+      throw ChatException.notFound(who + " is not a member of group " + name + ".");
+    }
+    if (victim.role() != GroupRole.MEMBER && actor.role() != GroupRole.OWNER) {
+      throw ChatException.denied("Only an owner can remove an admin or owner.");
+    }
+    ChatEvent e = new ChatEvent.MemberRemoved(name, who, caller);
+    if (store.removeMember(name, who)) {
+      service.pushControl(who, e);
+      tell(name, e);
+    }
+  }
+
+  void setRole(String caller, String group, String target, GroupRole role) {
+    String name = Names.group(group);
+    String who = Names.user(target);
+    if (role == null) {
+      throw ChatException.invalid("role is required");
+    }
+    GroupRecord g = requireGroup(name);
+    MemberRecord actor = requireManager(g, caller, "change roles");
+    MemberRecord subject = g.member(who);
+    if (subject == null) {
+      throw ChatException.notFound(who + " is not a member of group " + name + ".");
+    }
+    if (subject.role() == role) {
+      return;
+    }
+    boolean adminMayDo = subject.role() == GroupRole.MEMBER && role == GroupRole.ADMIN;
+    if (actor.role() != GroupRole.OWNER && !adminMayDo) {
+      throw ChatException.denied(
+          "Only an owner can demote an admin or make or demote an owner; admins make admins.");
+    }
+    if (subject.role() == GroupRole.OWNER && lastOwnerWithOthers(g, who)) {
+      throw ChatException.denied(
+          "Group " + name + " needs an owner; make another member owner first.");
+    }
+    if (store.setRole(name, who, role)) {
+      tell(name, new ChatEvent.RoleChanged(name, who, role, caller));
+    }
+  }
+
+  void setPolicy(String caller, String group, GroupPolicy policy) {
+    String name = Names.group(group);
+    if (policy == null) {
+      throw ChatException.invalid("policy is required");
+    }
+    requireManager(requireGroup(name), caller, "change the policy");
+    store.setPolicy(name, policy);
+  }
+
+  Page<GroupInfo> list(String caller, String after, int limit) {
+    String from = after == null || after.isEmpty() ? null : Names.group(after);
+    List<GroupRecord> groups = store.groupsOf(caller, from, limit + 1);
+    List<GroupRecord> page = LocalChatService.page(groups, limit);
+    List<GroupInfo> out = new ArrayList<>(page.size());
+    for (GroupRecord g : page) {
+      MemberRecord me = g.member(caller);
+      if (me != null) {
+        out.add(info(g, me));
+      }
+    }
+    return new Page<>(out, groups.size() > limit ? page.get(page.size() - 1).group() : null);
+  }
+
+  List<GroupInvite> invitations(String caller) {
+    List<GroupInvite> all = store.invitesOf(caller);
+    return all.size() > Limits.MAX_PENDING_INVITES
+        ? List.copyOf(all.subList(0, Limits.MAX_PENDING_INVITES))
+        : all;
+  }
+
+  GroupInfo info(String caller, String group) {
+    GroupRecord g = requireGroup(Names.group(group));
+    return info(g, requireMember(g, caller));
+  }
+
+  /** Tells the live sessions of the group's current members. */
+  private void tell(String group, ChatEvent e) {
+    store
+        .findGroup(group)
+        .ifPresent(
+            g -> {
+              for (String m : g.members()) {
+                service.pushControl(m, e);
+              }
+            });
+  }
+
+  /**
+   * The events an account deletion causes, computed before the store deletes it: the user leaves
+   * each group, and where they were the last owner the successor becomes owner.
+   */
+  Runnable beforeDelete(String caller) {
+    List<Runnable> after = new ArrayList<>();
+    String from = null;
+    while (true) {
+      List<GroupRecord> page = store.groupsOf(caller, from, Limits.MAX_PAGE);
+      for (GroupRecord g : page) {
+        String heir = g.successorOf(caller);
+        after.add(
+            () -> {
+              tell(g.group(), new ChatEvent.MemberLeft(g.group(), caller));
+              if (heir != null) {
+                tell(g.group(), new ChatEvent.RoleChanged(g.group(), heir, GroupRole.OWNER, null));
+              }
+            });
+      }
+      if (page.size() < Limits.MAX_PAGE) {
+        break;
+      }
+      from = page.get(page.size() - 1).group();
+    }
+    return () -> after.forEach(Runnable::run);
+  }
+
+  private GroupRecord requireGroup(String name) {
+    return store
+        .findGroup(name)
+        .orElseThrow(() -> ChatException.notFound("No such group: " + name + "."));
+  }
+
+  private static MemberRecord requireMember(GroupRecord g, String caller) {
+    MemberRecord me = g.member(caller);
+    if (me == null) {
+      throw ChatException.denied("You are not a member of group " + g.group() + ".");
+    }
+    return me;
+  }
+
+  private static MemberRecord requireManager(GroupRecord g, String caller, String what) {
+    MemberRecord me = requireMember(g, caller);
+    if (!me.role().manages()) {
+      throw ChatException.denied("Only an owner or admin of " + g.group() + " can " + what + ".");
+    }
+    return me;
+  }
+
+  private static boolean lastOwnerWithOthers(GroupRecord g, String user) {
+    if (g.roster().size() < 2) {
+      return false;
+    }
+    for (MemberRecord m : g.roster()) {
+      if (m.role() == GroupRole.OWNER && !m.user().equals(user)) {
+        return false;
+      }
+    }
+    MemberRecord me = g.member(user);
+    return me != null && me.role() == GroupRole.OWNER;
+  }
+
+  private void requireUser(String name) {
+    if (store.findAccount(name).isEmpty()) {
+      throw ChatException.notFound("No such user: " + name + ".");
+    }
+  }
+
+  private static GroupInfo info(GroupRecord g, MemberRecord me) {
+    List<GroupMember> roster = new ArrayList<>(g.roster().size());
+    for (MemberRecord m : g.roster()) {
+      roster.add(new GroupMember(m.user(), m.role()));
+    }
+    return new GroupInfo(g.group(), me.role(), g.policy(), roster);
+  }
+}
