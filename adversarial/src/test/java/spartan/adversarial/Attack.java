@@ -111,6 +111,15 @@ final class Attack {
     return closed;
   }
 
+  /** The stated bounds: heap and direct memory the server holds under attack. */
+  static void assertWithinBounds(ChildServer.Memory m) {
+    org.assertj.core.api.Assertions.assertThat(m.heapMiB()).as("heap held (MiB): %s", m.line())
+        .isLessThanOrEqualTo(HEAP_BOUND_MIB);
+    org.assertj.core.api.Assertions.assertThat(m.directMiB())
+        .as("direct memory held (MiB): %s", m.line())
+        .isLessThanOrEqualTo(DIRECT_BOUND_MIB);
+  }
+
   static void closeAll(List<? extends AutoCloseable> all) {
     for (AutoCloseable c : all) {
       try {

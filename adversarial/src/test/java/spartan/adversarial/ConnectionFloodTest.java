@@ -55,6 +55,7 @@ class ConnectionFloodTest {
           "honestDuring", during, "honestAfter", after, "alive", server.alive());
       assertThat(held).as("connections one address holds open (cap %d)", PER_ADDRESS)
           .isLessThanOrEqualTo(PER_ADDRESS);
+      Attack.assertWithinBounds(under);
       assertThat(during.ok).as("honest round trips during the flood: %s", during).isEqualTo(2);
       assertThat(after.ok).as("honest round trip after the flood: %s", after).isEqualTo(1);
       assertThat(server.alive()).isTrue();

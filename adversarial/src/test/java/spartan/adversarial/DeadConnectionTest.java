@@ -53,6 +53,7 @@ class DeadConnectionTest {
       }
       Attack.Tally during = new Attack.Tally();
       during.run(honest);
+      ChildServer.Memory under = server.memory();
       boolean offline;
       try {
         await().atMost(Duration.ofSeconds(3)).until(() -> !eveOnline(server));
@@ -63,10 +64,12 @@ class DeadConnectionTest {
 
       Attack.figures("dead connection", "keepAliveSeconds", KEEP_ALIVE_S,
           "droppedAfterMs", droppedAfterMs < 0 ? "not within " + OBSERVE.toMillis() : droppedAfterMs,
-          "offlineAfterDrop", offline, "honest", during, "alive", server.alive());
+          "offlineAfterDrop", offline, "heapMiB", under.heapMiB(), "directMiB", under.directMiB(),
+          "honest", during, "alive", server.alive());
       assertThat(droppedAfterMs).as("time to drop the silent connection (ms); -1: not dropped")
           .isBetween(0L, DROP_BOUND.toMillis());
       assertThat(offline).as("eve no longer online").isTrue();
+      Attack.assertWithinBounds(under);
       assertThat(during.ok).as("honest round trip: %s", during).isEqualTo(1);
       assertThat(server.alive()).isTrue();
     }

@@ -107,6 +107,8 @@ class PasswordGuessingTest {
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       }
       double seconds = (System.nanoTime() - started) / 1e9;
+      // Measured once the guessing stops: a hash in progress legitimately holds its 19 MiB work
+      // area; what must not remain is anything the guessing left behind.
       ChildServer.Memory under = server.memory();
       Attack.Tally after = new Attack.Tally();
       after.run(honest);
@@ -114,15 +116,16 @@ class PasswordGuessingTest {
       Attack.figures("password guessing", "honestLogins", honestOk + "/" + honestLogins,
           "firstHonestFailure", honestFailures.isEmpty() ? "-" : honestFailures.get(0),
           "attackerAnswers", new TreeMap<>(attackerAnswers),
-          "attackSeconds", String.format("%.1f", seconds), "heapMiB", under.heapMiB(),
+          "attackSeconds", String.format("%.1f", seconds), "heapMiB", under.heapMiB(), "directMiB", under.directMiB(),
           "honestRoundTrip", during, "honestAfter", after, "alive", server.alive());
-      assertThat(honestOk).as("honest logins during the guessing; failures: %s", honestFailures)
+      assertThat(honestOk).as("honest logins during the guessing; first failures: %s",
+              honestFailures.subList(0, Math.min(3, honestFailures.size())))
           .isEqualTo(honestLogins);
       assertThat(during.ok).as("honest round trip during the guessing: %s", during).isEqualTo(1);
       assertThat(attackerAnswers.keySet()).as("what the guesser was told")
           .isSubsetOf("rate_limited", "unauthenticated", "closed")
           .contains("rate_limited");
-      assertThat(under.heapMiB()).isLessThanOrEqualTo(Attack.HEAP_BOUND_MIB);
+      Attack.assertWithinBounds(under);
       assertThat(after.ok).as("honest round trip after the guessing: %s", after).isEqualTo(1);
       assertThat(server.alive()).isTrue();
     }

@@ -48,18 +48,21 @@ class SignUpFloodTest {
       double seconds = (System.nanoTime() - started) / 1e9;
       Attack.Tally during = new Attack.Tally();
       during.run(honest);
+      ChildServer.Memory under = server.memory();
 
       int created = answers.getOrDefault("ok", 0);
       Attack.figures("sign-up flood", "attempts", ATTEMPTS, "created", created,
           "seconds", String.format("%.2f", seconds),
           "createdPerSecond", String.format("%.0f", created / seconds), "answers", answers,
           "minRetryAfterMs", minRetryAfter == Long.MAX_VALUE ? "-" : minRetryAfter,
-          "honest", during, "alive", server.alive());
+          "heapMiB", under.heapMiB(), "directMiB", under.directMiB(), "honest", during,
+          "alive", server.alive());
       assertThat(created).as("accounts one address created in a burst of %d", ATTEMPTS)
           .isLessThanOrEqualTo(CREATED_BOUND);
       assertThat(answers).as("the refusal is rate_limited").containsKey("rate_limited");
       assertThat(minRetryAfter).as("retryAfterMs of a refused sign-up").isPositive();
       assertThat(answers.keySet()).isSubsetOf("ok", "rate_limited");
+      Attack.assertWithinBounds(under);
       assertThat(during.ok).as("honest round trip: %s", during).isEqualTo(1);
       assertThat(server.alive()).isTrue();
     }

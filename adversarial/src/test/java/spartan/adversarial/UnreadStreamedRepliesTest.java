@@ -93,10 +93,7 @@ class UnreadStreamedRepliesTest {
           "attackerStatuses", statuses, "honestDuring", during, "honestAfter", after,
           "alive", server.alive());
       assertThat(during.ok).as("honest round trips during the attack: %s", during).isEqualTo(3);
-      assertThat(under.heapMiB()).as("heap held: %s", under.line())
-          .isLessThanOrEqualTo(Attack.HEAP_BOUND_MIB);
-      assertThat(under.directMiB()).as("direct memory held: %s", under.line())
-          .isLessThanOrEqualTo(Attack.DIRECT_BOUND_MIB);
+      Attack.assertWithinBounds(under);
       // A call refused by a cap says so; none may fail as if the server broke.
       assertThat(statuses.keySet()).as("how the attacker's calls ended")
           .isSubsetOf("pending", "OK", "CANCELLED", "RESOURCE_EXHAUSTED");
@@ -186,10 +183,7 @@ class UnreadStreamedRepliesTest {
           "attackerOutcomes", outcomes, "honestDuring", during, "honestAfter", after,
           "alive", server.alive());
       assertThat(during.ok).as("honest round trips during the attack: %s", during).isEqualTo(3);
-      assertThat(under.heapMiB()).as("heap held: %s", under.line())
-          .isLessThanOrEqualTo(Attack.HEAP_BOUND_MIB);
-      assertThat(under.directMiB()).as("direct memory held: %s", under.line())
-          .isLessThanOrEqualTo(Attack.DIRECT_BOUND_MIB);
+      Attack.assertWithinBounds(under);
       assertThat(outcomes.keySet()).as("what the attacker read").doesNotContain("timeout");
       assertThat(after.ok).as("honest round trip after the attack: %s", after).isEqualTo(1);
       assertThat(server.alive()).isTrue();
