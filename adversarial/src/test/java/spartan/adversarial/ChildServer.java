@@ -4,11 +4,13 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.io.OutputStreamWriter;
 import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -25,7 +27,7 @@ import java.util.regex.Pattern;
 /**
  * A real Spartan server in a child JVM with a small heap and direct-memory budget, configured by a
  * temporary config.yaml on free ports. Its memory is read through {@link MeasuredServerMain}'s
- * {@code mem} command; its log is kept in {@code server.log} next to the config for diagnosis.
+ * {@code mem} command; its log is kept in {@code target/adversarial-logs/} for diagnosis.
  */
 final class ChildServer implements AutoCloseable {
   static final String HEAP = "-Xmx96m";
@@ -56,7 +58,7 @@ final class ChildServer implements AutoCloseable {
     this.process = process;
     this.dir = dir;
     this.name = name;
-    this.commands = new java.io.OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
+    this.commands = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
     CompletableFuture<Map<String, Integer>> started = new CompletableFuture<>();
     Thread drain = new Thread(() -> drain(started), "child-stdout");
     drain.setDaemon(true);
@@ -70,7 +72,8 @@ final class ChildServer implements AutoCloseable {
   }
 
   /**
-   * Starts a server with both transports; {@code name} names its kept log. {@code settings} are extra config.yaml settings as
+   * Starts a server with both transports; {@code name} names its kept log. {@code settings}
+   * are extra config.yaml settings as
    * flattened keys ("limits.keepAliveSeconds" → 2, "auth" → "password").
    */
   static ChildServer start(Path dir, String name, Map<String, Object> settings) throws Exception {
@@ -220,6 +223,6 @@ final class ChildServer implements AutoCloseable {
     Path logs = Path.of("target", "adversarial-logs");
     Files.createDirectories(logs);
     Files.copy(dir.resolve("server.log"), logs.resolve(name + ".log"),
-        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        StandardCopyOption.REPLACE_EXISTING);
   }
 }

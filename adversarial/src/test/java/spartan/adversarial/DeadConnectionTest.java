@@ -28,7 +28,8 @@ class DeadConnectionTest {
     try (ChildServer server = ChildServer.start(dir, "dead-connection",
             Map.of("limits.keepAliveSeconds", KEEP_ALIVE_S));
         Honest honest = new Honest(server, "alice", "bob", null);
-        LineClient ghost = LineClient.connect(server.socketPort(), LineClient.ATTACKER_ADDRESS, 0)) {
+        LineClient ghost =
+            LineClient.connect(server.socketPort(), LineClient.ATTACKER_ADDRESS, 0)) {
       ghost.send(LineClient.line("id", 1, "op", "login", "user", "eve"));
       Attack.expectOk(ghost.reply(1, Honest.STEP), "ghost login");
       long silentSince = System.nanoTime();
@@ -39,7 +40,8 @@ class DeadConnectionTest {
       long deadline = silentSince + OBSERVE.toNanos();
       for (int i = 0; i < 10_000 && System.nanoTime() < deadline; i++) {
         try {
-          JsonNode n = ghost.read(Duration.ofNanos(Math.max(1_000_000, deadline - System.nanoTime())));
+          long left = Math.max(1_000_000, deadline - System.nanoTime());
+          JsonNode n = ghost.read(Duration.ofNanos(left));
           if (n == null) {
             droppedAfterMs = (System.nanoTime() - silentSince) / 1_000_000;
             break;
@@ -63,7 +65,8 @@ class DeadConnectionTest {
       }
 
       Attack.figures("dead connection", "keepAliveSeconds", KEEP_ALIVE_S,
-          "droppedAfterMs", droppedAfterMs < 0 ? "not within " + OBSERVE.toMillis() : droppedAfterMs,
+          "droppedAfterMs",
+          droppedAfterMs < 0 ? "not within " + OBSERVE.toMillis() : droppedAfterMs,
           "offlineAfterDrop", offline, "heapMiB", under.heapMiB(), "directMiB", under.directMiB(),
           "honest", during, "alive", server.alive());
       assertThat(droppedAfterMs).as("time to drop the silent connection (ms); -1: not dropped")

@@ -136,8 +136,10 @@ final class Honest implements AutoCloseable {
     } finally {
       call.getNow(null).cancel("done", null);
     }
-    blocking().withInterceptors(bearer(txToken)).logout(ChatProto.LogoutRequest.getDefaultInstance());
-    blocking().withInterceptors(bearer(rxToken)).logout(ChatProto.LogoutRequest.getDefaultInstance());
+    for (String token : new String[] {txToken, rxToken}) {
+      blocking().withInterceptors(bearer(token))
+          .logout(ChatProto.LogoutRequest.getDefaultInstance());
+    }
   }
 
   private String login(String user) {
@@ -149,7 +151,8 @@ final class Honest implements AutoCloseable {
   }
 
   private SpartanGrpc.SpartanBlockingStub blocking() {
-    return SpartanGrpc.newBlockingStub(channel).withDeadlineAfter(STEP.toMillis(), TimeUnit.MILLISECONDS);
+    return SpartanGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(STEP.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   static io.grpc.ClientInterceptor bearer(String token) {

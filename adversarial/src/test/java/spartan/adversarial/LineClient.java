@@ -78,15 +78,11 @@ final class LineClient implements AutoCloseable {
     out.flush();
   }
 
-  void sendRaw(byte[] bytes) throws IOException {
-    out.write(bytes);
-    out.flush();
-  }
-
   /** The next line, or null at end of stream; fails after {@code timeout} without one. */
   JsonNode read(Duration timeout) throws IOException {
     if (in == null) {
-      in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+      in = new BufferedReader(
+          new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
     }
     socket.setSoTimeout((int) Math.max(1, timeout.toMillis()));
     String l = in.readLine();

@@ -101,7 +101,8 @@ class PasswordGuessingTest {
         during.run(honest);
       } finally {
         stop.set(true);
-        CompletableFuture.allOf(attacks.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+        CompletableFuture.allOf(attacks.toArray(CompletableFuture[]::new))
+            .get(60, TimeUnit.SECONDS);
         attackers.shutdownNow();
         loginPool.shutdownNow();
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
@@ -116,7 +117,8 @@ class PasswordGuessingTest {
       Attack.figures("password guessing", "honestLogins", honestOk + "/" + honestLogins,
           "firstHonestFailure", honestFailures.isEmpty() ? "-" : honestFailures.get(0),
           "attackerAnswers", new TreeMap<>(attackerAnswers),
-          "attackSeconds", String.format("%.1f", seconds), "heapMiB", under.heapMiB(), "directMiB", under.directMiB(),
+          "attackSeconds", String.format("%.1f", seconds),
+          "heapMiB", under.heapMiB(), "directMiB", under.directMiB(),
           "honestRoundTrip", during, "honestAfter", after, "alive", server.alive());
       assertThat(honestOk).as("honest logins during the guessing; first failures: %s",
               honestFailures.subList(0, Math.min(3, honestFailures.size())))

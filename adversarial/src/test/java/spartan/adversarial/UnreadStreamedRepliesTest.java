@@ -57,13 +57,15 @@ class UnreadStreamedRepliesTest {
           String token = SpartanGrpc.newBlockingStub(ch)
               .withDeadlineAfter(10, TimeUnit.SECONDS)
               .login(ChatProto.LoginRequest.newBuilder().setUser(OWNER).build()).getToken();
-          SpartanGrpc.SpartanStub stub = SpartanGrpc.newStub(ch).withInterceptors(Honest.bearer(token));
+          SpartanGrpc.SpartanStub stub =
+              SpartanGrpc.newStub(ch).withInterceptors(Honest.bearer(token));
           for (int k = 0; k < 2; k++) {
             stub.history(ChatProto.HistoryRequest.newBuilder()
                     .setWith(ChatProto.Recipient.newBuilder().setUser(PEER)).setLimit(500).build(),
                 neverRead(calls, ends));
           }
-          stub.fetchUndelivered(ChatProto.FetchUndeliveredRequest.newBuilder().setLimit(1000).build(),
+          stub.fetchUndelivered(
+              ChatProto.FetchUndeliveredRequest.newBuilder().setLimit(1000).build(),
               neverRead(calls, ends));
         }
         for (int i = 0; i < 3; i++) {
