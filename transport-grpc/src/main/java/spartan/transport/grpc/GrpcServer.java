@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import spartan.core.ChatService;
+import spartan.core.spi.Tls;
 import spartan.core.spi.TransportOptions;
 import spartan.core.spi.TransportServer;
 import spartan.proto.v1.SpartanGrpc;
@@ -72,7 +73,16 @@ final class GrpcServer implements TransportServer {
             .keepAliveTimeout(keepAliveMs, TimeUnit.MILLISECONDS)
             .permitKeepAliveTime(
                 Math.min(keepAliveMs, CLIENT_PING_FLOOR.toMillis()), TimeUnit.MILLISECONDS);
-    return start(builder, service);
+    if (options.tls() instanceof Tls.Server tls) {
+      builder.sslContext(GrpcTls.server(tls));
+    } else if (options.tls() != null) {
+      throw new IllegalArgumentException("a server needs Tls.Server settings, not " + options.tls());
+    }
+    GrpcServer s = start(builder, service);
+    if (options.tls() != null) {
+      log.info("gRPC transport on port {} speaks TLS only", s.port());
+    }
+    return s;
   }
 
   /** Starts an in-process server called {@code name}, for tests. */
