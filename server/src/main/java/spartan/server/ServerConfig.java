@@ -9,6 +9,9 @@ import spartan.core.Limits;
 /**
  * The validated server configuration: {@code config.yaml} with command-line overrides applied.
  * Built only by {@link ConfigLoader}, which checks every value and names the bad one.
+ *
+ * <p>{@code tlsCert} and {@code tlsKey} are both set (TLS on every transport) or both null;
+ * {@code rateRedisCa} is null for the system trust store.
  */
 public record ServerConfig(
     List<String> transports,
@@ -30,11 +33,19 @@ public record ServerConfig(
     Duration loginTimeout,
     Duration keepAlive,
     int maxConnections,
-    int maxConnectionsPerAddress) {
+    int maxConnectionsPerAddress,
+    Path tlsCert,
+    Path tlsKey,
+    Path rateRedisCa) {
 
   public ServerConfig {
     transports = List.copyOf(transports);
     demoUsers = List.copyOf(demoUsers);
+  }
+
+  /** Whether the transports speak TLS. */
+  public boolean tls() {
+    return tlsCert != null;
   }
 
   /** Where accounts and messages live. */
