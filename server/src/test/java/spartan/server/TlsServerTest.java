@@ -87,7 +87,8 @@ class TlsServerTest {
     assertThatThrownBy(() -> config("--tls-cert", cert))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("--tls-cert needs tls.key (--tls-key)");
-    assertThatThrownBy(() -> config("--tls-cert", cert, "--tls-key", dir.resolve("nope").toString()))
+    String missing = dir.resolve("nope").toString();
+    assertThatThrownBy(() -> config("--tls-cert", cert, "--tls-key", missing))
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith("--tls-key file not found");
     // A certificate given as the key, and a key that is not the certificate's.
@@ -101,7 +102,9 @@ class TlsServerTest {
     assertThatThrownBy(
             () ->
                 SpartanServer.start(
-                    config("--tls-cert", cert, "--tls-key", other.resolve("server-key.pem").toString())))
+                    config(
+                        "--tls-cert", cert,
+                        "--tls-key", other.resolve("server-key.pem").toString())))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("does not belong to the certificate in tls.cert");
     assertThat(Files.readString(Path.of(cert))).startsWith("-----BEGIN CERTIFICATE-----");

@@ -60,7 +60,8 @@ public final class SecureFiles {
    * renamed into place. With {@code replace} false, fails with {@link FileAlreadyExistsException}
    * rather than overwrite (the link step is atomic where hard links are supported).
    */
-  public static void writeAtomically(Path file, byte[] content, boolean replace) throws IOException {
+  public static void writeAtomically(Path file, byte[] content, boolean replace)
+      throws IOException {
     createParents(file);
     Path dir = file.toAbsolutePath().getParent();
     FileAttribute<?>[] attrs =

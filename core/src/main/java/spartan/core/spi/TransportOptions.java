@@ -78,7 +78,8 @@ public record TransportOptions(
 
   public TransportOptions withPort(int newPort) {
     return new TransportOptions(
-        host, newPort, maxFrameBytes, blockingExecutor, loginTimeout, keepAlive, connections, extra, tls);
+        host, newPort, maxFrameBytes, blockingExecutor, loginTimeout,
+        keepAlive, connections, extra, tls);
   }
 
   public TransportOptions withMaxFrameBytes(int bytes) {
@@ -93,7 +94,8 @@ public record TransportOptions(
 
   public TransportOptions withKeepAlive(Duration interval) {
     return new TransportOptions(
-        host, port, maxFrameBytes, blockingExecutor, loginTimeout, interval, connections, extra, tls);
+        host, port, maxFrameBytes, blockingExecutor, loginTimeout,
+        interval, connections, extra, tls);
   }
 
   public TransportOptions withConnections(ConnectionGate gate) {

@@ -116,7 +116,8 @@ public final class PemFiles {
       for (int i = 0; i < cas.size(); i++) {
         store.setCertificateEntry("ca-" + i, cas.get(i));
       }
-      TrustManagerFactory f = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      TrustManagerFactory f =
+          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
       f.init(store);
       for (TrustManager m : f.getTrustManagers()) {
         if (m instanceof X509TrustManager x) {
@@ -125,7 +126,8 @@ public final class PemFiles {
       }
       throw new IllegalStateException("the JDK offers no X509TrustManager");
     } catch (GeneralSecurityException | IOException e) {
-      throw new TlsFileException(setting, file, "cannot trust these certificates: " + e.getMessage(), e);
+      throw new TlsFileException(
+          setting, file, "cannot trust these certificates: " + e.getMessage(), e);
     }
   }
 
@@ -149,7 +151,8 @@ public final class PemFiles {
       return KeyFactory.getInstance(algorithm)
           .generatePrivate(new PKCS8EncodedKeySpec(info.getEncoded()));
     } catch (GeneralSecurityException e) {
-      throw new TlsFileException(setting, file, "not a usable " + algorithm + " key: " + e.getMessage(), e);
+      throw new TlsFileException(
+          setting, file, "not a usable " + algorithm + " key: " + e.getMessage(), e);
     }
   }
 

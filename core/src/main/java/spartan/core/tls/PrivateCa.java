@@ -55,7 +55,7 @@ import spartan.core.crypto.SecureFiles;
  * ACME CA. Thread-safe (immutable).
  */
 public final class PrivateCa {
-  /** The names every server certificate from {@link #writeFiles} carries besides those asked for. */
+  /** The names every server certificate from {@link #writeFiles} carries besides the hosts. */
   public static final List<String> LOCAL_NAMES = List.of("localhost", "127.0.0.1", "::1");
 
   static final Duration CA_VALIDITY = Duration.ofDays(3650);
@@ -64,7 +64,8 @@ public final class PrivateCa {
   private static final Pattern DNS_NAME =
       Pattern.compile("(?=.{1,253}$)(\\*\\.)?([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\\.)*"
           + "[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?");
-  private static final Pattern IP_LITERAL = Pattern.compile("[0-9.]+|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*");
+  private static final Pattern IP_LITERAL =
+      Pattern.compile("[0-9]+(\\.[0-9]+){3}|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*");
   static final int MAX_NAMES = 100;
 
   private final KeyPair keys;
@@ -173,7 +174,8 @@ public final class PrivateCa {
     PrivateCa ca = create("Spartan private CA", clock);
     Issued server = ca.issue(List.copyOf(names));
     Written out =
-        new Written(dir.resolve("ca.pem"), dir.resolve("server.pem"), dir.resolve("server-key.pem"));
+        new Written(
+            dir.resolve("ca.pem"), dir.resolve("server.pem"), dir.resolve("server-key.pem"));
     if (!replace) {
       for (Path p : List.of(out.ca(), out.certificate(), out.key())) {
         if (Files.exists(p)) {
@@ -216,7 +218,7 @@ public final class PrivateCa {
     if (n.startsWith("[") && n.endsWith("]")) {
       n = n.substring(1, n.length() - 1);
     }
-    if (IP_LITERAL.matcher(n).matches() && (n.contains(":") || n.chars().filter(c -> c == '.').count() == 3)) {
+    if (IP_LITERAL.matcher(n).matches()) {
       try {
         InetAddress.getByName(n); // a literal: no lookup
         return new GeneralName(GeneralName.iPAddress, n);

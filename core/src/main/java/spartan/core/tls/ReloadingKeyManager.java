@@ -65,7 +65,8 @@ public final class ReloadingKeyManager extends X509ExtendedKeyManager {
   public static ReloadingKeyManager load(
       Path certFile, Path keyFile, String certSetting, String keySetting) {
     Pair first = read(certFile, keyFile, certSetting, keySetting, 1);
-    ReloadingKeyManager m = new ReloadingKeyManager(certFile, keyFile, certSetting, keySetting, first);
+    ReloadingKeyManager m =
+        new ReloadingKeyManager(certFile, keyFile, certSetting, keySetting, first);
     X509Certificate leaf = first.chain()[0];
     try {
       leaf.checkValidity();

@@ -28,7 +28,8 @@ public final class TlsFailures {
     boolean tls = false;
     String text = "";
     for (Throwable t = failure; t != null; t = t.getCause()) {
-      if (t instanceof CertificateExpiredException || t instanceof CertificateNotYetValidException) {
+      if (t instanceof CertificateExpiredException
+          || t instanceof CertificateNotYetValidException) {
         return "The server's TLS certificate" + at + " has expired or is not valid yet"
             + " (" + t.getMessage() + ").";
       }
@@ -40,8 +41,8 @@ public final class TlsFailures {
       String lower = m.toLowerCase(Locale.ROOT);
       if (lower.contains("no name matching") || lower.contains("no subject alternative")) {
         String name = expectedName != null ? "'" + expectedName + "'" : "this name (" + m + ")";
-        return "The server's TLS certificate" + at + " is not issued for " + name + ". Connect with a name it was issued for, or name one with"
-            + " --tls-name NAME.";
+        return "The server's TLS certificate" + at + " is not issued for " + name
+            + ". Connect with a name it was issued for, or name one with --tls-name NAME.";
       }
       if (lower.contains("unrecognized ssl message") || lower.contains("not an ssl/tls record")
           || t.getClass().getSimpleName().equals("NotSslRecordException")) {

@@ -84,7 +84,8 @@ final class GrpcChatClient implements ChatService {
         builder.overrideAuthority(tls.serverName() + ":" + options.port());
       }
     } else if (options.tls() != null) {
-      throw new IllegalArgumentException("a connector needs Tls.Client settings, not " + options.tls());
+      throw new IllegalArgumentException(
+          "a connector needs Tls.Client settings, not " + options.tls());
     } else {
       builder.usePlaintext();
     }

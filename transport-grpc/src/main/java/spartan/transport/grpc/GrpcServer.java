@@ -76,7 +76,8 @@ final class GrpcServer implements TransportServer {
     if (options.tls() instanceof Tls.Server tls) {
       builder.sslContext(GrpcTls.server(tls));
     } else if (options.tls() != null) {
-      throw new IllegalArgumentException("a server needs Tls.Server settings, not " + options.tls());
+      throw new IllegalArgumentException(
+          "a server needs Tls.Server settings, not " + options.tls());
     }
     GrpcServer s = start(builder, service);
     if (options.tls() != null) {

@@ -16,7 +16,9 @@ import spartan.core.spi.TransportServer;
  * interval plus timeout after its last byte; {@code blockingExecutor} for every server call into
  * the core; {@code loginTimeout} as the longest a connection may stay without a call in flight (a
  * gRPC connection carries no login state, so an idle one gets a GOAWAY and the client reconnects
- * when it next calls). {@code extra} is not used.
+ * when it next calls); {@code tls}, when set, as the server's certificate ({@link
+ * spartan.core.spi.Tls.Server}, asked at every handshake) or the client's trust and expected name
+ * ({@link spartan.core.spi.Tls.Client}), over grpc-java's Netty TLS. {@code extra} is not used.
  *
  * <p>Stateless and thread-safe.
  */

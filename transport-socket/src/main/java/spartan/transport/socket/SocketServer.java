@@ -88,7 +88,8 @@ final class SocketServer implements TransportServer {
     if (options.tls() instanceof Tls.Server server) {
       tls = SocketTls.server(server);
     } else if (options.tls() != null) {
-      throw new IllegalArgumentException("a server needs Tls.Server settings, not " + options.tls());
+      throw new IllegalArgumentException(
+          "a server needs Tls.Server settings, not " + options.tls());
     }
     SocketServer s =
         start(

@@ -13,7 +13,7 @@ import spartan.core.spi.TransportServer;
 import spartan.core.testing.ChatServiceConformance;
 import spartan.core.testing.TestTls;
 
-/** The whole conformance suite over the socket transport with TLS: a private CA, host names checked. */
+/** The whole conformance suite over the socket transport with TLS: a private CA, names checked. */
 class SocketTlsConformanceTest extends ChatServiceConformance {
   @TempDir static Path certs;
   private static TestTls tls;

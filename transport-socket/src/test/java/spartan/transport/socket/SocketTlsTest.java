@@ -2,7 +2,7 @@ package spartan.transport.socket;
 
 import spartan.core.testing.TransportTlsContract;
 
-/** TLS behaviour over the socket transport: trust, host names, plain-text peers, certificate reload. */
+/** TLS over the socket transport: trust, host names, plain-text peers, certificate reload. */
 class SocketTlsTest extends TransportTlsContract {
   @Override
   protected String transport() {
