@@ -131,7 +131,8 @@ public final class SpartanServer implements AutoCloseable {
         config.rateRedis() == null
             ? "this node only"
             // Host and port only: the URL may carry a password.
-            : "shared through redis://" + java.net.URI.create(config.rateRedis()).getHost()
+            : "shared through " + java.net.URI.create(config.rateRedis()).getScheme() + "://"
+                + java.net.URI.create(config.rateRedis()).getHost()
                 + ":" + java.net.URI.create(config.rateRedis()).getPort());
   }
 

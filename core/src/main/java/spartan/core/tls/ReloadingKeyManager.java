@@ -84,6 +84,16 @@ public final class ReloadingKeyManager extends X509ExtendedKeyManager {
    * @return whether a new pair is now in service
    */
   public boolean reloadIfChanged() {
+    try {
+      return reload();
+    } catch (RuntimeException e) {
+      // Called from a scheduled executor, which would stop calling after a throw.
+      log.warn("TLS files not reloaded: {}", e.toString());
+      return false;
+    }
+  }
+
+  private boolean reload() {
     Pair old = current;
     byte[] digest;
     try {

@@ -1,5 +1,6 @@
 package spartan.transport.socket;
 
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
@@ -55,6 +56,7 @@ final class SocketTls {
    * the handshake, is closed with one debug line instead of reaching the connection handler as
    * an unexpected error (anyone can send bytes that are not TLS, so it is not worth a warning).
    */
+  @ChannelHandler.Sharable
   static final class HandshakeErrors extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(HandshakeErrors.class);
 
@@ -68,11 +70,6 @@ final class SocketTls {
         return;
       }
       ctx.fireExceptionCaught(cause);
-    }
-
-    @Override
-    public boolean isSharable() {
-      return true;
     }
   }
 }
