@@ -129,9 +129,7 @@ public abstract class TransportTlsContract {
           provider.connect(TransportOptions.of("127.0.0.1", plain.port(), null)
               .withTls(tls.client()));
       clients.add(c);
-      assertThatThrownBy(() -> c.login("alice", null))
-          .isInstanceOfSatisfying(
-              ChatException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.UNAVAILABLE));
+      assertRefused(c, "does not speak TLS");
     }
   }
 
