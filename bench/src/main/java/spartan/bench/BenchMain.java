@@ -1,6 +1,7 @@
 package spartan.bench;
 
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -62,10 +63,11 @@ public final class BenchMain {
       err.print(BenchOptions.USAGE);
       return 2;
     }
+    Path tlsDir = o.tls() ? o.tlsDir() : null;
     try (Deployment deployment =
         o.host() != null
-            ? Deployment.remote(o.host(), o.port())
-            : o.fork() ? Deployment.forked() : Deployment.inProcess()) {
+            ? Deployment.remote(o.host(), o.port(), tlsDir)
+            : o.fork() ? Deployment.forked(tlsDir) : Deployment.inProcess(tlsDir)) {
       return run(o, args, deployment, out, err);
     }
   }
@@ -198,6 +200,7 @@ public final class BenchMain {
     s.put("offlineMessages", o.offlineMessages());
     s.put("payloadChars", o.payloadChars());
     s.put("server", describe(o, d));
+    s.put("tls", o.tls() ? "JDK provider, TLS 1.3 (1.2 allowed), P-256 ECDSA certificate" : "off");
     s.put("store", o.host() != null ? "whatever the remote server uses" : "memory");
     s.put("coreBlockingThreads", CoreServer.BLOCKING_THREADS);
     s.put("coreDeliveryThreads", CoreServer.DELIVERY_THREADS);
@@ -217,29 +220,44 @@ public final class BenchMain {
   static void serve(List<String> args, PrintStream out) throws Exception {
     int base = 0;
     boolean exitOnEof = false;
+    boolean tls = false;
+    Path tlsDir = Path.of("bench-out/tls");
     for (int i = 0; i < args.size(); i++) {
       if (args.get(i).equals("--port") && i + 1 < args.size()) {
         base = Integer.parseInt(args.get(++i));
       } else if (args.get(i).equals("--exit-on-eof")) {
         exitOnEof = true;
+      } else if (args.get(i).equals("--tls")) {
+        tls = true;
+      } else if (args.get(i).equals("--tls-dir") && i + 1 < args.size()) {
+        tlsDir = Path.of(args.get(++i));
       } else {
-        throw new IllegalArgumentException("usage: spartan bench serve [--port P] [--exit-on-eof]");
+        throw new IllegalArgumentException(
+            "usage: spartan bench serve [--port P] [--tls [--tls-dir DIR]] [--exit-on-eof]");
       }
     }
+    BenchTls benchTls = tls ? BenchTls.create(tlsDir) : null;
     if (base < 0 || base > 65533) {
       throw new IllegalArgumentException("--port must be 0-65533, was " + base);
     }
     CoreServer core = new CoreServer();
     List<AutoCloseable> running = new ArrayList<>();
     StringBuilder where = new StringBuilder();
-    for (String name : List.of("grpc", "socket")) {
+    List<String> names = new ArrayList<>(List.of("grpc", "socket"));
+    if (tls) {
+      names.addAll(List.of("grpc" + BenchTls.SUFFIX, "socket" + BenchTls.SUFFIX));
+    }
+    for (String name : names) {
       if (!Deployment.available(name)) {
         continue;
       }
       int port = base == 0 ? 0 : Deployment.remotePort(base, name);
       TransportServer server =
-          TransportProvider.named(name)
-              .serve(core.service(), TransportOptions.of("127.0.0.1", port, core.blockingExecutor()));
+          TransportProvider.named(BenchTls.transportOf(name))
+              .serve(
+                  core.service(),
+                  TransportOptions.of("127.0.0.1", port, core.blockingExecutor())
+                      .withTls(BenchTls.isTls(name) ? benchTls.server() : null));
       running.add(server);
       where.append(name).append('=').append(server.port()).append(' ');
     }

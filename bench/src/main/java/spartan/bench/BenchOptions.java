@@ -30,6 +30,9 @@ import java.util.Map;
  *     generator out
  * @param repeat runs of each scenario per binding; tables show medians
  * @param out where the JSON goes; the plot is written next to it
+ * @param tls whether each transport also runs over TLS, as a binding of its own ({@code
+ *     grpc-tls}, {@code socket-tls}) interleaved with the plain one
+ * @param tlsDir where the TLS bindings' CA and server certificate are (made, unless remote)
  */
 record BenchOptions(
     List<String> transports,
@@ -47,7 +50,9 @@ record BenchOptions(
     int port,
     boolean fork,
     int repeat,
-    Path out) {
+    Path out,
+    boolean tls,
+    Path tlsDir) {
 
   static final List<String> ALL_SCENARIOS =
       List.of("latency", "throughput", "fanout", "storm", "idle", "drain", "limiter");
@@ -76,7 +81,13 @@ record BenchOptions(
                                                     socket at P+1, relay at P+2) instead
         --out FILE                                  JSON results (default bench-out/results.json);
                                                     the latency plot goes next to it (.svg)
-      spartan bench serve [--port P]                run the servers alone (pin them with taskset)
+        --tls                                       also run each transport over TLS (grpc-tls,
+                                                    socket-tls), interleaved with the plain ones
+        --tls-dir DIR                               the TLS bindings' CA and certificate (default
+                                                    bench-out/tls; made fresh unless --host)
+      spartan bench serve [--port P] [--tls [--tls-dir DIR]]
+                                                    run the servers alone (pin them with taskset);
+                                                    --tls adds grpc-tls at P+3, socket-tls at P+4
       spartan bench jmh [REGEX] [JMH OPTIONS]       the JMH micro-benchmarks (JMH's -h for options):
                                                     WireCodec, ProtoMapping, Decorator, RateLimiter,
                                                     StoreAppend
@@ -93,10 +104,15 @@ record BenchOptions(
   static BenchOptions parse(List<String> args) {
     Map<String, String> m = new LinkedHashMap<>();
     boolean baseline = true;
+    boolean tls = false;
     for (int i = 0; i < args.size(); i++) {
       String a = args.get(i);
       if (a.equals("--no-baseline")) {
         baseline = false;
+        continue;
+      }
+      if (a.equals("--tls")) {
+        tls = true;
         continue;
       }
       if (!a.startsWith("--")) {
@@ -121,7 +137,7 @@ record BenchOptions(
     }
     List<String> known =
         List.of("transport", "scenario", "duration", "clients", "rate", "groups", "logins", "idle",
-            "offline", "size", "host", "port", "server", "repeat", "out");
+            "offline", "size", "host", "port", "server", "repeat", "out", "tls-dir");
     for (String k : m.keySet()) {
       if (!known.contains(k)) {
         throw new IllegalArgumentException("unknown option --" + k);
@@ -167,7 +183,9 @@ record BenchOptions(
         port,
         server.equals("fork"),
         integer(m, "repeat", 1, 1, 9),
-        Path.of(m.getOrDefault("out", "bench-out/results.json")));
+        Path.of(m.getOrDefault("out", "bench-out/results.json")),
+        tls,
+        Path.of(m.getOrDefault("tls-dir", "bench-out/tls")));
   }
 
   private static List<String> transports(String v) {
@@ -265,6 +283,13 @@ record BenchOptions(
       out.add(Deployment.RELAY);
     }
     out.addAll(transports);
+    if (tls) {
+      for (String t : transports) {
+        if (!t.equals(Deployment.INPROC)) {
+          out.add(t + BenchTls.SUFFIX);
+        }
+      }
+    }
     return out;
   }
 

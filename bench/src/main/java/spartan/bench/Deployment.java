@@ -36,40 +36,46 @@ final class Deployment implements AutoCloseable {
   static final String RELAY = "netty";
   static final String INPROC = "inproc";
   /** Transports in the order of the remote port layout. */
-  static final List<String> PORT_ORDER = List.of("grpc", "socket", RELAY);
+  static final List<String> PORT_ORDER =
+      List.of("grpc", "socket", RELAY, "grpc" + BenchTls.SUFFIX, "socket" + BenchTls.SUFFIX);
   static final int CLIENT_CALLBACK_THREADS = 8;
   private static final Duration FORK_START_TIMEOUT = Duration.ofSeconds(60);
 
   private final String host; // null: in-process
   private final Map<String, Integer> ports;
   private final Process child; // a forked bench serve, or null
+  private final BenchTls tls; // null: no -tls bindings
 
-  private Deployment(String host, Map<String, Integer> ports, Process child) {
+  private Deployment(String host, Map<String, Integer> ports, Process child, BenchTls tls) {
     this.host = host;
     this.ports = Map.copyOf(ports);
     this.child = child;
+    this.tls = tls;
   }
 
-  static Deployment inProcess() {
-    return new Deployment(null, Map.of(), null);
+  /** Servers in this process; with {@code tlsDir}, a fresh CA there for the -tls bindings. */
+  static Deployment inProcess(Path tlsDir) {
+    return new Deployment(null, Map.of(), null, tlsDir == null ? null : BenchTls.create(tlsDir));
   }
 
-  static Deployment remote(String host, int basePort) {
+  /** A running bench serve; with {@code tlsDir}, its CA there (bench serve --tls made it). */
+  static Deployment remote(String host, int basePort, Path tlsDir) {
     Map<String, Integer> ports = new HashMap<>();
     for (String b : PORT_ORDER) {
       ports.put(b, remotePort(basePort, b));
     }
-    return new Deployment(host, ports, null);
+    return new Deployment(host, ports, null, tlsDir == null ? null : BenchTls.in(tlsDir));
   }
 
   /**
    * Starts {@code bench serve --port 0} in a child JVM with this one's class path and waits for
    * it to print its ports. The child exits when its stdin closes, so it dies with this process.
    */
-  static Deployment forked() throws IOException {
+  static Deployment forked(Path tlsDir) throws IOException {
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-    ProcessBuilder pb =
-        new ProcessBuilder(
+    List<String> command =
+        new java.util.ArrayList<>(
+            List.of(
                 java.toString(),
                 "-cp",
                 System.getProperty("java.class.path"),
@@ -77,8 +83,12 @@ final class Deployment implements AutoCloseable {
                 "serve",
                 "--port",
                 "0",
-                "--exit-on-eof")
-            .redirectError(ProcessBuilder.Redirect.INHERIT);
+                "--exit-on-eof"));
+    if (tlsDir != null) {
+      command.addAll(List.of("--tls", "--tls-dir", tlsDir.toString()));
+    }
+    ProcessBuilder pb =
+        new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT);
     Process p = pb.start();
     try {
       BufferedReader out =
@@ -103,7 +113,8 @@ final class Deployment implements AutoCloseable {
           ports.put(token.substring(0, eq), Integer.parseInt(token.substring(eq + 1)));
         }
       }
-      return new Deployment("127.0.0.1", ports, p);
+      // The child wrote the TLS files before it printed its ports.
+      return new Deployment("127.0.0.1", ports, p, tlsDir == null ? null : BenchTls.in(tlsDir));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       p.destroy();
@@ -145,6 +156,13 @@ final class Deployment implements AutoCloseable {
     return basePort + i;
   }
 
+  private BenchTls tls() {
+    if (tls == null) {
+      throw new IllegalStateException("the -tls bindings need --tls");
+    }
+    return tls;
+  }
+
   private int port(String binding) {
     Integer p = ports.get(binding);
     if (p == null) {
@@ -158,7 +176,8 @@ final class Deployment implements AutoCloseable {
     if (binding.equals(RELAY) || binding.equals(INPROC)) {
       return true;
     }
-    return TransportProvider.all().stream().anyMatch(p -> p.name().equals(binding));
+    String transport = BenchTls.transportOf(binding);
+    return TransportProvider.all().stream().anyMatch(p -> p.name().equals(transport));
   }
 
   /** Opens a target for {@code binding}; in-process, this starts its server. */
@@ -198,13 +217,16 @@ final class Deployment implements AutoCloseable {
           core);
     }
     try {
-      TransportProvider provider = TransportProvider.named(binding);
+      TransportProvider provider = TransportProvider.named(BenchTls.transportOf(binding));
       TransportServer server =
           provider.serve(
               decorate.apply(core.service(), core.blockingExecutor()),
-              TransportOptions.of("127.0.0.1", 0, core.blockingExecutor()));
+              TransportOptions.of("127.0.0.1", 0, core.blockingExecutor())
+                  .withTls(BenchTls.isTls(binding) ? tls().server() : null));
       ExecutorService callbacks = clientCallbacks();
-      TransportOptions client = TransportOptions.of("127.0.0.1", server.port(), callbacks);
+      TransportOptions client =
+          TransportOptions.of("127.0.0.1", server.port(), callbacks)
+              .withTls(BenchTls.isTls(binding) ? tls().client() : null);
       return new ChatTarget(
           binding,
           () -> provider.connect(client),
@@ -240,9 +262,11 @@ final class Deployment implements AutoCloseable {
     if (binding.equals(INPROC)) {
       throw new IllegalArgumentException("inproc cannot be measured against a remote server");
     }
-    TransportProvider provider = TransportProvider.named(binding);
+    TransportProvider provider = TransportProvider.named(BenchTls.transportOf(binding));
     ExecutorService callbacks = clientCallbacks();
-    TransportOptions client = TransportOptions.of(host, port(binding), callbacks);
+    TransportOptions client =
+        TransportOptions.of(host, port(binding), callbacks)
+            .withTls(BenchTls.isTls(binding) ? tls().client() : null);
     // A bench serve answers server figures on its relay port; another server just has none.
     RelayTarget statsProbe = new RelayTarget(host, relayPort, null);
     return new ChatTarget(

@@ -20,13 +20,19 @@ final class Tables {
     List<String[]> ratios = new ArrayList<>(); // {numerator, denominator}
     if (bindings.contains(Deployment.RELAY)) {
       for (String b : bindings) {
-        if (!b.equals(Deployment.RELAY)) {
+        if (!b.equals(Deployment.RELAY) && !BenchTls.isTls(b)) {
           ratios.add(new String[] {b, Deployment.RELAY});
         }
       }
     }
     if (bindings.contains("grpc") && bindings.contains("socket")) {
       ratios.add(new String[] {"grpc", "socket"});
+    }
+    // The cost of TLS: each transport over TLS against itself in plain text.
+    for (String b : bindings) {
+      if (BenchTls.isTls(b) && bindings.contains(BenchTls.transportOf(b))) {
+        ratios.add(new String[] {b, BenchTls.transportOf(b)});
+      }
     }
     // Rows in first-seen order across bindings.
     Map<String, Outcome.Figure> rows = new LinkedHashMap<>();

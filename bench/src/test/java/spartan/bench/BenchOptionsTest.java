@@ -43,6 +43,14 @@ class BenchOptionsTest {
   }
 
   @Test
+  void tlsAddsATlsBindingAfterEachTransport() {
+    assertThat(BenchOptions.parse(List.of("--tls")).bindings())
+        .containsExactly("netty", "grpc", "socket", "grpc-tls", "socket-tls");
+    assertThat(BenchOptions.parse(List.of("--tls", "--transport", "socket,inproc")).bindings())
+        .containsExactly("netty", "socket", "inproc", "socket-tls");
+  }
+
+  @Test
   void trafficStaysOnLoopback() {
     assertThatThrownBy(() -> BenchOptions.parse(List.of("--host", "10.0.0.1", "--port", "3000")))
         .hasMessageContaining("127.0.0.1");

@@ -67,6 +67,32 @@ class BenchSmokeTest {
   }
 
   @Test
+  void tlsBindingsRunBesideThePlainOnesInAForkedServer() throws Exception {
+    Path json = tmp.resolve("tls.json");
+    ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+    ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+    int status =
+        BenchMain.run(
+            List.of(
+                "--tls", "--tls-dir", tmp.resolve("tls").toString(),
+                "--server", "fork", "--no-baseline",
+                "--scenario", "latency",
+                "--duration", "1s", "--clients", "2", "--rate", "100",
+                "--out", json.toString()),
+            new PrintStream(stdout, true, StandardCharsets.UTF_8),
+            new PrintStream(stderr, true, StandardCharsets.UTF_8));
+    String out = stdout.toString(StandardCharsets.UTF_8);
+    System.out.println(out);
+    assertThat(status).as("stderr:%n%s", stderr.toString(StandardCharsets.UTF_8)).isZero();
+    JsonNode results = new ObjectMapper().readTree(json.toFile()).path("scenarios").get(0)
+        .path("results");
+    assertThat(results.has("grpc-tls")).isTrue();
+    assertThat(results.has("socket-tls")).isTrue();
+    assertThat(out).contains("grpc-tls/grpc").contains("socket-tls/socket");
+    assertThat(tmp.resolve("tls").resolve("ca.pem")).exists();
+  }
+
+  @Test
   void badOptionsAreRejectedWithTheirName() throws Exception {
     ByteArrayOutputStream stderr = new ByteArrayOutputStream();
     int status =

@@ -6,14 +6,29 @@ import java.util.List;
 
 /**
  * The parsed command line: {@code [--transport grpc|socket] [--host H] [--port P] [--keys DIR]
- * [--no-e2e] [user]}. {@code port} is null when not given (the transport's default applies);
- * {@code keys} is null for the default key directories; {@code user} may be null.
+ * [--no-e2e] [--tls] [--ca FILE] [--tls-name NAME] [user]}. {@code port} is null when not given
+ * (the transport's default applies); {@code keys} is null for the default key directories; {@code
+ * user} may be null. {@code --ca} and {@code --tls-name} imply {@code --tls}; {@code ca} null
+ * means the system trust store, {@code tlsName} null the host's own name.
  */
 record ClientArgs(
-    String transport, String host, Integer port, String user, Path keys, boolean noE2e) {
+    String transport,
+    String host,
+    Integer port,
+    String user,
+    Path keys,
+    boolean noE2e,
+    boolean tls,
+    Path ca,
+    String tlsName) {
   static final String USAGE =
       "usage: spartan client [--transport grpc|socket] [--host HOST] [--port PORT]"
-          + " [--keys DIR] [--no-e2e] [user]";
+          + " [--keys DIR] [--no-e2e] [--tls] [--ca FILE] [--tls-name NAME] [user]";
+
+  /** Without TLS. */
+  ClientArgs(String transport, String host, Integer port, String user, Path keys, boolean noE2e) {
+    this(transport, host, port, user, keys, noE2e, false, null, null);
+  }
 
   /** The defaults and {@code user}: what a plain {@code spartan client [user]} means. */
   ClientArgs(String transport, String host, Integer port, String user) {
@@ -36,6 +51,9 @@ record ClientArgs(
     String user = null;
     Path keys = null;
     boolean noE2e = false;
+    boolean tls = false;
+    Path ca = null;
+    String tlsName = null;
     for (int i = 0; i < args.size(); i++) {
       String a = args.get(i);
       String value = null;
@@ -50,6 +68,18 @@ record ClientArgs(
         case "--port", "-p" -> port = port(value != null ? value : next(args, ++i, a));
         case "--keys" -> keys = keys(value != null ? value : next(args, ++i, a));
         case "--no-e2e" -> noE2e = true;
+        case "--tls" -> tls = true;
+        case "--ca" -> {
+          ca = file(value != null ? value : next(args, ++i, a), a);
+          tls = true;
+        }
+        case "--tls-name" -> {
+          tlsName = value != null ? value : next(args, ++i, a);
+          if (tlsName.isBlank()) {
+            throw new UsageException("--tls-name must not be empty");
+          }
+          tls = true;
+        }
         case "--help" -> throw new UsageException("");
         default -> {
           if (a.startsWith("-")) {
@@ -68,7 +98,18 @@ record ClientArgs(
     if (host.isBlank()) {
       throw new UsageException("--host must not be empty");
     }
-    return new ClientArgs(transport, host, port, user, keys, noE2e);
+    return new ClientArgs(transport, host, port, user, keys, noE2e, tls, ca, tlsName);
+  }
+
+  private static Path file(String s, String option) throws UsageException {
+    try {
+      if (!s.isBlank()) {
+        return Path.of(s);
+      }
+    } catch (InvalidPathException e) {
+      // reported below
+    }
+    throw new UsageException(option + " must be a file, was '" + s + "'");
   }
 
   private static Path keys(String s) throws UsageException {

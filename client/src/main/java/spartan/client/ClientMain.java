@@ -10,7 +10,10 @@ import org.jline.terminal.Terminal;
 import org.jline.terminal.TerminalBuilder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import spartan.core.spi.Tls;
 import spartan.core.spi.TransportOptions;
+import spartan.core.tls.PemFiles;
+import spartan.core.tls.TlsFileException;
 import spartan.core.spi.TransportProvider;
 
 /**
@@ -92,6 +95,18 @@ public final class ClientMain {
     }
     int port = a.port() != null ? a.port() : provider.defaultPort();
     TransportOptions options = TransportOptions.of(a.host(), port, null);
+    if (a.tls()) {
+      try {
+        options =
+            options.withTls(
+                new Tls.Client(
+                    a.ca() == null ? null : PemFiles.trustManager(a.ca(), "--ca"), a.tlsName()));
+      } catch (TlsFileException e) {
+        System.err.println("spartan client: " + e.getMessage());
+        return 2;
+      }
+    }
+    TransportOptions connectOptions = options;
     ScheduledExecutorService scheduler =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -110,12 +125,13 @@ public final class ClientMain {
       Repl repl =
           new Repl(
               terminal,
-              () -> provider.connect(options),
+              () -> provider.connect(connectOptions),
               port,
               scheduler,
               ZoneId.systemDefault(),
               keys);
-      log.info("client starting: {} to {}:{}", a.transport(), a.host(), port);
+      log.info("client starting: {} to {}:{}{}", a.transport(), a.host(), port,
+          a.tls() ? " over TLS" : "");
       return repl.run(a.user());
     } catch (IOException e) {
       System.err.println("spartan client: cannot open the terminal: " + e.getMessage());

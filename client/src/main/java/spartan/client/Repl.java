@@ -128,12 +128,24 @@ public final class Repl {
    *
    * @return the process exit status: 0 after a normal quit, 1 if the server cannot be reached
    */
+  /** Whether a TLS handshake failed (the connectors put the JDK's exception in the causes). */
+  private static boolean tlsFailure(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof javax.net.ssl.SSLException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   public int run(String user) {
     try {
       connection.service().authMode();
     } catch (ChatException e) {
       log.warn("cannot reach the server at port {}: {}", port, e.getMessage());
-      if (e.code() == ErrorCode.UNAVAILABLE) {
+      if (e.code() == ErrorCode.UNAVAILABLE && tlsFailure(e)) {
+        printer.error(e); // the connector says what is wrong with the certificate, and what to do
+      } else if (e.code() == ErrorCode.UNAVAILABLE) {
         printer.cannotReach(port); // the transport's own wording ("Io exception") helps nobody
       } else {
         printer.error(e);

@@ -53,4 +53,17 @@ class ClientArgsTest {
     assertThat(ClientMain.run(new String[] {"--port", "x"})).isEqualTo(2);
     assertThat(ClientMain.run(new String[] {"--help"})).isZero();
   }
+
+  @Test
+  void tlsFlags() throws Exception {
+    assertThat(ClientArgs.parse(List.of("--tls", "bob")).tls()).isTrue();
+    ClientArgs ca = ClientArgs.parse(List.of("--ca", "certs/ca.pem", "bob"));
+    assertThat(ca.tls()).as("--ca implies --tls").isTrue();
+    assertThat(ca.ca()).isEqualTo(java.nio.file.Path.of("certs/ca.pem"));
+    assertThat(ClientArgs.parse(List.of("--tls-name=chat.example.org")).tlsName())
+        .isEqualTo("chat.example.org");
+    assertThat(ClientArgs.parse(List.of("bob")).tls()).isFalse();
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> ClientArgs.parse(List.of("--ca")))
+        .hasMessage("--ca needs a value");
+  }
 }

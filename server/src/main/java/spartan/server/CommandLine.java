@@ -23,7 +23,10 @@ final class CommandLine {
         --host ADDR               address to listen on (default 127.0.0.1)
         --data DIR                where the embedded store keeps its files
         --store TYPE              memory or embedded
-        --redis URL               redis://host:port to share rate limits between nodes
+        --redis URL               redis://host:port (rediss:// for TLS) to share rate limits
+        --redis-ca FILE           CA certificate(s), PEM, to trust for rediss:// (default: system)
+        --tls-cert FILE           serve TLS on every transport: certificate chain, PEM
+        --tls-key FILE            the certificate's private key, PEM (unencrypted, chmod 600)
         --auth MODE               open or password
         --insecure-open-auth-on-network
                                   allow auth open on a non-loopback --host (anyone on the
@@ -91,6 +94,9 @@ final class CommandLine {
             case "--data" -> "store.dataDir";
             case "--store" -> "store.type";
             case "--redis" -> "rateLimit.redis";
+            case "--redis-ca" -> "rateLimit.redisCa";
+            case "--tls-cert" -> "tls.cert";
+            case "--tls-key" -> "tls.key";
             case "--auth" -> "auth";
             case "--sync" -> "store.sync";
             case "--insecure-open-auth-on-network" -> "insecureOpenAuthOnNetwork";

@@ -42,7 +42,8 @@ public final class ConfigLoader {
           "limits.maxGroupMembers", "limits.maxSessionsPerUser", "limits.sessionIdleMinutes",
           "limits.loginTimeoutSeconds", "limits.keepAliveSeconds",
           "limits.maxConnections", "limits.maxConnectionsPerAddress",
-          "metrics.port", "metrics.host");
+          "metrics.port", "metrics.host",
+          "tls.cert", "tls.key", "rateLimit.redisCa");
 
   /** Flattened settings ("grpc.port" → value) and where each came from, for error messages. */
   private final Map<String, Object> values = new LinkedHashMap<>();
@@ -184,11 +185,23 @@ public final class ConfigLoader {
         integer("limits.maxConnectionsPerAddress", 256, 1, 1_000_000);
     int metricsPort = metricsPort();
     String metricsHost = string("metrics.host", "127.0.0.1");
+    Path tlsCert = optionalFile("tls.cert");
+    Path tlsKey = optionalFile("tls.key");
+    if (tlsCert != null && tlsKey == null) {
+      throw bad("tls.cert", "needs tls.key (--tls-key) too: the private key of the certificate");
+    }
+    if (tlsKey != null && tlsCert == null) {
+      throw bad("tls.key", "needs tls.cert (--tls-cert) too: the certificate chain, PEM");
+    }
+    Path redisCa = optionalFile("rateLimit.redisCa");
+    if (redisCa != null && (rateRedis == null || !rateRedis.startsWith("rediss://"))) {
+      throw bad("rateLimit.redisCa", "is only used with a rediss:// URL in rateLimit.redis");
+    }
     return new ServerConfig(
         transports, host, grpcPort, socketPort, auth, demoUsers, storeType, dataDir, storeRedis,
         perSecond, burst, rateRedis, recipients, perConversation, conversations, maxFrame, limits,
         loginTimeout, keepAlive, maxConnections, maxPerAddress, sync, cacheMaxBytes, authLimits,
-        openOnNetwork, metricsPort, metricsHost);
+        openOnNetwork, metricsPort, metricsHost, tlsCert, tlsKey, redisCa);
   }
 
   /** The admin port, or -1 when off (absent, empty, "off", or YAML's false). */
@@ -372,6 +385,22 @@ public final class ConfigLoader {
       p = baseDir.resolve(p);
     }
     return p.toAbsolutePath().normalize();
+  }
+
+  /** A file that must exist and be readable, or null when the setting is absent or empty. */
+  private Path optionalFile(String key) {
+    Object v = values.get(key);
+    if (v == null || (v instanceof String s && s.isBlank())) {
+      return null;
+    }
+    Path p = path(key, "");
+    if (!Files.isRegularFile(p)) {
+      throw bad(key, "file not found: " + p);
+    }
+    if (!Files.isReadable(p)) {
+      throw bad(key, "cannot be read by this user: " + p);
+    }
+    return p;
   }
 
   private String redisUrl(String key) {

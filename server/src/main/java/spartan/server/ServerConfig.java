@@ -10,6 +10,9 @@ import spartan.core.store.SqliteChatStore;
 /**
  * The validated server configuration: {@code config.yaml} with command-line overrides applied.
  * Built only by {@link ConfigLoader}, which checks every value and names the bad one.
+ *
+ * <p>{@code tlsCert} and {@code tlsKey} are both set (TLS on every transport) or both null;
+ * {@code rateRedisCa} is null for the system trust store.
  */
 public record ServerConfig(
     List<String> transports,
@@ -38,7 +41,10 @@ public record ServerConfig(
     AuthLimits authLimits,
     boolean insecureOpenAuthOnNetwork,
     int metricsPort,
-    String metricsHost) {
+    String metricsHost,
+    Path tlsCert,
+    Path tlsKey,
+    Path rateRedisCa) {
 
   public ServerConfig {
     transports = List.copyOf(transports);
@@ -59,6 +65,11 @@ public record ServerConfig(
   /** Whether the admin HTTP port (metrics and health) is on; {@link #metricsPort} 0 picks one. */
   public boolean metricsEnabled() {
     return metricsPort >= 0;
+  }
+
+  /** Whether the transports speak TLS. */
+  public boolean tls() {
+    return tlsCert != null;
   }
 
   /** Where accounts and messages live. */

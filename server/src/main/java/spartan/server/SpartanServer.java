@@ -1,6 +1,9 @@
 package spartan.server;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,12 +30,16 @@ import spartan.core.limit.RateLimiter;
 import spartan.core.service.LocalChatService;
 import spartan.core.spi.ChatMetrics;
 import spartan.core.spi.ConnectionGate;
+import spartan.core.spi.Tls;
 import spartan.core.spi.TransportOptions;
 import spartan.core.spi.TransportProvider;
 import spartan.core.spi.TransportServer;
 import spartan.core.store.ChatStore;
 import spartan.core.store.MemoryChatStore;
 import spartan.core.store.SqliteChatStore;
+import spartan.core.tls.PemFiles;
+import spartan.core.tls.ReloadingKeyManager;
+import spartan.core.tls.TlsFileException;
 
 /**
  * A running Spartan server: the store, the core service and the configured transports, wired
@@ -42,6 +49,8 @@ import spartan.core.store.SqliteChatStore;
  */
 public final class SpartanServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SpartanServer.class);
+  /** How often the certificate and key files are checked for a renewal. */
+  static final Duration TLS_RELOAD_INTERVAL = Duration.ofSeconds(30);
 
   private final ServerConfig config;
   private final ExecutorService blocking;
@@ -58,10 +67,35 @@ public final class SpartanServer implements AutoCloseable {
   private final Readiness readiness;
   private final ScheduledExecutorService readinessChecks;
   private AdminServer admin;
+  private final ReloadingKeyManager tlsKeys; // null without TLS
+  private final ScheduledExecutorService tlsReloads; // null without TLS
   private boolean closed;
 
   private SpartanServer(ServerConfig config) {
     this.config = config;
+    if (config.tls()) {
+      try {
+        this.tlsKeys =
+            ReloadingKeyManager.load(config.tlsCert(), config.tlsKey(), "tls.cert", "tls.key");
+      } catch (TlsFileException e) {
+        throw new ConfigException(e.getMessage());
+      }
+      // Renewed files (certbot, an operator's copy) are picked up without a restart.
+      this.tlsReloads = Executors.newSingleThreadScheduledExecutor(named("spartan-tls-reload"));
+      tlsReloads.scheduleWithFixedDelay(
+          tlsKeys::reloadIfChanged,
+          TLS_RELOAD_INTERVAL.toSeconds(),
+          TLS_RELOAD_INTERVAL.toSeconds(),
+          TimeUnit.SECONDS);
+      log.info(
+          "TLS on every transport with {} (certificate files re-read every {} s)",
+          tlsKeys.certificate().getSubjectX500Principal().getName(),
+          TLS_RELOAD_INTERVAL.toSeconds());
+    } else {
+      this.tlsKeys = null;
+      this.tlsReloads = null;
+      warnIfPlainTextBeyondLoopback(config.host());
+    }
     this.blocking = Executors.newFixedThreadPool(
         Math.max(16, Runtime.getRuntime().availableProcessors() * 8), named("spartan-call"));
     this.delivery = Executors.newFixedThreadPool(
@@ -90,6 +124,13 @@ public final class SpartanServer implements AutoCloseable {
     if (config.rateRedis() != null) {
       limits.redis(config.rateRedis());
     }
+    if (config.rateRedisCa() != null) {
+      try {
+        limits.redisCa(PemFiles.trustManager(config.rateRedisCa(), "rateLimit.redisCa"));
+      } catch (TlsFileException e) {
+        throw new ConfigException(e.getMessage());
+      }
+    }
     this.limiter = limits.build();
     FailoverRateLimiter redisLimiter =
         limiter instanceof FailoverRateLimiter f ? f : null;
@@ -112,7 +153,8 @@ public final class SpartanServer implements AutoCloseable {
         config.rateRedis() == null
             ? "this node only"
             // Host and port only: the URL may carry a password.
-            : "shared through redis://" + java.net.URI.create(config.rateRedis()).getHost()
+            : "shared through " + java.net.URI.create(config.rateRedis()).getScheme() + "://"
+                + java.net.URI.create(config.rateRedis()).getHost()
                 + ":" + java.net.URI.create(config.rateRedis()).getPort());
   }
 
@@ -136,7 +178,8 @@ public final class SpartanServer implements AutoCloseable {
                 .withMaxFrameBytes(config.maxFrameBytes())
                 .withLoginTimeout(config.loginTimeout())
                 .withKeepAlive(config.keepAlive())
-                .withConnections(gate);
+                .withConnections(gate)
+                .withTls(s.tlsKeys == null ? null : new Tls.Server(s.tlsKeys));
         s.servers.put(name, provider.serve(s.service, options));
       }
       s.startOperations();
@@ -223,6 +266,23 @@ public final class SpartanServer implements AutoCloseable {
     return new RateLimit(perSecond, Math.max(perSecond, config.limits().maxGroupMembers() - 1));
   }
 
+  /** Plain text off this machine carries passwords and session tokens readable on the way. */
+  static void warnIfPlainTextBeyondLoopback(String host) {
+    boolean loopback;
+    try {
+      loopback = InetAddress.getByName(host).isLoopbackAddress();
+    } catch (UnknownHostException e) {
+      loopback = false;
+    }
+    if (!loopback) {
+      log.warn(
+          "NO TLS ON A NETWORK ADDRESS ({}): passwords, session tokens and who talks to whom"
+              + " cross the network in plain text. Set tls.cert and tls.key in config.yaml"
+              + " (or --tls-cert/--tls-key; './spartan certs' makes a private CA to try it).",
+          host);
+    }
+  }
+
   private static ChatStore openStore(ServerConfig config, ExecutorService writer) {
     switch (config.storeType()) {
       case MEMORY:
@@ -304,6 +364,9 @@ public final class SpartanServer implements AutoCloseable {
       }
     }
     core.close();
+    if (tlsReloads != null) {
+      tlsReloads.shutdownNow();
+    }
     shutdown(blocking);
     shutdown(delivery);
     limiter.close();
@@ -320,6 +383,11 @@ public final class SpartanServer implements AutoCloseable {
       metrics.close();
     }
     log.info("Spartan server stopped.");
+  }
+
+  /** The TLS key manager, so tests can trigger a reload; null without TLS. */
+  ReloadingKeyManager tlsKeys() {
+    return tlsKeys;
   }
 
   private static void shutdown(ExecutorService e) {

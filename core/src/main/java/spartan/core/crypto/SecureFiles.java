@@ -21,7 +21,7 @@ import java.util.Set;
  * has the pieces (POSIX attributes, atomic rename) but no one call that creates a file 0600 from
  * its first byte and publishes it whole.
  */
-final class SecureFiles {
+public final class SecureFiles {
   private static final Set<PosixFilePermission> FILE_0600 =
       PosixFilePermissions.fromString("rw-------");
   private static final Set<PosixFilePermission> DIR_0700 =
@@ -60,7 +60,8 @@ final class SecureFiles {
    * renamed into place. With {@code replace} false, fails with {@link FileAlreadyExistsException}
    * rather than overwrite (the link step is atomic where hard links are supported).
    */
-  static void writeAtomically(Path file, byte[] content, boolean replace) throws IOException {
+  public static void writeAtomically(Path file, byte[] content, boolean replace)
+      throws IOException {
     createParents(file);
     Path dir = file.toAbsolutePath().getParent();
     FileAttribute<?>[] attrs =

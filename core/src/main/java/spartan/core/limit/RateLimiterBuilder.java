@@ -3,13 +3,20 @@ package spartan.core.limit;
 import com.github.benmanes.caffeine.cache.Ticker;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.Objects;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocketFactory;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
 import redis.clients.jedis.ConnectionPoolConfig;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.util.JedisURIHelper;
+import spartan.core.spi.Tls;
 
 /**
  * Builds the limiter the configuration asks for: {@code rateLimit: {perSecond, burst, redis}}.
@@ -29,6 +36,7 @@ public final class RateLimiterBuilder {
   private Duration redisTimeout = Duration.ofMillis(200);
   private Duration redisRetryInterval = Duration.ofSeconds(1);
   private Ticker ticker = Ticker.systemTicker();
+  private X509TrustManager redisTrust;
 
   RateLimiterBuilder() {}
 
@@ -79,6 +87,15 @@ public final class RateLimiterBuilder {
             + (url.contains("@") ? "" : ", was '" + url + "'"));
   }
 
+  /**
+   * The certificates to trust for a {@code rediss://} Redis ({@code rateLimit.redisCa}); without
+   * it, the JDK's default trust store. Either way the certificate must name the URL's host.
+   */
+  public RateLimiterBuilder redisCa(X509TrustManager trust) {
+    this.redisTrust = Objects.requireNonNull(trust, "rateLimit.redisCa");
+    return this;
+  }
+
   /** Connect and socket timeout for Redis ({@code rateLimit.redisTimeout}); default 200 ms. */
   public RateLimiterBuilder redisTimeout(Duration timeout) {
     Objects.requireNonNull(timeout, "rateLimit.redisTimeout");
@@ -124,6 +141,16 @@ public final class RateLimiterBuilder {
         redisRetryInterval);
   }
 
+  private static SSLSocketFactory socketFactory(X509TrustManager trust) {
+    try {
+      SSLContext ctx = SSLContext.getInstance("TLS");
+      ctx.init(null, new TrustManager[] {trust}, null);
+      return ctx.getSocketFactory();
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("the JDK cannot make a TLS context", e);
+    }
+  }
+
   private RedisClient connect() {
     int millis = (int) redisTimeout.toMillis();
     DefaultJedisClientConfig.Builder config =
@@ -132,6 +159,16 @@ public final class RateLimiterBuilder {
             .socketTimeoutMillis(millis)
             .ssl(JedisURIHelper.isRedisSSLScheme(redis))
             .clientName("spartan-rate-limiter");
+    if (JedisURIHelper.isRedisSSLScheme(redis)) {
+      // Jedis checks no host name unless told to: the JDK does it with HTTPS identification.
+      SSLParameters params = new SSLParameters();
+      params.setEndpointIdentificationAlgorithm("HTTPS");
+      params.setProtocols(Tls.PROTOCOLS.toArray(new String[0]));
+      config.sslParameters(params);
+      if (redisTrust != null) {
+        config.sslSocketFactory(socketFactory(redisTrust));
+      }
+    }
     if (JedisURIHelper.getPassword(redis) != null) {
       config.user(JedisURIHelper.getUser(redis)).password(JedisURIHelper.getPassword(redis));
     }

@@ -20,6 +20,7 @@ import java.util.concurrent.Executor;
  * @param connections admits or refuses each accepted connection (a server shares one gate
  *     between its transports); client connectors ignore it
  * @param extra transport-specific settings, by name
+ * @param tls {@link Tls.Server} on a server, {@link Tls.Client} on a client; null for plain text
  */
 public record TransportOptions(
     String host,
@@ -29,7 +30,8 @@ public record TransportOptions(
     Duration loginTimeout,
     Duration keepAlive,
     ConnectionGate connections,
-    Map<String, String> extra) {
+    Map<String, String> extra,
+    Tls tls) {
 
   public static final int DEFAULT_MAX_FRAME_BYTES = 64 * 1024;
 
@@ -47,6 +49,20 @@ public record TransportOptions(
     extra = Map.copyOf(extra);
   }
 
+  /** The options of older call sites: no TLS. */
+  public TransportOptions(
+      String host,
+      int port,
+      int maxFrameBytes,
+      Executor blockingExecutor,
+      Duration loginTimeout,
+      Duration keepAlive,
+      ConnectionGate connections,
+      Map<String, String> extra) {
+    this(host, port, maxFrameBytes, blockingExecutor, loginTimeout, keepAlive, connections, extra,
+        null);
+  }
+
   /** Defaults for a client or server on {@code host:port}: 64 KiB frames, 30 s login, 20 s keepalive. */
   public static TransportOptions of(String host, int port, Executor blockingExecutor) {
     return new TransportOptions(
@@ -62,33 +78,42 @@ public record TransportOptions(
 
   public TransportOptions withPort(int newPort) {
     return new TransportOptions(
-        host, newPort, maxFrameBytes, blockingExecutor, loginTimeout, keepAlive, connections, extra);
+        host, newPort, maxFrameBytes, blockingExecutor, loginTimeout,
+        keepAlive, connections, extra, tls);
   }
 
   public TransportOptions withMaxFrameBytes(int bytes) {
     return new TransportOptions(
-        host, port, bytes, blockingExecutor, loginTimeout, keepAlive, connections, extra);
+        host, port, bytes, blockingExecutor, loginTimeout, keepAlive, connections, extra, tls);
   }
 
   public TransportOptions withLoginTimeout(Duration timeout) {
     return new TransportOptions(
-        host, port, maxFrameBytes, blockingExecutor, timeout, keepAlive, connections, extra);
+        host, port, maxFrameBytes, blockingExecutor, timeout, keepAlive, connections, extra, tls);
   }
 
   public TransportOptions withKeepAlive(Duration interval) {
     return new TransportOptions(
-        host, port, maxFrameBytes, blockingExecutor, loginTimeout, interval, connections, extra);
+        host, port, maxFrameBytes, blockingExecutor, loginTimeout,
+        interval, connections, extra, tls);
   }
 
   public TransportOptions withConnections(ConnectionGate gate) {
     return new TransportOptions(
-        host, port, maxFrameBytes, blockingExecutor, loginTimeout, keepAlive, gate, extra);
+        host, port, maxFrameBytes, blockingExecutor, loginTimeout, keepAlive, gate, extra, tls);
+  }
+
+  /** The same options over TLS ({@code tls} null: plain text). */
+  public TransportOptions withTls(Tls newTls) {
+    return new TransportOptions(
+        host, port, maxFrameBytes, blockingExecutor, loginTimeout, keepAlive, connections, extra,
+        newTls);
   }
 
   public TransportOptions withExtra(String key, String value) {
     var m = new java.util.HashMap<>(extra);
     m.put(key, value);
     return new TransportOptions(
-        host, port, maxFrameBytes, blockingExecutor, loginTimeout, keepAlive, connections, m);
+        host, port, maxFrameBytes, blockingExecutor, loginTimeout, keepAlive, connections, m, tls);
   }
 }

@@ -28,10 +28,40 @@ public final class RedisProcess implements AutoCloseable {
   private static final Duration STARTUP = Duration.ofSeconds(15);
 
   private final int port;
+  private final List<String> tlsArgs; // empty: plain TCP
   private Process process;
 
   private RedisProcess(int port) {
+    this(port, List.of());
+  }
+
+  private RedisProcess(int port, List<String> tlsArgs) {
     this.port = port;
+    this.tlsArgs = List.copyOf(tlsArgs);
+  }
+
+  /**
+   * Starts a server on a free port that speaks only TLS, presenting {@code cert} (with {@code
+   * key}) and asking clients for no certificate of their own.
+   */
+  public static RedisProcess startTlsOnFreePort(java.nio.file.Path cert, java.nio.file.Path key) {
+    IllegalStateException last = null;
+    for (int attempt = 0; attempt < 5; attempt++) {
+      RedisProcess r =
+          new RedisProcess(
+              freePort(),
+              List.of(
+                  "--tls-cert-file", cert.toString(),
+                  "--tls-key-file", key.toString(),
+                  "--tls-auth-clients", "no"));
+      try {
+        r.start();
+        return r;
+      } catch (IllegalStateException e) {
+        last = e;
+      }
+    }
+    throw last;
   }
 
   /** Starts a server on a free port. */
@@ -54,9 +84,9 @@ public final class RedisProcess implements AutoCloseable {
     return port;
   }
 
-  /** {@code redis://127.0.0.1:<port>}. */
+  /** {@code redis://127.0.0.1:<port>}, or {@code rediss://} for a TLS server. */
   public String url() {
-    return "redis://127.0.0.1:" + port;
+    return (tlsArgs.isEmpty() ? "redis://" : "rediss://") + "127.0.0.1:" + port;
   }
 
   public boolean isRunning() {
@@ -68,17 +98,21 @@ public final class RedisProcess implements AutoCloseable {
     if (isRunning()) {
       throw new IllegalStateException("redis-server on " + port + " is already running");
     }
-    ProcessBuilder pb =
-        new ProcessBuilder(
-                List.of(
-                    "redis-server",
-                    "--port", Integer.toString(port),
-                    "--bind", "127.0.0.1",
-                    "--save", "",
-                    "--appendonly", "no",
-                    "--protected-mode", "yes",
-                    "--loglevel", "notice"))
-            .redirectErrorStream(true);
+    List<String> command = new java.util.ArrayList<>(List.of("redis-server"));
+    if (tlsArgs.isEmpty()) {
+      command.addAll(List.of("--port", Integer.toString(port)));
+    } else {
+      command.addAll(List.of("--port", "0", "--tls-port", Integer.toString(port)));
+      command.addAll(tlsArgs);
+    }
+    command.addAll(
+        List.of(
+            "--bind", "127.0.0.1",
+            "--save", "",
+            "--appendonly", "no",
+            "--protected-mode", "yes",
+            "--loglevel", "notice"));
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
     Process p;
     try {
       p = pb.start();

@@ -14,6 +14,7 @@ import spartan.core.ChatException;
 import spartan.core.ChatService;
 import spartan.core.Session;
 import spartan.core.spi.CallbackLane;
+import spartan.core.spi.Tls;
 import spartan.core.spi.TransportOptions;
 import spartan.proto.v1.ChatProto;
 import spartan.proto.v1.SpartanGrpc;
@@ -75,9 +76,21 @@ final class GrpcChatClient implements ChatService {
   /** Connects (lazily, on the first call) to the server at {@code options.host():port()}. */
   static GrpcChatClient connect(TransportOptions options) {
     Duration keepAlive = options.keepAlive();
+    NettyChannelBuilder builder = NettyChannelBuilder.forAddress(options.host(), options.port());
+    if (options.tls() instanceof Tls.Client tls) {
+      builder.sslContext(GrpcTls.client(tls));
+      if (tls.serverName() != null) {
+        // The name the certificate must carry (grpc-java checks it against the authority).
+        builder.overrideAuthority(tls.serverName() + ":" + options.port());
+      }
+    } else if (options.tls() != null) {
+      throw new IllegalArgumentException(
+          "a connector needs Tls.Client settings, not " + options.tls());
+    } else {
+      builder.usePlaintext();
+    }
     ManagedChannel channel =
-        NettyChannelBuilder.forAddress(options.host(), options.port())
-            .usePlaintext()
+        builder
             // gRPC's callbacks run on the event loop: ours only queue work, and what reaches
             // user code (subscribers, send receipts) leaves through a CallbackLane.
             .directExecutor()

@@ -22,6 +22,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import spartan.core.ChatService;
+import spartan.core.spi.Tls;
 import spartan.core.spi.TransportOptions;
 import spartan.core.spi.TransportServer;
 import spartan.proto.v1.SpartanGrpc;
@@ -99,13 +100,24 @@ final class GrpcServer implements TransportServer {
             .keepAliveTimeout(keepAliveMs, TimeUnit.MILLISECONDS)
             .permitKeepAliveTime(
                 Math.min(keepAliveMs, CLIENT_PING_FLOOR.toMillis()), TimeUnit.MILLISECONDS);
+    if (options.tls() instanceof Tls.Server tls) {
+      builder.sslContext(GrpcTls.server(tls));
+    } else if (options.tls() != null) {
+      throw new IllegalArgumentException(
+          "a server needs Tls.Server settings, not " + options.tls());
+    }
+    GrpcServer s;
     try {
-      return start(builder, service, options.maxFrameBytes(), List.of(boss, workers));
+      s = start(builder, service, options.maxFrameBytes(), List.of(boss, workers));
     } catch (IOException | RuntimeException e) {
       boss.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
       workers.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
       throw e;
     }
+    if (options.tls() != null) {
+      log.info("gRPC transport on port {} speaks TLS only", s.port());
+    }
+    return s;
   }
 
   /** Starts an in-process server called {@code name}, for tests. */

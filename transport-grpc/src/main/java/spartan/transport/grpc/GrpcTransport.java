@@ -17,7 +17,9 @@ import spartan.core.spi.TransportServer;
  * the core; {@code loginTimeout} as the longest a connection may stay without a call in flight (a
  * gRPC connection carries no login state, so an idle one gets a GOAWAY and the client reconnects
  * when it next calls); {@code connections} to admit or refuse each TCP connection at accept
- * time. {@code extra} is not used.
+ * time; {@code tls}, when set, as the server's certificate ({@link
+ * spartan.core.spi.Tls.Server}, asked at every handshake) or the client's trust and expected name
+ * ({@link spartan.core.spi.Tls.Client}), over grpc-java's Netty TLS. {@code extra} is not used.
  *
  * <p>Stateless and thread-safe.
  */

@@ -9,6 +9,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import spartan.core.ChatException;
 import spartan.core.ErrorCode;
+import spartan.core.tls.TlsFailures;
 import spartan.proto.v1.ChatProto;
 
 /**
@@ -99,6 +100,13 @@ final class StatusMapping {
         };
     if (code == ErrorCode.RATE_LIMITED) {
       return ChatException.rateLimited(message, parseMillis(retryAfter));
+    }
+    if (code == ErrorCode.UNAVAILABLE) {
+      // A failed handshake reaches here as UNAVAILABLE with the JDK's exception as its cause.
+      String tls = TlsFailures.describe(failure, null, null);
+      if (tls != null) {
+        message = tls;
+      }
     }
     return new ChatException(code, message, failure);
   }

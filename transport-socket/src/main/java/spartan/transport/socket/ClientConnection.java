@@ -13,6 +13,8 @@ import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.LineBasedFrameDecoder;
 import io.netty.handler.flush.FlushConsolidationHandler;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.concurrent.Future;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -23,9 +25,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import spartan.core.ChatEvent;
 import spartan.core.ChatException;
+import spartan.core.ErrorCode;
 import spartan.core.MessageBody;
 import spartan.core.Recipient;
 import spartan.core.SendReceipt;
+import spartan.core.tls.TlsFailures;
 
 /**
  * One TCP connection of the connector: requests are correlated with replies by {@code id}, and
@@ -94,6 +98,14 @@ final class ClientConnection {
                 new ChannelInitializer<SocketChannel>() {
                   @Override
                   protected void initChannel(SocketChannel ch) {
+                    if (settings.tls() != null) {
+                      // SNI and host-name verification use the name the certificate must carry.
+                      ch.pipeline()
+                          .addLast(
+                              SocketTls.HANDLER,
+                              settings.tls().newHandler(
+                                  ch.alloc(), settings.tlsName(), settings.port()));
+                    }
                     ch.pipeline()
                         // Requests written from many caller threads leave in one write(2).
                         .addLast(new FlushConsolidationHandler(ServerPipeline.FLUSH_AFTER, true))
@@ -109,12 +121,33 @@ final class ClientConnection {
       throw ChatException.unavailable(
           "Cannot connect to " + settings.host() + ":" + settings.port() + " (" + why + ").");
     }
+    if (settings.tls() != null) {
+      awaitHandshake(f.channel(), settings);
+    }
     ClientConnection c = new ClientConnection(f.channel(), settings);
     self.set(c);
     if (!f.channel().isActive()) {
       c.connectionLost();
     }
     return c;
+  }
+
+  /** Waits for the TLS handshake; a failure closes the channel and says why in plain words. */
+  private static void awaitHandshake(Channel ch, ClientSettings settings) {
+    Future<Channel> h = ch.pipeline().get(SslHandler.class).handshakeFuture();
+    String address = settings.host() + ":" + settings.port();
+    if (!h.awaitUninterruptibly(settings.connectTimeout().toMillis())) {
+      ch.close();
+      throw ChatException.unavailable("TLS with the server at " + address + " timed out.");
+    }
+    if (!h.isSuccess()) {
+      ch.close();
+      String why = TlsFailures.describe(h.cause(), address, settings.tlsName());
+      throw new ChatException(
+          ErrorCode.UNAVAILABLE,
+          why != null ? why : "TLS with the server at " + address + " failed: " + h.cause(),
+          h.cause());
+    }
   }
 
   /** Whether the caller is on a connector event loop (this connection's or another's). */

@@ -1,7 +1,9 @@
 package spartan.transport.socket;
 
+import io.netty.handler.ssl.SslContext;
 import java.time.Duration;
 import java.util.Map;
+import spartan.core.spi.Tls;
 import spartan.core.spi.TransportOptions;
 
 /**
@@ -11,6 +13,8 @@ import spartan.core.spi.TransportOptions;
  *     INVALID_ARGUMENT} instead of costing the connection
  * @param maxReplyBytes the longest reply or event line accepted from the server
  * @param requestTimeout how long a blocking call waits for its reply
+ * @param tls the TLS context every connection starts with; null for plain text
+ * @param tlsName the name the server's certificate must carry (the host, unless overridden)
  */
 record ClientSettings(
     String host,
@@ -19,7 +23,9 @@ record ClientSettings(
     int maxReplyBytes,
     Duration connectTimeout,
     Duration requestTimeout,
-    WireJson json) {
+    WireJson json,
+    SslContext tls,
+    String tlsName) {
 
   /** Extra key: the longest reply line accepted, in bytes (default 64 MiB). */
   static final String MAX_REPLY_BYTES = "maxReplyBytes";
@@ -36,6 +42,9 @@ record ClientSettings(
             Math.min(
                 Integer.MAX_VALUE - 8,
                 Math.max(o.maxFrameBytes(), number(x, MAX_REPLY_BYTES, DEFAULT_MAX_REPLY_BYTES)));
+    if (o.tls() != null && !(o.tls() instanceof Tls.Client)) {
+      throw new IllegalArgumentException("a connector needs Tls.Client settings, not " + o.tls());
+    }
     long timeout = number(x, REQUEST_TIMEOUT_MS, 60_000);
     if (timeout <= 0) {
       throw new IllegalArgumentException("extra." + REQUEST_TIMEOUT_MS + " must be positive");
@@ -47,7 +56,9 @@ record ClientSettings(
         maxReply,
         Duration.ofSeconds(10),
         Duration.ofMillis(timeout),
-        WireJson.bounded(maxReply));
+        WireJson.bounded(maxReply),
+        o.tls() instanceof Tls.Client c ? SocketTls.client(c) : null,
+        o.tls() instanceof Tls.Client c ? c.expectedName(o.host()) : o.host());
   }
 
   private static long number(Map<String, String> extra, String key, long dflt) {

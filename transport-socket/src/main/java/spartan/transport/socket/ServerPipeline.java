@@ -5,11 +5,13 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.LineBasedFrameDecoder;
 import io.netty.handler.flush.FlushConsolidationHandler;
+import io.netty.handler.ssl.SslContext;
 import java.util.concurrent.Executor;
 import spartan.core.ChatService;
 
 /**
- * Builds each connection's pipeline in the order of Netty's SecureChat example: the slow-line
+ * Builds each connection's pipeline in the order of Netty's SecureChat example: TLS when
+ * configured, the slow-line
  * guard, framing with a maximum length (fail-fast, so an oversize line is refused as soon as it
  * passes the limit and never buffered), the JSON codec, then the one connection handler.
  */
@@ -31,8 +33,16 @@ final class ServerPipeline extends ChannelInitializer<SocketChannel> {
   private final ServerSettings settings;
   private final WireJson json;
   private final MessageLines lines;
+  private final SslContext tls; // null: plain text
+  private final SocketTls.HandshakeErrors tlsErrors = new SocketTls.HandshakeErrors();
 
   ServerPipeline(ChatService service, Executor blocking, ServerSettings settings) {
+    this(service, blocking, settings, null);
+  }
+
+  /** With {@code tls} not null, every connection starts with a TLS handshake. */
+  ServerPipeline(ChatService service, Executor blocking, ServerSettings settings, SslContext tls) {
+    this.tls = tls;
     this.operations = new Operations(service, settings.maxLineBytes());
     this.blocking = blocking;
     this.settings = settings;
@@ -42,6 +52,11 @@ final class ServerPipeline extends ChannelInitializer<SocketChannel> {
 
   @Override
   protected void initChannel(SocketChannel ch) {
+    if (tls != null) {
+      // First in the pipeline, as in Netty's SecureChat: everything after it sees plain text.
+      ch.pipeline().addLast(SocketTls.HANDLER, tls.newHandler(ch.alloc()));
+      ch.pipeline().addLast(SocketTls.ERRORS, tlsErrors);
+    }
     configure(ch.pipeline());
   }
 

@@ -12,6 +12,7 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -20,6 +21,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import spartan.core.ChatService;
+import spartan.core.spi.Tls;
 import spartan.core.spi.TransportOptions;
 import spartan.core.spi.TransportServer;
 
@@ -82,8 +84,22 @@ final class SocketServer implements TransportServer {
     if (options.blockingExecutor() == null) {
       throw new IllegalArgumentException("blockingExecutor is required by the socket server");
     }
-    return start(
-        options, settings, new ServerPipeline(service, options.blockingExecutor(), settings));
+    SslContext tls = null;
+    if (options.tls() instanceof Tls.Server server) {
+      tls = SocketTls.server(server);
+    } else if (options.tls() != null) {
+      throw new IllegalArgumentException(
+          "a server needs Tls.Server settings, not " + options.tls());
+    }
+    SocketServer s =
+        start(
+            options,
+            settings,
+            new ServerPipeline(service, options.blockingExecutor(), settings, tls));
+    if (tls != null) {
+      log.info("socket transport on {} speaks TLS only", s.serverChannel.localAddress());
+    }
+    return s;
   }
 
   /** For tests that wrap the pipeline (e.g. to count bytes read). */

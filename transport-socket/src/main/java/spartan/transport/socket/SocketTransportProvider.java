@@ -21,7 +21,11 @@ import spartan.core.spi.TransportServer;
  *       requestTimeoutMs} (60000) — how long a call waits for its reply.
  * </ul>
  *
- * The server needs {@link TransportOptions#blockingExecutor()}: every call into the core runs
+ * With {@link TransportOptions#tls()} set, every connection starts with a TLS handshake (Netty's
+ * {@code SslHandler} first in the pipeline); the client checks the server's certificate chain and
+ * host name and reports a failed handshake as {@code UNAVAILABLE} with a sentence saying why.
+ *
+ * <p>The server needs {@link TransportOptions#blockingExecutor()}: every call into the core runs
  * there, never on Netty's event loops. The client uses it, when given, for event callbacks.
  */
 public final class SocketTransportProvider implements TransportProvider {
