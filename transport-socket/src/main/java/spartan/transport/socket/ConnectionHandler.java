@@ -49,12 +49,15 @@ import spartan.core.Session;
  * (a line that is not JSON, an unknown op, "log in first"): they wait in the queue like requests,
  * written only while the socket is writable. One read can still hold many short lines, so a
  * connection whose unread output (written and queued) passes {@link #MAX_HELD_BYTES} is closed
- * with {@code slow_consumer}.
+ * with {@code slow_consumer}, and one that sends more than {@link #MAX_BAD_LINES_IN_A_ROW} bad
+ * lines in a row is closed with {@code bad_request}.
  *
  * <p>Keep-alive: when nothing has been read for {@code keepAlive} (an {@link IdleStateEvent}) the
  * server sends a {@code ping} event; any line from the client answers it. After a second such
- * period the connection is closed with {@code idle_timeout} — unless the server itself stopped
- * reading because the client is slow to read its output and that output is still moving.
+ * period the connection is closed with {@code idle_timeout} — unless a request of it is still in
+ * progress, or the client is reading output that waits for it (then its answer may be waiting
+ * behind a pause in our reading). A client that neither sends nor reads is closed either way,
+ * even one whose last replies are stuck in the socket.
  *
  * <p>All fields are confined to the channel's event loop unless marked volatile.
  */
@@ -70,6 +73,14 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
    * sending without reading reaches it.
    */
   static final long MAX_HELD_BYTES = 2L * Operations.MAX_REPLY_BYTES;
+
+  /**
+   * Lines in a row the server answers with an error without running anything (not JSON, not an
+   * object, no op, unknown op) before it closes the connection: a person typing into {@code nc}
+   * never gets near it, while each such line costs the server a parse (often a Jackson exception)
+   * and a reply, for two bytes of input.
+   */
+  static final int MAX_BAD_LINES_IN_A_ROW = 100;
 
   /** A ready error reply for a request whose envelope is wrong; built when it is written. */
   private record ReadyError(JsonNode id, String code, String message) {}
@@ -93,6 +104,7 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
   private int unreplied;
   /** Bytes of the ready replies in {@link #queue}. */
   private long queuedReplyBytes;
+  private int badLinesInARow;
   /** Where the socket's output stood at the last keep-alive check (see {@link #outputMark}). */
   private long outputMarkAtPing;
   private int sendsPending;
@@ -275,13 +287,12 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
       ctx.writeAndFlush(Unpooled.wrappedBuffer(PING)); // 17 bytes, once a period: not counted
       return;
     }
-    boolean readingPaused = !ctx.channel().config().isAutoRead();
-    if (readingPaused && ctx.channel().isWritable()) {
-      return; // our own backlog (requests in progress): the client's answer waits unread
+    if (running || sendsPending > 0) {
+      return; // we are busy with its requests, and may have stopped reading until done
     }
     long mark = outputMark();
-    if (readingPaused && mark != outputMarkAtPing) {
-      outputMarkAtPing = mark; // slow to read, but reading: its answer is behind our pause
+    if (mark != outputMarkAtPing) {
+      outputMarkAtPing = mark; // slow to read our output, but reading it: alive
       return;
     }
     log.debug("{}: nothing read for two keep-alive periods, closing", ctx.channel());
@@ -318,6 +329,15 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
     Object item = envelope(msg);
     if (item == null) {
       return; // a pong: reading it was the point
+    }
+    if (!(item instanceof ReadyError)) {
+      badLinesInARow = 0;
+    } else if (++badLinesInARow > MAX_BAD_LINES_IN_A_ROW) {
+      log.debug("{}: {} bad lines in a row, closing", ctx.channel(), badLinesInARow);
+      fatal(
+          WireCodes.BAD_REQUEST,
+          "More than " + MAX_BAD_LINES_IN_A_ROW + " bad lines in a row; closing.");
+      return;
     }
     queue.add(item);
     if (item instanceof ReadyError e) {

@@ -568,4 +568,17 @@ class ConnectionHandlerTest {
     assertThat(code(out.get(0))).isEqualTo("idle_timeout");
     assertThat(ch.isOpen()).isFalse();
   }
+
+  @Test
+  void aRunOfBadLinesClosesTheConnection_butAGoodLineInBetweenStartsTheCountAgain() {
+    int max = ConnectionHandler.MAX_BAD_LINES_IN_A_ROW;
+    List<JsonNode> out = send("x\n".repeat(max) + "{\"id\":1,\"op\":\"ping\"}\n" + "x\n".repeat(max));
+    assertThat(out).hasSize(2 * max + 1);
+    assertThat(ch.isOpen()).isTrue();
+    out = send("{\"id\":2,\"op\":\"teleport\"}\n");
+    assertThat(out).hasSize(1);
+    assertThat(code(out.get(0))).isEqualTo("bad_request");
+    assertThat(out.get(0).path("error").path("message").asText()).contains("in a row");
+    assertThat(ch.isOpen()).isFalse();
+  }
 }
