@@ -16,7 +16,8 @@ import java.util.concurrent.Executor;
  *     a client connector may run event callbacks on it, or on its own small pool when null
  * @param loginTimeout how long a server waits for a new connection to log in before closing it
  * @param keepAlive how often a silent peer is probed, and how long it may stay silent (gRPC
- *     raises intervals under 10 s to 10 s; the socket transport relies on TCP keepalive)
+ *     raises intervals under 10 s to 10 s; the socket transport sends a {@code ping} event and
+ *     closes a connection that sends nothing for twice this)
  * @param connections admits or refuses each accepted connection (a server shares one gate
  *     between its transports); client connectors ignore it
  * @param extra transport-specific settings, by name

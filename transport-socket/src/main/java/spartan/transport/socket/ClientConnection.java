@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -182,6 +183,7 @@ final class ClientConnection {
     return receipt;
   }
 
+  private static final byte[] PONG = LineWriter.ascii("{\"op\":\"pong\"}\n");
   private static final byte[] SEND_ID = LineWriter.ascii("{\"id\":");
   private static final byte[] SEND_OP_TO = LineWriter.ascii(",\"op\":\"send\",\"to\":");
   private static final byte[] SEND_OP_GROUP = LineWriter.ascii(",\"op\":\"send\",\"group\":");
@@ -346,6 +348,11 @@ final class ClientConnection {
       return;
     }
     if (line.has("event")) {
+      if ("ping".equals(line.path("event").asText())) {
+        // The server's keep-alive: any line answers it; without one it closes the connection.
+        channel.writeAndFlush(Unpooled.wrappedBuffer(PONG));
+        return;
+      }
       onEvent(line);
       return;
     }

@@ -4,13 +4,18 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.timeout.IdleState;
+import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -40,7 +45,19 @@ import spartan.core.Session;
  * <p>Bounds: at most {@link #MAX_QUEUED} parsed requests wait, and at most {@link #MAX_UNREPLIED}
  * are in progress or have a reply not yet written to the socket; beyond either, or while the socket
  * is not writable, the connection stops reading, so a client that floods or stops reading holds a
- * bounded amount of server memory.
+ * bounded amount of server memory. Every reply obeys these bounds, including the ready-made ones
+ * (a line that is not JSON, an unknown op, "log in first"): they wait in the queue like requests,
+ * written only while the socket is writable. One read can still hold many short lines, so a
+ * connection whose unread output (written and queued) passes {@link #MAX_HELD_BYTES} is closed
+ * with {@code slow_consumer}, and one that sends more than {@link #MAX_BAD_LINES_IN_A_ROW} bad
+ * lines in a row is closed with {@code bad_request}.
+ *
+ * <p>Keep-alive: when nothing has been read for {@code keepAlive} (an {@link IdleStateEvent}) the
+ * server sends a {@code ping} event; any line from the client answers it. After a second such
+ * period the connection is closed with {@code idle_timeout} — unless a request of it is still in
+ * progress, or the client is reading output that waits for it (then its answer may be waiting
+ * behind a pause in our reading). A client that neither sends nor reads is closed either way,
+ * even one whose last replies are stuck in the socket.
  *
  * <p>All fields are confined to the channel's event loop unless marked volatile.
  */
@@ -49,6 +66,31 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
 
   static final int MAX_QUEUED = 256;
   static final int MAX_UNREPLIED = 64;
+
+  /**
+   * Output one connection may hold unread (bytes waiting for the socket, plus ready replies still
+   * queued) before it is closed: above the largest single reply, so only a client that keeps
+   * sending without reading reaches it.
+   */
+  static final long MAX_HELD_BYTES = 2L * Operations.MAX_REPLY_BYTES;
+
+  /**
+   * Lines in a row the server answers with an error without running anything (not JSON, not an
+   * object, no op, unknown op) before it closes the connection: a person typing into {@code nc}
+   * never gets near it, while each such line costs the server a parse (often a Jackson exception)
+   * and a reply, for two bytes of input.
+   */
+  static final int MAX_BAD_LINES_IN_A_ROW = 100;
+
+  /** A ready error reply for a request whose envelope is wrong; built when it is written. */
+  private record ReadyError(JsonNode id, String code, String message) {}
+
+  /** What a queued ready reply is counted as: its fixed parts and its text. */
+  private static long replyBytes(String message, JsonNode id) {
+    return 64 + message.length() + (id.isTextual() ? id.textValue().length() : 20);
+  }
+
+  private static final byte[] PING = "{\"event\":\"ping\"}\n".getBytes(StandardCharsets.US_ASCII);
 
   private final Operations operations;
   private final MessageLines lines;
@@ -60,6 +102,11 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
   private final ArrayDeque<ChatEvent> held = new ArrayDeque<>();
   private boolean running;
   private int unreplied;
+  /** Bytes of the ready replies in {@link #queue}. */
+  private long queuedReplyBytes;
+  private int badLinesInARow;
+  /** Where the socket's output stood at the last keep-alive check (see {@link #outputMark}). */
+  private long outputMarkAtPing;
   private int sendsPending;
   private boolean closing;
 
@@ -125,7 +172,7 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
       p.cancel();
       pump = null;
     }
-    queue.clear();
+    clearQueue();
     held.clear();
     ctx.fireChannelInactive();
   }
@@ -142,8 +189,11 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
     for (Object queued; (queued = queue.poll()) != null; ) {
       unreplied++;
       writeReply(
-          queued instanceof Operations.Request r ? errorReply(r.id(), stopping) : queued);
+          queued instanceof ReadyError e
+              ? errorReply(e.id(), e.code(), e.message())
+              : errorReply(((Operations.Request) queued).id(), stopping));
     }
+    clearQueue();
     EventPump p = pump;
     pump = null;
     if (p != null) {
@@ -174,6 +224,10 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
       fatal(
           WireCodes.BAD_REQUEST,
           "Line not completed within " + seconds(settings.lineTimeout()) + "; closing.");
+      return;
+    }
+    if (evt instanceof IdleStateEvent idle && idle.state() == IdleState.READER_IDLE) {
+      keepAlive(idle.isFirst());
       return;
     }
     if (evt instanceof ChannelInputShutdownEvent) {
@@ -212,16 +266,80 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
     ctx.close();
   }
 
-  /** Writes an error not tied to a request, stops reading and closes once it is out. */
+  /**
+   * Writes an error not tied to a request, stops reading and closes once it is out — or at once
+   * if the client is not reading (the line then may never arrive), and within one line timeout
+   * in any case, so a close never waits on the client.
+   */
   private void fatal(String code, String message) {
     if (closing && !ctx.channel().isActive()) {
       return;
     }
     closing = true;
-    queue.clear();
+    clearQueue();
     ctx.channel().config().setAutoRead(false);
     ctx.writeAndFlush(errorReply(NullNode.getInstance(), code, message))
         .addListener(ChannelFutureListener.CLOSE);
+    if (!ctx.channel().isWritable()) {
+      ctx.close();
+    } else {
+      ctx.executor()
+          .schedule(
+              () -> {
+                ctx.close();
+              },
+              settings.lineTimeout().toMillis(),
+              TimeUnit.MILLISECONDS);
+    }
+  }
+
+  private void clearQueue() {
+    queue.clear();
+    queuedReplyBytes = 0;
+  }
+
+  // ---- keep-alive -------------------------------------------------------------------------------
+
+  /** Nothing read for one keep-alive period ({@code first}), or for one more after that. */
+  private void keepAlive(boolean first) {
+    if (closing) {
+      return;
+    }
+    if (first) {
+      outputMarkAtPing = outputMark();
+      ctx.writeAndFlush(Unpooled.wrappedBuffer(PING)); // 17 bytes, once a period: not counted
+      return;
+    }
+    if (running || sendsPending > 0) {
+      return; // we are busy with its requests, and may have stopped reading until done
+    }
+    long mark = outputMark();
+    if (mark != outputMarkAtPing) {
+      outputMarkAtPing = mark; // slow to read our output, but reading it: alive
+      return;
+    }
+    log.debug("{}: nothing read for two keep-alive periods, closing", ctx.channel());
+    fatal(
+        WireCodes.IDLE_TIMEOUT,
+        "Nothing received for " + seconds(settings.keepAlive().multipliedBy(2)) + "; closing.");
+  }
+
+  /**
+   * Where the socket's unwritten output stands: the message being written and how far. It changes
+   * whenever the client reads some of it (or the output drains), and not while the client is gone.
+   */
+  private long outputMark() {
+    ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
+    if (out == null || out.current() == null) {
+      return 0;
+    }
+    return ((long) System.identityHashCode(out.current()) << 32) ^ out.currentProgress();
+  }
+
+  /** Bytes written to the channel and not yet taken by the socket. */
+  private long pendingOutput() {
+    ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
+    return out == null ? 0 : out.totalPendingWriteBytes();
   }
 
   // ---- requests ---------------------------------------------------------------------------------
@@ -231,32 +349,69 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
     if (closing) {
       return;
     }
-    queue.add(envelope(msg));
+    Object item = envelope(msg);
+    if (item == null) {
+      return; // a pong: reading it was the point
+    }
+    if (!(item instanceof ReadyError)) {
+      badLinesInARow = 0;
+    } else if (++badLinesInARow > MAX_BAD_LINES_IN_A_ROW) {
+      log.debug("{}: {} bad lines in a row, closing", ctx.channel(), badLinesInARow);
+      fatal(
+          WireCodes.BAD_REQUEST,
+          "More than " + MAX_BAD_LINES_IN_A_ROW + " bad lines in a row; closing.");
+      return;
+    }
+    queue.add(item);
+    if (item instanceof ReadyError e) {
+      queuedReplyBytes += replyBytes(e.message(), e.id());
+      if (queuedReplyBytes + pendingOutput() > MAX_HELD_BYTES) {
+        slowConsumer();
+        return;
+      }
+    }
     processQueue();
   }
 
-  /** A checked request, or a ready error reply for a line whose envelope is wrong. */
+  private void slowConsumer() {
+    log.debug("{}: more than {} bytes of replies unread, closing", ctx.channel(), MAX_HELD_BYTES);
+    fatal(
+        WireCodes.SLOW_CONSUMER,
+        "More than " + (MAX_HELD_BYTES >> 20) + " MiB of replies unread; closing.");
+  }
+
+  private static final ReadyError NOT_AN_OBJECT =
+      new ReadyError(
+          NullNode.getInstance(), WireCodes.BAD_REQUEST, "A request must be a JSON object.");
+  private static final ReadyError BAD_ID =
+      new ReadyError(
+          NullNode.getInstance(), WireCodes.BAD_REQUEST, "'id' must be a number or a string.");
+
+  /**
+   * A checked request, a ready error for a line whose envelope is wrong, or null for a line that
+   * needs no answer (a {@code pong}). Malformed lines share a few constant errors, so a flood of
+   * them costs a queue slot each, not a reply each.
+   */
   private Object envelope(Object msg) {
     if (msg instanceof Operations.Request fastSend) {
       return fastSend;
     }
     if (msg instanceof JsonLineCodec.Malformed m) {
-      return errorReply(NullNode.getInstance(), WireCodes.BAD_REQUEST, m.reason());
+      return MALFORMED.computeIfAbsent(
+          m, k -> new ReadyError(NullNode.getInstance(), WireCodes.BAD_REQUEST, k.reason()));
     }
     if (!(msg instanceof JsonNode node) || !node.isObject()) {
-      return errorReply(
-          NullNode.getInstance(), WireCodes.BAD_REQUEST, "A request must be a JSON object.");
+      return NOT_AN_OBJECT;
     }
     JsonNode id = node.get("id");
     if (id == null) {
       id = NullNode.getInstance();
     } else if (!id.isNumber() && !id.isTextual() && !id.isNull()) {
-      return errorReply(
-          NullNode.getInstance(), WireCodes.BAD_REQUEST, "'id' must be a number or a string.");
+      return BAD_ID;
     }
     JsonNode opNode = node.get("op");
     if (opNode == null || !opNode.isTextual()) {
-      return errorReply(id, WireCodes.BAD_REQUEST, "'op' is required and must be a string.");
+      return new ReadyError(id, WireCodes.BAD_REQUEST, "'op' is required and must be a string.");
     }
     Op op = Op.byWire(opNode.textValue());
     if (op == null) {
@@ -264,31 +419,40 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
       if (name.length() > 40) {
         name = name.substring(0, 40) + "…";
       }
-      return errorReply(id, WireCodes.UNKNOWN_OP, "Unknown op '" + name + "'.");
+      return new ReadyError(id, WireCodes.UNKNOWN_OP, "Unknown op '" + name + "'.");
+    }
+    if (op == Op.PONG) {
+      return null;
     }
     return new Operations.Request(id, op, (ObjectNode) node);
   }
+
+  /** One ready error per malformed reason (the reasons are a few constants). */
+  private static final java.util.Map<JsonLineCodec.Malformed, ReadyError> MALFORMED =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   /** Starts queued work while there is room; the single place that decides to read or not. */
   private void processQueue() {
     while (!closing && !running && !queue.isEmpty()) {
       Object next = queue.peek();
-      if (next instanceof ObjectNode readyReply) {
+      if (unreplied >= MAX_UNREPLIED || !ctx.channel().isWritable()) {
+        break;
+      }
+      if (next instanceof ReadyError e) {
         queue.poll();
-        ctx.writeAndFlush(readyReply);
+        queuedReplyBytes -= replyBytes(e.message(), e.id());
+        writeReply(errorReply(e.id(), e.code(), e.message()));
         continue;
       }
       Operations.Request r = (Operations.Request) next;
-      if (unreplied >= MAX_UNREPLIED
-          || !ctx.channel().isWritable()
-          || (r.op() != Op.SEND && sendsPending > 0)) {
+      if (r.op() != Op.SEND && sendsPending > 0) {
         break;
       }
       if (r.op().needsSession && session == null) {
         // Checked here, not when parsed: a login queued before it may still be running.
         queue.poll();
         String code = WireCodes.toWire(ErrorCode.UNAUTHENTICATED);
-        ctx.writeAndFlush(errorReply(r.id(), code, "Log in first (op 'login' or 'resume')."));
+        writeReply(errorReply(r.id(), code, "Log in first (op 'login' or 'resume')."));
         continue;
       }
       if (r.op() == Op.SEND) {
@@ -381,7 +545,7 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
     if (outcome instanceof Operations.Reply reply) {
       if (reply.thenClose()) {
         closing = true;
-        queue.clear();
+        clearQueue();
         EventPump p = pump;
         pump = null;
         if (p != null) {

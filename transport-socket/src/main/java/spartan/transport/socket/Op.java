@@ -7,6 +7,8 @@ import java.util.Map;
 /** The operations a client may request, by wire name; whether each needs a logged-in connection. */
 enum Op {
   PING(false),
+  /** The answer to the server's {@code ping} event; it has no reply. */
+  PONG(false),
   INFO(false),
   CREATE_ACCOUNT(false),
   LOGIN(false),

@@ -2,12 +2,17 @@ package spartan.transport.socket;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.net.InetAddress;
 import java.util.Base64;
+import java.util.List;
 import java.util.Locale;
+import java.util.function.IntToLongFunction;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 import spartan.core.ChatException;
 import spartan.core.ChatService;
+import spartan.core.Delivery;
+import spartan.core.Message;
 import spartan.core.MessageBody;
 import spartan.core.Recipient;
 import spartan.core.SendReceipt;
@@ -16,7 +21,9 @@ import spartan.core.Session;
 /**
  * The blocking half of the server: runs one request against the core and says what the connection
  * should do next. Called only on the blocking executor, one request of a connection at a time; the
- * connection applies the {@link Outcome} on its event loop.
+ * connection applies the {@link Outcome} on its event loop. One instance per connection: logins
+ * and sign-ups go through the service as seen from the connection's address ({@link
+ * ChatService#forClient}), asked for once, on the blocking executor like every core call.
  */
 final class Operations {
   /** The socket protocol's version, reported by {@code info}. */
@@ -24,6 +31,13 @@ final class Operations {
 
   static final int DEFAULT_PAGE = 100;
   static final int DEFAULT_HISTORY = 50;
+
+  /**
+   * The most message bytes one {@code fetch} or {@code history} reply carries (it always carries at
+   * least one message): 500 envelopes of 40 KiB would make one reply of 27 MB, built in memory and
+   * held until the client reads it. Past this the reply is cut and says {@code "truncated": true}.
+   */
+  static final int MAX_REPLY_BYTES = 1 << 20;
 
   /**
    * One request, its envelope already checked on the event loop: its fields as a tree, or for a
@@ -60,12 +74,30 @@ final class Operations {
   /** The reply follows when {@code result} completes (a send, stored asynchronously). */
   record Pending(CompletableFuture<SendReceipt> result) implements Outcome {}
 
-  private final ChatService service;
+  private final ChatService base;
+  private final InetAddress peer;
   private final int maxLineBytes;
 
-  Operations(ChatService service, int maxLineBytes) {
-    this.service = service;
+  /**
+   * {@code base} as seen from {@code peer}, made by the first request that needs it. Requests of a
+   * connection run one at a time, each handed over through its event loop, which already orders
+   * them; volatile, so that this field's safety does not rest on it.
+   */
+  private volatile ChatService service;
+
+  Operations(ChatService base, InetAddress peer, int maxLineBytes) {
+    this.base = base;
+    this.peer = peer;
     this.maxLineBytes = maxLineBytes;
+  }
+
+  private ChatService service() {
+    ChatService s = service;
+    if (s == null) {
+      s = base.forClient(peer);
+      service = s;
+    }
+    return s;
   }
 
   /**
@@ -95,13 +127,13 @@ final class Operations {
         return new Reply(out, false);
       }
       case INFO -> {
-        out.put("authMode", service.authMode().name().toLowerCase(Locale.ROOT));
+        out.put("authMode", service().authMode().name().toLowerCase(Locale.ROOT));
         out.put("version", PROTOCOL_VERSION);
         out.put("maxLineBytes", maxLineBytes);
         return new Reply(out, false);
       }
       case CREATE_ACCOUNT -> {
-        service.createAccount(f.string("user"), f.optString("password"));
+        service().createAccount(f.string("user"), f.optString("password"));
         return new Reply(out, false);
       }
       case LOGIN, RESUME -> {
@@ -110,11 +142,11 @@ final class Operations {
               "This connection is already logged in as " + session.user() + "; open another.");
         }
         boolean subscribe = f.optBoolean("subscribe", true);
-        long after = f.optLong("after", 0);
+        long after = cursor(f);
         Session s =
             r.op() == Op.LOGIN
-                ? service.login(f.string("user"), f.optString("password"))
-                : service.resume(f.string("token"));
+                ? service().login(f.string("user"), f.optString("password"))
+                : service().resume(f.string("token"));
         EventPump pump = null;
         if (subscribe) {
           pump = newPump.get();
@@ -125,10 +157,7 @@ final class Operations {
         return new Attached(s, out, pump);
       }
       case SUBSCRIBE -> {
-        long after = f.optLong("after", 0);
-        if (after < 0) {
-          throw ChatException.invalid("field 'after' must not be negative");
-        }
+        long after = cursor(f);
         if (current != null) {
           current.retire();
         }
@@ -162,20 +191,24 @@ final class Operations {
         return send(session, Send.from(f));
       }
       case FETCH -> {
-        WireFormat.deliveries(
-            out.putArray("messages"), session.fetchUndelivered(f.optInt("limit", DEFAULT_PAGE)));
-        return new Reply(out, false);
+        List<Delivery> all = session.fetchUndelivered(f.optInt("limit", DEFAULT_PAGE));
+        // The oldest first: the client acks them and fetches the rest.
+        int n = fitting(all.size(), i -> WireFormat.wireBytes(all.get(i).message()), false);
+        WireFormat.deliveries(out.putArray("messages"), all.subList(0, n));
+        return new Reply(truncated(out, n < all.size()), false);
       }
       case ACK -> {
         session.ack(f.longValue("upTo"));
         return new Reply(out, false);
       }
       case HISTORY -> {
-        WireFormat.messages(
-            out.putArray("messages"),
+        List<Message> all =
             session.history(
-                f.recipient("with"), f.optLong("before", 0), f.optInt("limit", DEFAULT_HISTORY)));
-        return new Reply(out, false);
+                f.recipient("with"), f.optLong("before", 0), f.optInt("limit", DEFAULT_HISTORY));
+        // The newest: the client pages back with before = the first one's msgId, leaving no gap.
+        int n = fitting(all.size(), i -> WireFormat.wireBytes(all.get(i)), true);
+        WireFormat.messages(out.putArray("messages"), all.subList(all.size() - n, all.size()));
+        return new Reply(truncated(out, n < all.size()), false);
       }
       case CREATE_GROUP,
           INVITE,
@@ -209,5 +242,33 @@ final class Operations {
       }
     }
     throw new IllegalStateException("unhandled op " + r.op());
+  }
+
+  /** The {@code after} cursor of login, resume and subscribe: a sequence, so not negative. */
+  private static long cursor(Fields f) {
+    long after = f.optLong("after", 0);
+    if (after < 0) {
+      throw ChatException.invalid("field 'after' must not be negative");
+    }
+    return after;
+  }
+
+  /**
+   * How many of {@code count} items fit in {@link #MAX_REPLY_BYTES} (at least one, if any), taken
+   * from the end when {@code fromEnd}, else from the start; {@code bytes} gives an item's size.
+   */
+  private static int fitting(int count, IntToLongFunction bytes, boolean fromEnd) {
+    long total = 0;
+    for (int n = 0; n < count; n++) {
+      total += bytes.applyAsLong(fromEnd ? count - 1 - n : n);
+      if (total > MAX_REPLY_BYTES && n > 0) {
+        return n;
+      }
+    }
+    return count;
+  }
+
+  private static ObjectNode truncated(ObjectNode out, boolean truncated) {
+    return truncated ? out.put("truncated", true) : out;
   }
 }

@@ -1,19 +1,25 @@
 package spartan.transport.socket;
 
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.LineBasedFrameDecoder;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.ssl.SslContext;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import spartan.core.ChatService;
 
 /**
  * Builds each connection's pipeline in the order of Netty's SecureChat example: TLS when
- * configured, the slow-line
- * guard, framing with a maximum length (fail-fast, so an oversize line is refused as soon as it
- * passes the limit and never buffered), the JSON codec, then the one connection handler.
+ * configured, the keep-alive clock (any byte read restarts it), the slow-line guard, framing with
+ * a maximum length (fail-fast, so an oversize line is refused as soon as it passes the limit and
+ * never buffered), the JSON codec, then the one connection handler. Connections over the server's
+ * caps never get here: they are refused when accepted ({@link SocketServer}).
  */
 final class ServerPipeline extends ChannelInitializer<SocketChannel> {
   static final String FLUSH = "flush";
@@ -23,12 +29,13 @@ final class ServerPipeline extends ChannelInitializer<SocketChannel> {
    * one write(2) (at most this many are merged), instead of one system call per line.
    */
   static final int FLUSH_AFTER = 64;
+  static final String IDLE = "idle";
   static final String DEADLINE = "lineDeadline";
   static final String FRAMER = "framer";
   static final String CODEC = "json";
   static final String HANDLER = "connection";
 
-  private final Operations operations;
+  private final ChatService service;
   private final Executor blocking;
   private final ServerSettings settings;
   private final WireJson json;
@@ -43,7 +50,7 @@ final class ServerPipeline extends ChannelInitializer<SocketChannel> {
   /** With {@code tls} not null, every connection starts with a TLS handshake. */
   ServerPipeline(ChatService service, Executor blocking, ServerSettings settings, SslContext tls) {
     this.tls = tls;
-    this.operations = new Operations(service, settings.maxLineBytes());
+    this.service = service;
     this.blocking = blocking;
     this.settings = settings;
     this.json = WireJson.bounded(settings.maxLineBytes());
@@ -62,10 +69,23 @@ final class ServerPipeline extends ChannelInitializer<SocketChannel> {
 
   /** Adds this transport's handlers to {@code p}; also used by tests on an EmbeddedChannel. */
   void configure(ChannelPipeline p) {
+    // Logins and sign-ups through this connection count against its address.
+    Operations operations =
+        new Operations(service, peerAddress(p.channel()), settings.maxLineBytes());
     p.addLast(FLUSH, new FlushConsolidationHandler(FLUSH_AFTER, true));
+    p.addLast(
+        IDLE,
+        new IdleStateHandler(settings.keepAlive().toNanos(), 0, 0, TimeUnit.NANOSECONDS));
     p.addLast(DEADLINE, new LineDeadline(settings.lineTimeout()));
     p.addLast(FRAMER, new LineBasedFrameDecoder(settings.maxLineBytes(), true, true));
     p.addLast(CODEC, new JsonLineCodec(json, ServerLines::read));
     p.addLast(HANDLER, new ConnectionHandler(operations, lines, blocking, settings));
+  }
+
+  /** The peer's IP address; loopback for a channel that has none (an EmbeddedChannel in tests). */
+  static InetAddress peerAddress(Channel ch) {
+    return ch.remoteAddress() instanceof InetSocketAddress a && a.getAddress() != null
+        ? a.getAddress()
+        : InetAddress.getLoopbackAddress();
   }
 }

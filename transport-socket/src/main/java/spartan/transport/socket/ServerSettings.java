@@ -11,6 +11,8 @@ import spartan.core.spi.TransportOptions;
  *
  * @param maxLineBytes the longest request line accepted, newline excluded
  * @param loginTimeout how long a new connection may stay without logging in
+ * @param keepAlive how long a connection may send nothing before the server pings it; one more
+ *     such period without a line and it is closed
  * @param lineTimeout how long one line may take to arrive, from its first byte to its newline
  * @param shutdownGrace how long {@link SocketServer#close()} lets in-flight requests finish
  * @param ioThreads Netty worker threads; 0 for Netty's default
@@ -18,6 +20,7 @@ import spartan.core.spi.TransportOptions;
 record ServerSettings(
     int maxLineBytes,
     Duration loginTimeout,
+    Duration keepAlive,
     Duration lineTimeout,
     Duration shutdownGrace,
     int ioThreads) {
@@ -33,6 +36,7 @@ record ServerSettings(
 
   ServerSettings {
     positive("loginTimeout", loginTimeout);
+    positive("keepAlive", keepAlive);
     positive("extra." + LINE_TIMEOUT_MS, lineTimeout);
     Objects.requireNonNull(shutdownGrace, "shutdownGrace");
     if (ioThreads < 0) {
@@ -45,6 +49,7 @@ record ServerSettings(
     return new ServerSettings(
         o.maxFrameBytes(),
         o.loginTimeout(),
+        o.keepAlive(),
         Duration.ofMillis(number(x, LINE_TIMEOUT_MS, 10_000)),
         Duration.ofMillis(number(x, SHUTDOWN_GRACE_MS, 2_000)),
         (int) number(x, IO_THREADS, 0));

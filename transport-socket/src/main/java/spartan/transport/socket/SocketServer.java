@@ -2,6 +2,8 @@ package spartan.transport.socket;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -15,12 +17,14 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import spartan.core.ChatService;
+import spartan.core.spi.ConnectionGate;
 import spartan.core.spi.Tls;
 import spartan.core.spi.TransportOptions;
 import spartan.core.spi.TransportServer;
@@ -53,6 +57,7 @@ final class SocketServer implements TransportServer {
             .group(boss, workers)
             .channel(NioServerSocketChannel.class)
             .option(ChannelOption.SO_BACKLOG, 256)
+            .handler(new Admission(options.connections()))
             .childOption(ChannelOption.TCP_NODELAY, true)
             .childOption(ChannelOption.SO_KEEPALIVE, true)
             .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
@@ -145,6 +150,56 @@ final class SocketServer implements TransportServer {
     connections.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
     shutdownGroups();
     log.info("socket transport stopped");
+  }
+
+  /**
+   * Admits or refuses each accepted connection on the server channel's own pipeline, before the
+   * connection is registered with a worker loop or has any handler: a refused one costs an accept
+   * and a close. An admitted one is released from the gate when it closes (its close future
+   * completes once). Refusals are logged at most once per {@link #LOG_EVERY_NANOS}, with a count,
+   * so a connection flood cannot flood the log too. Runs on the one accepting thread.
+   */
+  private static final class Admission extends ChannelInboundHandlerAdapter {
+    static final long LOG_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+    private final ConnectionGate gate;
+    private long refusedSinceLog;
+    private long lastLog = System.nanoTime() - LOG_EVERY_NANOS;
+
+    Admission(ConnectionGate gate) {
+      this.gate = gate;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      Channel child = (Channel) msg;
+      InetAddress address = ServerPipeline.peerAddress(child);
+      ConnectionGate.Verdict verdict = gate.tryAcquire(address);
+      if (verdict == ConnectionGate.Verdict.ADMITTED) {
+        child.closeFuture().addListener(f -> gate.release(address));
+        ctx.fireChannelRead(child);
+        return;
+      }
+      child.unsafe().closeForcibly();
+      refusedSinceLog++;
+      long now = System.nanoTime();
+      if (now - lastLog >= LOG_EVERY_NANOS) {
+        log.warn(
+            "refused {} connection(s) in the last {} s (latest from {}: {}); limits.maxConnections"
+                + " {}, limits.maxConnectionsPerAddress {}; refused so far: {} server full, {}"
+                + " address full",
+            refusedSinceLog,
+            TimeUnit.NANOSECONDS.toSeconds(now - lastLog),
+            address.getHostAddress(),
+            verdict == ConnectionGate.Verdict.SERVER_FULL ? "server full" : "address full",
+            gate.maxTotal(),
+            gate.maxPerAddress(),
+            gate.refusedServerFull(),
+            gate.refusedAddressFull());
+        refusedSinceLog = 0;
+        lastLog = now;
+      }
+    }
   }
 
   private void shutdownGroups() {

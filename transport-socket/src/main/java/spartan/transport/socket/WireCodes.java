@@ -16,6 +16,15 @@ final class WireCodes {
   /** A line longer than the server accepts; the server closes the connection after saying so. */
   static final String FRAME_TOO_LARGE = "frame_too_large";
 
+  /**
+   * The client sent more than the server will hold while it does not read the replies; the server
+   * closes the connection after saying so.
+   */
+  static final String SLOW_CONSUMER = "slow_consumer";
+
+  /** Nothing arrived for two keep-alive periods (no answer to a {@code ping}); closed after. */
+  static final String IDLE_TIMEOUT = "idle_timeout";
+
   private WireCodes() {}
 
   static String toWire(ErrorCode code) {
@@ -41,8 +50,9 @@ final class WireCodes {
       return ErrorCode.INTERNAL;
     }
     return switch (code) {
-      case "invalid_argument", BAD_REQUEST, UNKNOWN_OP, FRAME_TOO_LARGE ->
+      case "invalid_argument", BAD_REQUEST, UNKNOWN_OP, FRAME_TOO_LARGE, SLOW_CONSUMER ->
           ErrorCode.INVALID_ARGUMENT;
+      case IDLE_TIMEOUT -> ErrorCode.UNAVAILABLE;
       case "unauthenticated" -> ErrorCode.UNAUTHENTICATED;
       case "permission_denied" -> ErrorCode.PERMISSION_DENIED;
       case "not_found" -> ErrorCode.NOT_FOUND;

@@ -48,6 +48,43 @@ final class WireFormat {
     return out;
   }
 
+  /**
+   * About how many bytes {@code m} takes as a line (a little more, never much less): what a reply
+   * carrying many messages is cut by.
+   */
+  static long wireBytes(Message m) {
+    long bytes = 160 + jsonBytes(m.from()) + jsonBytes(m.to().name());
+    if (m.clientMsgId() != null) {
+      bytes += jsonBytes(m.clientMsgId());
+    }
+    if (m.body() instanceof MessageBody.Sealed s) {
+      bytes += 4L * ((s.length() + 2) / 3);
+    } else {
+      bytes += jsonBytes(((MessageBody.Text) m.body()).text());
+    }
+    return bytes;
+  }
+
+  /** The bytes of {@code s} as a JSON string's content in UTF-8, escapes included. */
+  private static long jsonBytes(String s) {
+    long n = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < 0x20) {
+        n += 6; // escaped as six characters
+      } else if (c == '"' || c == '\\') {
+        n += 2;
+      } else if (c < 0x80) {
+        n += 1;
+      } else if (c < 0x800 || Character.isSurrogate(c)) {
+        n += 2; // a surrogate pair is four bytes, two per char
+      } else {
+        n += 3;
+      }
+    }
+    return n;
+  }
+
   static ArrayNode deliveries(ArrayNode out, List<Delivery> ds) {
     for (Delivery d : ds) {
       message(out.addObject(), d.message(), d.seq());
@@ -113,7 +150,7 @@ final class WireFormat {
     err.put("code", WireCodes.toWire(e.code()));
     err.put("message", e.getMessage() == null ? "" : e.getMessage());
     if (e.code() == ErrorCode.RATE_LIMITED && e.retryAfter() != null) {
-      err.put("retryAfterMs", e.retryAfter().toMillis());
+      err.put("retryAfterMs", e.retryAfterMillis()); // rounded up, never 0
     }
     return out;
   }

@@ -32,7 +32,12 @@ class ConnectionHandlerTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final ServerSettings SETTINGS =
       new ServerSettings(
-          4096, Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(1), 0);
+          4096,
+          Duration.ofSeconds(30),
+          Duration.ofMinutes(5),
+          Duration.ofSeconds(10),
+          Duration.ofSeconds(1),
+          0);
 
   private MemoryChatStore store;
   private LocalChatService core;
@@ -417,5 +422,163 @@ class ConnectionHandlerTest {
     assertThat(out.subList(0, 20)).extracting(n -> n.get("seq").asLong())
         .isSorted().startsWith(1L).endsWith(20L);
     assertThat(out.get(20).get("event").asText()).isEqualTo("stream_end");
+  }
+
+  // ---- hardening (issue 17) ---------------------------------------------------------------------
+
+  /** Writes raw bytes (which need not be valid UTF-8) and returns the lines written back. */
+  private List<JsonNode> sendBytes(byte[] bytes) {
+    ch.writeInbound(Unpooled.wrappedBuffer(bytes));
+    return drain();
+  }
+
+  private static byte[] withOverlongSlash(String before, String after) {
+    byte[] a = before.getBytes(StandardCharsets.UTF_8);
+    byte[] b = after.getBytes(StandardCharsets.UTF_8);
+    byte[] out = new byte[a.length + 2 + b.length];
+    System.arraycopy(a, 0, out, 0, a.length);
+    out[a.length] = (byte) 0xC0; // an overlong encoding of '/', which RFC 3629 forbids
+    out[a.length + 1] = (byte) 0xAF;
+    System.arraycopy(b, 0, out, a.length + 2, b.length);
+    return out;
+  }
+
+  @Test
+  void anOverlongUtf8SequenceIsRefusedOnTheFastPathAndTheTreePath_andNothingIsStored() {
+    one("{\"id\":1,\"op\":\"login\",\"user\":\"alice\",\"subscribe\":false}");
+    // exactly a send: the fast path's shape
+    List<JsonNode> fast =
+        sendBytes(withOverlongSlash("{\"id\":2,\"op\":\"send\",\"to\":\"bob\",\"body\":\"a", "b\"}\n"));
+    // an extra field sends the line down the tree path
+    List<JsonNode> tree =
+        sendBytes(
+            withOverlongSlash(
+                "{\"id\":3,\"op\":\"send\",\"to\":\"bob\",\"x\":1,\"body\":\"a", "b\"}\n"));
+    for (List<JsonNode> out : List.of(fast, tree)) {
+      assertThat(out).hasSize(1);
+      assertThat(code(out.get(0))).isEqualTo("bad_request");
+      assertThat(out.get(0).path("error").path("message").asText()).contains("UTF-8");
+    }
+    assertThat(store.lastSeq("bob")).isZero();
+    assertThat(one("{\"id\":4,\"op\":\"ping\"}").get("ok").asBoolean()).isTrue();
+  }
+
+  @Test
+  void validMultiByteUtf8IsStillAccepted() {
+    one("{\"id\":1,\"op\":\"login\",\"user\":\"alice\",\"subscribe\":false}");
+    JsonNode r = one("{\"id\":2,\"op\":\"send\",\"to\":\"bob\",\"body\":\"h\u00e9 \u20ac \ud83d\ude00\"}");
+    assertThat(r.get("ok").asBoolean()).as(r.toString()).isTrue();
+    assertThat(store.lastSeq("bob")).isEqualTo(1);
+  }
+
+  @Test
+  void loginWithANegativeCursorIsAnInvalidArgumentAndLogsNobodyIn() {
+    JsonNode r = one("{\"id\":1,\"op\":\"login\",\"user\":\"bob\",\"after\":-1}");
+    assertThat(code(r)).isEqualTo("invalid_argument");
+    assertThat(r.path("error").path("message").asText()).contains("'after'");
+    JsonNode resume = one("{\"id\":2,\"op\":\"resume\",\"token\":\"x\",\"after\":-5}");
+    assertThat(code(resume)).isEqualTo("invalid_argument");
+    // still not logged in, and a good login works
+    assertThat(code(one("{\"id\":3,\"op\":\"fetch\"}"))).isEqualTo("unauthenticated");
+    assertThat(one("{\"id\":4,\"op\":\"login\",\"user\":\"bob\"}").get("ok").asBoolean())
+        .isTrue();
+  }
+
+  @Test
+  void malformedLinesGetAShortFixedErrorThatNeverEchoesTheLine() {
+    String junk = "hello" + "z".repeat(3000);
+    JsonNode r = one(junk);
+    assertThat(code(r)).isEqualTo("bad_request");
+    String message = r.path("error").path("message").asText();
+    assertThat(message).doesNotContain("hello").hasSizeLessThan(48);
+    assertThat(one("{\"id\":2,\"op\":\"ping\"}").get("ok").asBoolean()).isTrue();
+  }
+
+  /** A sealed envelope of {@code size} bytes (opaque to the server). */
+  private static spartan.core.MessageBody envelope(int size, int tag) {
+    byte[] b = new byte[size];
+    java.util.Arrays.fill(b, (byte) tag);
+    return spartan.core.MessageBody.sealed(b);
+  }
+
+  @Test
+  void historyAndFetchRepliesAreCappedInBytesAndSaySo() {
+    var alice = core.login("alice", null);
+    int n = 60; // 60 × 40 KiB envelopes: about 3.3 MB of base64, well past the cap
+    for (int i = 0; i < n; i++) {
+      alice.send(Recipient.user("bob"), envelope(40 * 1024, i), null);
+    }
+    one("{\"id\":1,\"op\":\"login\",\"user\":\"bob\",\"subscribe\":false}");
+    for (String req :
+        List.of(
+            "{\"id\":2,\"op\":\"history\",\"with\":\"alice\",\"limit\":500}",
+            "{\"id\":3,\"op\":\"fetch\",\"limit\":1000}")) {
+      ch.writeInbound(Unpooled.copiedBuffer(req + "\n", StandardCharsets.UTF_8));
+      ch.runPendingTasks();
+      ByteBuf line = ch.readOutbound();
+      try {
+        assertThat(line.readableBytes())
+            .as("reply bytes of " + req)
+            .isLessThanOrEqualTo(Operations.MAX_REPLY_BYTES + 64 * 1024);
+        JsonNode reply;
+        try {
+          reply = JSON.readTree(line.toString(StandardCharsets.UTF_8));
+        } catch (Exception e) {
+          throw new AssertionError(e);
+        }
+        assertThat(reply.get("ok").asBoolean()).isTrue();
+        assertThat(reply.get("truncated").asBoolean()).isTrue();
+        JsonNode ms = reply.get("messages");
+        assertThat(ms.size()).isBetween(1, n - 1);
+        if (req.contains("history")) {
+          // the newest are kept, so paging on with before = the first msgId leaves no gap
+          assertThat(ms.get(ms.size() - 1).get("msgId").asLong()).isEqualTo(n);
+        } else {
+          assertThat(ms.get(0).get("seq").asLong()).isEqualTo(1); // the oldest undelivered first
+        }
+      } finally {
+        line.release();
+      }
+    }
+    JsonNode small = one("{\"id\":4,\"op\":\"history\",\"with\":\"alice\",\"limit\":2}");
+    assertThat(small.get("messages")).hasSize(2);
+    assertThat(small.has("truncated")).isFalse();
+  }
+
+  @Test
+  void aSilentConnectionIsPingedThenClosed_andAnyLineIncludingPongAnswersThePing() {
+    one("{\"id\":1,\"op\":\"login\",\"user\":\"bob\",\"subscribe\":false}");
+    long period = SETTINGS.keepAlive().toMillis();
+    for (int i = 0; i < 3; i++) {
+      ch.advanceTimeBy(period, TimeUnit.MILLISECONDS);
+      ch.runScheduledPendingTasks();
+      List<JsonNode> ping = drain();
+      assertThat(ping).hasSize(1);
+      assertThat(ping.get(0).get("event").asText()).isEqualTo("ping");
+      assertThat(send("{\"op\":\"pong\"}\n")).as("a pong has no reply").isEmpty();
+    }
+    ch.advanceTimeBy(period, TimeUnit.MILLISECONDS);
+    ch.runScheduledPendingTasks();
+    assertThat(drain()).extracting(n -> n.path("event").asText()).containsExactly("ping");
+    assertThat(ch.isOpen()).isTrue();
+    ch.advanceTimeBy(period, TimeUnit.MILLISECONDS);
+    ch.runScheduledPendingTasks();
+    List<JsonNode> out = drain();
+    assertThat(out).hasSize(1);
+    assertThat(code(out.get(0))).isEqualTo("idle_timeout");
+    assertThat(ch.isOpen()).isFalse();
+  }
+
+  @Test
+  void aRunOfBadLinesClosesTheConnection_butAGoodLineInBetweenStartsTheCountAgain() {
+    int max = ConnectionHandler.MAX_BAD_LINES_IN_A_ROW;
+    List<JsonNode> out = send("x\n".repeat(max) + "{\"id\":1,\"op\":\"ping\"}\n" + "x\n".repeat(max));
+    assertThat(out).hasSize(2 * max + 1);
+    assertThat(ch.isOpen()).isTrue();
+    out = send("{\"id\":2,\"op\":\"teleport\"}\n");
+    assertThat(out).hasSize(1);
+    assertThat(code(out.get(0))).isEqualTo("bad_request");
+    assertThat(out.get(0).path("error").path("message").asText()).contains("in a row");
+    assertThat(ch.isOpen()).isFalse();
   }
 }

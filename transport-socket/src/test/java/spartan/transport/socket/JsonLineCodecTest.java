@@ -108,15 +108,15 @@ class JsonLineCodecTest {
   @Test
   void duplicateKeysAreRejected() {
     assertThat(malformed("{\"id\":1,\"op\":\"ping\",\"op\":\"info\"}\n"))
-        .contains("Duplicate field 'op'");
+        .isEqualTo("not valid JSON: duplicate field name");
   }
 
   @Test
   void deepNestingLongNumbersAndLongNamesAreRejected() {
     String deep = "[".repeat(WireJson.MAX_NESTING + 1) + "]".repeat(WireJson.MAX_NESTING + 1);
-    assertThat(malformed("{\"x\":" + deep + "}\n")).contains("nesting depth");
-    assertThat(malformed("{\"x\":" + "9".repeat(30) + "}\n")).contains("Number value length");
-    assertThat(malformed("{\"" + "k".repeat(100) + "\":1}\n")).contains("Name length");
+    assertThat(malformed("{\"x\":" + deep + "}\n")).isEqualTo("JSON nested deeper than 16 levels");
+    assertThat(malformed("{\"x\":" + "9".repeat(30) + "}\n")).isEqualTo("JSON number longer than 20 characters");
+    assertThat(malformed("{\"" + "k".repeat(100) + "\":1}\n")).isEqualTo("JSON field name longer than 64 characters");
     String justDeepEnough =
         "[".repeat(WireJson.MAX_NESTING - 1) + "]".repeat(WireJson.MAX_NESTING - 1);
     assertThat(decode("{\"x\":" + justDeepEnough + "}\n")).isInstanceOf(JsonNode.class);
@@ -146,5 +146,45 @@ class JsonLineCodecTest {
     String line = out.toString(StandardCharsets.UTF_8);
     out.release();
     assertThat(line).isEqualTo("{\"body\":\"two\\nlines\",\"ü\":\"ß\"}\n");
+  }
+
+  /** Each of these is refused by RFC 3629, whether the line takes the fast path or the tree. */
+  @Test
+  void invalidUtf8IsRefusedOnBothPaths() {
+    byte[][] bad = {
+      {(byte) 0xC0, (byte) 0xAF}, // overlong '/'
+      {(byte) 0xE0, (byte) 0x80, (byte) 0xAF}, // overlong '/' in three bytes
+      {(byte) 0xED, (byte) 0xA0, (byte) 0x80}, // a UTF-16 surrogate
+      {(byte) 0xF4, (byte) 0x90, (byte) 0x80, (byte) 0x80}, // above U+10FFFF
+      {(byte) 0xC3}, // truncated
+      {(byte) 0xFF},
+    };
+    EmbeddedChannel fast =
+        new EmbeddedChannel(
+            new LineBasedFrameDecoder(MAX, true, true),
+            new JsonLineCodec(WireJson.bounded(MAX), ServerLines::read));
+    try {
+      for (byte[] seq : bad) {
+        for (EmbeddedChannel c : new EmbeddedChannel[] {ch, fast}) {
+          byte[] head = "{\"id\":1,\"op\":\"send\",\"to\":\"bob\",\"body\":\"a".getBytes(StandardCharsets.UTF_8);
+          byte[] line = new byte[head.length + seq.length + 3];
+          System.arraycopy(head, 0, line, 0, head.length);
+          System.arraycopy(seq, 0, line, head.length, seq.length);
+          line[line.length - 3] = '"';
+          line[line.length - 2] = '}';
+          line[line.length - 1] = '\n';
+          c.writeInbound(Unpooled.wrappedBuffer(line));
+          Object out = c.readInbound();
+          assertThat(out).as(java.util.HexFormat.of().formatHex(seq)).isInstanceOf(JsonLineCodec.Malformed.class);
+          assertThat(((JsonLineCodec.Malformed) out).reason()).isEqualTo("not valid UTF-8");
+        }
+      }
+      String good = "{\"id\":1,\"op\":\"send\",\"to\":\"bob\",\"body\":\"\u00e9\u20ac\ud83d\ude00\"}\n";
+      fast.writeInbound(Unpooled.copiedBuffer(good, StandardCharsets.UTF_8));
+      assertThat((Object) fast.readInbound()).isInstanceOf(Operations.Request.class);
+      assertThat(decode(good)).isInstanceOf(JsonNode.class);
+    } finally {
+      fast.finishAndReleaseAll();
+    }
   }
 }

@@ -101,14 +101,20 @@ class ProtocolDocTest {
             "member_joined",
             "member_left",
             "member_removed",
-            "role_changed")) {
+            "role_changed",
+            "ping")) {
       assertThat(doc).contains("{\"event\":\"" + event + "\"");
     }
     for (ErrorCode c : ErrorCode.values()) {
       assertThat(doc).contains("| `" + WireCodes.toWire(c) + "` |");
     }
     for (String c :
-        List.of(WireCodes.BAD_REQUEST, WireCodes.UNKNOWN_OP, WireCodes.FRAME_TOO_LARGE)) {
+        List.of(
+            WireCodes.BAD_REQUEST,
+            WireCodes.UNKNOWN_OP,
+            WireCodes.FRAME_TOO_LARGE,
+            WireCodes.SLOW_CONSUMER,
+            WireCodes.IDLE_TIMEOUT)) {
       assertThat(doc).contains("| `" + c + "` |");
     }
   }
@@ -171,13 +177,27 @@ class ProtocolDocTest {
     Matcher p = PRINTF.matcher(command);
     if (p.matches()) {
       String text = p.group(1).replace("TOKEN", lastToken).replace("\\n", "\n");
-      return text.getBytes(StandardCharsets.UTF_8);
+      return printfBytes(text);
     }
     Matcher z = ZEROS.matcher(command);
     if (z.matches()) {
       return "x".repeat(Integer.parseInt(z.group(1))).getBytes(StandardCharsets.US_ASCII);
     }
     throw new AssertionError("not a runnable example: " + command);
+  }
+
+  /** {@code text} in UTF-8, with printf's {@code \\xHH} escapes as the raw bytes they stand for. */
+  private static byte[] printfBytes(String text) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    Matcher m = Pattern.compile("\\\\x([0-9a-fA-F]{2})").matcher(text);
+    int at = 0;
+    while (m.find()) {
+      out.writeBytes(text.substring(at, m.start()).getBytes(StandardCharsets.UTF_8));
+      out.write(Integer.parseInt(m.group(1), 16));
+      at = m.end();
+    }
+    out.writeBytes(text.substring(at).getBytes(StandardCharsets.UTF_8));
+    return out.toByteArray();
   }
 
   private static void assertSameShape(String where, JsonNode want, JsonNode got) {

@@ -367,6 +367,9 @@ class SocketRobustnessTest {
                 ChatService.class.getClassLoader(),
                 new Class<?>[] {ChatService.class},
                 (proxy, method, args) -> {
+                  if (method.getName().equals("forClient")) {
+                    return proxy; // the connection's view is this slow service too
+                  }
                   if (method.getName().equals("createAccount")) {
                     entered.countDown();
                     release.await(10, TimeUnit.SECONDS);
@@ -455,6 +458,9 @@ class SocketRobustnessTest {
             Object result = method.invoke(target, args);
             if (result instanceof Session s) {
               return guard(s, Session.class, onEventLoop);
+            }
+            if (result instanceof ChatService c && method.getName().equals("forClient")) {
+              return guard(c, ChatService.class, onEventLoop);
             }
             return result;
           } catch (InvocationTargetException e) {
