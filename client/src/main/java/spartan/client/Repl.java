@@ -122,12 +122,6 @@ public final class Repl {
     this.connection = new Connection(connector, scheduler, Clock.systemUTC(), new Events());
   }
 
-  /**
-   * Runs until the person quits. With a {@code user}, connects and logs in as them (asking for the
-   * password if the server wants one) and asks whom to chat with; without, shows the menu.
-   *
-   * @return the process exit status: 0 after a normal quit, 1 if the server cannot be reached
-   */
   /** Whether a TLS handshake failed (the connectors put the JDK's exception in the causes). */
   private static boolean tlsFailure(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
@@ -138,6 +132,12 @@ public final class Repl {
     return false;
   }
 
+  /**
+   * Runs until the person quits. With a {@code user}, connects and logs in as them (asking for the
+   * password if the server wants one) and asks whom to chat with; without, shows the menu.
+   *
+   * @return the process exit status: 0 after a normal quit, 1 if the server cannot be reached
+   */
   public int run(String user) {
     try {
       connection.service().authMode();
