@@ -339,26 +339,7 @@ public final class ConfigLoader {
   }
 
   private int integer(String key, int dflt, int min, int max) {
-    Object v = values.get(key);
-    if (v == null) {
-      return dflt;
-    }
-    long n;
-    if (v instanceof Integer || v instanceof Long) {
-      n = ((Number) v).longValue();
-    } else if (v instanceof String s) {
-      try {
-        n = Long.parseLong(s.strip());
-      } catch (NumberFormatException e) {
-        throw bad(key, "must be a whole number, was '" + s + "'");
-      }
-    } else {
-      throw bad(key, "must be a whole number, was " + describe(v));
-    }
-    if (n < min || n > max) {
-      throw bad(key, "must be " + min + "-" + max + ", was " + n);
-    }
-    return (int) n;
+    return (int) longInteger(key, dflt, min, max);
   }
 
   private <E extends Enum<E>> E enumValue(String key, Class<E> type, E dflt) {
