@@ -110,6 +110,22 @@ class DistributionTest {
           HttpResponse.BodyHandlers.ofString());
       assertThat(ready.statusCode()).isEqualTo(200);
 
+      // The terminal belongs to the person chatting: the client logs to its file, never here.
+      Path userHome = Files.createDirectories(dir.resolve("home"));
+      ProcessBuilder client =
+          spartan(home, "client", "--transport", "socket", "--port", String.valueOf(socketPort),
+              "alice")
+              .redirectInput(Files.createFile(dir.resolve("no-input")).toFile());
+      client.environment().put("HOME", userHome.toString());
+      Process c = client.start();
+      String screen = new String(c.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(c.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+      assertThat(screen).contains("[Spartan] Connected to Spartan Server");
+      assertThat(screen.lines().filter(l -> !l.isBlank()))
+          .as("client screen:%n%s", screen)
+          .allSatisfy(l -> assertThat(l).doesNotContain("logback").doesNotContain(" INFO "));
+      assertThat(userHome.resolve(".spartan/client.log")).content().contains("client starting");
+
       // SIGTERM through the handle, which leaves our end of the output open to read the goodbye.
       server.toHandle().destroy();
       assertThat(server.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
