@@ -16,12 +16,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import spartan.core.ChatEvent;
 import spartan.core.ChatException;
 import spartan.core.ErrorCode;
@@ -31,7 +30,6 @@ import spartan.core.Recipient;
 import spartan.core.Session;
 import spartan.core.service.LocalChatService;
 import spartan.core.spi.TransportOptions;
-import spartan.core.store.MemoryChatStore;
 import spartan.core.testing.EventRecorder;
 import spartan.proto.v1.ChatProto;
 import spartan.proto.v1.SpartanGrpc;
@@ -52,10 +50,8 @@ class UnreadListingsTest {
   /** Retained heap the attack may add; before the fix it added about 400 MB. */
   private static final long HEAP_BOUND = 48L << 20;
 
-  private ExecutorService blocking;
-  private ExecutorService delivery;
-  private MemoryChatStore store;
-  private LocalChatService core;
+  @RegisterExtension final ServerFixture fixture = new ServerFixture();
+  private final LocalChatService core = fixture.core;
   private GrpcServer server;
   private GrpcChatClient honest;
   private ManagedChannel attackerChannel;
@@ -64,21 +60,16 @@ class UnreadListingsTest {
 
   @BeforeEach
   void start() throws Exception {
-    blocking = Executors.newCachedThreadPool();
-    delivery = Executors.newCachedThreadPool();
-    store = new MemoryChatStore();
-    core = LocalChatService.builder().store(store).deliveryExecutor(delivery).build();
-    TransportOptions options = TransportOptions.of("127.0.0.1", 0, blocking);
-    server = GrpcServer.start(core, options);
-    honest = GrpcChatClient.connect(options.withPort(server.port()));
+    TransportOptions options = fixture.loopback();
+    server = fixture.start(core, options);
+    honest = fixture.connect(options.withPort(server.port()));
     attackerChannel =
-        NettyChannelBuilder.forAddress("127.0.0.1", server.port())
-            .usePlaintext()
-            .maxInboundMessageSize(options.maxFrameBytes())
-            .build();
-    for (String u : List.of("mallory", "trent", "carol", "dave")) {
-      core.createAccount(u, null);
-    }
+        fixture.shutDownAfter(
+            NettyChannelBuilder.forAddress("127.0.0.1", server.port())
+                .usePlaintext()
+                .maxInboundMessageSize(options.maxFrameBytes())
+                .build());
+    fixture.createAccounts("mallory", "trent", "carol", "dave");
     // The conversation the attacker asks for, 500 envelopes of 40,000 bytes (20 MB in the store).
     Session trent = core.login("trent", null);
     Random random = new Random(17);
@@ -92,19 +83,10 @@ class UnreadListingsTest {
   }
 
   @AfterEach
-  void stop() throws Exception {
+  void cancelCalls() {
     for (ClientCall<?, ?> c : calls) {
       c.cancel("test over", null);
     }
-    attackerChannel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    honest.close();
-    server.close();
-    core.close();
-    store.close();
-    blocking.shutdownNow();
-    delivery.shutdownNow();
-    blocking.awaitTermination(5, TimeUnit.SECONDS);
-    delivery.awaitTermination(5, TimeUnit.SECONDS);
   }
 
   @Test
