@@ -163,22 +163,15 @@ class MalformedRequestsTest {
             .setType(method.getType())
             .setFullMethodName(method.getFullMethodName())
             .build();
-    CompletableFuture<Status> closed = new CompletableFuture<>();
+    StatusListener<byte[]> listener = new StatusListener<>();
     ClientCall<byte[], byte[]> call =
         channel.newCall(
             raw, CallOptions.DEFAULT.withCallCredentials(BearerAuth.credentials(alice.token())));
-    call.start(
-        new ClientCall.Listener<>() {
-          @Override
-          public void onClose(Status status, Metadata trailers) {
-            closed.complete(status);
-          }
-        },
-        new Metadata());
+    call.start(listener, new Metadata());
     call.request(Integer.MAX_VALUE);
     call.sendMessage(request);
     call.halfClose();
-    return closed.get(10, TimeUnit.SECONDS);
+    return listener.closed.get(10, TimeUnit.SECONDS);
   }
 
   private static final MethodDescriptor.Marshaller<byte[]> RAW =

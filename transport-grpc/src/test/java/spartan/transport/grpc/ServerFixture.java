@@ -1,5 +1,6 @@
 package spartan.transport.grpc;
 
+import io.grpc.ClientCall;
 import io.grpc.ManagedChannel;
 import java.io.IOException;
 import java.util.ArrayDeque;
@@ -65,6 +66,12 @@ final class ServerFixture implements AfterEachCallback {
   ManagedChannel shutDownAfter(ManagedChannel channel) {
     toClose.push(() -> channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
     return channel;
+  }
+
+  /** Cancels {@code call} after the test (if it is still open), before anything handed in earlier. */
+  <C extends ClientCall<?, ?>> C cancelAfter(C call) {
+    toClose.push(() -> call.cancel("test over", null));
+    return call;
   }
 
   @Override

@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -51,13 +50,6 @@ class StreamedRepliesTest {
     channel = fixture.shutDownAfter(InProcessChannelBuilder.forName(name).build());
     client = fixture.closeAfter(new GrpcChatClient(InProcessChannelBuilder.forName(name).build()));
     fixture.createAccounts("alice", "bob", "carol");
-  }
-
-  @AfterEach
-  void cancelCalls() {
-    for (ClientCall<?, ?> c : calls) {
-      c.cancel("test over", null);
-    }
   }
 
   @Test
@@ -188,27 +180,20 @@ class StreamedRepliesTest {
 
   /** A History call whose reply is never read; completes with its status if it ends. */
   private CompletableFuture<Status> unreadHistory(String token, String with, int limit) {
-    CompletableFuture<Status> closed = new CompletableFuture<>();
+    StatusListener<ChatProto.Message> listener = new StatusListener<>();
     ClientCall<ChatProto.HistoryRequest, ChatProto.Message> call =
         channel.newCall(
             SpartanGrpc.getHistoryMethod(),
             CallOptions.DEFAULT.withCallCredentials(BearerAuth.credentials(token)));
-    calls.add(call);
-    call.start(
-        new ClientCall.Listener<>() {
-          @Override
-          public void onClose(Status status, Metadata trailers) {
-            closed.complete(status);
-          }
-        },
-        new Metadata());
+    calls.add(fixture.cancelAfter(call));
+    call.start(listener, new Metadata());
     call.sendMessage(
         ChatProto.HistoryRequest.newBuilder()
             .setWith(ChatProto.Recipient.newBuilder().setUser(with))
             .setLimit(limit)
             .build());
     call.halfClose();
-    return closed;
+    return listener.closed;
   }
 
   private static List<Long> ids(List<Message> ms) {

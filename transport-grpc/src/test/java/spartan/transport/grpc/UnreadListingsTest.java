@@ -1,6 +1,7 @@
 package spartan.transport.grpc;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 
 import io.grpc.CallOptions;
@@ -17,7 +18,6 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -55,8 +55,7 @@ class UnreadListingsTest {
   private GrpcServer server;
   private GrpcChatClient honest;
   private ManagedChannel attackerChannel;
-  private final List<ClientCall<?, ?>> calls =
-      new ArrayList<>();
+  private final List<ClientCall<?, ?>> calls = new ArrayList<>();
 
   @BeforeEach
   void start() throws Exception {
@@ -80,13 +79,6 @@ class UnreadListingsTest {
       sends.add(trent.sendAsync(Recipient.user("mallory"), MessageBody.sealed(envelope), null));
     }
     CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).join();
-  }
-
-  @AfterEach
-  void cancelCalls() {
-    for (ClientCall<?, ?> c : calls) {
-      c.cancel("test over", null);
-    }
   }
 
   @Test
@@ -134,16 +126,16 @@ class UnreadListingsTest {
 
     // The same session may not open another; another session still lists and chats.
     ChatException more =
-        catchChat(() -> honest.resume(mallory.token()).history(Recipient.user("trent"), 0, 1));
+        catchThrowableOfType(
+            ChatException.class,
+            () -> honest.resume(mallory.token()).history(Recipient.user("trent"), 0, 1));
     assertThat(more.code()).isEqualTo(ErrorCode.RATE_LIMITED);
     assertThat(more.retryAfter()).isEqualTo(ReplyBudget.RETRY_AFTER);
     chatHonestly("during the attack");
     assertThat(honest.login("mallory", null).history(Recipient.user("trent"), 0, 3)).hasSize(3);
 
     // The attacker goes away: everything it held is given back.
-    for (ClientCall<?, ?> c : calls) {
-      c.cancel("attacker gone", null);
-    }
+    calls.forEach(c -> c.cancel("attacker gone", null));
     await()
         .atMost(Duration.ofSeconds(10))
         .until(
@@ -204,9 +196,7 @@ class UnreadListingsTest {
       assertThat(honest.login("mallory", null).history(Recipient.user("trent"), 0, 20)).hasSize(20);
       chatHonestly("from another address");
 
-      for (ClientCall<?, ?> c : calls) {
-        c.cancel("attacker gone", null);
-      }
+      calls.forEach(c -> c.cancel("attacker gone", null));
       await()
           .atMost(Duration.ofSeconds(10))
           .until(
@@ -234,7 +224,7 @@ class UnreadListingsTest {
         channel.newCall(
             SpartanGrpc.getHistoryMethod(),
             CallOptions.DEFAULT.withCallCredentials(BearerAuth.credentials(token)));
-    calls.add(call);
+    calls.add(fixture.cancelAfter(call));
     call.start(
         new ClientCall.Listener<>() {
           @Override
@@ -286,14 +276,5 @@ class UnreadListingsTest {
     System.gc();
     System.gc();
     return memory.getHeapMemoryUsage().getUsed();
-  }
-
-  private static ChatException catchChat(Runnable call) {
-    try {
-      call.run();
-    } catch (ChatException e) {
-      return e;
-    }
-    throw new AssertionError("expected a ChatException");
   }
 }
