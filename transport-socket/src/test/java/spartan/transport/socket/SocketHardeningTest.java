@@ -99,11 +99,28 @@ class SocketHardeningTest {
     return ((ByteBufAllocatorMetricProvider) ByteBufAllocator.DEFAULT).metric().usedDirectMemory();
   }
 
-  /** Alice sends to bob over the connector, and bob's stream receives it. */
-  private static void honestRoundTrip(Session alice, EventRecorder bobEvents, String text) {
-    alice.send(Recipient.user("bob"), text);
-    assertThat(((spartan.core.MessageBody.Text) bobEvents.nextMessage().message().body()).text())
-        .isEqualTo(text);
+  /** Alice and bob logged in over one connector, bob's event stream subscribed. */
+  private record Honest(Session alice, EventRecorder bobEvents) {
+    static Honest over(ChatService chat) {
+      Session alice = chat.login("alice", null);
+      Session bob = chat.login("bob", null);
+      EventRecorder bobEvents = EventRecorder.unbounded();
+      bob.events(0).subscribe(bobEvents);
+      bobEvents.awaitSubscribed();
+      return new Honest(alice, bobEvents);
+    }
+
+    /** Alice sends to bob, and bob's stream receives it. */
+    void roundTrip(String text) {
+      roundTrip(alice, text);
+    }
+
+    /** {@code from} sends to bob, and bob's stream receives it. */
+    void roundTrip(Session from, String text) {
+      from.send(Recipient.user("bob"), text);
+      assertThat(((spartan.core.MessageBody.Text) bobEvents.nextMessage().message().body()).text())
+          .isEqualTo(text);
+    }
   }
 
   // ---- finding 1: bad-line flood from clients that never read -----------------------------------
@@ -121,12 +138,8 @@ class SocketHardeningTest {
     List<RawLineClient> raws = new ArrayList<>();
     List<CompletableFuture<Long>> writers = new ArrayList<>();
     try (ChatService chat = fixture.connector()) {
-      Session alice = chat.login("alice", null);
-      Session bob = chat.login("bob", null);
-      EventRecorder bobEvents = EventRecorder.unbounded();
-      bob.events(0).subscribe(bobEvents);
-      bobEvents.awaitSubscribed();
-      honestRoundTrip(alice, bobEvents, "before");
+      Honest pair = Honest.over(chat);
+      pair.roundTrip("before");
 
       for (int i = 0; i < attackers; i++) {
         String pattern = i % 2 == 0 ? "x\n" : "x\n{\"op\":\"ping\"}\n";
@@ -149,7 +162,7 @@ class SocketHardeningTest {
                 },
                 executor));
       }
-      honestRoundTrip(alice, bobEvents, "during");
+      pair.roundTrip("during");
 
       List<Channel> attacked = new ArrayList<>();
       for (RawLineClient raw : raws) {
@@ -182,16 +195,16 @@ class SocketHardeningTest {
           .as("replies one non-reading connection holds on the server")
           .isLessThanOrEqualTo(SocketServer.WATER_MARK.high() + 16 * 1024L);
 
-      honestRoundTrip(alice, bobEvents, "after");
+      pair.roundTrip("after");
       Session again = chat.login("alice", null); // new logins work too
-      honestRoundTrip(again, bobEvents, "after, again");
+      pair.roundTrip(again, "after, again");
 
       // An attacker the server stopped reading sends nothing it can read and reads nothing: it is
       // closed once two keep-alive periods pass (if the held-output limit did not close it first).
       await()
           .atMost(keepAlive.multipliedBy(2).plusSeconds(10))
           .until(() -> attacked.stream().noneMatch(Channel::isOpen));
-      honestRoundTrip(alice, bobEvents, "after the attackers were closed");
+      pair.roundTrip("after the attackers were closed");
     } finally {
       for (RawLineClient raw : raws) {
         raw.close();
@@ -237,12 +250,8 @@ class SocketHardeningTest {
 
       // The honest client, from another address, is not held back by that address's cap.
       try (ChatService chat = fixture.connector()) {
-        Session alice = chat.login("alice", null);
-        Session bob = chat.login("bob", null);
-        EventRecorder bobEvents = EventRecorder.unbounded();
-        bob.events(0).subscribe(bobEvents);
-        bobEvents.awaitSubscribed();
-        honestRoundTrip(alice, bobEvents, "past the per-address cap");
+        Honest pair = Honest.over(chat);
+        pair.roundTrip("past the per-address cap");
 
         // 3 + 2 open; one more fills the server, and the next, from a fresh address, is refused.
         RawLineClient sixth = fixture.raw("127.0.0.3", 0);
@@ -260,7 +269,7 @@ class SocketHardeningTest {
         await()
             .atMost(Duration.ofSeconds(10))
             .untilAsserted(() -> assertThat(gate.open()).isEqualTo(2));
-        honestRoundTrip(alice, bobEvents, "after the attackers left");
+        pair.roundTrip("after the attackers left");
       }
       await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(gate.open()).isZero());
       assertThat(gate.open()).as("released exactly once each").isZero();
@@ -279,11 +288,7 @@ class SocketHardeningTest {
     Duration keepAlive = Duration.ofMillis(400);
     fixture.serve(core, fixture.options().withKeepAlive(keepAlive));
     try (ChatService chat = fixture.connector()) {
-      Session alice = chat.login("alice", null);
-      Session bob = chat.login("bob", null);
-      EventRecorder bobEvents = EventRecorder.unbounded();
-      bob.events(0).subscribe(bobEvents);
-      bobEvents.awaitSubscribed();
+      Honest pair = Honest.over(chat);
 
       try (RawLineClient silent = fixture.raw("127.0.0.1", 0)) {
         long start = System.nanoTime(); // the server reads its last line after this
@@ -314,7 +319,7 @@ class SocketHardeningTest {
                         .allMatch(t -> t.pings.get() >= 3));
         Traffic bobSide = honest.stream().filter(t -> t.channel.isOpen()).findFirst().orElseThrow();
         assertThat(bobSide.channel.isOpen()).isTrue();
-        honestRoundTrip(alice, bobEvents, "still here");
+        pair.roundTrip("still here");
       }
     }
   }
