@@ -62,6 +62,13 @@ class HostileTextTest {
     assertThat(raw.chars().filter(ch -> ch >= 0x80 && ch <= 0x9F)).isEmpty();
   }
 
+  /** The hostile body as {@code c} shows it: after {@code label}, then two marked lines. */
+  private static void awaitHostileBody(ChatFixture.Client c, String label) {
+    c.awaitLine(label + SHOWN_AFTER_LABEL.get(0));
+    c.awaitLine(SHOWN_AFTER_LABEL.get(1));
+    c.awaitLine(SHOWN_AFTER_LABEL.get(2));
+  }
+
   private static void assertNoForgedLines(ChatFixture.Client c) {
     assertThat(c.screen.lines())
         .noneMatch(l -> l.startsWith("[Spartan] WARNING"))
@@ -74,9 +81,7 @@ class HostileTextTest {
     var bob = bobOver(binding);
     bob.awaitPrompt(CHOOSE);
     chat.login("eve").send(Recipient.user("bob"), HOSTILE_BODY);
-    bob.awaitLine("[eve] " + SHOWN_AFTER_LABEL.get(0));
-    bob.awaitLine(SHOWN_AFTER_LABEL.get(1));
-    bob.awaitLine(SHOWN_AFTER_LABEL.get(2));
+    awaitHostileBody(bob, "[eve] ");
     bob.awaitPrompt(CHOOSE);
     assertNoControlSequences(bob);
     assertNoForgedLines(bob);
@@ -86,14 +91,10 @@ class HostileTextTest {
   void aHostileBodyThatWaitedOrComesFromHistoryIsMarkedTheSameWay() throws Exception {
     chat.login("eve").send(Recipient.user("bob"), HOSTILE_BODY);
     var bob = chat.start("bob");
-    bob.awaitLine("[eve] (earlier, 14:02) " + SHOWN_AFTER_LABEL.get(0));
-    bob.awaitLine(SHOWN_AFTER_LABEL.get(1));
-    bob.awaitLine(SHOWN_AFTER_LABEL.get(2));
+    awaitHostileBody(bob, "[eve] (earlier, 14:02) ");
     bob.type("/history eve");
     bob.awaitLine("[Spartan] Last 1 message(s) with eve:");
-    bob.awaitLine("[eve] (14:02) " + SHOWN_AFTER_LABEL.get(0));
-    bob.awaitLine(SHOWN_AFTER_LABEL.get(1));
-    bob.awaitLine(SHOWN_AFTER_LABEL.get(2));
+    awaitHostileBody(bob, "[eve] (14:02) ");
     bob.awaitPrompt(CHOOSE);
     assertNoControlSequences(bob);
     assertNoForgedLines(bob);
