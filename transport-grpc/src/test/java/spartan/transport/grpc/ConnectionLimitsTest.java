@@ -26,13 +26,10 @@ import org.slf4j.LoggerFactory;
 import spartan.core.ChatException;
 import spartan.core.ChatService;
 import spartan.core.ErrorCode;
-import spartan.core.Recipient;
-import spartan.core.Session;
 import spartan.core.service.ForwardingChatService;
 import spartan.core.service.LocalChatService;
 import spartan.core.spi.ConnectionGate;
 import spartan.core.spi.TransportOptions;
-import spartan.core.testing.EventRecorder;
 
 /**
  * The server's connection gate holds at the gRPC listener: connections past the per-address or
@@ -169,17 +166,7 @@ class ConnectionLimitsTest {
   }
 
   private void chatHonestly(String text) {
-    Session alice = honest.login("alice", null);
-    Session bob = honest.login("bob", null);
-    EventRecorder inbox = EventRecorder.unbounded();
-    bob.events(0).subscribe(inbox);
-    inbox.awaitSubscribed();
-    alice.send(Recipient.user("bob"), text);
-    var got = inbox.nextMessage();
-    assertThat(got.message().text()).isEqualTo(text);
-    bob.ack(got.seq());
-    bob.logout();
-    alice.logout();
+    ServerFixture.roundTrip(honest, "alice", "bob", text);
   }
 
   private Socket connectFrom(String source) throws IOException {

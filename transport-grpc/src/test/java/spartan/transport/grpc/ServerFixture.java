@@ -1,5 +1,7 @@
 package spartan.transport.grpc;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.grpc.ClientCall;
 import io.grpc.ManagedChannel;
 import java.io.IOException;
@@ -10,10 +12,14 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
+import spartan.core.ChatEvent;
 import spartan.core.ChatService;
+import spartan.core.Recipient;
+import spartan.core.Session;
 import spartan.core.service.LocalChatService;
 import spartan.core.spi.TransportOptions;
 import spartan.core.store.MemoryChatStore;
+import spartan.core.testing.EventRecorder;
 
 /**
  * What the gRPC tests stand up around a server, and tear down after each test: a blocking and a
@@ -72,6 +78,24 @@ final class ServerFixture implements AfterEachCallback {
   <C extends ClientCall<?, ?>> C cancelAfter(C call) {
     toClose.push(() -> call.cancel("test over", null));
     return call;
+  }
+
+  /**
+   * An honest exchange over {@code client}: {@code from} sends {@code text} to {@code to}, whose
+   * event stream receives and acks it; then both log out.
+   */
+  static void roundTrip(ChatService client, String from, String to, String text) {
+    Session sender = client.login(from, null);
+    Session receiver = client.login(to, null);
+    EventRecorder inbox = EventRecorder.unbounded();
+    receiver.events(0).subscribe(inbox);
+    inbox.awaitSubscribed();
+    sender.send(Recipient.user(to), text);
+    ChatEvent.MessageReceived got = inbox.nextMessage();
+    assertThat(got.message().text()).isEqualTo(text);
+    receiver.ack(got.seq());
+    receiver.logout();
+    sender.logout();
   }
 
   @Override

@@ -21,7 +21,6 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import spartan.core.ChatEvent;
 import spartan.core.ChatException;
 import spartan.core.ErrorCode;
 import spartan.core.Limits;
@@ -30,7 +29,6 @@ import spartan.core.Recipient;
 import spartan.core.Session;
 import spartan.core.service.LocalChatService;
 import spartan.core.spi.TransportOptions;
-import spartan.core.testing.EventRecorder;
 import spartan.proto.v1.ChatProto;
 import spartan.proto.v1.SpartanGrpc;
 
@@ -257,17 +255,7 @@ class UnreadListingsTest {
   }
 
   private void chatHonestly(String text) {
-    Session carol = honest.login("carol", null);
-    Session dave = honest.login("dave", null);
-    EventRecorder inbox = EventRecorder.unbounded();
-    dave.events(0).subscribe(inbox);
-    inbox.awaitSubscribed();
-    carol.send(Recipient.user("dave"), text);
-    ChatEvent.MessageReceived got = inbox.nextMessage();
-    assertThat(got.message().text()).isEqualTo(text);
-    dave.ack(got.seq());
-    dave.logout();
-    carol.logout();
+    ServerFixture.roundTrip(honest, "carol", "dave", text);
   }
 
   /** Heap in use after full collections: what is retained, not what is garbage. */
