@@ -17,6 +17,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 
 /**
  * A plain {@link Socket} speaking the socket transport's NDJSON, as a script would: no Spartan
@@ -95,35 +96,42 @@ final class LineClient implements AutoCloseable {
     if (early != null) {
       return early;
     }
-    long deadline = System.nanoTime() + timeout.toNanos();
-    for (int i = 0; i < 100_000; i++) {
-      long left = deadline - System.nanoTime();
-      if (left <= 0) {
-        break;
-      }
-      JsonNode n = read(Duration.ofNanos(left));
-      if (n == null) {
-        throw new IOException("connection closed before the reply to " + id);
-      }
-      if (n.has("event")) {
-        events.add(n);
-      } else if (n.path("id").asLong(-1) == id) {
-        return n;
-      } else if (replies.size() < 10_000) {
-        replies.put(n.path("id").asLong(-1), n);
-      }
-    }
-    throw new SocketTimeoutException("no reply to " + id + " within " + timeout);
+    return readUntil(
+        n -> {
+          if (n.has("event")) {
+            events.add(n);
+          } else if (n.path("id").asLong(-1) == id) {
+            return true;
+          } else if (replies.size() < 10_000) {
+            replies.put(n.path("id").asLong(-1), n);
+          }
+          return false;
+        },
+        "reply to " + id,
+        timeout);
   }
 
   /** The next {@code message} event whose body is {@code body}; fails after the timeout. */
   JsonNode message(String body, Duration timeout) throws IOException {
     for (JsonNode e : events) {
-      if (e.path("event").asText().equals("message") && e.path("body").asText().equals(body)) {
+      if (isMessage(e, body)) {
         events.remove(e);
         return e;
       }
     }
+    return readUntil(n -> isMessage(n, body), "message " + body, timeout);
+  }
+
+  private static boolean isMessage(JsonNode n, String body) {
+    return n.path("event").asText().equals("message") && n.path("body").asText().equals(body);
+  }
+
+  /**
+   * Reads lines until {@code wanted} takes one (it may keep the others), for at most {@code
+   * timeout}; fails naming {@code what} if the connection closes or the time runs out first.
+   */
+  private JsonNode readUntil(Predicate<JsonNode> wanted, String what, Duration timeout)
+      throws IOException {
     long deadline = System.nanoTime() + timeout.toNanos();
     for (int i = 0; i < 100_000; i++) {
       long left = deadline - System.nanoTime();
@@ -132,13 +140,13 @@ final class LineClient implements AutoCloseable {
       }
       JsonNode n = read(Duration.ofNanos(left));
       if (n == null) {
-        throw new IOException("connection closed before message " + body);
+        throw new IOException("connection closed before " + what);
       }
-      if (n.path("event").asText().equals("message") && n.path("body").asText().equals(body)) {
+      if (wanted.test(n)) {
         return n;
       }
     }
-    throw new SocketTimeoutException("no message " + body + " within " + timeout);
+    throw new SocketTimeoutException("no " + what + " within " + timeout);
   }
 
   Socket socket() {

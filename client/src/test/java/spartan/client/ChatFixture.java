@@ -1,5 +1,6 @@
 package spartan.client;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -16,13 +17,17 @@ import spartan.core.Session;
 import spartan.core.auth.Argon2idHasher;
 import spartan.core.service.ForwardingChatService;
 import spartan.core.service.LocalChatService;
+import spartan.core.spi.TransportOptions;
+import spartan.core.spi.TransportProvider;
+import spartan.core.spi.TransportServer;
 import spartan.core.store.ChatStore;
 import spartan.core.store.MemoryChatStore;
 import spartan.core.testing.MutableClock;
 
 /**
  * An in-process server seeded with the demo users, and REPLs driven through {@link Screen}s on
- * their own threads. Closing ends every REPL (end of input, like Ctrl-D) and the server.
+ * their own threads; on request also a transport server on loopback in front of it. Closing ends
+ * every REPL (end of input, like Ctrl-D) and the servers.
  */
 final class ChatFixture implements AutoCloseable {
   static final List<String> DEMO_USERS =
@@ -35,6 +40,9 @@ final class ChatFixture implements AutoCloseable {
   /** Where REPLs keep key files by default; null runs them with end-to-end encryption off. */
   private final Path keyDir;
   private final List<Client> clients = new ArrayList<>();
+  /** The transport server of {@link #serve}, and the executor its calls run on; null until then. */
+  private TransportServer server;
+  private ExecutorService serverCalls;
 
   ChatFixture() {
     this(AuthMode.OPEN);
@@ -142,6 +150,27 @@ final class ChatFixture implements AutoCloseable {
     }
   }
 
+  /**
+   * Serves the core over {@code transport}, found by name as the server finds it, on loopback
+   * {@code port} (0 for a free one). The fixture closes the last server it started, after the
+   * REPLs and the core.
+   */
+  TransportServer serve(String transport, int port) throws IOException {
+    if (serverCalls == null) {
+      serverCalls = Executors.newCachedThreadPool(daemon("server-calls"));
+    }
+    server =
+        TransportProvider.named(transport)
+            .serve(core, TransportOptions.of("127.0.0.1", port, serverCalls));
+    return server;
+  }
+
+  /** Connectors over {@code transport} to loopback {@code port}, as the client finds them. */
+  static Supplier<ChatService> connector(String transport, int port) {
+    TransportProvider provider = TransportProvider.named(transport);
+    return () -> provider.connect(TransportOptions.of("127.0.0.1", port, null));
+  }
+
   static java.util.concurrent.ThreadFactory daemon(String name) {
     return r -> {
       Thread t = new Thread(r, name);
@@ -160,9 +189,18 @@ final class ChatFixture implements AutoCloseable {
         first = first == null ? e : first;
       }
     }
-    core.close();
-    store.close();
-    executor.shutdownNow();
+    try {
+      core.close();
+      store.close();
+      executor.shutdownNow();
+    } finally {
+      if (server != null) {
+        server.close();
+      }
+      if (serverCalls != null) {
+        serverCalls.shutdownNow();
+      }
+    }
     if (first != null) {
       throw first;
     }

@@ -6,14 +6,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import spartan.core.spi.TransportOptions;
-import spartan.core.spi.TransportProvider;
 import spartan.core.spi.TransportServer;
 
 /**
@@ -27,20 +23,11 @@ class HomeDirectoryTest {
 
   @TempDir Path tmp;
   private final ChatFixture chat = new ChatFixture();
-  private final ExecutorService blocking =
-      Executors.newCachedThreadPool(ChatFixture.daemon("server-calls"));
   private TransportServer server;
 
   @AfterEach
   void stop() throws Exception {
-    try {
-      chat.close();
-    } finally {
-      if (server != null) {
-        server.close();
-      }
-      blocking.shutdownNow();
-    }
+    chat.close();
   }
 
   @Test
@@ -52,9 +39,7 @@ class HomeDirectoryTest {
 
   @Test
   void keysAndTheLogGoUnderHomeAndKeysUnderDashDashKeys() throws Exception {
-    server =
-        TransportProvider.named("socket")
-            .serve(chat.core, TransportOptions.of("127.0.0.1", 0, blocking));
+    server = chat.serve("socket", 0);
     Path home = tmp.resolve("home");
     Path javaHome = tmp.resolve("java-home");
     Path keys = tmp.resolve("keys");

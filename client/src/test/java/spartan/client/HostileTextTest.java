@@ -3,8 +3,6 @@ package spartan.client;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Flow;
 import java.util.function.Supplier;
 import org.jline.terminal.Size;
@@ -20,9 +18,6 @@ import spartan.core.Page;
 import spartan.core.Recipient;
 import spartan.core.Session;
 import spartan.core.service.ForwardingChatService;
-import spartan.core.spi.TransportOptions;
-import spartan.core.spi.TransportProvider;
-import spartan.core.spi.TransportServer;
 
 /**
  * Text chosen by someone else — a body from another user, names and errors from a hostile server —
@@ -46,31 +41,18 @@ class HostileTextTest {
           M + "[alice] psst ␛]0;pwned␇␛[31mred␛[0m \uFFFD2J \uFFFDevil");
 
   private final ChatFixture chat = new ChatFixture();
-  private final ExecutorService blocking =
-      Executors.newCachedThreadPool(ChatFixture.daemon("server-calls"));
-  private TransportServer server;
 
   @AfterEach
   void stop() throws Exception {
-    try {
-      chat.close();
-    } finally {
-      if (server != null) {
-        server.close();
-      }
-      blocking.shutdownNow();
-    }
+    chat.close();
   }
 
   private ChatFixture.Client bobOver(String binding) throws Exception {
     if (binding.equals("in-process")) {
       return chat.start("bob");
     }
-    TransportProvider provider = TransportProvider.named(binding);
-    server = provider.serve(chat.core, TransportOptions.of("127.0.0.1", 0, blocking));
-    int port = server.port();
-    return chat.start(
-        "bob", () -> provider.connect(TransportOptions.of("127.0.0.1", port, null)), port);
+    int port = chat.serve(binding, 0).port();
+    return chat.start("bob", ChatFixture.connector(binding, port), port);
   }
 
   /** No escape, C1 control or bidi override in what the terminal was sent. */
@@ -78,6 +60,13 @@ class HostileTextTest {
     String raw = c.screen.rawEscaped();
     assertThat(raw).doesNotContain("\u001b").doesNotContain("\u202E");
     assertThat(raw.chars().filter(ch -> ch >= 0x80 && ch <= 0x9F)).isEmpty();
+  }
+
+  /** The hostile body as {@code c} shows it: after {@code label}, then two marked lines. */
+  private static void awaitHostileBody(ChatFixture.Client c, String label) {
+    c.awaitLine(label + SHOWN_AFTER_LABEL.get(0));
+    c.awaitLine(SHOWN_AFTER_LABEL.get(1));
+    c.awaitLine(SHOWN_AFTER_LABEL.get(2));
   }
 
   private static void assertNoForgedLines(ChatFixture.Client c) {
@@ -92,9 +81,7 @@ class HostileTextTest {
     var bob = bobOver(binding);
     bob.awaitPrompt(CHOOSE);
     chat.login("eve").send(Recipient.user("bob"), HOSTILE_BODY);
-    bob.awaitLine("[eve] " + SHOWN_AFTER_LABEL.get(0));
-    bob.awaitLine(SHOWN_AFTER_LABEL.get(1));
-    bob.awaitLine(SHOWN_AFTER_LABEL.get(2));
+    awaitHostileBody(bob, "[eve] ");
     bob.awaitPrompt(CHOOSE);
     assertNoControlSequences(bob);
     assertNoForgedLines(bob);
@@ -104,14 +91,10 @@ class HostileTextTest {
   void aHostileBodyThatWaitedOrComesFromHistoryIsMarkedTheSameWay() throws Exception {
     chat.login("eve").send(Recipient.user("bob"), HOSTILE_BODY);
     var bob = chat.start("bob");
-    bob.awaitLine("[eve] (earlier, 14:02) " + SHOWN_AFTER_LABEL.get(0));
-    bob.awaitLine(SHOWN_AFTER_LABEL.get(1));
-    bob.awaitLine(SHOWN_AFTER_LABEL.get(2));
+    awaitHostileBody(bob, "[eve] (earlier, 14:02) ");
     bob.type("/history eve");
     bob.awaitLine("[Spartan] Last 1 message(s) with eve:");
-    bob.awaitLine("[eve] (14:02) " + SHOWN_AFTER_LABEL.get(0));
-    bob.awaitLine(SHOWN_AFTER_LABEL.get(1));
-    bob.awaitLine(SHOWN_AFTER_LABEL.get(2));
+    awaitHostileBody(bob, "[eve] (14:02) ");
     bob.awaitPrompt(CHOOSE);
     assertNoControlSequences(bob);
     assertNoForgedLines(bob);

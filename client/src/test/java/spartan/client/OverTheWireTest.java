@@ -2,8 +2,6 @@ package spartan.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -11,8 +9,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 import spartan.core.ChatService;
 import spartan.core.Recipient;
 import spartan.core.Session;
-import spartan.core.spi.TransportOptions;
-import spartan.core.spi.TransportProvider;
 import spartan.core.spi.TransportServer;
 
 /**
@@ -21,26 +17,16 @@ import spartan.core.spi.TransportServer;
  */
 class OverTheWireTest {
   private final ChatFixture chat = new ChatFixture();
-  private final ExecutorService blocking = Executors.newCachedThreadPool(ChatFixture.daemon("server-calls"));
   private TransportServer server;
 
   @AfterEach
   void stop() throws Exception {
-    try {
-      chat.close();
-    } finally {
-      if (server != null) {
-        server.close();
-      }
-      blocking.shutdownNow();
-    }
+    chat.close();
   }
 
   private Supplier<ChatService> serve(String transport) throws Exception {
-    TransportProvider provider = TransportProvider.named(transport);
-    server = provider.serve(chat.core, TransportOptions.of("127.0.0.1", 0, blocking));
-    int port = server.port();
-    return () -> provider.connect(TransportOptions.of("127.0.0.1", port, null));
+    server = chat.serve(transport, 0);
+    return ChatFixture.connector(transport, server.port());
   }
 
   @ParameterizedTest
@@ -67,9 +53,7 @@ class OverTheWireTest {
     alice.awaitLine("[Spartan] Lost connection to the server; reconnecting…");
     bob.send(Recipient.user("alice"), "two");
     bob.send(Recipient.user("alice"), "three");
-    server =
-        TransportProvider.named(transport)
-            .serve(chat.core, TransportOptions.of("127.0.0.1", port, blocking));
+    server = chat.serve(transport, port);
 
     alice.awaitLine("[Spartan] Reconnected.");
     alice.awaitLine("[bob] two");

@@ -31,10 +31,6 @@ public final class RedisProcess implements AutoCloseable {
   private final List<String> tlsArgs; // empty: plain TCP
   private Process process;
 
-  private RedisProcess(int port) {
-    this(port, List.of());
-  }
-
   private RedisProcess(int port, List<String> tlsArgs) {
     this.port = port;
     this.tlsArgs = List.copyOf(tlsArgs);
@@ -45,31 +41,23 @@ public final class RedisProcess implements AutoCloseable {
    * key}) and asking clients for no certificate of their own.
    */
   public static RedisProcess startTlsOnFreePort(java.nio.file.Path cert, java.nio.file.Path key) {
-    IllegalStateException last = null;
-    for (int attempt = 0; attempt < 5; attempt++) {
-      RedisProcess r =
-          new RedisProcess(
-              freePort(),
-              List.of(
-                  "--tls-cert-file", cert.toString(),
-                  "--tls-key-file", key.toString(),
-                  "--tls-auth-clients", "no"));
-      try {
-        r.start();
-        return r;
-      } catch (IllegalStateException e) {
-        last = e;
-      }
-    }
-    throw last;
+    return startOnFreePort(
+        List.of(
+            "--tls-cert-file", cert.toString(),
+            "--tls-key-file", key.toString(),
+            "--tls-auth-clients", "no"));
   }
 
   /** Starts a server on a free port. */
   public static RedisProcess startOnFreePort() {
+    return startOnFreePort(List.of());
+  }
+
+  private static RedisProcess startOnFreePort(List<String> tlsArgs) {
     // A port found free can be taken before redis binds it; try a few.
     IllegalStateException last = null;
     for (int attempt = 0; attempt < 5; attempt++) {
-      RedisProcess r = new RedisProcess(freePort());
+      RedisProcess r = new RedisProcess(freePort(), tlsArgs);
       try {
         r.start();
         return r;

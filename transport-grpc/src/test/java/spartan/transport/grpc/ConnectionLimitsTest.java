@@ -17,25 +17,19 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.LoggerFactory;
 import spartan.core.ChatException;
 import spartan.core.ChatService;
 import spartan.core.ErrorCode;
-import spartan.core.Recipient;
-import spartan.core.Session;
 import spartan.core.service.ForwardingChatService;
 import spartan.core.service.LocalChatService;
 import spartan.core.spi.ConnectionGate;
 import spartan.core.spi.TransportOptions;
-import spartan.core.store.MemoryChatStore;
-import spartan.core.testing.EventRecorder;
 
 /**
  * The server's connection gate holds at the gRPC listener: connections past the per-address or
@@ -49,10 +43,8 @@ class ConnectionLimitsTest {
 
   private final List<Socket> sockets = new ArrayList<>();
   private final List<InetAddress> forClientCalls = new CopyOnWriteArrayList<>();
-  private ExecutorService blocking;
-  private ExecutorService delivery;
-  private MemoryChatStore store;
-  private LocalChatService core;
+  @RegisterExtension final ServerFixture fixture = new ServerFixture();
+  private final LocalChatService core = fixture.core;
   private GrpcServer server;
   private GrpcChatClient honest;
   private ConnectionGate gate;
@@ -61,12 +53,7 @@ class ConnectionLimitsTest {
 
   @BeforeEach
   void setUp() {
-    blocking = Executors.newCachedThreadPool();
-    delivery = Executors.newCachedThreadPool();
-    store = new MemoryChatStore();
-    core = LocalChatService.builder().store(store).deliveryExecutor(delivery).build();
-    core.createAccount("alice", null);
-    core.createAccount("bob", null);
+    fixture.createAccounts("alice", "bob");
     gateLog = (Logger) LoggerFactory.getLogger(AcceptGate.class);
     logged = new ListAppender<>();
     logged.start();
@@ -83,9 +70,9 @@ class ConnectionLimitsTest {
             return core.forClient(address);
           }
         };
-    TransportOptions options = TransportOptions.of("127.0.0.1", 0, blocking).withConnections(g);
-    server = GrpcServer.start(recording, options);
-    honest = GrpcChatClient.connect(options.withPort(server.port()));
+    TransportOptions options = fixture.loopback().withConnections(g);
+    server = fixture.start(recording, options);
+    honest = fixture.connect(options.withPort(server.port()));
   }
 
   @AfterEach
@@ -94,18 +81,6 @@ class ConnectionLimitsTest {
     for (Socket s : sockets) {
       s.close();
     }
-    if (honest != null) {
-      honest.close();
-    }
-    if (server != null) {
-      server.close();
-    }
-    core.close();
-    store.close();
-    blocking.shutdownNow();
-    delivery.shutdownNow();
-    blocking.awaitTermination(5, TimeUnit.SECONDS);
-    delivery.awaitTermination(5, TimeUnit.SECONDS);
   }
 
   @Test
@@ -191,17 +166,7 @@ class ConnectionLimitsTest {
   }
 
   private void chatHonestly(String text) {
-    Session alice = honest.login("alice", null);
-    Session bob = honest.login("bob", null);
-    EventRecorder inbox = EventRecorder.unbounded();
-    bob.events(0).subscribe(inbox);
-    inbox.awaitSubscribed();
-    alice.send(Recipient.user("bob"), text);
-    var got = inbox.nextMessage();
-    assertThat(got.message().text()).isEqualTo(text);
-    bob.ack(got.seq());
-    bob.logout();
-    alice.logout();
+    ServerFixture.roundTrip(honest, "alice", "bob", text);
   }
 
   private Socket connectFrom(String source) throws IOException {

@@ -6,18 +6,14 @@ import static org.awaitility.Awaitility.await;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import spartan.core.ChatEvent;
 import spartan.core.Recipient;
 import spartan.core.Session;
 import spartan.core.service.LocalChatService;
 import spartan.core.spi.TransportOptions;
-import spartan.core.store.MemoryChatStore;
 import spartan.core.testing.EventRecorder;
 
 /**
@@ -34,10 +30,8 @@ class DeadClientTest {
 
   private static final Duration PING_INTERVAL = Duration.ofSeconds(10);
 
-  private ExecutorService blocking;
-  private ExecutorService delivery;
-  private MemoryChatStore store;
-  private LocalChatService core;
+  @RegisterExtension final ServerFixture fixture = new ServerFixture();
+  private final LocalChatService core = fixture.core;
   private GrpcServer server;
   private LoopbackProxy proxy;
   private GrpcChatClient viaProxy;
@@ -45,32 +39,12 @@ class DeadClientTest {
 
   @BeforeEach
   void start() throws Exception {
-    blocking = Executors.newCachedThreadPool();
-    delivery = Executors.newCachedThreadPool();
-    store = new MemoryChatStore();
-    core = LocalChatService.builder().store(store).deliveryExecutor(delivery).build();
-    TransportOptions options =
-        TransportOptions.of("127.0.0.1", 0, blocking).withKeepAlive(KEEPALIVE);
-    server = GrpcServer.start(core, options);
-    proxy = new LoopbackProxy(server.port());
-    viaProxy = GrpcChatClient.connect(options.withPort(proxy.port()));
-    direct = GrpcChatClient.connect(options.withPort(server.port()));
-    core.createAccount("alice", null);
-    core.createAccount("bob", null);
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    viaProxy.close();
-    direct.close();
-    proxy.close();
-    server.close();
-    core.close();
-    store.close();
-    blocking.shutdownNow();
-    delivery.shutdownNow();
-    blocking.awaitTermination(5, TimeUnit.SECONDS);
-    delivery.awaitTermination(5, TimeUnit.SECONDS);
+    TransportOptions options = fixture.loopback().withKeepAlive(KEEPALIVE);
+    server = fixture.start(core, options);
+    proxy = fixture.closeAfter(new LoopbackProxy(server.port()));
+    viaProxy = fixture.connect(options.withPort(proxy.port()));
+    direct = fixture.connect(options.withPort(server.port()));
+    fixture.createAccounts("alice", "bob");
   }
 
   @Test

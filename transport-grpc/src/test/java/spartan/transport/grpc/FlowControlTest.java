@@ -8,12 +8,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import spartan.core.ChatEvent;
 import spartan.core.Delivery;
 import spartan.core.Message;
@@ -23,7 +20,6 @@ import spartan.core.SendReceipt;
 import spartan.core.Session;
 import spartan.core.service.LocalChatService;
 import spartan.core.spi.TransportOptions;
-import spartan.core.store.MemoryChatStore;
 import spartan.core.testing.EventRecorder;
 
 /**
@@ -42,36 +38,17 @@ class FlowControlTest {
   private static final int BODY_CHARS = 1000;
   private static final int ON_READY_THRESHOLD = 32 * 1024;
 
-  private ExecutorService blocking;
-  private ExecutorService delivery;
-  private MemoryChatStore store;
-  private LocalChatService core;
+  @RegisterExtension final ServerFixture fixture = new ServerFixture();
+  private final LocalChatService core = fixture.core;
   private GrpcServer server;
   private GrpcChatClient client;
 
   @BeforeEach
   void start() throws Exception {
-    blocking = Executors.newCachedThreadPool();
-    delivery = Executors.newCachedThreadPool();
-    store = new MemoryChatStore();
-    core = LocalChatService.builder().store(store).deliveryExecutor(delivery).build();
-    TransportOptions options = TransportOptions.of("127.0.0.1", 0, blocking);
-    server = GrpcServer.start(core, options);
-    client = GrpcChatClient.connect(options.withPort(server.port()));
-    core.createAccount("alice", null);
-    core.createAccount("bob", null);
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    client.close();
-    server.close();
-    core.close();
-    store.close();
-    blocking.shutdownNow();
-    delivery.shutdownNow();
-    blocking.awaitTermination(5, TimeUnit.SECONDS);
-    delivery.awaitTermination(5, TimeUnit.SECONDS);
+    TransportOptions options = fixture.loopback();
+    server = fixture.start(core, options);
+    client = fixture.connect(options.withPort(server.port()));
+    fixture.createAccounts("alice", "bob");
   }
 
   private static String body(int i) {

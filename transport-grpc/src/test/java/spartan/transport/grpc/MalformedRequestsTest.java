@@ -20,18 +20,14 @@ import java.io.InputStream;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import spartan.core.Recipient;
 import spartan.core.Session;
 import spartan.core.service.LocalChatService;
-import spartan.core.spi.TransportOptions;
-import spartan.core.store.MemoryChatStore;
 import spartan.proto.v1.ChatProto;
 import spartan.proto.v1.SpartanGrpc;
 
@@ -52,47 +48,29 @@ class MalformedRequestsTest {
           new byte[] {(byte) 0xE2, (byte) 0x82},
           new byte[] {(byte) 0xED, (byte) 0xA0, (byte) 0x80});
 
-  private ExecutorService blocking;
-  private ExecutorService delivery;
-  private MemoryChatStore store;
-  private LocalChatService core;
+  @RegisterExtension final ServerFixture fixture = new ServerFixture();
+  private final LocalChatService core = fixture.core;
   private GrpcServer server;
   private ManagedChannel channel;
   private Session alice;
 
   @BeforeEach
-  void start() throws Exception {
-    blocking = Executors.newCachedThreadPool();
-    delivery = Executors.newCachedThreadPool();
-    store = new MemoryChatStore();
-    core = LocalChatService.builder().store(store).deliveryExecutor(delivery).build();
-    core.createAccount("alice", null);
-    core.createAccount("bob", null);
+  void start() {
+    fixture.createAccounts("alice", "bob");
     alice = core.login("alice", null);
     alice.createGroup("crew", List.of("bob"));
   }
 
   private void serve(String transport) throws IOException {
     if (transport.equals("netty")) {
-      server = GrpcServer.start(core, TransportOptions.of("127.0.0.1", 0, blocking));
+      server = fixture.start(core, fixture.loopback());
       channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
     } else {
       String name = InProcessServerBuilder.generateName();
-      server = GrpcServer.inProcess(core, name, blocking, TransportOptions.DEFAULT_MAX_FRAME_BYTES);
+      server = fixture.inProcess(name);
       channel = InProcessChannelBuilder.forName(name).build();
     }
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    server.close();
-    core.close();
-    store.close();
-    blocking.shutdownNow();
-    delivery.shutdownNow();
-    blocking.awaitTermination(5, TimeUnit.SECONDS);
-    delivery.awaitTermination(5, TimeUnit.SECONDS);
+    fixture.shutDownAfter(channel);
   }
 
   @ParameterizedTest
@@ -185,22 +163,15 @@ class MalformedRequestsTest {
             .setType(method.getType())
             .setFullMethodName(method.getFullMethodName())
             .build();
-    CompletableFuture<Status> closed = new CompletableFuture<>();
+    StatusListener<byte[]> listener = new StatusListener<>();
     ClientCall<byte[], byte[]> call =
         channel.newCall(
             raw, CallOptions.DEFAULT.withCallCredentials(BearerAuth.credentials(alice.token())));
-    call.start(
-        new ClientCall.Listener<>() {
-          @Override
-          public void onClose(Status status, Metadata trailers) {
-            closed.complete(status);
-          }
-        },
-        new Metadata());
+    call.start(listener, new Metadata());
     call.request(Integer.MAX_VALUE);
     call.sendMessage(request);
     call.halfClose();
-    return closed.get(10, TimeUnit.SECONDS);
+    return listener.closed.get(10, TimeUnit.SECONDS);
   }
 
   private static final MethodDescriptor.Marshaller<byte[]> RAW =

@@ -11,13 +11,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import spartan.core.ChatEvent;
 import spartan.core.ChatException;
 import spartan.core.ErrorCode;
@@ -28,7 +26,6 @@ import spartan.core.Session;
 import spartan.core.service.ForwardingChatService;
 import spartan.core.service.LocalChatService;
 import spartan.core.spi.TransportOptions;
-import spartan.core.store.MemoryChatStore;
 import spartan.core.testing.EventRecorder;
 
 /**
@@ -43,10 +40,8 @@ class SendStreamTest {
   /** A text prefix whose sends the server-side wrapper holds until {@link #release}. */
   private static final String HELD = "held-";
 
-  private ExecutorService blocking;
-  private ExecutorService delivery;
-  private MemoryChatStore store;
-  private LocalChatService core;
+  @RegisterExtension final ServerFixture fixture = new ServerFixture();
+  private final LocalChatService core = fixture.core;
   private GrpcServer server;
   private GrpcChatClient client;
   private final AtomicInteger heldSends = new AtomicInteger();
@@ -54,28 +49,15 @@ class SendStreamTest {
 
   @BeforeEach
   void start() throws Exception {
-    blocking = Executors.newCachedThreadPool();
-    delivery = Executors.newCachedThreadPool();
-    store = new MemoryChatStore();
-    core = LocalChatService.builder().store(store).deliveryExecutor(delivery).build();
-    TransportOptions options = TransportOptions.of("127.0.0.1", 0, blocking);
-    server = GrpcServer.start(new Intercepting(core), options);
-    client = GrpcChatClient.connect(options.withPort(server.port()));
-    core.createAccount("alice", null);
-    core.createAccount("bob", null);
+    TransportOptions options = fixture.loopback();
+    server = fixture.start(new Intercepting(core), options);
+    client = fixture.connect(options.withPort(server.port()));
+    fixture.createAccounts("alice", "bob");
   }
 
   @AfterEach
-  void stop() throws Exception {
+  void releaseHeldSends() {
     release.complete(null);
-    client.close();
-    server.close();
-    core.close();
-    store.close();
-    blocking.shutdownNow();
-    delivery.shutdownNow();
-    blocking.awaitTermination(5, TimeUnit.SECONDS);
-    delivery.awaitTermination(5, TimeUnit.SECONDS);
   }
 
   @Test

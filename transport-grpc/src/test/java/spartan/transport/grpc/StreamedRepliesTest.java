@@ -15,12 +15,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import spartan.core.ChatException;
 import spartan.core.Delivery;
 import spartan.core.ErrorCode;
@@ -29,8 +26,6 @@ import spartan.core.MessageBody;
 import spartan.core.Recipient;
 import spartan.core.Session;
 import spartan.core.service.LocalChatService;
-import spartan.core.spi.TransportOptions;
-import spartan.core.store.MemoryChatStore;
 import spartan.proto.v1.ChatProto;
 import spartan.proto.v1.SpartanGrpc;
 
@@ -41,10 +36,8 @@ import spartan.proto.v1.SpartanGrpc;
  * at once, and the others' calls go on.
  */
 class StreamedRepliesTest {
-  private ExecutorService blocking;
-  private ExecutorService delivery;
-  private MemoryChatStore store;
-  private LocalChatService core;
+  @RegisterExtension final ServerFixture fixture = new ServerFixture();
+  private final LocalChatService core = fixture.core;
   private GrpcServer server;
   private ManagedChannel channel;
   private GrpcChatClient client;
@@ -52,33 +45,11 @@ class StreamedRepliesTest {
 
   @BeforeEach
   void start() throws Exception {
-    blocking = Executors.newCachedThreadPool();
-    delivery = Executors.newCachedThreadPool();
-    store = new MemoryChatStore();
-    core = LocalChatService.builder().store(store).deliveryExecutor(delivery).build();
     String name = InProcessServerBuilder.generateName();
-    server = GrpcServer.inProcess(core, name, blocking, TransportOptions.DEFAULT_MAX_FRAME_BYTES);
-    channel = InProcessChannelBuilder.forName(name).build();
-    client = new GrpcChatClient(InProcessChannelBuilder.forName(name).build());
-    for (String u : List.of("alice", "bob", "carol")) {
-      core.createAccount(u, null);
-    }
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    for (ClientCall<?, ?> c : calls) {
-      c.cancel("test over", null);
-    }
-    channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    client.close();
-    server.close();
-    core.close();
-    store.close();
-    blocking.shutdownNow();
-    delivery.shutdownNow();
-    blocking.awaitTermination(5, TimeUnit.SECONDS);
-    delivery.awaitTermination(5, TimeUnit.SECONDS);
+    server = fixture.inProcess(name);
+    channel = fixture.shutDownAfter(InProcessChannelBuilder.forName(name).build());
+    client = fixture.closeAfter(new GrpcChatClient(InProcessChannelBuilder.forName(name).build()));
+    fixture.createAccounts("alice", "bob", "carol");
   }
 
   @Test
@@ -209,27 +180,20 @@ class StreamedRepliesTest {
 
   /** A History call whose reply is never read; completes with its status if it ends. */
   private CompletableFuture<Status> unreadHistory(String token, String with, int limit) {
-    CompletableFuture<Status> closed = new CompletableFuture<>();
+    StatusListener<ChatProto.Message> listener = new StatusListener<>();
     ClientCall<ChatProto.HistoryRequest, ChatProto.Message> call =
         channel.newCall(
             SpartanGrpc.getHistoryMethod(),
             CallOptions.DEFAULT.withCallCredentials(BearerAuth.credentials(token)));
-    calls.add(call);
-    call.start(
-        new ClientCall.Listener<>() {
-          @Override
-          public void onClose(Status status, Metadata trailers) {
-            closed.complete(status);
-          }
-        },
-        new Metadata());
+    calls.add(fixture.cancelAfter(call));
+    call.start(listener, new Metadata());
     call.sendMessage(
         ChatProto.HistoryRequest.newBuilder()
             .setWith(ChatProto.Recipient.newBuilder().setUser(with))
             .setLimit(limit)
             .build());
     call.halfClose();
-    return closed;
+    return listener.closed;
   }
 
   private static List<Long> ids(List<Message> ms) {

@@ -1,6 +1,7 @@
 package spartan.transport.grpc;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 
 import io.grpc.CallOptions;
@@ -16,13 +17,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import spartan.core.ChatEvent;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import spartan.core.ChatException;
 import spartan.core.ErrorCode;
 import spartan.core.Limits;
@@ -31,8 +29,6 @@ import spartan.core.Recipient;
 import spartan.core.Session;
 import spartan.core.service.LocalChatService;
 import spartan.core.spi.TransportOptions;
-import spartan.core.store.MemoryChatStore;
-import spartan.core.testing.EventRecorder;
 import spartan.proto.v1.ChatProto;
 import spartan.proto.v1.SpartanGrpc;
 
@@ -52,33 +48,25 @@ class UnreadListingsTest {
   /** Retained heap the attack may add; before the fix it added about 400 MB. */
   private static final long HEAP_BOUND = 48L << 20;
 
-  private ExecutorService blocking;
-  private ExecutorService delivery;
-  private MemoryChatStore store;
-  private LocalChatService core;
+  @RegisterExtension final ServerFixture fixture = new ServerFixture();
+  private final LocalChatService core = fixture.core;
   private GrpcServer server;
   private GrpcChatClient honest;
   private ManagedChannel attackerChannel;
-  private final List<ClientCall<?, ?>> calls =
-      new ArrayList<>();
+  private final List<ClientCall<?, ?>> calls = new ArrayList<>();
 
   @BeforeEach
   void start() throws Exception {
-    blocking = Executors.newCachedThreadPool();
-    delivery = Executors.newCachedThreadPool();
-    store = new MemoryChatStore();
-    core = LocalChatService.builder().store(store).deliveryExecutor(delivery).build();
-    TransportOptions options = TransportOptions.of("127.0.0.1", 0, blocking);
-    server = GrpcServer.start(core, options);
-    honest = GrpcChatClient.connect(options.withPort(server.port()));
+    TransportOptions options = fixture.loopback();
+    server = fixture.start(core, options);
+    honest = fixture.connect(options.withPort(server.port()));
     attackerChannel =
-        NettyChannelBuilder.forAddress("127.0.0.1", server.port())
-            .usePlaintext()
-            .maxInboundMessageSize(options.maxFrameBytes())
-            .build();
-    for (String u : List.of("mallory", "trent", "carol", "dave")) {
-      core.createAccount(u, null);
-    }
+        fixture.shutDownAfter(
+            NettyChannelBuilder.forAddress("127.0.0.1", server.port())
+                .usePlaintext()
+                .maxInboundMessageSize(options.maxFrameBytes())
+                .build());
+    fixture.createAccounts("mallory", "trent", "carol", "dave");
     // The conversation the attacker asks for, 500 envelopes of 40,000 bytes (20 MB in the store).
     Session trent = core.login("trent", null);
     Random random = new Random(17);
@@ -89,22 +77,6 @@ class UnreadListingsTest {
       sends.add(trent.sendAsync(Recipient.user("mallory"), MessageBody.sealed(envelope), null));
     }
     CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).join();
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    for (ClientCall<?, ?> c : calls) {
-      c.cancel("test over", null);
-    }
-    attackerChannel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    honest.close();
-    server.close();
-    core.close();
-    store.close();
-    blocking.shutdownNow();
-    delivery.shutdownNow();
-    blocking.awaitTermination(5, TimeUnit.SECONDS);
-    delivery.awaitTermination(5, TimeUnit.SECONDS);
   }
 
   @Test
@@ -152,16 +124,16 @@ class UnreadListingsTest {
 
     // The same session may not open another; another session still lists and chats.
     ChatException more =
-        catchChat(() -> honest.resume(mallory.token()).history(Recipient.user("trent"), 0, 1));
+        catchThrowableOfType(
+            ChatException.class,
+            () -> honest.resume(mallory.token()).history(Recipient.user("trent"), 0, 1));
     assertThat(more.code()).isEqualTo(ErrorCode.RATE_LIMITED);
     assertThat(more.retryAfter()).isEqualTo(ReplyBudget.RETRY_AFTER);
     chatHonestly("during the attack");
     assertThat(honest.login("mallory", null).history(Recipient.user("trent"), 0, 3)).hasSize(3);
 
     // The attacker goes away: everything it held is given back.
-    for (ClientCall<?, ?> c : calls) {
-      c.cancel("attacker gone", null);
-    }
+    calls.forEach(c -> c.cancel("attacker gone", null));
     await()
         .atMost(Duration.ofSeconds(10))
         .until(
@@ -222,9 +194,7 @@ class UnreadListingsTest {
       assertThat(honest.login("mallory", null).history(Recipient.user("trent"), 0, 20)).hasSize(20);
       chatHonestly("from another address");
 
-      for (ClientCall<?, ?> c : calls) {
-        c.cancel("attacker gone", null);
-      }
+      calls.forEach(c -> c.cancel("attacker gone", null));
       await()
           .atMost(Duration.ofSeconds(10))
           .until(
@@ -252,7 +222,7 @@ class UnreadListingsTest {
         channel.newCall(
             SpartanGrpc.getHistoryMethod(),
             CallOptions.DEFAULT.withCallCredentials(BearerAuth.credentials(token)));
-    calls.add(call);
+    calls.add(fixture.cancelAfter(call));
     call.start(
         new ClientCall.Listener<>() {
           @Override
@@ -285,17 +255,7 @@ class UnreadListingsTest {
   }
 
   private void chatHonestly(String text) {
-    Session carol = honest.login("carol", null);
-    Session dave = honest.login("dave", null);
-    EventRecorder inbox = EventRecorder.unbounded();
-    dave.events(0).subscribe(inbox);
-    inbox.awaitSubscribed();
-    carol.send(Recipient.user("dave"), text);
-    ChatEvent.MessageReceived got = inbox.nextMessage();
-    assertThat(got.message().text()).isEqualTo(text);
-    dave.ack(got.seq());
-    dave.logout();
-    carol.logout();
+    ServerFixture.roundTrip(honest, "carol", "dave", text);
   }
 
   /** Heap in use after full collections: what is retained, not what is garbage. */
@@ -304,14 +264,5 @@ class UnreadListingsTest {
     System.gc();
     System.gc();
     return memory.getHeapMemoryUsage().getUsed();
-  }
-
-  private static ChatException catchChat(Runnable call) {
-    try {
-      call.run();
-    } catch (ChatException e) {
-      return e;
-    }
-    throw new AssertionError("expected a ChatException");
   }
 }

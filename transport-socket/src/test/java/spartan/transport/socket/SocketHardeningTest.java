@@ -4,36 +4,26 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPromise;
-import io.netty.channel.socket.SocketChannel;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import spartan.core.ChatService;
@@ -41,8 +31,6 @@ import spartan.core.Recipient;
 import spartan.core.Session;
 import spartan.core.service.LocalChatService;
 import spartan.core.spi.ConnectionGate;
-import spartan.core.spi.TransportOptions;
-import spartan.core.store.MemoryChatStore;
 import spartan.core.testing.EventRecorder;
 
 /**
@@ -54,13 +42,11 @@ import spartan.core.testing.EventRecorder;
  */
 class SocketHardeningTest {
   private static final Logger log = LoggerFactory.getLogger(SocketHardeningTest.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
 
-  private ExecutorService executor;
-  private MemoryChatStore store;
-  private LocalChatService core;
-  private SocketServer server;
-  private final List<Traffic> traffic = new CopyOnWriteArrayList<>();
+  @RegisterExtension final TappedServer<Traffic> fixture = new TappedServer<>(Traffic::new);
+  private final ExecutorService executor = fixture.executor;
+  private final LocalChatService core = fixture.core;
+  private final List<Traffic> traffic = fixture.taps;
 
   /** Sees every accepted connection's channel and counts the pings written to it. */
   private static final class Traffic extends ChannelDuplexHandler {
@@ -86,108 +72,7 @@ class SocketHardeningTest {
     }
   }
 
-  @BeforeEach
-  void setUp() {
-    executor = Executors.newCachedThreadPool();
-    store = new MemoryChatStore();
-    core = LocalChatService.builder().store(store).deliveryExecutor(executor).build();
-    core.createAccount("alice", null);
-    core.createAccount("bob", null);
-  }
-
-  @AfterEach
-  void tearDown() {
-    if (server != null) {
-      server.close();
-    }
-    core.close();
-    store.close();
-    executor.shutdownNow();
-  }
-
-  private void serve(TransportOptions options) throws IOException {
-    ServerSettings settings = ServerSettings.from(options);
-    ServerPipeline pipeline = new ServerPipeline(core, executor, settings);
-    server =
-        SocketServer.start(
-            options,
-            settings,
-            new ChannelInitializer<SocketChannel>() {
-              @Override
-              protected void initChannel(SocketChannel ch) {
-                Traffic t = new Traffic();
-                traffic.add(t);
-                ch.pipeline().addLast(t);
-                pipeline.configure(ch.pipeline());
-              }
-            });
-  }
-
-  private static TransportOptions options(ExecutorService executor) {
-    return TransportOptions.of("127.0.0.1", 0, executor);
-  }
-
-  private ChatService connector() {
-    return new SocketTransportProvider()
-        .connect(TransportOptions.of("127.0.0.1", server.port(), null));
-  }
-
-  /** A raw line client from {@code source} (a loopback address), with a small receive buffer. */
-  private final class Raw implements AutoCloseable {
-    final Socket socket;
-    final BufferedReader in;
-    final OutputStream out;
-
-    Raw(String source, int receiveBuffer) throws IOException {
-      socket = new Socket();
-      if (receiveBuffer > 0) {
-        socket.setReceiveBufferSize(receiveBuffer);
-      }
-      socket.bind(new InetSocketAddress(source, 0));
-      socket.connect(new InetSocketAddress("127.0.0.1", server.port()));
-      socket.setSoTimeout(20_000);
-      in =
-          new BufferedReader(
-              new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
-      out = socket.getOutputStream();
-    }
-
-    void send(String line) throws IOException {
-      out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
-      out.flush();
-    }
-
-    JsonNode read() throws IOException {
-      String line = in.readLine();
-      assertThat(line).as("a line (the connection closed)").isNotNull();
-      return JSON.readTree(line);
-    }
-
-    /** The lines the server sends until it closes (at most {@code max}); fails if it does not. */
-    List<JsonNode> readUntilClosed(int max) throws IOException {
-      List<JsonNode> lines = new ArrayList<>();
-      try {
-        for (String l = in.readLine(); l != null; l = in.readLine()) {
-          lines.add(JSON.readTree(l));
-          assertThat(lines.size()).as("lines before close").isLessThanOrEqualTo(max);
-        }
-      } catch (java.net.SocketException reset) {
-        // closed with unread input: a reset is a close too
-      }
-      return lines;
-    }
-
-    int localPort() {
-      return socket.getLocalPort();
-    }
-
-    @Override
-    public void close() throws IOException {
-      socket.close();
-    }
-  }
-
-  private Traffic serverSideOf(Raw raw) {
+  private Traffic serverSideOf(RawLineClient raw) {
     await()
         .atMost(Duration.ofSeconds(10))
         .until(
@@ -214,11 +99,28 @@ class SocketHardeningTest {
     return ((ByteBufAllocatorMetricProvider) ByteBufAllocator.DEFAULT).metric().usedDirectMemory();
   }
 
-  /** Alice sends to bob over the connector, and bob's stream receives it. */
-  private static void honestRoundTrip(Session alice, EventRecorder bobEvents, String text) {
-    alice.send(Recipient.user("bob"), text);
-    assertThat(((spartan.core.MessageBody.Text) bobEvents.nextMessage().message().body()).text())
-        .isEqualTo(text);
+  /** Alice and bob logged in over one connector, bob's event stream subscribed. */
+  private record Honest(Session alice, EventRecorder bobEvents) {
+    static Honest over(ChatService chat) {
+      Session alice = chat.login("alice", null);
+      Session bob = chat.login("bob", null);
+      EventRecorder bobEvents = EventRecorder.unbounded();
+      bob.events(0).subscribe(bobEvents);
+      bobEvents.awaitSubscribed();
+      return new Honest(alice, bobEvents);
+    }
+
+    /** Alice sends to bob, and bob's stream receives it. */
+    void roundTrip(String text) {
+      roundTrip(alice, text);
+    }
+
+    /** {@code from} sends to bob, and bob's stream receives it. */
+    void roundTrip(Session from, String text) {
+      from.send(Recipient.user("bob"), text);
+      assertThat(((spartan.core.MessageBody.Text) bobEvents.nextMessage().message().body()).text())
+          .isEqualTo(text);
+    }
   }
 
   // ---- finding 1: bad-line flood from clients that never read -----------------------------------
@@ -228,24 +130,20 @@ class SocketHardeningTest {
       throws Exception {
     // A short keep-alive, so the attackers the server stopped reading are closed within the test.
     Duration keepAlive = Duration.ofSeconds(1);
-    serve(options(executor).withKeepAlive(keepAlive));
+    fixture.serve(core, fixture.options().withKeepAlive(keepAlive));
     int attackers = 8;
     // 2 MiB each: bad lines only, or bad lines between pings, so no run of bad lines is long
     int floodBytes = 2 << 20;
     long directBefore = usedDirectMemory();
-    List<Raw> raws = new ArrayList<>();
+    List<RawLineClient> raws = new ArrayList<>();
     List<CompletableFuture<Long>> writers = new ArrayList<>();
-    try (ChatService chat = connector()) {
-      Session alice = chat.login("alice", null);
-      Session bob = chat.login("bob", null);
-      EventRecorder bobEvents = EventRecorder.unbounded();
-      bob.events(0).subscribe(bobEvents);
-      bobEvents.awaitSubscribed();
-      honestRoundTrip(alice, bobEvents, "before");
+    try (ChatService chat = fixture.connector()) {
+      Honest pair = Honest.over(chat);
+      pair.roundTrip("before");
 
       for (int i = 0; i < attackers; i++) {
         String pattern = i % 2 == 0 ? "x\n" : "x\n{\"op\":\"ping\"}\n";
-        Raw raw = new Raw("127.0.0.1", 4096);
+        RawLineClient raw = fixture.raw("127.0.0.1", 4096);
         raws.add(raw);
         writers.add(
             CompletableFuture.supplyAsync(
@@ -264,10 +162,10 @@ class SocketHardeningTest {
                 },
                 executor));
       }
-      honestRoundTrip(alice, bobEvents, "during");
+      pair.roundTrip("during");
 
       List<Channel> attacked = new ArrayList<>();
-      for (Raw raw : raws) {
+      for (RawLineClient raw : raws) {
         attacked.add(serverSideOf(raw).channel);
       }
       // Settled: each attacker is closed, or the server has stopped reading it while its
@@ -297,18 +195,18 @@ class SocketHardeningTest {
           .as("replies one non-reading connection holds on the server")
           .isLessThanOrEqualTo(SocketServer.WATER_MARK.high() + 16 * 1024L);
 
-      honestRoundTrip(alice, bobEvents, "after");
+      pair.roundTrip("after");
       Session again = chat.login("alice", null); // new logins work too
-      honestRoundTrip(again, bobEvents, "after, again");
+      pair.roundTrip(again, "after, again");
 
       // An attacker the server stopped reading sends nothing it can read and reads nothing: it is
       // closed once two keep-alive periods pass (if the held-output limit did not close it first).
       await()
           .atMost(keepAlive.multipliedBy(2).plusSeconds(10))
           .until(() -> attacked.stream().noneMatch(Channel::isOpen));
-      honestRoundTrip(alice, bobEvents, "after the attackers were closed");
+      pair.roundTrip("after the attackers were closed");
     } finally {
-      for (Raw raw : raws) {
+      for (RawLineClient raw : raws) {
         raw.close();
       }
       CompletableFuture.allOf(writers.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
@@ -327,17 +225,20 @@ class SocketHardeningTest {
     ConnectionGate gate = new ConnectionGate(6, 3);
     // A closed connector's streaming connection lingers one line timeout (PROTOCOL.md); keep it
     // short.
-    serve(
-        options(executor).withConnections(gate).withExtra(ServerSettings.LINE_TIMEOUT_MS, "1000"));
-    List<Raw> admitted = new ArrayList<>();
+    fixture.serve(
+        core,
+        fixture.options()
+            .withConnections(gate)
+            .withExtra(ServerSettings.LINE_TIMEOUT_MS, "1000"));
+    List<RawLineClient> admitted = new ArrayList<>();
     try {
       for (int i = 0; i < 3; i++) {
-        Raw r = new Raw("127.0.0.2", 0);
+        RawLineClient r = fixture.raw("127.0.0.2", 0);
         admitted.add(r);
         r.send("{\"id\":1,\"op\":\"ping\"}");
         assertThat(r.read().get("ok").asBoolean()).isTrue();
       }
-      try (Raw extra = new Raw("127.0.0.2", 0)) {
+      try (RawLineClient extra = fixture.raw("127.0.0.2", 0)) {
         try {
           extra.send("{\"id\":1,\"op\":\"ping\"}");
         } catch (IOException refused) {
@@ -348,36 +249,32 @@ class SocketHardeningTest {
       assertThat(gate.refusedAddressFull()).isEqualTo(1);
 
       // The honest client, from another address, is not held back by that address's cap.
-      try (ChatService chat = connector()) {
-        Session alice = chat.login("alice", null);
-        Session bob = chat.login("bob", null);
-        EventRecorder bobEvents = EventRecorder.unbounded();
-        bob.events(0).subscribe(bobEvents);
-        bobEvents.awaitSubscribed();
-        honestRoundTrip(alice, bobEvents, "past the per-address cap");
+      try (ChatService chat = fixture.connector()) {
+        Honest pair = Honest.over(chat);
+        pair.roundTrip("past the per-address cap");
 
         // 3 + 2 open; one more fills the server, and the next, from a fresh address, is refused.
-        Raw sixth = new Raw("127.0.0.3", 0);
+        RawLineClient sixth = fixture.raw("127.0.0.3", 0);
         admitted.add(sixth);
         sixth.send("{\"id\":1,\"op\":\"ping\"}");
         assertThat(sixth.read().get("ok").asBoolean()).isTrue();
-        try (Raw seventh = new Raw("127.0.0.4", 0)) {
+        try (RawLineClient seventh = fixture.raw("127.0.0.4", 0)) {
           assertThat(seventh.readUntilClosed(0)).isEmpty();
         }
         assertThat(gate.refusedServerFull()).isEqualTo(1);
 
-        for (Raw r : admitted) {
+        for (RawLineClient r : admitted) {
           r.close();
         }
         await()
             .atMost(Duration.ofSeconds(10))
             .untilAsserted(() -> assertThat(gate.open()).isEqualTo(2));
-        honestRoundTrip(alice, bobEvents, "after the attackers left");
+        pair.roundTrip("after the attackers left");
       }
       await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(gate.open()).isZero());
       assertThat(gate.open()).as("released exactly once each").isZero();
     } finally {
-      for (Raw r : admitted) {
+      for (RawLineClient r : admitted) {
         r.close();
       }
     }
@@ -389,15 +286,11 @@ class SocketHardeningTest {
   void aSilentConnectionIsPingedThenClosedWithinTwoPeriods_andTheConnectorAnswersPings()
       throws Exception {
     Duration keepAlive = Duration.ofMillis(400);
-    serve(options(executor).withKeepAlive(keepAlive));
-    try (ChatService chat = connector()) {
-      Session alice = chat.login("alice", null);
-      Session bob = chat.login("bob", null);
-      EventRecorder bobEvents = EventRecorder.unbounded();
-      bob.events(0).subscribe(bobEvents);
-      bobEvents.awaitSubscribed();
+    fixture.serve(core, fixture.options().withKeepAlive(keepAlive));
+    try (ChatService chat = fixture.connector()) {
+      Honest pair = Honest.over(chat);
 
-      try (Raw silent = new Raw("127.0.0.1", 0)) {
+      try (RawLineClient silent = fixture.raw("127.0.0.1", 0)) {
         long start = System.nanoTime(); // the server reads its last line after this
         silent.send("{\"id\":1,\"op\":\"login\",\"user\":\"alice\",\"subscribe\":false}");
         assertThat(silent.read().get("ok").asBoolean()).isTrue();
@@ -426,7 +319,7 @@ class SocketHardeningTest {
                         .allMatch(t -> t.pings.get() >= 3));
         Traffic bobSide = honest.stream().filter(t -> t.channel.isOpen()).findFirst().orElseThrow();
         assertThat(bobSide.channel.isOpen()).isTrue();
-        honestRoundTrip(alice, bobEvents, "still here");
+        pair.roundTrip("still here");
       }
     }
   }

@@ -2,22 +2,15 @@ package spartan.transport.socket;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPromise;
-import io.netty.channel.socket.SocketChannel;
 import io.netty.util.concurrent.FastThreadLocalThread;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
@@ -38,9 +31,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import spartan.core.ChatService;
@@ -49,8 +41,6 @@ import spartan.core.Recipient;
 import spartan.core.SendReceipt;
 import spartan.core.Session;
 import spartan.core.service.LocalChatService;
-import spartan.core.spi.TransportOptions;
-import spartan.core.store.MemoryChatStore;
 import spartan.core.testing.EventRecorder;
 
 /**
@@ -60,15 +50,13 @@ import spartan.core.testing.EventRecorder;
  */
 class SocketRobustnessTest {
   private static final Logger log = LoggerFactory.getLogger(SocketRobustnessTest.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
 
-  private ExecutorService executor;
-  private MemoryChatStore store;
-  private LocalChatService core;
-  private SocketServer server;
+  @RegisterExtension final TappedServer<Traffic> fixture = new TappedServer<>(Traffic::new);
+  private final ExecutorService executor = fixture.executor;
+  private final LocalChatService core = fixture.core;
 
   /** Bytes the server read and lines it wrote, per accepted connection, in accept order. */
-  private final List<Traffic> traffic = new CopyOnWriteArrayList<>();
+  private final List<Traffic> traffic = fixture.taps;
 
   private static final class Traffic extends ChannelDuplexHandler {
     final AtomicLong bytesRead = new AtomicLong();
@@ -95,105 +83,13 @@ class SocketRobustnessTest {
     }
   }
 
-  @BeforeEach
-  void setUp() {
-    executor = Executors.newCachedThreadPool();
-    store = new MemoryChatStore();
-    core = LocalChatService.builder().store(store).deliveryExecutor(executor).build();
-    core.createAccount("alice", null);
-    core.createAccount("bob", null);
-  }
-
-  @AfterEach
-  void tearDown() {
-    if (server != null) {
-      server.close();
-    }
-    core.close();
-    store.close();
-    executor.shutdownNow();
-  }
-
-  private void serve(ChatService service, TransportOptions options) throws IOException {
-    ServerSettings settings = ServerSettings.from(options);
-    ServerPipeline pipeline = new ServerPipeline(service, executor, settings);
-    server =
-        SocketServer.start(
-            options,
-            settings,
-            new ChannelInitializer<SocketChannel>() {
-              @Override
-              protected void initChannel(SocketChannel ch) {
-                Traffic t = new Traffic();
-                traffic.add(t);
-                ch.pipeline().addLast(t);
-                pipeline.configure(ch.pipeline());
-              }
-            });
-  }
-
-  private TransportOptions options() {
-    return TransportOptions.of("127.0.0.1", 0, executor);
-  }
-
-  /** A raw line client, as someone with a ten-line script would write it. */
-  private final class Raw implements AutoCloseable {
-    final Socket socket;
-    final BufferedReader in;
-    final OutputStream out;
-
-    Raw(int receiveBuffer) throws IOException {
-      socket = new Socket();
-      if (receiveBuffer > 0) {
-        socket.setReceiveBufferSize(receiveBuffer);
-      }
-      socket.connect(new InetSocketAddress("127.0.0.1", server.port()));
-      socket.setSoTimeout(20_000);
-      in =
-          new BufferedReader(
-              new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
-      out = socket.getOutputStream();
-    }
-
-    Raw() throws IOException {
-      this(0);
-    }
-
-    void send(String line) throws IOException {
-      out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
-      out.flush();
-    }
-
-    JsonNode read() throws IOException {
-      String line = in.readLine();
-      if (line == null) {
-        fail("connection closed, a line was expected");
-      }
-      return JSON.readTree(line);
-    }
-
-    /** True once the server has closed (EOF or reset), with nothing else sent before. */
-    boolean closedByServer() {
-      try {
-        return in.readLine() == null;
-      } catch (IOException reset) {
-        return true;
-      }
-    }
-
-    @Override
-    public void close() throws IOException {
-      socket.close();
-    }
-  }
-
   // ---- oversize lines ---------------------------------------------------------------------------
 
   @Test
   void aTenMegabyteLineWithoutNewlineIsCutOffAfterTheLimitNotBuffered() throws Exception {
-    serve(core, options());
-    int limit = options().maxFrameBytes();
-    try (Raw raw = new Raw()) {
+    fixture.serve(core, fixture.options());
+    int limit = fixture.options().maxFrameBytes();
+    try (RawLineClient raw = fixture.raw(null, 0)) {
       AtomicLong written = new AtomicLong();
       CompletableFuture<Void> writer =
           CompletableFuture.runAsync(
@@ -233,12 +129,12 @@ class SocketRobustnessTest {
 
   @Test
   void aConnectionThatDoesNotLogInIsClosedAndWellBehavedOnesAreNot() throws Exception {
-    serve(core, options().withLoginTimeout(Duration.ofMillis(400)));
-    try (Raw good = new Raw()) {
+    fixture.serve(core, fixture.options().withLoginTimeout(Duration.ofMillis(400)));
+    try (RawLineClient good = fixture.raw(null, 0)) {
       good.send("{\"id\":1,\"op\":\"login\",\"user\":\"alice\",\"subscribe\":false}");
       assertThat(good.read().get("ok").asBoolean()).isTrue();
       long start = System.nanoTime();
-      try (Raw silent = new Raw()) {
+      try (RawLineClient silent = fixture.raw(null, 0)) {
         JsonNode err = silent.read();
         long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
         assertThat(err.path("error").path("code").asText()).isEqualTo("unauthenticated");
@@ -256,10 +152,10 @@ class SocketRobustnessTest {
 
   @Test
   void aClientTricklingAPartialLineIsClosedAndOthersAreUnaffected() throws Exception {
-    serve(core, options().withExtra(ServerSettings.LINE_TIMEOUT_MS, "500"));
+    fixture.serve(core, fixture.options().withExtra(ServerSettings.LINE_TIMEOUT_MS, "500"));
     ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor();
-    try (Raw slow = new Raw();
-        Raw good = new Raw()) {
+    try (RawLineClient slow = fixture.raw(null, 0);
+        RawLineClient good = fixture.raw(null, 0)) {
       slow.send("{\"id\":1,\"op\":\"login\",\"user\":\"alice\",\"subscribe\":false}");
       assertThat(slow.read().get("ok").asBoolean()).isTrue();
       good.send("{\"id\":1,\"op\":\"login\",\"user\":\"bob\",\"subscribe\":false}");
@@ -310,13 +206,11 @@ class SocketRobustnessTest {
 
   @Test
   void aReaderThatStopsReadingCostsBoundedMemoryAndLaterGetsEverythingInOrder() throws Exception {
-    serve(core, options());
+    fixture.serve(core, fixture.options());
     int n = 10_000;
     String pad = "p".repeat(2000); // 10,000 × 2 KB: far more than the kernel's socket buffers
-    try (Raw bob = new Raw(16 * 1024);
-        ChatService connector =
-            new SocketTransportProvider()
-                .connect(TransportOptions.of("127.0.0.1", server.port(), null))) {
+    try (RawLineClient bob = fixture.raw(null, 16 * 1024);
+        ChatService connector = fixture.connector()) {
       bob.send("{\"id\":1,\"op\":\"login\",\"user\":\"bob\"}");
       assertThat(bob.read().get("ok").asBoolean()).isTrue();
       // From here bob reads nothing until every message is stored.
@@ -380,9 +274,9 @@ class SocketRobustnessTest {
                     throw e.getCause();
                   }
                 });
-    serve(slow, options());
+    SocketServer server = fixture.serve(slow, fixture.options());
     int port = server.port();
-    try (Raw raw = new Raw()) {
+    try (RawLineClient raw = fixture.raw(null, 0)) {
       raw.send("{\"id\":1,\"op\":\"create_account\",\"user\":\"carol\"}");
       assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
       CompletableFuture<Void> closing = CompletableFuture.runAsync(server::close, executor);
@@ -398,7 +292,7 @@ class SocketRobustnessTest {
       assertThatThrownBy(() -> s.connect(new InetSocketAddress("127.0.0.1", port), 2_000))
           .isInstanceOf(IOException.class);
     }
-    assertThat(store.findAccount("carol")).isPresent();
+    assertThat(fixture.store.findAccount("carol")).isPresent();
   }
 
   // ---- blocking work ----------------------------------------------------------------------------
@@ -406,10 +300,8 @@ class SocketRobustnessTest {
   @Test
   void noCallIntoTheCoreRunsOnANettyEventLoop() throws Exception {
     List<String> onEventLoop = new CopyOnWriteArrayList<>();
-    serve(guard(core, ChatService.class, onEventLoop), options());
-    try (ChatService chat =
-        new SocketTransportProvider()
-            .connect(TransportOptions.of("127.0.0.1", server.port(), null))) {
+    fixture.serve(guard(core, ChatService.class, onEventLoop), fixture.options());
+    try (ChatService chat = fixture.connector()) {
       chat.authMode();
       chat.createAccount("carol", null);
       Session alice = chat.login("alice", null);
