@@ -16,6 +16,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import spartan.core.ChatEvent;
 import spartan.core.ChatException;
 import spartan.core.ChatService;
 import spartan.core.ErrorCode;
@@ -92,9 +93,16 @@ class AdminServerTest {
       for (int i = 0; i < 3; i++) {
         alice.send(Recipient.user("bob"), "hello " + i);
       }
+      assertThat(bobEvents.nextMessages(3)).hasSize(3);
       alice.createGroup("ops", List.of("bob"));
+      bobEvents.next(ChatEvent.GroupInvited.class);
+      bob.joinGroup("ops");
       alice.send(Recipient.group("ops"), "to the group");
-      assertThat(bobEvents.nextMessages(4)).hasSize(4);
+      ChatEvent e;
+      do {
+        e = bobEvents.next(); // the join's own MemberJoined comes first
+      } while (e instanceof ChatEvent.MemberJoined);
+      assertThat(e).isInstanceOf(ChatEvent.MessageReceived.class);
 
       String after = get(server, "/metrics").body();
       assertThat(sample(after, "spartan_logins_total{result=\"ok\"}")
