@@ -131,7 +131,10 @@ public final class LocalChatService implements ChatService {
       return this;
     }
 
-    /** Where event streams run; they may read the store, so not an event loop. */
+    /**
+     * Where delivery ({@link DeliveryRouter}, each session's event stream) and send receipts
+     * run; they may read the store, so not an event loop, and not the store's writer.
+     */
     public Builder deliveryExecutor(Executor executor) {
       this.deliveryExecutor = Objects.requireNonNull(executor, "deliveryExecutor");
       return this;
