@@ -1,5 +1,8 @@
 package spartan.core.decorate;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import java.lang.ref.Reference;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
@@ -41,8 +44,8 @@ import spartan.core.limit.RateLimiter;
  *       wait for its permit: it returns at once, and the call goes ahead when the permit arrives
  *       (a Redis limiter answers checks in batches, from its own thread), on the executor given
  *       with the limiter. Such calls on one decorated session go ahead in the order they were
- *       made (other calls are not ordered with them, nor are calls on another decorated object
- *       for the same session, e.g. one per {@code resume}). So a connection's pipelined sends
+ *       made, whichever resume of the session they came through (other calls are not ordered
+ *       with them). So a connection's pipelined sends
  *       share one Redis round trip instead of waiting one each, and still reach the service in
  *       order.
  *   <li>{@code @Cached}: the call runs inside {@link RecentMessages#serving}, so its store reads
@@ -70,6 +73,13 @@ public final class ChatDecorator {
   private final RecentMessages recent;
   private final Map<Method, Handler> handlers;
   private final Map<String, String> plan;
+  /**
+   * One decorated session per underlying session, so its call order holds across every resume
+   * of it (each RPC of a transport resumes the session). Weak both ways: an entry lives while
+   * someone holds the decorated session, and a call waiting for its permit holds it.
+   */
+  private final Cache<Session, Session> decorated =
+      Caffeine.newBuilder().weakKeys().weakValues().executor(Runnable::run).build();
 
   private ChatDecorator(Builder b) {
     this.limiter = b.limiter;
@@ -166,9 +176,17 @@ public final class ChatDecorator {
     return new DecoratedChatService(Objects.requireNonNull(service, "service"), this);
   }
 
-  /** Wraps one session. */
+  /**
+   * The decorated view of {@code session}: the same object for the same session (by identity)
+   * for as long as it is in use, so the order of its limited calls is per session, not per
+   * resume.
+   */
   public Session decorate(Session session) {
     Objects.requireNonNull(session, "session");
+    return decorated.get(session, this::newProxy);
+  }
+
+  private Session newProxy(Session session) {
     SessionHandler handler = new SessionHandler(session, handlers);
     Session proxy =
         (Session)
@@ -308,9 +326,11 @@ public final class ChatDecorator {
         return goAhead(session, args, permit, started);
       }
       CompletableFuture<Object> result = new CompletableFuture<>();
+      Session keep = session.proxy; // keeps the memoised proxy, and so this order, while waiting
       CompletableFuture.allOf(previous, permit)
           .whenComplete(
               (ignored, e) -> {
+                Reference.reachabilityFence(keep);
                 Runnable step =
                     () ->
                         goAhead(session, args, permit, started)

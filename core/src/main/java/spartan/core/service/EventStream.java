@@ -4,6 +4,8 @@ import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Flow;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -11,16 +13,18 @@ import org.slf4j.LoggerFactory;
 import spartan.core.ChatEvent;
 import spartan.core.ChatException;
 import spartan.core.Delivery;
+import spartan.core.spi.SerializingExecutor;
 import spartan.core.store.ChatStore;
 
 /**
  * One session's event subscription. Live deliveries are pushed into a small queue bounded in
- * entries and in bytes; the drain runs on the delivery executor whenever there is something to
- * deliver <em>and</em> demand (Moquette's drain-on-event, grpc-java's serializing executor),
- * never on a timer. When the
- * subscriber falls behind — the queue overflows, or a sequence gap shows a missed entry — the
- * stream forgets the queue and catches up from the store, which holds every entry anyway, so
- * memory stays bounded however slow the reader.
+ * entries and in bytes; the drain runs on the delivery executor, on its own {@link
+ * SerializingExecutor} lane, whenever there is something to deliver <em>and</em> demand
+ * (Moquette's drain-on-event), never on a timer. When the subscriber falls behind — the queue
+ * overflows, or a sequence gap shows a missed entry — the stream forgets the queue and catches
+ * up from the store, which holds every entry anyway, so memory stays bounded however slow the
+ * reader. An entry stored elsewhere arrives as a bare "the inbox has entries up to seq N"
+ * ({@link #storedUpTo}) and is read from the store the same way.
  */
 final class EventStream implements Flow.Subscription {
   private static final Logger log = LoggerFactory.getLogger(EventStream.class);
@@ -39,12 +43,15 @@ final class EventStream implements Flow.Subscription {
 
   private final String user;
   private final ChatStore store;
-  private final Executor executor;
   private final Flow.Subscriber<? super ChatEvent> subscriber;
   private final Runnable onTerminate;
 
   private final AtomicLong demand = new AtomicLong();
-  private final AtomicInteger wip = new AtomicInteger();
+  /** Asks for a run of {@link #drain} on this stream's lane; coalesces. */
+  private final Runnable signal;
+  private final AtomicBoolean endedInline = new AtomicBoolean();
+  /** The highest sequence the inbox is known to hold, from {@link #storedUpTo}. */
+  private final AtomicLong tip = new AtomicLong();
   private final ConcurrentLinkedQueue<Delivery> live = new ConcurrentLinkedQueue<>();
   private final AtomicInteger liveSize = new AtomicInteger();
   private final AtomicLong liveBytes = new AtomicLong();
@@ -59,6 +66,7 @@ final class EventStream implements Flow.Subscription {
   private long cursor;
   private boolean catchingUp = true;
   private boolean started;
+  private long tipChecked;
 
   EventStream(
       String user,
@@ -70,7 +78,7 @@ final class EventStream implements Flow.Subscription {
     this.user = user;
     this.cursor = cursor;
     this.store = store;
-    this.executor = executor;
+    this.signal = SerializingExecutor.coalescing(new SerializingExecutor(executor), this::drain);
     this.subscriber = subscriber;
     this.onTerminate = onTerminate;
   }
@@ -93,6 +101,16 @@ final class EventStream implements Flow.Subscription {
       live.offer(d);
     }
     schedule();
+  }
+
+  /**
+   * The inbox holds entries up to {@code seq}, stored by someone who did not hand over the
+   * entries themselves: those beyond what this stream has sent are read from the store.
+   */
+  void storedUpTo(long seq) {
+    if (tip.accumulateAndGet(seq, Math::max) == seq) {
+      schedule();
+    }
   }
 
   /** Bytes of live entries held now; for tests. */
@@ -146,41 +164,37 @@ final class EventStream implements Flow.Subscription {
   }
 
   private void schedule() {
-    if (wip.getAndIncrement() == 0) {
-      try {
-        executor.execute(this::drain);
-      } catch (RuntimeException rejected) {
-        // Executor shut down: end the stream here, on the caller's thread (no drain is running,
-        // since this call won the wip race), keeping the Flow rules: onSubscribe first, then a
-        // terminal signal.
-        boolean neverStarted = !started;
-        started = true;
-        cancelled = true;
-        wip.set(0);
-        onTerminate.run();
-        if (neverStarted) {
-          safely(() -> subscriber.onSubscribe(this));
-        }
-        safely(() -> subscriber.onError(ChatException.unavailable("The server is shutting down.")));
+    try {
+      signal.run();
+    } catch (RejectedExecutionException rejected) {
+      // Executor shut down: end the stream here, on the caller's thread (no drain is running,
+      // since the lane was idle when it was refused), keeping the Flow rules: onSubscribe
+      // first, then a terminal signal, once.
+      if (!endedInline.compareAndSet(false, true)) {
+        return;
       }
+      boolean neverStarted = !started;
+      started = true;
+      cancelled = true;
+      onTerminate.run();
+      if (neverStarted) {
+        safely(() -> subscriber.onSubscribe(this));
+      }
+      safely(() -> subscriber.onError(ChatException.unavailable("The server is shutting down.")));
     }
   }
 
   private void drain() {
-    int missed = 1;
-    do {
-      try {
-        drainOnce();
-      } catch (RuntimeException e) {
-        if (!cancelled) {
-          log.warn("event stream of {} failed", user, e);
-          cancelled = true;
-          onTerminate.run();
-          safely(() -> subscriber.onError(ChatException.wrap(e)));
-        }
+    try {
+      drainOnce();
+    } catch (RuntimeException e) {
+      if (!cancelled) {
+        log.warn("event stream of {} failed", user, e);
+        cancelled = true;
+        onTerminate.run();
+        safely(() -> subscriber.onError(ChatException.wrap(e)));
       }
-      missed = wip.addAndGet(-missed);
-    } while (missed != 0);
+    }
   }
 
   private void drainOnce() {
@@ -245,6 +259,12 @@ final class EventStream implements Flow.Subscription {
       }
       Delivery d = live.poll();
       if (d == null) {
+        long t = tip.get();
+        if (t > cursor && t > tipChecked) {
+          tipChecked = t; // read once per news, so an entry not yet visible cannot spin us
+          catchingUp = true;
+          continue;
+        }
         return;
       }
       liveSize.decrementAndGet();

@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -40,7 +39,9 @@ import spartan.core.store.ChatStore;
  * tests and benchmarks may use it directly.
  *
  * <p>Thread-safe. Blocking methods may do store I/O on the calling thread, so transports call
- * them from a blocking executor. Event delivery runs on the injected delivery executor; the
+ * them from a blocking executor. Event delivery ({@link DeliveryRouter}, each session's event
+ * stream) and send receipts run on the injected delivery executor, never on the store's writer
+ * thread or the caller's event loop; the
  * service starts no threads of its own and reads time only from the injected {@link Clock}.
  * Closing the service ends every session but leaves the store open: whoever built the store
  * closes it.
@@ -69,15 +70,15 @@ public final class LocalChatService implements ChatService {
   private final long hashWaitNanos;
   private final AuthThrottle throttle;
 
-  private final ConcurrentHashMap<String, LocalSession> sessionsById = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<String, Set<LocalSession>> sessionsByUser =
-      new ConcurrentHashMap<>();
+  final SessionRegistry sessions = new SessionRegistry();
+  final DeliveryRouter delivery;
   private volatile boolean closed;
 
   private LocalChatService(Builder b) {
     this.store = b.store;
     this.clock = b.clock;
     this.deliveryExecutor = b.deliveryExecutor;
+    this.delivery = new DeliveryRouter(sessions, b.deliveryExecutor);
     this.authMode = b.authMode;
     this.hasher = b.hasher != null ? b.hasher : Argon2idHasher.owaspDefault();
     this.limits = b.limits;
@@ -130,7 +131,10 @@ public final class LocalChatService implements ChatService {
       return this;
     }
 
-    /** Where event streams run; they may read the store, so not an event loop. */
+    /**
+     * Where delivery ({@link DeliveryRouter}, each session's event stream) and send receipts
+     * run; they may read the store, so not an event loop, and not the store's writer.
+     */
     public Builder deliveryExecutor(Executor executor) {
       this.deliveryExecutor = Objects.requireNonNull(executor, "deliveryExecutor");
       return this;
@@ -387,35 +391,26 @@ public final class LocalChatService implements ChatService {
 
   private LocalSession openSession(ChatStore.AccountRecord account) {
     String name = account.user();
-    LocalSession s;
-    while (true) {
-      Set<LocalSession> mine =
-          sessionsByUser.computeIfAbsent(name, k -> ConcurrentHashMap.newKeySet());
-      synchronized (mine) {
-        if (sessionsByUser.get(name) != mine) {
-          continue; // emptied and dropped by a concurrent end(): use the current set
-        }
-        expireIdle(mine);
-        if (mine.size() >= limits.maxSessionsPerUser()) {
-          // Make room by dropping the longest-idle session without a live stream, if any.
-          LocalSession victim =
-              mine.stream()
-                  .filter(x -> !x.hasStream())
-                  .min(Comparator.comparing(LocalSession::lastUsed))
-                  .orElseThrow(
-                      () ->
-                          ChatException.unavailable(
-                              "Too many sessions for " + name + " (max "
-                                  + limits.maxSessionsPerUser() + ")."));
-          remove(victim, false);
-        }
-        SessionTokens.Token token = tokens.next();
-        s = new LocalSession(this, account, token, clock.instant());
-        sessionsById.put(token.id(), s);
-        mine.add(s);
-        break;
-      }
-    }
+    LocalSession s =
+        sessions.add(
+            name,
+            mine -> {
+              expireIdle(mine);
+              if (mine.size() >= limits.maxSessionsPerUser()) {
+                // Make room by dropping the longest-idle session without a live stream, if any.
+                LocalSession victim =
+                    mine.stream()
+                        .filter(x -> !x.hasStream())
+                        .min(Comparator.comparing(LocalSession::lastUsed))
+                        .orElseThrow(
+                            () ->
+                                ChatException.unavailable(
+                                    "Too many sessions for " + name + " (max "
+                                        + limits.maxSessionsPerUser() + ")."));
+                remove(victim, false);
+              }
+              return new LocalSession(this, account, tokens.next(), clock.instant());
+            });
     // A deletion that ran between reading the account and registering the session missed it:
     // check again now that endAll() would find it, so no session outlives its account.
     Optional<ChatStore.AccountRecord> now = store.findAccount(name);
@@ -481,7 +476,7 @@ public final class LocalChatService implements ChatService {
   public Session resume(String token) {
     checkOpen();
     String id = SessionTokens.idOf(token);
-    LocalSession s = id == null ? null : sessionsById.get(id);
+    LocalSession s = id == null ? null : sessions.byTokenId(id);
     if (s == null || !SessionTokens.matches(token, s.secret)) {
       throw ChatException.unauthenticated("Session expired or logged out; log in again.");
     }
@@ -503,7 +498,7 @@ public final class LocalChatService implements ChatService {
       return;
     }
     closed = true;
-    for (LocalSession s : List.copyOf(sessionsById.values())) {
+    for (LocalSession s : sessions.all()) {
       end(s);
     }
   }
@@ -521,41 +516,22 @@ public final class LocalChatService implements ChatService {
     remove(s, true);
   }
 
-  /**
-   * Removes a session under its user's set lock (the lock openSession holds), dropping an emptied
-   * set only when asked, so a concurrent login never adds to a set that is being dropped.
-   */
+  /** Removes a session (see {@link SessionRegistry#remove}) and ends it. */
   private void remove(LocalSession s, boolean dropEmptySet) {
-    sessionsById.remove(s.tokenId, s);
-    Set<LocalSession> mine = sessionsByUser.get(s.user());
-    if (mine != null) {
-      synchronized (mine) {
-        mine.remove(s);
-        if (dropEmptySet && mine.isEmpty()) {
-          sessionsByUser.remove(s.user(), mine);
-        }
-      }
-    }
+    sessions.remove(s, dropEmptySet);
     s.markEnded();
   }
 
   /** Ends every session of {@code user} (account deleted). */
   void endAll(String user) {
-    Set<LocalSession> mine = sessionsByUser.get(user);
-    if (mine != null) {
-      for (LocalSession s : List.copyOf(mine)) {
-        end(s);
-      }
+    for (LocalSession s : List.copyOf(sessions.of(user))) {
+      end(s);
     }
   }
 
   /** Whether {@code user} has a session with a live event stream on this node. */
   boolean isOnline(String user) {
-    Set<LocalSession> mine = sessionsByUser.get(user);
-    if (mine == null) {
-      return false;
-    }
-    for (LocalSession s : mine) {
+    for (LocalSession s : sessions.of(user)) {
       if (s.hasStream()) {
         return true;
       }
@@ -563,29 +539,25 @@ public final class LocalChatService implements ChatService {
     return false;
   }
 
-  /** Pushes a stored entry to every live stream of {@code user}. Never blocks. */
-  void push(String user, Delivery d) {
-    Set<LocalSession> mine = sessionsByUser.get(user);
-    if (mine != null) {
-      for (LocalSession s : mine) {
-        s.offer(d);
-      }
+  /** Pushes a control event to every live stream of {@code user}. Never blocks. */
+  void pushControl(String user, ChatEvent e) {
+    for (LocalSession s : sessions.of(user)) {
+      s.offerControl(e);
     }
   }
 
-  /** Pushes a control event to every live stream of {@code user}. Never blocks. */
-  void pushControl(String user, ChatEvent e) {
-    Set<LocalSession> mine = sessionsByUser.get(user);
-    if (mine != null) {
-      for (LocalSession s : mine) {
-        s.offerControl(e);
-      }
-    }
+  /**
+   * This node's delivery: where news of stored inbox entries goes to reach the live sessions
+   * here. Entries stored through this service are routed already; a store shared with other
+   * nodes tells it about theirs ({@link DeliveryRouter#storedUpTo}).
+   */
+  public DeliveryRouter delivery() {
+    return delivery;
   }
 
   /** Number of sessions held, for tests and metrics. */
   public int sessionCount() {
-    return sessionsById.size();
+    return sessions.size();
   }
 
   static <T> List<T> page(List<T> fetched, int limit) {

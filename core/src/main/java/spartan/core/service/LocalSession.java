@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Flow;
+import java.util.concurrent.RejectedExecutionException;
 import spartan.core.Account;
 import spartan.core.ChatEvent;
 import spartan.core.ChatException;
@@ -24,6 +25,7 @@ import spartan.core.Recipient;
 import spartan.core.SendReceipt;
 import spartan.core.Session;
 import spartan.core.auth.SessionTokens;
+import spartan.core.spi.SerializingExecutor;
 import spartan.core.store.ChatStore;
 import spartan.core.store.ChatStore.AccountRecord;
 import spartan.core.store.ChatStore.GroupRecord;
@@ -40,6 +42,8 @@ final class LocalSession implements Session {
   private volatile Instant lastUsed;
   private volatile boolean ended;
   private volatile EventStream stream;
+  /** Completes this session's send receipts off the store's writer thread, in commit order. */
+  private final SerializingExecutor receipts;
 
   LocalSession(LocalChatService service, AccountRecord account, SessionTokens.Token t, Instant now) {
     this.service = service;
@@ -50,6 +54,7 @@ final class LocalSession implements Session {
     this.secret = t.secret();
     this.token = t.value();
     this.lastUsed = now;
+    this.receipts = new SerializingExecutor(service.deliveryExecutor);
   }
 
   @Override
@@ -92,26 +97,44 @@ final class LocalSession implements Session {
       check();
       ChatStore.Draft draft = draft(to, body, clientMsgId);
       chargeFanout(draft.recipients().size());
-      return store
+      CompletableFuture<SendReceipt> receipt = new CompletableFuture<>();
+      // On the writer thread: only hand-offs. Fan-out goes to the delivery router; the
+      // receipt completes on this session's lane, so the sender's answer never waits for
+      // fan-out, and nothing downstream of it runs on the writer.
+      store
           .append(draft)
-          .handle(
+          .whenComplete(
               (appended, err) -> {
-                if (err != null) {
-                  throw ChatException.wrap(err);
+                if (err == null) {
+                  service.delivery.stored(appended);
                 }
-                if (!appended.duplicate()) {
-                  service.metrics.messageStored(
-                      to instanceof Recipient.Group, appended.recipients().size());
-                  for (int i = 0; i < appended.deliveries().size(); i++) {
-                    service.push(appended.recipients().get(i), appended.deliveries().get(i));
-                  }
+                Runnable answer = () -> answer(receipt, to, appended, err);
+                try {
+                  receipts.execute(answer);
+                } catch (RejectedExecutionException shutDown) {
+                  answer.run();
                 }
-                Message m = appended.message();
-                return new SendReceipt(m.id(), m.sentAt(), appended.duplicate());
               });
+      return receipt;
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(ChatException.wrap(e));
     }
+  }
+
+  private void answer(
+      CompletableFuture<SendReceipt> receipt,
+      Recipient to,
+      ChatStore.Appended appended,
+      Throwable err) {
+    if (err != null) {
+      receipt.completeExceptionally(ChatException.wrap(err));
+      return;
+    }
+    if (!appended.duplicate()) {
+      service.metrics.messageStored(to instanceof Recipient.Group, appended.recipients().size());
+    }
+    Message m = appended.message();
+    receipt.complete(new SendReceipt(m.id(), m.sentAt(), appended.duplicate()));
   }
 
   /** Charges a message by its recipients against the fan-out budget, if one is configured. */
@@ -299,6 +322,13 @@ final class LocalSession implements Session {
     EventStream s = stream;
     if (s != null) {
       s.offer(d);
+    }
+  }
+
+  void storedUpTo(long seq) {
+    EventStream s = stream;
+    if (s != null) {
+      s.storedUpTo(seq);
     }
   }
 

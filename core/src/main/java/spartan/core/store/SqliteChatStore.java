@@ -46,6 +46,7 @@ import spartan.core.Limits;
 import spartan.core.Message;
 import spartan.core.MessageBody;
 import spartan.core.Recipient;
+import spartan.core.spi.SerializingExecutor;
 
 /**
  * A durable {@link ChatStore} in one SQLite file, {@value #FILE_NAME}, under a data directory,
@@ -127,15 +128,17 @@ public final class SqliteChatStore implements ChatStore {
   }
 
   private final Path file;
-  private final Executor writer;
   private final String url;
   private final FileChannel lockChannel;
   private final FileLock fileLock;
   private final Handle writeSide;
 
-  // ---- the writer's queue (drain-on-demand, grpc-java SerializingExecutor style) ----------------
+  // ---- the writer's queue, drained on demand on a SerializingExecutor lane ----------------------
   private final ConcurrentLinkedQueue<Op> queue = new ConcurrentLinkedQueue<>();
-  private final AtomicInteger wip = new AtomicInteger();
+  /** Asks for a run of {@link #drain} on the writer's lane; coalesces, so one run at a time. */
+  private final Runnable wake;
+  /** Held by whichever thread drains, the lane or a caller after a rejected hand-off. */
+  private final Object draining = new Object();
   private final AtomicInteger pending = new AtomicInteger();
   /** The thread running {@link #drain} now, so re-entrant calls from callbacks do not deadlock. */
   private volatile Thread drainThread;
@@ -155,7 +158,7 @@ public final class SqliteChatStore implements ChatStore {
   private SqliteChatStore(
       Path file, Executor writer, String url, FileChannel lockChannel, FileLock lock, Handle w) {
     this.file = file;
-    this.writer = writer;
+    this.wake = SerializingExecutor.coalescing(new SerializingExecutor(writer), this::drain);
     this.url = url;
     this.lockChannel = lockChannel;
     this.fileLock = lock;
@@ -1167,33 +1170,26 @@ public final class SqliteChatStore implements ChatStore {
   }
 
   private void signal() {
-    if (wip.getAndIncrement() == 0) {
-      try {
-        writer.execute(this::drain);
-      } catch (RejectedExecutionException e) {
-        // The executor is shut down (or saturated): drain here, so no future is left hanging.
-        log.warn("Store writer executor rejected a drain; draining on the calling thread");
-        drain();
-      }
+    try {
+      wake.run();
+    } catch (RejectedExecutionException e) {
+      // The executor is shut down (or saturated): drain here, so no future is left hanging.
+      log.warn("Store writer executor rejected a drain; draining on the calling thread");
+      drain();
     }
   }
 
   private void drain() {
-    Thread me = Thread.currentThread();
-    int missed = 1;
-    while (true) {
-      drainThread = me;
+    synchronized (draining) {
+      drainThread = Thread.currentThread();
       try {
         drainQueue();
       } catch (RuntimeException e) {
         log.error("Message store writer failed unexpectedly", e); // a bug; keep draining
-      }
-      // Cleared before giving up the drain, so a drain starting on another thread right after
-      // is not mistaken for this one.
-      drainThread = null;
-      missed = wip.addAndGet(-missed);
-      if (missed == 0) {
-        return;
+      } finally {
+        // Cleared before giving up the drain, so a drain starting on another thread right after
+        // is not mistaken for this one.
+        drainThread = null;
       }
     }
   }

@@ -147,6 +147,14 @@ class ChatDecoratorTest {
   }
 
   @Test
+  void everyResumeOfASessionGivesTheOneDecoratedSessionSoItsCallOrderIsPerSession() {
+    Session alice = chat.login("alice", null);
+    Session again = chat.resume(alice.token());
+    assertThat(again).isSameAs(alice).isSameAs(chat.resume(alice.token()));
+    assertThat(chat.login("alice", null)).as("another session").isNotSameAs(alice);
+  }
+
+  @Test
   void otherCallsPassThroughUnlimited() {
     Session alice = chat.login("alice", null);
     for (int i = 0; i < 20; i++) {

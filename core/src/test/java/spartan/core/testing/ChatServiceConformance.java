@@ -587,6 +587,30 @@ public abstract class ChatServiceConformance {
     }
 
     @Test
+    void messagesStoredWhileTheRecipientSubscribesArriveOnceInOrderWithoutGaps() {
+      accounts("alice", "bob");
+      Session alice = login("alice");
+      Session bob = login("bob");
+      EventRecorder racing = EventRecorder.unbounded();
+      int n = 300;
+      List<CompletableFuture<SendReceipt>> sends = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        sends.add(alice.sendAsync(Recipient.user("bob"), MessageBody.text("r" + i), null));
+        if (i == n / 3) {
+          bob.events(0).subscribe(racing); // while the sends are being stored and pushed
+        }
+      }
+      CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).join();
+      send(alice, "bob", "last");
+      List<ChatEvent.MessageReceived> got = racing.nextMessages(n + 1);
+      for (int i = 0; i < n; i++) {
+        assertThat(got.get(i).seq()).isEqualTo(i + 1);
+        assertThat(got.get(i).message().text()).isEqualTo("r" + i);
+      }
+      assertThat(got.get(n).message().text()).isEqualTo("last");
+    }
+
+    @Test
     void aSubscriptionResumesAfterTheGivenCursor() {
       accounts("alice", "bob");
       Session alice = login("alice");

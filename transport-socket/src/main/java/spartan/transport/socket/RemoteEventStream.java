@@ -10,6 +10,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import spartan.core.ChatEvent;
+import spartan.core.spi.SerializingExecutor;
 
 /**
  * The connector's side of one event subscription: events read from the socket wait in a small
@@ -18,8 +19,8 @@ import spartan.core.ChatEvent;
  * server back, and the server leaves the rest in the inbox); it reads again below {@link
  * #LOW_WATER}. The buffer may overshoot by what one socket read had already brought in.
  *
- * <p>Signals to the subscriber are serialised by a work-in-progress counter (the usual Reactive
- * Streams drain), never on the Netty event loop, so a subscriber may call the blocking session
+ * <p>Signals to the subscriber are serialised on the core's {@link SerializingExecutor} over the
+ * callback executor, never on the Netty event loop, so a subscriber may call the blocking session
  * methods. Thread-safe.
  */
 final class RemoteEventStream implements Flow.Subscription {
@@ -29,13 +30,13 @@ final class RemoteEventStream implements Flow.Subscription {
   static final int LOW_WATER = 64;
 
   private final Flow.Subscriber<? super ChatEvent> subscriber;
-  private final Executor executor;
+  /** Asks for a run of {@link #drain} on this stream's lane; coalesces. */
+  private final Runnable signal;
   private final ClientConnection connection;
 
   private final ConcurrentLinkedQueue<ChatEvent> queue = new ConcurrentLinkedQueue<>();
   private final AtomicInteger size = new AtomicInteger();
   private final AtomicLong demand = new AtomicLong();
-  private final AtomicInteger wip = new AtomicInteger();
   private volatile boolean open;
   private volatile boolean cancelled;
   private volatile boolean ended;
@@ -50,7 +51,7 @@ final class RemoteEventStream implements Flow.Subscription {
       Executor executor,
       ClientConnection connection) {
     this.subscriber = Objects.requireNonNull(subscriber, "subscriber");
-    this.executor = executor;
+    this.signal = SerializingExecutor.coalescing(new SerializingExecutor(executor), this::drain);
     this.connection = connection;
   }
 
@@ -108,28 +109,21 @@ final class RemoteEventStream implements Flow.Subscription {
     if (!open) {
       return;
     }
-    if (wip.getAndIncrement() == 0) {
-      try {
-        executor.execute(this::drain);
-      } catch (RejectedExecutionException e) {
-        cancelled = true; // the connector is closed: nobody is left to deliver to
-        wip.set(0);
-      }
+    try {
+      signal.run();
+    } catch (RejectedExecutionException e) {
+      cancelled = true; // the connector is closed: nobody is left to deliver to
     }
   }
 
   private void drain() {
-    int missed = 1;
-    do {
-      try {
-        drainOnce();
-      } catch (RuntimeException e) {
-        log.warn("event subscriber threw; cancelling its stream", e);
-        cancelled = true;
-        terminated = true;
-      }
-      missed = wip.addAndGet(-missed);
-    } while (missed != 0);
+    try {
+      drainOnce();
+    } catch (RuntimeException e) {
+      log.warn("event subscriber threw; cancelling its stream", e);
+      cancelled = true;
+      terminated = true;
+    }
   }
 
   private void drainOnce() {

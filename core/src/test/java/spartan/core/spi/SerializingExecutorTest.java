@@ -1,20 +1,22 @@
 package spartan.core.spi;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
-class CallbackLaneTest {
+class SerializingExecutorTest {
   /** An executor that holds tasks until the test runs them. */
   private final ArrayDeque<Runnable> held = new ArrayDeque<>();
 
   @Test
   void tasksRunInOrderAndThoseArrivingTogetherShareOneHandOff() {
-    CallbackLane lane = new CallbackLane(held::add);
+    SerializingExecutor lane = new SerializingExecutor(held::add);
     List<Integer> ran = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
       int n = i;
@@ -31,7 +33,7 @@ class CallbackLaneTest {
 
   @Test
   void aTaskAddedWhileTheLaneRunsJoinsTheSameTurn() {
-    CallbackLane lane = new CallbackLane(held::add);
+    SerializingExecutor lane = new SerializingExecutor(held::add);
     List<String> ran = new ArrayList<>();
     lane.execute(
         () -> {
@@ -45,7 +47,7 @@ class CallbackLaneTest {
 
   @Test
   void aThrowingTaskDoesNotStopTheLane() {
-    CallbackLane lane = new CallbackLane(held::add);
+    SerializingExecutor lane = new SerializingExecutor(held::add);
     List<String> ran = new ArrayList<>();
     lane.execute(
         () -> {
@@ -57,7 +59,26 @@ class CallbackLaneTest {
   }
 
   @Test
-  void aClosedExecutorDropsTheTasksAndTheLaneStaysUsable() {
+  void aRejectedHandOffDropsWhatWaitsThrowsAndLeavesTheLaneUsable() {
+    boolean[] closed = {true};
+    List<String> ran = new ArrayList<>();
+    SerializingExecutor lane =
+        new SerializingExecutor(
+            r -> {
+              if (closed[0]) {
+                throw new RejectedExecutionException("closed");
+              }
+              r.run();
+            });
+    assertThatThrownBy(() -> lane.execute(() -> ran.add("dropped")))
+        .isInstanceOf(RejectedExecutionException.class);
+    closed[0] = false;
+    lane.execute(() -> ran.add("runs"));
+    assertThat(ran).containsExactly("runs");
+  }
+
+  @Test
+  void aCallbackLaneDropsTasksOnceItsExecutorIsClosedWithoutThrowing() {
     boolean[] closed = {true};
     List<String> ran = new ArrayList<>();
     CallbackLane lane =
@@ -72,5 +93,27 @@ class CallbackLaneTest {
     closed[0] = false;
     lane.execute(() -> ran.add("runs"));
     assertThat(ran).containsExactly("runs");
+  }
+
+  @Test
+  void aCoalescingSignalQueuesOneRunHoweverOftenItFiresAndNeverMissesALateOne() {
+    SerializingExecutor lane = new SerializingExecutor(held::add);
+    AtomicInteger runs = new AtomicInteger();
+    Runnable[] signal = new Runnable[1];
+    signal[0] =
+        SerializingExecutor.coalescing(
+            lane,
+            () -> {
+              if (runs.incrementAndGet() == 1) {
+                signal[0].run(); // news arriving during a run asks for one more run
+              }
+            });
+    for (int i = 0; i < 5; i++) {
+      signal[0].run();
+    }
+    assertThat(held).hasSize(1);
+    held.poll().run();
+    assertThat(runs).hasValue(2);
+    assertThat(held).isEmpty();
   }
 }
