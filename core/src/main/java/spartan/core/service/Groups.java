@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 import spartan.core.ChatEvent;
 import spartan.core.ChatException;
 import spartan.core.GroupInfo;
@@ -27,17 +29,48 @@ import spartan.core.store.ChatStore.MemberRecord;
  * members and make members admins; only owners remove or demote admins, and make or demote
  * owners. The last owner can neither leave nor step down while others remain. Membership events
  * go live to every member's streams (see {@link ChatEvent}); invitations also wait in the store.
- * Thread-safe: the store serialises writes, and concurrent changes to one group resolve by
- * whichever write lands first (a check and its write are not one transaction; the worst case is
- * a change by someone demoted a moment earlier).
+ *
+ * <p>Thread-safe. A change's permission check and its write run under the group's lock, so
+ * concurrent changes to one group act as if one after the other: two owners stepping down or
+ * leaving at once cannot both pass the last-owner check, and someone removed or demoted a moment
+ * earlier cannot still invite or remove. An account deletion takes every group's lock, so its
+ * ownership hand-over sees no change half done. The locks are this node's: a store shared by
+ * several nodes would need the checks in its transactions.
  */
 final class Groups {
+  /** Lock stripes: group names hash onto them; enough that unrelated groups rarely contend. */
+  private static final int STRIPES = 64;
+
   private final LocalChatService service;
   private final ChatStore store;
+  private final ReentrantLock[] locks = new ReentrantLock[STRIPES];
 
   Groups(LocalChatService service) {
     this.service = service;
     this.store = service.store;
+    for (int i = 0; i < STRIPES; i++) {
+      locks[i] = new ReentrantLock();
+    }
+  }
+
+  /** Runs {@code change} holding {@code group}'s lock (its name normalised). */
+  private <T> T locked(String group, Supplier<T> change) {
+    ReentrantLock lock = locks[Math.floorMod(group.hashCode(), STRIPES)];
+    lock.lock();
+    try {
+      return change.get();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void locked(String group, Runnable change) {
+    locked(
+        group,
+        () -> {
+          change.run();
+          return null;
+        });
   }
 
   void create(String caller, String group, Collection<String> invitees, GroupPolicy policy) {
@@ -66,10 +99,12 @@ final class Groups {
 
   void invite(String caller, String group, Collection<String> invitees) {
     String name = Names.group(group);
-    GroupRecord g = requireGroup(name);
-    requireManager(g, caller, "invite");
-    List<String> users = users(caller, invitees, false);
-    sendInvites(caller, name, users);
+    locked(
+        name,
+        () -> {
+          requireManager(requireGroup(name), caller, "invite");
+          sendInvites(caller, name, users(caller, invitees, false));
+        });
   }
 
   private void sendInvites(String caller, String group, List<String> users) {
@@ -108,6 +143,10 @@ final class Groups {
 
   void join(String caller, String group) {
     String name = Names.group(group);
+    locked(name, () -> joinLocked(caller, name));
+  }
+
+  private void joinLocked(String caller, String name) {
     GroupRecord g = requireGroup(name);
     if (g.member(caller) != null) {
       store.deleteInvite(name, caller);
@@ -140,6 +179,10 @@ final class Groups {
 
   void leave(String caller, String group) {
     String name = Names.group(group);
+    locked(name, () -> leaveLocked(caller, name));
+  }
+
+  private void leaveLocked(String caller, String name) {
     GroupRecord g = requireGroup(name);
     MemberRecord me = g.member(caller);
     if (me == null) {
@@ -162,6 +205,10 @@ final class Groups {
     if (who.equals(caller)) {
       throw ChatException.invalid("To leave a group, use leave_group.");
     }
+    locked(name, () -> removeLocked(caller, name, who));
+  }
+
+  private void removeLocked(String caller, String name, String who) {
     GroupRecord g = requireGroup(name);
     MemberRecord actor = requireManager(g, caller, "remove members");
     MemberRecord victim = g.member(who);
@@ -184,6 +231,10 @@ final class Groups {
     if (role == null) {
       throw ChatException.invalid("role is required");
     }
+    locked(name, () -> setRoleLocked(caller, name, who, role));
+  }
+
+  private void setRoleLocked(String caller, String name, String who, GroupRole role) {
     GroupRecord g = requireGroup(name);
     MemberRecord actor = requireManager(g, caller, "change roles");
     MemberRecord subject = g.member(who);
@@ -198,7 +249,8 @@ final class Groups {
       throw ChatException.denied(
           "Only an owner can demote an admin or make or demote an owner; admins make admins.");
     }
-    if (subject.role() == GroupRole.OWNER && lastOwnerWithOthers(g, who)) {
+    // Even alone: a group whose only member stepped down would have no one left to manage it.
+    if (subject.role() == GroupRole.OWNER && onlyOwner(g, who)) {
       throw ChatException.denied(
           "Group " + name + " needs an owner; make another member owner first.");
     }
@@ -212,8 +264,12 @@ final class Groups {
     if (policy == null) {
       throw ChatException.invalid("policy is required");
     }
-    requireManager(requireGroup(name), caller, "change the policy");
-    store.setPolicy(name, policy);
+    locked(
+        name,
+        () -> {
+          requireManager(requireGroup(name), caller, "change the policy");
+          store.setPolicy(name, policy);
+        });
   }
 
   Page<GroupInfo> list(String caller, String after, int limit) {
@@ -255,10 +311,32 @@ final class Groups {
   }
 
   /**
+   * Deletes {@code caller}'s account in the store and tells each of its groups: the user left,
+   * and where they were the last owner, who is owner now. Holds every group's lock (in stripe
+   * order, so it cannot deadlock with another deletion), so no group change interleaves with the
+   * hand-over.
+   */
+  void deleteAccount(String caller) {
+    Runnable tell;
+    for (ReentrantLock lock : locks) {
+      lock.lock();
+    }
+    try {
+      tell = beforeDelete(caller);
+      store.deleteAccount(caller);
+      tell.run();
+    } finally {
+      for (int i = locks.length - 1; i >= 0; i--) {
+        locks[i].unlock();
+      }
+    }
+  }
+
+  /**
    * The events an account deletion causes, computed before the store deletes it: the user leaves
    * each group, and where they were the last owner the successor becomes owner.
    */
-  Runnable beforeDelete(String caller) {
+  private Runnable beforeDelete(String caller) {
     List<Runnable> after = new ArrayList<>();
     String from = null;
     while (true) {
@@ -304,9 +382,11 @@ final class Groups {
   }
 
   private static boolean lastOwnerWithOthers(GroupRecord g, String user) {
-    if (g.roster().size() < 2) {
-      return false;
-    }
+    return g.roster().size() >= 2 && onlyOwner(g, user);
+  }
+
+  /** Whether {@code user} is an owner of {@code g} and no one else is. */
+  private static boolean onlyOwner(GroupRecord g, String user) {
     for (MemberRecord m : g.roster()) {
       if (m.role() == GroupRole.OWNER && !m.user().equals(user)) {
         return false;

@@ -919,6 +919,20 @@ public abstract class ChatServiceConformance {
     }
 
     @Test
+    void aSoleOwnerCannotStepDownEvenAlone() {
+      accounts("alice", "bob");
+      Session alice = login("alice");
+      alice.createGroup("solo", List.of("bob"));
+      // alone (bob only invited): stepping down would leave a group no one can manage
+      assertCode(
+          ErrorCode.PERMISSION_DENIED, () -> alice.setRole("solo", "alice", GroupRole.ADMIN));
+      assertCode(
+          ErrorCode.PERMISSION_DENIED, () -> alice.setRole("solo", "alice", GroupRole.MEMBER));
+      assertThat(alice.groupInfo("solo").role()).isEqualTo(GroupRole.OWNER);
+      alice.invite("solo", List.of("bob")); // still manages it
+    }
+
+    @Test
     void deletingTheLastOwnerHandsTheGroupToTheLongestStandingAdmin() {
       accounts("alice", "bob", "chad", "dora");
       Session alice = login("alice");
