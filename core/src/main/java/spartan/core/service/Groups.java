@@ -86,15 +86,21 @@ final class Groups {
     for (String u : users) {
       requireUser(u); // before creating, so a typo creates nothing
     }
-    store.createGroup(name, caller, policy, service.clock.instant());
-    if (!users.isEmpty()) {
-      try {
-        sendInvites(caller, name, users);
-      } catch (RuntimeException e) {
-        store.removeMember(name, caller); // the group's only member: this deletes it
-        throw e;
-      }
-    }
+    // Under the lock, so no one joins a new public group before its invitations are in: the
+    // roll-back below must find the creator alone, or it would leave a group without an owner.
+    locked(
+        name,
+        () -> {
+          store.createGroup(name, caller, policy, service.clock.instant());
+          if (!users.isEmpty()) {
+            try {
+              sendInvites(caller, name, users);
+            } catch (RuntimeException e) {
+              store.removeMember(name, caller); // the group's only member: this deletes it
+              throw e;
+            }
+          }
+        });
   }
 
   void invite(String caller, String group, Collection<String> invitees) {

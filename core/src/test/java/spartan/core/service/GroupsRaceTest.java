@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -13,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import spartan.core.ChatException;
 import spartan.core.ErrorCode;
 import spartan.core.GroupMember;
+import spartan.core.GroupPolicy;
 import spartan.core.GroupRole;
 import spartan.core.Session;
 import spartan.core.store.ChatStore;
@@ -58,6 +60,13 @@ class GroupsRaceTest {
     public boolean removeMember(String group, String user) {
       race(user);
       return super.removeMember(group, user);
+    }
+
+    @Override
+    public List<String> invite(
+        String group, List<String> users, String by, Instant at, int maxGroupSize) {
+      race(by);
+      return super.invite(group, users, by, at, maxGroupSize);
     }
 
     @Override
@@ -157,5 +166,33 @@ class GroupsRaceTest {
               .isEqualTo(ErrorCode.PERMISSION_DENIED);
           assertThat(s[2].groupInfo("team").members()).containsExactly("alice", "chad");
         });
+  }
+
+  @Test
+  void aPublicGroupWhoseInvitationsFailIsNotLeftWithoutAnOwner() {
+    RacingStore store = new RacingStore(new MemoryChatStore());
+    try (LocalChatService core =
+        LocalChatService.builder().store(store).deliveryExecutor(Runnable::run).build()) {
+      for (String u : List.of("alice", "bob", "eve", "spammer")) {
+        core.createAccount(u, null);
+      }
+      // bob's invitations are full, so alice's create-with-invitation will fail and roll back
+      Session spammer = core.login("spammer", null);
+      for (int i = 0; i < spartan.core.Limits.MAX_PENDING_INVITES; i++) {
+        spammer.createGroup("g" + i, List.of("bob"));
+      }
+      Session alice = core.login("alice", null);
+      Session eve = core.login("eve", null);
+      CompletableFuture<ErrorCode> eveJoined = new CompletableFuture<>();
+      store.victim = "alice";
+      store.racer = () -> eveJoined.complete(codeOf(() -> eve.joinGroup("open")));
+      store.armed.set(true);
+      ErrorCode created =
+          codeOf(() -> alice.createGroup("open", List.of("bob"), GroupPolicy.PUBLIC));
+      assertThat(created).isEqualTo(ErrorCode.INVALID_ARGUMENT);
+      // eve joined nothing, or found no group: never a group left with her and no owner
+      assertThat(eveJoined).succeedsWithin(10, TimeUnit.SECONDS).isEqualTo(ErrorCode.NOT_FOUND);
+      assertThat(codeOf(() -> eve.groupInfo("open"))).isEqualTo(ErrorCode.NOT_FOUND);
+    }
   }
 }
