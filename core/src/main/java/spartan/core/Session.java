@@ -123,8 +123,10 @@ public interface Session extends AutoCloseable {
    * @throws ChatException {@code NOT_FOUND} (no such group, or an unknown user: nobody is then
    *     invited), {@code PERMISSION_DENIED} (not an owner or admin), {@code INVALID_ARGUMENT} (no
    *     users, more than {@link Limits#MAX_INVITES_PER_CALL}, the group's members and pending
-   *     invitations would exceed {@code maxGroupMembers}, or an invitee already has {@link
-   *     Limits#MAX_PENDING_INVITES} pending invitations)
+   *     invitations would exceed {@code maxGroupMembers}, an invitee already has {@link
+   *     Limits#MAX_PENDING_INVITES} pending invitations or {@link
+   *     Limits#MAX_PENDING_INVITES_PER_INVITER} from the caller, or the caller has twice {@code
+   *     maxGroupMembers} invitations waiting for an answer)
    */
   @RateLimited(RateLimited.Action.CONTROL)
   void invite(String group, Collection<String> users);

@@ -996,6 +996,24 @@ public abstract class ChatServiceConformance {
     }
 
     @Test
+    void oneUserCannotFillAnothersInvitationsToShutOutOtherInviters() {
+      accounts("alice", "bob", "eve");
+      Session eve = login("eve");
+      for (int i = 0; i < Limits.MAX_PENDING_INVITES_PER_INVITER; i++) {
+        eve.createGroup("spam" + i, List.of("bob"));
+      }
+      assertCode(ErrorCode.INVALID_ARGUMENT, () -> eve.createGroup("spam", List.of("bob")));
+      assertCode(ErrorCode.NOT_FOUND, () -> eve.groupInfo("spam"));
+      login("alice").createGroup("team", List.of("bob"));
+      Session bob = login("bob");
+      assertThat(bob.invitations())
+          .hasSize(Limits.MAX_PENDING_INVITES_PER_INVITER + 1)
+          .extracting(GroupInvite::by)
+          .contains("alice");
+      bob.joinGroup("team");
+    }
+
+    @Test
     void aGroupSendIsChargedByItsRecipients() throws Exception {
       int others = 1000;
       limits = Limits.defaults().withMaxGroupMembers(others + 1);
