@@ -86,6 +86,7 @@ final class Groups {
     for (String u : users) {
       requireUser(u); // before creating, so a typo creates nothing
     }
+    charge(caller, users.size());
     // Under the lock, so no one joins a new public group before its invitations are in: the
     // roll-back below must find the creator alone, or it would leave a group without an owner.
     locked(
@@ -109,7 +110,9 @@ final class Groups {
         name,
         () -> {
           requireManager(requireGroup(name), caller, "invite");
-          sendInvites(caller, name, users(caller, invitees, false));
+          List<String> users = users(caller, invitees, false);
+          charge(caller, users.size());
+          sendInvites(caller, name, users);
         });
   }
 
@@ -168,6 +171,7 @@ final class Groups {
       throw ChatException.denied(
           "Group " + name + " is invite-only; ask an owner or admin to invite you.");
     }
+    charge(caller, g.roster().size());
     long since = g.policy().sharedHistory() ? 0 : ChatStore.NOW;
     // The store checks the size in the join's own transaction, so racing joins cannot overfill.
     if (store.addMember(name, caller, GroupRole.MEMBER, since, service.limits.maxGroupMembers())) {
@@ -200,6 +204,7 @@ final class Groups {
               + name
               + "; make another member owner first (or remove everyone, then leave).");
     }
+    charge(caller, g.roster().size() - 1);
     if (store.removeMember(name, caller)) {
       tell(name, new ChatEvent.MemberLeft(name, caller));
     }
@@ -224,6 +229,7 @@ final class Groups {
     if (victim.role() != GroupRole.MEMBER && actor.role() != GroupRole.OWNER) {
       throw ChatException.denied("Only an owner can remove an admin or owner.");
     }
+    charge(caller, g.roster().size() - 1);
     ChatEvent e = new ChatEvent.MemberRemoved(name, who, caller);
     if (store.removeMember(name, who)) {
       service.pushControl(who, e);
@@ -260,6 +266,7 @@ final class Groups {
       throw ChatException.denied(
           "Group " + name + " needs an owner; make another member owner first.");
     }
+    charge(caller, g.roster().size() - 1);
     if (store.setRole(name, who, role)) {
       tell(name, new ChatEvent.RoleChanged(name, who, role, caller));
     }
@@ -302,6 +309,20 @@ final class Groups {
   GroupInfo info(String caller, String group) {
     GroupRecord g = requireGroup(Names.group(group));
     return info(g, requireMember(g, caller));
+  }
+
+  /**
+   * Charges a membership change by the users it notifies against the fan-out budget that group
+   * messages draw from, so joining and leaving a big public group in a loop, or inviting crowds,
+   * cannot flood other users' screens faster than messages could.
+   */
+  private void charge(String caller, int told) {
+    if (service.fanout != null && told > 0) {
+      var d = service.fanout.tryAcquire(caller, told);
+      if (!d.allowed()) {
+        throw ChatException.rateLimited(d.retryAfter());
+      }
+    }
   }
 
   /** Tells the live sessions of the group's current members. */

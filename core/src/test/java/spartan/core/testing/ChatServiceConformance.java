@@ -1014,6 +1014,30 @@ public abstract class ChatServiceConformance {
     }
 
     @Test
+    void membershipChangesAreChargedByTheMembersTheyTell() throws Exception {
+      recipientsPerSecond = new RateLimit(4, 4);
+      start(AuthMode.OPEN);
+      accounts("alice", "c1", "c2", "c3", "eve");
+      Session alice = login("alice");
+      alice.createGroup("lobby", List.of(), GroupPolicy.PUBLIC);
+      for (String c : List.of("c1", "c2", "c3")) {
+        login(c).joinGroup("lobby");
+      }
+      Session eve = login("eve");
+      eve.joinGroup("lobby"); // tells the four members: the whole budget
+      // so joining and leaving a big group in a loop cannot flood its members' screens
+      assertCode(ErrorCode.RATE_LIMITED, () -> eve.leaveGroup("lobby"));
+      assertThat(alice.groupInfo("lobby").members()).contains("eve");
+      clock.advance(Duration.ofSeconds(1));
+      eve.leaveGroup("lobby");
+      assertThat(alice.groupInfo("lobby").members()).doesNotContain("eve");
+      alice.setRole("lobby", "c1", GroupRole.ADMIN); // tells three
+      assertCode(ErrorCode.RATE_LIMITED, () -> alice.removeMember("lobby", "c2"));
+      clock.advance(Duration.ofSeconds(1));
+      alice.removeMember("lobby", "c2");
+    }
+
+    @Test
     void aGroupSendIsChargedByItsRecipients() throws Exception {
       int others = 1000;
       limits = Limits.defaults().withMaxGroupMembers(others + 1);
