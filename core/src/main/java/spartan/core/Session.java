@@ -191,7 +191,9 @@ public interface Session extends AutoCloseable {
 
   /**
    * The groups the caller belongs to, with the caller's role and each group's roster, sorted by
-   * name, paged like {@link #listAccounts}.
+   * name, paged like {@link #listAccounts}. A page may hold fewer than {@code limit} groups (and a
+   * cursor) when their rosters are large: it stops once it lists about ten times {@code
+   * maxGroupMembers} members.
    */
   Page<GroupInfo> listGroups(String after, int limit);
 

@@ -285,19 +285,45 @@ final class Groups {
         });
   }
 
+  /**
+   * A page of the caller's groups with their rosters. The page ends early, with a cursor, once
+   * the rosters listed reach {@link #PAGE_MEMBERS_FACTOR} times {@code maxGroupMembers}, and the
+   * store is read a few groups at a time: a user in a thousand full groups would otherwise make
+   * one call load and answer a million roster entries (tens of megabytes).
+   */
   Page<GroupInfo> list(String caller, String after, int limit) {
-    String from = after == null || after.isEmpty() ? null : Names.group(after);
-    List<GroupRecord> groups = store.groupsOf(caller, from, limit + 1);
-    List<GroupRecord> page = LocalChatService.page(groups, limit);
-    List<GroupInfo> out = new ArrayList<>(page.size());
-    for (GroupRecord g : page) {
-      MemberRecord me = g.member(caller);
-      if (me != null) {
-        out.add(info(g, me));
+    String cursor = after == null || after.isEmpty() ? null : Names.group(after);
+    long budget = (long) PAGE_MEMBERS_FACTOR * service.limits.maxGroupMembers();
+    List<GroupInfo> out = new ArrayList<>();
+    long listed = 0;
+    boolean more = false;
+    read:
+    while (true) {
+      List<GroupRecord> chunk = store.groupsOf(caller, cursor, LIST_CHUNK);
+      for (GroupRecord g : chunk) {
+        if (out.size() == limit || listed >= budget) {
+          more = true;
+          break read;
+        }
+        MemberRecord me = g.member(caller);
+        if (me != null) {
+          out.add(info(g, me));
+          listed += g.roster().size();
+        }
+        cursor = g.group();
+      }
+      if (chunk.size() < LIST_CHUNK) {
+        break;
       }
     }
-    return new Page<>(out, groups.size() > limit ? page.get(page.size() - 1).group() : null);
+    return new Page<>(out, more ? cursor : null);
   }
+
+  /** A page of groups lists at most about this many times {@code maxGroupMembers} members. */
+  static final int PAGE_MEMBERS_FACTOR = 10;
+
+  /** Groups read from the store at a time while listing. */
+  private static final int LIST_CHUNK = 16;
 
   List<GroupInvite> invitations(String caller) {
     List<GroupInvite> all = store.invitesOf(caller);

@@ -1067,6 +1067,25 @@ public abstract class ChatServiceConformance {
     }
 
     @Test
+    void aPageOfGroupsIsBoundedByTheMembersItLists() {
+      accounts("alice", "u1", "u2", "u3", "u4");
+      for (int i = 10; i < 22; i++) {
+        store.createGroup("g" + i, "alice", GroupPolicy.PRIVATE, clock.instant());
+        for (String u : List.of("u1", "u2", "u3", "u4")) {
+          store.addMember("g" + i, u, GroupRole.MEMBER, 0);
+        }
+      }
+      Session alice = login("alice");
+      // ten full groups of 5 are the budget (10 x maxGroupMembers), not the 100 asked for
+      Page<GroupInfo> first = alice.listGroups(null, 100);
+      assertThat(first.items()).hasSize(10);
+      assertThat(first.next()).isEqualTo("g19");
+      Page<GroupInfo> second = alice.listGroups(first.next(), 100);
+      assertThat(second.items()).extracting(GroupInfo::group).containsExactly("g20", "g21");
+      assertThat(second.next()).isNull();
+    }
+
+    @Test
     void listGroupsShowsOnlyMyGroupsWithMyRolePaged() {
       accounts("alice", "bob");
       Session alice = login("alice");
