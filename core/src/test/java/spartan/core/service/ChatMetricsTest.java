@@ -13,6 +13,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import spartan.core.ChatEvent;
 import spartan.core.ChatException;
 import spartan.core.MessageBody;
 import spartan.core.Recipient;
@@ -93,8 +94,14 @@ class ChatMetricsTest {
       events.nextMessage();
       clock.advance(Duration.ofSeconds(1));
       alice.createGroup("team", List.of("bob", "carol"));
+      bob.joinGroup("team"); // an invitation makes no member until accepted
+      chat.login("carol", null).joinGroup("team");
       alice.send(Recipient.group("team"), "live");
-      events.nextMessage();
+      ChatEvent e = events.next();
+      for (int i = 0; i < 10 && !(e instanceof ChatEvent.MessageReceived); i++) {
+        e = events.next(); // the invitation and the joins come first
+      }
+      assertThat(e).isInstanceOf(ChatEvent.MessageReceived.class);
 
       assertThat(metrics.stored).containsExactly("direct:1", "group:2");
       assertThat(metrics.delivered)
