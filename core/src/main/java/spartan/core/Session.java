@@ -160,11 +160,12 @@ public interface Session extends AutoCloseable {
   /**
    * Removes a member (owners remove anyone, admins only members); every member, the removed one
    * included, gets a {@link ChatEvent.MemberRemoved}. The removed user receives nothing further
-   * from the group and can no longer read it. Removing oneself is {@link #leaveGroup}.
+   * from the group and can no longer read it. Removing oneself is {@link #leaveGroup}. Removing
+   * a user who is invited but not yet a member withdraws the invitation (no event).
    *
-   * @throws ChatException {@code NOT_FOUND} (no such group, or the user is not a member), {@code
-   *     PERMISSION_DENIED} (the caller may not remove that user), {@code INVALID_ARGUMENT}
-   *     (removing oneself)
+   * @throws ChatException {@code NOT_FOUND} (no such group, or the user is neither a member nor
+   *     invited), {@code PERMISSION_DENIED} (the caller may not remove that user), {@code
+   *     INVALID_ARGUMENT} (removing oneself)
    */
   @RateLimited(RateLimited.Action.CONTROL)
   void removeMember(String group, String user);

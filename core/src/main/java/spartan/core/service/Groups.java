@@ -224,6 +224,11 @@ final class Groups {
     MemberRecord actor = requireManager(g, caller, "remove members");
     MemberRecord victim = g.member(who);
     if (victim == null) {
+      // Withdraws a pending invitation: it holds a place in the group, and invitations do not
+      // expire, so without this an unanswered one would take that place for good.
+      if (store.deleteInvite(name, who)) {
+        return;
+      }
       throw ChatException.notFound(who + " is not a member of group " + name + ".");
     }
     if (victim.role() != GroupRole.MEMBER && actor.role() != GroupRole.OWNER) {

@@ -1067,6 +1067,22 @@ public abstract class ChatServiceConformance {
     }
 
     @Test
+    void anOwnerCanWithdrawAnUnansweredInvitationToFreeItsPlace() {
+      accounts("alice", "bob", "c1", "c2", "c3", "c4", "c5");
+      Session alice = login("alice");
+      alice.createGroup("full", List.of("c1", "c2", "c3", "c4")); // 5 places, all taken
+      assertCode(ErrorCode.INVALID_ARGUMENT, () -> alice.invite("full", List.of("c5")));
+      assertCode(ErrorCode.PERMISSION_DENIED, () -> login("c1").removeMember("full", "c4"));
+      alice.removeMember("full", "c4");
+      Session c4 = login("c4");
+      assertThat(c4.invitations()).isEmpty();
+      assertCode(ErrorCode.PERMISSION_DENIED, () -> c4.joinGroup("full"));
+      alice.invite("full", List.of("c5"));
+      login("c5").joinGroup("full");
+      assertCode(ErrorCode.NOT_FOUND, () -> alice.removeMember("full", "bob"));
+    }
+
+    @Test
     void aPageOfGroupsIsBoundedByTheMembersItLists() {
       accounts("alice", "u1", "u2", "u3", "u4");
       for (int i = 10; i < 22; i++) {
