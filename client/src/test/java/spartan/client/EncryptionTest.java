@@ -320,6 +320,8 @@ class EncryptionTest {
     alice.type("/group create team bob charlie");
     alice.awaitLine("[Spartan] Group team created; invited bob,charlie.");
     for (var member : List.of(bob, charlie)) {
+      member.awaitLine(
+          "[Spartan] alice invites you to team. Type /join team to accept or /decline team.");
       member.type("/join team");
       member.awaitLine("[Spartan] You joined group team.");
     }
