@@ -320,7 +320,8 @@ class EncryptionTest {
     alice.type("/group create team bob charlie");
     alice.awaitLine("[Spartan] Group team created; invited bob,charlie.");
     for (var member : List.of(bob, charlie)) {
-      member.awaitLine("[Spartan] alice invites you to team. Type /join team to accept or /decline team.");
+      member.awaitLine(
+          "[Spartan] alice invites you to team. Type /join team to accept or /decline team.");
       member.type("/join team");
       member.awaitLine("[Spartan] You joined group team.");
     }
@@ -394,6 +395,7 @@ class EncryptionTest {
     alice.awaitPrompt(CHOOSE);
     alice.type("/group create team bob eve");
     alice.awaitLine("[Spartan] Group team created; invited bob,eve.");
+    // typed before the invitation is shown, the reply can land on the redrawn prompt's line
     bob.awaitLine("[Spartan] alice invites you to team. Type /join team to accept or /decline team.");
     bob.type("/join team");
     bob.awaitLine("[Spartan] You joined group team.");

@@ -28,6 +28,11 @@ public record Limits(
   public static final int MAX_KEY_BUNDLE = 1024;
   /** Most pending group invitations one user may hold; past it, invitations to them fail. */
   public static final int MAX_PENDING_INVITES = 100;
+  /**
+   * Most pending invitations one user may hold from one inviter, so no one user can fill another's
+   * {@link #MAX_PENDING_INVITES} and so shut out everyone else's invitations to them.
+   */
+  public static final int MAX_PENDING_INVITES_PER_INVITER = 5;
   /** Most users one {@code invite} (or {@code createGroup}) call may name. */
   public static final int MAX_INVITES_PER_CALL = 1000;
 

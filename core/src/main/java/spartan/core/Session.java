@@ -123,8 +123,10 @@ public interface Session extends AutoCloseable {
    * @throws ChatException {@code NOT_FOUND} (no such group, or an unknown user: nobody is then
    *     invited), {@code PERMISSION_DENIED} (not an owner or admin), {@code INVALID_ARGUMENT} (no
    *     users, more than {@link Limits#MAX_INVITES_PER_CALL}, the group's members and pending
-   *     invitations would exceed {@code maxGroupMembers}, or an invitee already has {@link
-   *     Limits#MAX_PENDING_INVITES} pending invitations)
+   *     invitations would exceed {@code maxGroupMembers}, an invitee already has {@link
+   *     Limits#MAX_PENDING_INVITES} pending invitations or {@link
+   *     Limits#MAX_PENDING_INVITES_PER_INVITER} from the caller, or the caller has twice {@code
+   *     maxGroupMembers} invitations waiting for an answer)
    */
   @RateLimited(RateLimited.Action.CONTROL)
   void invite(String group, Collection<String> users);
@@ -158,11 +160,12 @@ public interface Session extends AutoCloseable {
   /**
    * Removes a member (owners remove anyone, admins only members); every member, the removed one
    * included, gets a {@link ChatEvent.MemberRemoved}. The removed user receives nothing further
-   * from the group and can no longer read it. Removing oneself is {@link #leaveGroup}.
+   * from the group and can no longer read it. Removing oneself is {@link #leaveGroup}. Removing
+   * a user who is invited but not yet a member withdraws the invitation (no event).
    *
-   * @throws ChatException {@code NOT_FOUND} (no such group, or the user is not a member), {@code
-   *     PERMISSION_DENIED} (the caller may not remove that user), {@code INVALID_ARGUMENT}
-   *     (removing oneself)
+   * @throws ChatException {@code NOT_FOUND} (no such group, or the user is neither a member nor
+   *     invited), {@code PERMISSION_DENIED} (the caller may not remove that user), {@code
+   *     INVALID_ARGUMENT} (removing oneself)
    */
   @RateLimited(RateLimited.Action.CONTROL)
   void removeMember(String group, String user);
@@ -189,7 +192,9 @@ public interface Session extends AutoCloseable {
 
   /**
    * The groups the caller belongs to, with the caller's role and each group's roster, sorted by
-   * name, paged like {@link #listAccounts}.
+   * name, paged like {@link #listAccounts}. A page may hold fewer than {@code limit} groups (and a
+   * cursor) when their rosters are large: it stops once it lists about ten times {@code
+   * maxGroupMembers} members.
    */
   Page<GroupInfo> listGroups(String after, int limit);
 

@@ -332,12 +332,29 @@ public final class AuthThrottle {
     return i.getEpochSecond() * 1_000_000_000L + i.getNano();
   }
 
-  /** An IPv4 address as is; an IPv6 address by its /64 network. */
+  /**
+   * An IPv4 address as is; an IPv6 address by its /64 network, except an IPv4-mapped one
+   * ({@code ::ffff:a.b.c.d}, as a dual-stack listener may report an IPv4 peer), which is its
+   * IPv4 address: keyed by its /64 ({@code ::ffff:0:0/64} is all of IPv4) one IPv4 attacker
+   * would throttle every IPv4 user.
+   */
   static String keyOf(InetAddress address) {
     byte[] b = address.getAddress();
+    if (address instanceof Inet6Address && b.length == 16 && ipv4Mapped(b)) {
+      return (b[12] & 0xff) + "." + (b[13] & 0xff) + "." + (b[14] & 0xff) + "." + (b[15] & 0xff);
+    }
     if (address instanceof Inet6Address && b.length == 16) {
       return "6:" + Arrays.toString(Arrays.copyOf(b, 8));
     }
     return address.getHostAddress();
+  }
+
+  private static boolean ipv4Mapped(byte[] b) {
+    for (int i = 0; i < 10; i++) {
+      if (b[i] != 0) {
+        return false;
+      }
+    }
+    return b[10] == (byte) 0xff && b[11] == (byte) 0xff;
   }
 }

@@ -497,9 +497,7 @@ final class LocalSession implements Session {
   @Override
   public void deleteAccount() {
     check();
-    Runnable tellGroups = service.groups.beforeDelete(user);
-    store.deleteAccount(user);
-    tellGroups.run();
+    service.groups.deleteAccount(user);
     service.requests.forget(user);
     service.endAll(user);
   }

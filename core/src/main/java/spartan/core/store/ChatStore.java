@@ -111,10 +111,19 @@ public interface ChatStore extends AutoCloseable {
    * already members or already invited are skipped. Returns those newly invited, in the order
    * given. {@code NOT_FOUND} naming the first unknown user or for no such group; {@code
    * INVALID_ARGUMENT} if the group's members plus pending invitations would exceed {@code
-   * maxGroupSize}, or an invitee would hold more than {@link
-   * spartan.core.Limits#MAX_PENDING_INVITES} pending invitations.
+   * maxGroupSize}, an invitee would hold more than {@link
+   * spartan.core.Limits#MAX_PENDING_INVITES} pending invitations or more than {@link
+   * spartan.core.Limits#MAX_PENDING_INVITES_PER_INVITER} from {@code by}, or {@code by} would
+   * have more than {@code 2 * maxGroupSize} pending invitations out (enough to fill a new group
+   * twice over, too few to fill every user's invitations). Invitations sent by an account are
+   * deleted with it, since its name may be taken again.
    */
   List<String> invite(String group, List<String> users, String by, Instant at, int maxGroupSize);
+
+  /** The message of the refusal when an inviter has too many invitations out. */
+  static String tooManySent(int max) {
+    return "You have " + max + " invitations waiting for an answer; wait for some first.";
+  }
 
   /** {@code user}'s pending invitations, oldest first. Deleted with the account or the group. */
   List<GroupInvite> invitesOf(String user);

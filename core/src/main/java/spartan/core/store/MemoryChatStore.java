@@ -141,6 +141,7 @@ public final class MemoryChatStore implements ChatStore {
       byClientId.keySet().removeIf(k -> k.startsWith(user + "\0"));
       for (Group g : groups.values()) {
         g.invites.remove(user);
+        g.invites.values().removeIf(i -> i.by().equals(user)); // the name may be taken again
         String heir = g.record().successorOf(user);
         if (heir != null) {
           MemberRecord m = g.members.get(heir);
@@ -280,9 +281,23 @@ public final class MemoryChatStore implements ChatStore {
         throw ChatException.invalid(
             "Group " + group + " would exceed " + maxGroupSize + " members and invitations.");
       }
+      long sent = 0;
+      for (Group other : groups.values()) {
+        for (GroupInvite i : other.invites.values()) {
+          sent += i.by().equals(by) ? 1 : 0;
+        }
+      }
+      if (sent + fresh.size() > 2L * maxGroupSize) {
+        throw ChatException.invalid(ChatStore.tooManySent(2 * maxGroupSize));
+      }
       for (String u : fresh) {
-        if (invitesOfLocked(u).size() >= Limits.MAX_PENDING_INVITES) {
+        List<GroupInvite> held = invitesOfLocked(u);
+        if (held.size() >= Limits.MAX_PENDING_INVITES) {
           throw ChatException.invalid(u + " has too many pending invitations.");
+        }
+        if (held.stream().filter(i -> i.by().equals(by)).count()
+            >= Limits.MAX_PENDING_INVITES_PER_INVITER) {
+          throw ChatException.invalid(u + " has too many pending invitations from you.");
         }
       }
       for (String u : fresh) {

@@ -481,6 +481,10 @@ public final class SqliteChatStore implements ChatStore {
               updateRole(h, g, heir, GroupRole.OWNER);
             }
           }
+          // Invitations it sent: the name may be taken again, and must not inherit them.
+          PreparedStatement sent = h.prepare("DELETE FROM invite WHERE inviter = ?");
+          sent.setString(1, user);
+          sent.executeUpdate();
           // Inbox rows and memberships go by ON DELETE CASCADE.
           PreparedStatement del = h.prepare("DELETE FROM account WHERE id = ?");
           del.setLong(1, id);
@@ -721,18 +725,33 @@ public final class SqliteChatStore implements ChatStore {
             throw ChatException.invalid(
                 "Group " + group + " would exceed " + maxGroupSize + " members and invitations.");
           }
+          PreparedStatement out = h.prepare("SELECT count(*) FROM invite WHERE inviter = ?");
+          out.setString(1, by);
+          try (ResultSet rs = out.executeQuery()) {
+            rs.next();
+            if (rs.getLong(1) + fresh.size() > 2L * maxGroupSize) {
+              throw ChatException.invalid(ChatStore.tooManySent(2 * maxGroupSize));
+            }
+          }
           PreparedStatement pendingOf =
-              h.prepare("SELECT count(*) FROM invite WHERE account_id = ?");
+              h.prepare(
+                  "SELECT count(*), count(*) FILTER (WHERE inviter = ?2) FROM invite"
+                      + " WHERE account_id = ?1");
           PreparedStatement ins =
               h.prepare(
                   "INSERT INTO invite(group_id, account_id, inviter, created_s, created_ns)"
                       + " VALUES (?, ?, ?, ?, ?)");
           for (int i = 0; i < fresh.size(); i++) {
             pendingOf.setLong(1, freshIds.get(i));
+            pendingOf.setString(2, by);
             try (ResultSet rs = pendingOf.executeQuery()) {
               rs.next();
               if (rs.getInt(1) >= Limits.MAX_PENDING_INVITES) {
                 throw ChatException.invalid(fresh.get(i) + " has too many pending invitations.");
+              }
+              if (rs.getInt(2) >= Limits.MAX_PENDING_INVITES_PER_INVITER) {
+                throw ChatException.invalid(
+                    fresh.get(i) + " has too many pending invitations from you.");
               }
             }
             ins.setLong(1, gid);

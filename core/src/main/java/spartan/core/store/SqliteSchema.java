@@ -127,7 +127,10 @@ final class SqliteSchema {
                 created_ns INTEGER NOT NULL,
                 PRIMARY KEY (group_id, account_id)
               ) WITHOUT ROWID""",
-              "CREATE INDEX invite_by_account ON invite(account_id, created_s, created_ns)"));
+              "CREATE INDEX invite_by_account ON invite(account_id, created_s, created_ns)"),
+          // 4 -> 5: invitations counted per inviter (how many one user has out, and to whom),
+          // and deleted with the inviter's account.
+          List.of("CREATE INDEX invite_by_inviter ON invite(inviter, account_id)"));
 
   /** The version this build writes and understands. */
   static final int VERSION = MIGRATIONS.size();

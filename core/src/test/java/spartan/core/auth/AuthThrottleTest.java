@@ -41,6 +41,32 @@ class AuthThrottleTest {
     throttle.beginLogin(name, address).close();
   }
 
+  /** An IPv4 peer as a dual-stack socket may report it: an Inet6Address {@code ::ffff:a.b.c.d}. */
+  private static InetAddress mapped(int a, int b, int c, int d) throws Exception {
+    byte[] bytes = new byte[16];
+    bytes[10] = (byte) 0xff;
+    bytes[11] = (byte) 0xff;
+    bytes[12] = (byte) a;
+    bytes[13] = (byte) b;
+    bytes[14] = (byte) c;
+    bytes[15] = (byte) d;
+    return java.net.Inet6Address.getByAddress(null, bytes, -1);
+  }
+
+  @Test
+  void anIpv4MappedAddressIsCountedAsItsIpv4AddressNotWithAllOfIpv4() throws Exception {
+    InetAddress attacker = mapped(10, 0, 0, 1);
+    assertThat(attacker).isInstanceOf(java.net.Inet6Address.class);
+    for (int i = 0; i < 10; i++) {
+      attempt("bot" + i, attacker);
+    }
+    assertThat(refusedFor(() -> throttle.beginLogin("bot10", attacker))).isPositive();
+    // The same host seen as plain IPv4 is the same key; another IPv4 host is not held up.
+    assertThat(refusedFor(() -> throttle.beginLogin("bot10", ip("10.0.0.1")))).isPositive();
+    attempt("alice", mapped(10, 0, 0, 2));
+    attempt("alice", ip("10.0.0.3"));
+  }
+
   @Test
   void anAddressMayHaveOnlyAFewAttemptsBeingCheckedAtOnce() throws Exception {
     InetAddress a = ip("10.0.0.1");

@@ -301,14 +301,52 @@ public abstract class ChatStoreContract {
     assertThat(store.deleteInvite("team", "carol")).isFalse();
 
     for (int i = 0; i < Limits.MAX_PENDING_INVITES; i++) {
-      store.createGroup("g" + i, "alice", GroupPolicy.PRIVATE, T0);
-      store.invite("g" + i, List.of("dan"), "alice", T0, 10);
+      // from several inviters: one inviter alone may hold only a few of dan's
+      String by = i % 20 == 0 ? "alice" : "inviter" + (i % 20);
+      if (store.findAccount(by).isEmpty()) {
+        store.createAccount(by, null, T0);
+      }
+      store.createGroup("g" + i, by, GroupPolicy.PRIVATE, T0);
+      store.invite("g" + i, List.of("dan"), by, T0, 10);
     }
     assertThatThrownBy(() -> store.invite("team", List.of("dan"), "alice", T0, 10))
         .hasMessageContaining("too many pending invitations");
     store.deleteAccount("dan");
     store.createAccount("dan", null, T0);
     assertThat(store.invitesOf("dan")).as("gone with the account").isEmpty();
+  }
+
+  @Test
+  void oneInviterCannotFillAnothersInvitationsNorKeepThemPastTheirAccount() {
+    accounts("alice", "bob", "carol", "eve");
+    for (int i = 0; i < Limits.MAX_PENDING_INVITES_PER_INVITER; i++) {
+      store.createGroup("spam" + i, "eve", GroupPolicy.PRIVATE, T0);
+      store.invite("spam" + i, List.of("bob"), "eve", T0, 10);
+    }
+    store.createGroup("spam", "eve", GroupPolicy.PRIVATE, T0);
+    assertThatThrownBy(() -> store.invite("spam", List.of("carol", "bob"), "eve", T0, 10))
+        .hasMessageContaining("too many pending invitations from you");
+    assertThat(store.invitesOf("carol")).as("all or none").isEmpty();
+    store.createGroup("team", "alice", GroupPolicy.PRIVATE, T0);
+    assertThat(store.invite("team", List.of("bob"), "alice", T0, 10)).containsExactly("bob");
+
+    // an inviter's invitations out are at most twice the group size
+    accounts("u1", "u2", "u3", "u4");
+    store.createGroup("wide", "carol", GroupPolicy.PRIVATE, T0);
+    store.invite("wide", List.of("u1", "u2", "u3"), "carol", T0, 4);
+    store.createGroup("wide2", "carol", GroupPolicy.PRIVATE, T0);
+    store.invite("wide2", List.of("u1", "u2", "u3"), "carol", T0, 4);
+    store.createGroup("wide3", "carol", GroupPolicy.PRIVATE, T0);
+    assertThatThrownBy(() -> store.invite("wide3", List.of("u4", "u1", "u2"), "carol", T0, 4))
+        .hasMessageContaining("invitations waiting for an answer");
+    assertThat(store.invitesOf("u4")).isEmpty();
+
+    // the inviter's account goes, and their invitations with it: a new "eve" inherits none
+    store.deleteAccount("eve");
+    store.createAccount("eve", null, T0);
+    assertThat(store.invitesOf("bob")).containsExactly(new GroupInvite("team", "alice", T0));
+    store.createGroup("again", "eve", GroupPolicy.PRIVATE, T0);
+    assertThat(store.invite("again", List.of("bob"), "eve", T0, 10)).containsExactly("bob");
   }
 
   @Test

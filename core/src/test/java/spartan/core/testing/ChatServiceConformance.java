@@ -943,6 +943,20 @@ public abstract class ChatServiceConformance {
     }
 
     @Test
+    void aSoleOwnerCannotStepDownEvenAlone() {
+      accounts("alice", "bob");
+      Session alice = login("alice");
+      alice.createGroup("solo", List.of("bob"));
+      // alone (bob only invited): stepping down would leave a group no one can manage
+      assertCode(
+          ErrorCode.PERMISSION_DENIED, () -> alice.setRole("solo", "alice", GroupRole.ADMIN));
+      assertCode(
+          ErrorCode.PERMISSION_DENIED, () -> alice.setRole("solo", "alice", GroupRole.MEMBER));
+      assertThat(alice.groupInfo("solo").role()).isEqualTo(GroupRole.OWNER);
+      alice.invite("solo", List.of("bob")); // still manages it
+    }
+
+    @Test
     void deletingTheLastOwnerHandsTheGroupToTheLongestStandingAdmin() {
       accounts("alice", "bob", "chad", "dora");
       Session alice = login("alice");
@@ -1006,6 +1020,48 @@ public abstract class ChatServiceConformance {
     }
 
     @Test
+    void oneUserCannotFillAnothersInvitationsToShutOutOtherInviters() {
+      accounts("alice", "bob", "eve");
+      Session eve = login("eve");
+      for (int i = 0; i < Limits.MAX_PENDING_INVITES_PER_INVITER; i++) {
+        eve.createGroup("spam" + i, List.of("bob"));
+      }
+      assertCode(ErrorCode.INVALID_ARGUMENT, () -> eve.createGroup("spam", List.of("bob")));
+      assertCode(ErrorCode.NOT_FOUND, () -> eve.groupInfo("spam"));
+      login("alice").createGroup("team", List.of("bob"));
+      Session bob = login("bob");
+      assertThat(bob.invitations())
+          .hasSize(Limits.MAX_PENDING_INVITES_PER_INVITER + 1)
+          .extracting(GroupInvite::by)
+          .contains("alice");
+      bob.joinGroup("team");
+    }
+
+    @Test
+    void membershipChangesAreChargedByTheMembersTheyTell() throws Exception {
+      recipientsPerSecond = new RateLimit(4, 4);
+      start(AuthMode.OPEN);
+      accounts("alice", "c1", "c2", "c3", "eve");
+      Session alice = login("alice");
+      alice.createGroup("lobby", List.of(), GroupPolicy.PUBLIC);
+      for (String c : List.of("c1", "c2", "c3")) {
+        login(c).joinGroup("lobby");
+      }
+      Session eve = login("eve");
+      eve.joinGroup("lobby"); // tells the four members: the whole budget
+      // so joining and leaving a big group in a loop cannot flood its members' screens
+      assertCode(ErrorCode.RATE_LIMITED, () -> eve.leaveGroup("lobby"));
+      assertThat(alice.groupInfo("lobby").members()).contains("eve");
+      clock.advance(Duration.ofSeconds(1));
+      eve.leaveGroup("lobby");
+      assertThat(alice.groupInfo("lobby").members()).doesNotContain("eve");
+      alice.setRole("lobby", "c1", GroupRole.ADMIN); // tells three
+      assertCode(ErrorCode.RATE_LIMITED, () -> alice.removeMember("lobby", "c2"));
+      clock.advance(Duration.ofSeconds(1));
+      alice.removeMember("lobby", "c2");
+    }
+
+    @Test
     void aGroupSendIsChargedByItsRecipients() throws Exception {
       int others = 1000;
       limits = Limits.defaults().withMaxGroupMembers(others + 1);
@@ -1032,6 +1088,41 @@ public abstract class ChatServiceConformance {
       clock.advance(Duration.ofSeconds(1));
       sendGroup(alice, "crowd", "a second later");
       assertThat(store.lastSeq("u999")).isEqualTo(2);
+    }
+
+    @Test
+    void anOwnerCanWithdrawAnUnansweredInvitationToFreeItsPlace() {
+      accounts("alice", "bob", "c1", "c2", "c3", "c4", "c5");
+      Session alice = login("alice");
+      alice.createGroup("full", List.of("c1", "c2", "c3", "c4")); // 5 places, all taken
+      assertCode(ErrorCode.INVALID_ARGUMENT, () -> alice.invite("full", List.of("c5")));
+      assertCode(ErrorCode.PERMISSION_DENIED, () -> login("c1").removeMember("full", "c4"));
+      alice.removeMember("full", "c4");
+      Session c4 = login("c4");
+      assertThat(c4.invitations()).isEmpty();
+      assertCode(ErrorCode.PERMISSION_DENIED, () -> c4.joinGroup("full"));
+      alice.invite("full", List.of("c5"));
+      login("c5").joinGroup("full");
+      assertCode(ErrorCode.NOT_FOUND, () -> alice.removeMember("full", "bob"));
+    }
+
+    @Test
+    void aPageOfGroupsIsBoundedByTheMembersItLists() {
+      accounts("alice", "u1", "u2", "u3", "u4");
+      for (int i = 10; i < 22; i++) {
+        store.createGroup("g" + i, "alice", GroupPolicy.PRIVATE, clock.instant());
+        for (String u : List.of("u1", "u2", "u3", "u4")) {
+          store.addMember("g" + i, u, GroupRole.MEMBER, 0);
+        }
+      }
+      Session alice = login("alice");
+      // ten full groups of 5 are the budget (10 x maxGroupMembers), not the 100 asked for
+      Page<GroupInfo> first = alice.listGroups(null, 100);
+      assertThat(first.items()).hasSize(10);
+      assertThat(first.next()).isEqualTo("g19");
+      Page<GroupInfo> second = alice.listGroups(first.next(), 100);
+      assertThat(second.items()).extracting(GroupInfo::group).containsExactly("g20", "g21");
+      assertThat(second.next()).isNull();
     }
 
     @Test
