@@ -16,9 +16,7 @@ import java.nio.charset.StandardCharsets;
  *
  * <p>Written by hand, not with Jackson's streaming parser, because for lines this short Jackson's
  * per-parser set-up (bootstrapping, a symbol-table child, buffer recycling) costs more than the
- * parse: {@code WireCodecBenchmark} measured a send request at 168–251 ns against 350–708 ns
- * through Jackson's streaming parser, and a send reply at 114–129 ns against 263–499 ns
- * (BENCHMARKS.md, session 7).
+ * parse ({@code WireCodecBenchmark}; the figures are in BENCHMARKS.md).
  *
  * <p>One instance reads one line; not thread-safe.
  */

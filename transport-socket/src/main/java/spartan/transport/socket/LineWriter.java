@@ -14,9 +14,8 @@ import java.util.Arrays;
  * the general path's.
  *
  * <p>Written by hand, not with Jackson's streaming generator, because for lines this short the
- * generator's set-up and buffer recycling cost more than the writing: {@code WireCodecBenchmark}
- * measured a send reply at 127–185 ns against 223–229 ns through Jackson's generator, and a
- * message event at 304–351 ns against 377–429 ns (BENCHMARKS.md, session 7).
+ * generator's set-up and buffer recycling cost more than the writing ({@code WireCodecBenchmark};
+ * the figures are in BENCHMARKS.md).
  *
  * <p>Not thread-safe; one instance writes one line. A line starts in a per-thread array and moves
  * to a larger one of its own only if it outgrows it, so until {@link #bytes} or {@link #toBuffer},

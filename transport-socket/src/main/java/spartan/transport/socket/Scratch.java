@@ -4,9 +4,9 @@ import io.netty.util.concurrent.FastThreadLocal;
 
 /**
  * One reusable array per thread, for a line that is filled and used up before the code that
- * filled it returns: the throwaway arrays were a quarter of the bytes the socket transport
- * allocated per message (BENCHMARKS.md, session 7). Each instance has its own arrays, so two users
- * of scratch space never share one. Thread-safe.
+ * filled it returns: throwaway arrays were a large share of the bytes the socket transport
+ * allocated per message (BENCHMARKS.md has the profile). Each instance has its own arrays, so two
+ * users of scratch space never share one. Thread-safe.
  */
 final class Scratch {
   /** Lines up to this size use the thread's array; longer ones get one of their own. */
