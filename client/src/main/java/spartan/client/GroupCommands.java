@@ -309,6 +309,14 @@ final class GroupCommands {
           (c.by() == null ? who + (who.equals("you") ? " are" : " is") + " now " + what
                   : c.by() + " made " + who + " " + what)
               + " of " + c.group());
+    } else if (e instanceof ChatEvent.PolicyChanged p) {
+      String by = p.by().equals(me) ? "you" : p.by();
+      out().info(
+          by + " made " + p.group() + " "
+              + (!p.policy().open() ? "invite-only"
+                  : p.policy().sharedHistory()
+                      ? "public (new members can read history from now on)"
+                      : "public"));
     }
   }
 }

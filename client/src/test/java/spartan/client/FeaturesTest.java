@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import spartan.core.AuthMode;
 import spartan.core.ChatException;
 import spartan.core.ChatService;
+import spartan.core.GroupPolicy;
 import spartan.core.MessageBody;
 import spartan.core.Recipient;
 import spartan.core.SendReceipt;
@@ -52,6 +53,22 @@ class FeaturesTest {
     // Shown means acked: nothing waits for bob any more.
     Session other = chat.login("bob");
     await().atMost(Screen.TIMEOUT).until(() -> other.fetchUndelivered(10).isEmpty());
+  }
+
+  @Test
+  void aPolicyChangeIsPrintedToEveryMember() throws Exception {
+    var bob = chat.start("bob");
+    bob.awaitPrompt(CHOOSE);
+    Session alice = chat.login("alice");
+    alice.createGroup("team", List.of("bob"));
+    bob.awaitLine(
+        "[Spartan] alice invites you to team. Type /join team to accept or /decline team.");
+    bob.type("/join team");
+    bob.awaitLine("[Spartan] You joined group team.");
+    alice.setGroupPolicy("team", new GroupPolicy(true, true));
+    bob.awaitLine("[Spartan] alice made team public (new members can read history from now on)");
+    alice.setGroupPolicy("team", GroupPolicy.PRIVATE);
+    bob.awaitLine("[Spartan] alice made team invite-only");
   }
 
   @Test

@@ -48,7 +48,7 @@ public sealed interface ChatEvent
 
   /** Something about one group. */
   sealed interface GroupEvent extends ChatEvent
-      permits GroupInvited, MemberJoined, MemberLeft, MemberRemoved, RoleChanged {
+      permits GroupInvited, MemberJoined, MemberLeft, MemberRemoved, RoleChanged, PolicyChanged {
     /** The group's name. */
     String group();
   }
@@ -99,6 +99,19 @@ public sealed interface ChatEvent
       Objects.requireNonNull(group, "group");
       Objects.requireNonNull(user, "user");
       Objects.requireNonNull(role, "role");
+    }
+  }
+
+  /**
+   * {@code by} set {@code group}'s join policy to {@code policy}. Every member is told, so no admin
+   * can quietly open a private group: with shared history on, newcomers read the group's messages
+   * from this change on, never those of its private era.
+   */
+  record PolicyChanged(String group, GroupPolicy policy, String by) implements GroupEvent {
+    public PolicyChanged {
+      Objects.requireNonNull(group, "group");
+      Objects.requireNonNull(policy, "policy");
+      Objects.requireNonNull(by, "by");
     }
   }
 }

@@ -183,9 +183,12 @@ public interface Session extends AutoCloseable {
 
   /**
    * Sets who may join and whether newcomers read earlier history (owners and admins only).
-   * Members who joined before keep what they could read.
+   * Members who joined before keep what they could read; shared history reaches back only to the
+   * moment it was turned on. Every member gets a {@link ChatEvent.PolicyChanged} unless the policy
+   * was already this one.
    *
-   * @throws ChatException {@code NOT_FOUND}, {@code PERMISSION_DENIED}
+   * @throws ChatException {@code NOT_FOUND}, {@code PERMISSION_DENIED}, {@code RATE_LIMITED}
+   *     (the fan-out budget for telling the members is spent)
    */
   @RateLimited(RateLimited.Action.CONTROL)
   void setGroupPolicy(String group, GroupPolicy policy);

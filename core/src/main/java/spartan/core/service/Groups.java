@@ -172,7 +172,7 @@ final class Groups {
           "Group " + name + " is invite-only; ask an owner or admin to invite you.");
     }
     charge(caller, g.roster().size());
-    long since = g.policy().sharedHistory() ? 0 : ChatStore.NOW;
+    long since = g.policy().sharedHistory() ? ChatStore.SHARED : ChatStore.NOW;
     // The store checks the size in the join's own transaction, so racing joins cannot overfill.
     if (store.addMember(name, caller, GroupRole.MEMBER, since, service.limits.maxGroupMembers())) {
       String by = invitation == null ? null : invitation.by();
@@ -285,8 +285,14 @@ final class Groups {
     locked(
         name,
         () -> {
-          requireManager(requireGroup(name), caller, "change the policy");
+          GroupRecord g = requireGroup(name);
+          requireManager(g, caller, "change the policy");
+          if (g.policy().equals(policy)) {
+            return;
+          }
+          charge(caller, g.roster().size() - 1);
           store.setPolicy(name, policy);
+          tell(name, new ChatEvent.PolicyChanged(name, policy, caller));
         });
   }
 

@@ -32,6 +32,12 @@ public interface ChatStore extends AutoCloseable {
   long NOW = -1;
 
   /**
+   * For {@link #addMember}'s {@code since}: the group's messages since shared history was last
+   * turned on (see {@link #setPolicy}), so a newcomer never reads what was sent while it was off.
+   */
+  long SHARED = -2;
+
+  /**
    * Deletes an account with its inbox, ack state, invitations and group memberships. A group left
    * empty is deleted; in a group where it was the last owner, {@link GroupRecord#successorOf}
    * becomes owner, in the same transaction. Messages it sent stay in other people's inboxes and histories. Returns false if
@@ -77,7 +83,8 @@ public interface ChatStore extends AutoCloseable {
 
   /**
    * Adds a member with {@code role}, reading the group from message id {@code since} on (exclusive;
-   * 0 for all of it, {@link #NOW} for messages stored after this call), and drops any invitation
+   * 0 for all of it, {@link #NOW} for messages stored after this call, {@link #SHARED} for the
+   * group's shared history), and drops any invitation
    * of theirs to the group. False if already a member. {@code NOT_FOUND} if no such group or no
    * such user.
    */
@@ -100,7 +107,11 @@ public interface ChatStore extends AutoCloseable {
   /** Sets a member's role; false if not a member. {@code NOT_FOUND} if no such group. */
   boolean setRole(String group, String user, GroupRole role);
 
-  /** Replaces a group's policy. {@code NOT_FOUND} if no such group. */
+  /**
+   * Replaces a group's policy. Turning shared history on records the newest message id as the
+   * floor {@link #SHARED} reads from; a group created with it on shares from its start. {@code
+   * NOT_FOUND} if no such group.
+   */
   void setPolicy(String group, GroupPolicy policy);
 
   /** Groups {@code user} belongs to, by name ascending, strictly after {@code after}. */

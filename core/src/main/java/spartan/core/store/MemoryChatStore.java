@@ -66,6 +66,7 @@ public final class MemoryChatStore implements ChatStore {
     final long id;
     final String name;
     GroupPolicy policy;
+    long sharedSince;
     final TreeMap<String, MemberRecord> members = new TreeMap<>();
     /** Pending invitations: invitee to invitation, oldest first. */
     final LinkedHashMap<String, GroupInvite> invites = new LinkedHashMap<>();
@@ -227,7 +228,7 @@ public final class MemoryChatStore implements ChatStore {
         throw full(group, maxGroupSize);
       }
       g.invites.remove(user);
-      long from = since == NOW ? nextMessageId - 1 : since;
+      long from = since == NOW ? nextMessageId - 1 : since == SHARED ? g.sharedSince : since;
       g.members.put(user, new MemberRecord(user, role, from, nextJoin++));
       return true;
     }
@@ -261,7 +262,11 @@ public final class MemoryChatStore implements ChatStore {
   @Override
   public void setPolicy(String group, GroupPolicy policy) {
     synchronized (lock) {
-      existing(group).policy = policy;
+      Group g = existing(group);
+      if (policy.sharedHistory() && !g.policy.sharedHistory()) {
+        g.sharedSince = nextMessageId - 1;
+      }
+      g.policy = policy;
     }
   }
 

@@ -596,7 +596,9 @@ public final class SqliteChatStore implements ChatStore {
         h.prepare(
             "INSERT INTO member(group_id, account_id, role, since, joined)"
                 + " VALUES (?1, ?2, ?3,"
-                + " CASE WHEN ?4 < 0 THEN (SELECT coalesce(max(id), 0) FROM message) ELSE ?4 END,"
+                + " CASE WHEN ?4 = " + SHARED
+                + " THEN (SELECT shared_since FROM chat_group WHERE id = ?1)"
+                + " WHEN ?4 < 0 THEN (SELECT coalesce(max(id), 0) FROM message) ELSE ?4 END,"
                 + " (SELECT coalesce(max(joined), 0) + 1 FROM member WHERE group_id = ?1))"
                 + " ON CONFLICT DO NOTHING");
     ps.setLong(1, gid);
@@ -648,7 +650,13 @@ public final class SqliteChatStore implements ChatStore {
         h -> {
           long gid = existingGroup(h, group);
           PreparedStatement ps =
-              h.prepare("UPDATE chat_group SET is_open = ?, shared_history = ? WHERE id = ?");
+              h.prepare(
+                  // The right-hand sides read the row as it was: the floor moves only when shared
+                  // history goes from off to on.
+                  "UPDATE chat_group SET is_open = ?1, shared_history = ?2, shared_since = CASE"
+                      + " WHEN ?2 = 1 AND shared_history = 0"
+                      + " THEN (SELECT coalesce(max(id), 0) FROM message) ELSE shared_since END"
+                      + " WHERE id = ?3");
           ps.setInt(1, policy.open() ? 1 : 0);
           ps.setInt(2, policy.sharedHistory() ? 1 : 0);
           ps.setLong(3, gid);

@@ -130,7 +130,14 @@ final class SqliteSchema {
               "CREATE INDEX invite_by_account ON invite(account_id, created_s, created_ns)"),
           // 4 -> 5: invitations counted per inviter (how many one user has out, and to whom),
           // and deleted with the inviter's account.
-          List.of("CREATE INDEX invite_by_inviter ON invite(inviter, account_id)"));
+          List.of("CREATE INDEX invite_by_inviter ON invite(inviter, account_id)"),
+          // 5 -> 6: the message id from which a shared-history group shares (newcomers read from
+          // it). Groups already sharing keep sharing all of it; the others, if an admin turns
+          // sharing on later, share from then on (setPolicy moves it), never their private era.
+          List.of(
+              "ALTER TABLE chat_group ADD COLUMN shared_since INTEGER NOT NULL DEFAULT 0",
+              "UPDATE chat_group SET shared_since = (SELECT coalesce(max(id), 0) FROM message)"
+                  + " WHERE shared_history = 0"));
 
   /** The version this build writes and understands. */
   static final int VERSION = MIGRATIONS.size();

@@ -126,6 +126,47 @@ class SqliteChatStoreTest extends ChatStoreContract {
   }
 
   @Test
+  void aStoreWrittenBeforeSharedSinceKeepsWhatEachGroupShares() throws Exception {
+    store.close();
+    Path old = dir.resolve("v5");
+    Files.createDirectories(old);
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + old.resolve("spartan.db"));
+        Statement s = c.createStatement()) {
+      for (int v = 0; v < 5; v++) {
+        for (String sql : SqliteSchema.MIGRATIONS.get(v)) {
+          s.execute(sql);
+        }
+      }
+      s.execute("PRAGMA user_version=5");
+      for (String u : List.of("alice", "dan")) {
+        s.execute(
+            "INSERT INTO account(name, created_s, created_ns, last_seq) VALUES ('" + u + "', 0, 0, 0)");
+      }
+      s.execute(
+          "INSERT INTO chat_group(name, created_s, created_ns, is_open, shared_history)"
+              + " VALUES ('lobby', 0, 0, 1, 1), ('team', 0, 0, 1, 0)");
+      s.execute("INSERT INTO member(group_id, account_id, role) VALUES (1, 1, 'owner'), (2, 1, 'owner')");
+      s.execute(
+          "INSERT INTO message(conversation, sender, sender_id, to_kind, to_name, body_kind, body,"
+              + " sent_s, sent_ns) VALUES ('g:1', 'alice', 1, 'g', 'lobby', 't', 'hello all', 1, 0),"
+              + " ('g:2', 'alice', 1, 'g', 'team', 't', 'the launch code', 2, 0)");
+    }
+
+    store = SqliteChatStore.open(old, Runnable::run);
+
+    assertThat(store.addMember("lobby", "dan", GroupRole.MEMBER, ChatStore.SHARED)).isTrue();
+    assertThat(store.findGroup("lobby").orElseThrow().member("dan").since())
+        .as("already sharing: all of it, as before")
+        .isZero();
+    assertThat(store.addMember("team", "dan", GroupRole.MEMBER, ChatStore.SHARED)).isTrue();
+    assertThat(store.findGroup("team").orElseThrow().member("dan").since())
+        .as("not sharing: nothing sent before the upgrade")
+        .isEqualTo(2);
+    assertThat(store.history("g:2", 0, 10)).extracting(Message::text)
+        .containsExactly("the launch code");
+  }
+
+  @Test
   void everythingSurvivesCloseAndReopen() {
     AccountRecord alice = store.createAccount("alice", "$argon2id$hash", T0);
     accounts("bob", "carol");

@@ -843,6 +843,63 @@ public abstract class ChatServiceConformance {
     }
 
     @Test
+    void aGroupMadePublicWithSharedHistoryHidesItsPrivateEra() {
+      accounts("alice", "bob", "eve");
+      Session alice = login("alice");
+      groupWith(alice, "team", "bob");
+      sendGroup(alice, "team", "the launch code");
+      GroupPolicy shared = new GroupPolicy(true, true);
+      alice.setGroupPolicy("team", shared);
+      sendGroup(alice, "team", "welcome, everyone");
+      Session eve = login("eve");
+      eve.joinGroup("team");
+      assertThat(eve.history(Recipient.group("team"), 0, 10))
+          .extracting(Message::text)
+          .containsExactly("welcome, everyone");
+      assertThat(alice.groupInfo("team").policy()).isEqualTo(shared);
+
+      // Sharing off and on again shares only from the second switch on.
+      alice.setGroupPolicy("team", GroupPolicy.PUBLIC);
+      sendGroup(alice, "team", "between the switches");
+      alice.setGroupPolicy("team", shared);
+      sendGroup(alice, "team", "after the switch");
+      accounts("fay");
+      Session fay = login("fay");
+      fay.joinGroup("team");
+      assertThat(fay.history(Recipient.group("team"), 0, 10))
+          .extracting(Message::text)
+          .containsExactly("after the switch");
+    }
+
+    @Test
+    void everyMemberIsToldOfAPolicyChange() {
+      accounts("alice", "bob", "chad");
+      Session alice = login("alice");
+      groupWith(alice, "team", "bob", "chad");
+      Session bob = login("bob");
+      Session chad = login("chad");
+      EventRecorder aliceEvents = subscribe(alice);
+      EventRecorder bobEvents = subscribe(bob);
+      EventRecorder chadEvents = subscribe(chad);
+      alice.setRole("team", "bob", GroupRole.ADMIN);
+      for (EventRecorder r : List.of(aliceEvents, bobEvents, chadEvents)) {
+        assertThat(r.next(ChatEvent.RoleChanged.class).user()).isEqualTo("bob");
+      }
+
+      bob.setGroupPolicy("team", new GroupPolicy(true, true));
+      ChatEvent opened = new ChatEvent.PolicyChanged("team", new GroupPolicy(true, true), "bob");
+      for (EventRecorder r : List.of(aliceEvents, bobEvents, chadEvents)) {
+        assertThat(r.next()).isEqualTo(opened);
+      }
+      bob.setGroupPolicy("team", new GroupPolicy(true, true)); // no change, no event
+      alice.setGroupPolicy("team", GroupPolicy.PRIVATE);
+      ChatEvent closed = new ChatEvent.PolicyChanged("team", GroupPolicy.PRIVATE, "alice");
+      for (EventRecorder r : List.of(aliceEvents, bobEvents, chadEvents)) {
+        assertThat(r.next()).isEqualTo(closed);
+      }
+    }
+
+    @Test
     void aRemovedMemberGetsNothingMoreAndCannotReadTheGroup() {
       accounts("alice", "bob", "chad");
       Session alice = login("alice");

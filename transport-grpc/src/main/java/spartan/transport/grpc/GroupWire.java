@@ -112,6 +112,13 @@ final class GroupWire {
         m.setBy(c.by());
       }
       b.setRoleChanged(m);
+    } else if (e instanceof ChatEvent.PolicyChanged p) {
+      b.setPolicyChanged(
+          ChatProto.PolicyChanged.newBuilder()
+              .setGroup(p.group())
+              .setOpen(p.policy().open())
+              .setSharedHistory(p.policy().sharedHistory())
+              .setBy(p.by()));
     } else {
       throw new IllegalArgumentException("unknown group event " + e);
     }
@@ -138,6 +145,13 @@ final class GroupWire {
         ChatProto.RoleChanged c = e.getRoleChanged();
         yield new ChatEvent.RoleChanged(
             c.getGroup(), c.getUser(), known(c.getRole()), c.hasBy() ? c.getBy() : null);
+      }
+      case POLICY_CHANGED -> {
+        ChatProto.PolicyChanged p = e.getPolicyChanged();
+        yield new ChatEvent.PolicyChanged(
+            p.getGroup(),
+            p.getOpen() ? new GroupPolicy(true, p.getSharedHistory()) : GroupPolicy.PRIVATE,
+            p.getBy());
       }
       default -> null;
     };

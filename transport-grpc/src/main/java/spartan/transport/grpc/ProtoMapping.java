@@ -192,7 +192,12 @@ final class ProtoMapping {
       case CHAT_ANSWERED ->
           new ChatEvent.ChatAnswered(
               e.getChatAnswered().getFrom(), e.getChatAnswered().getAccepted());
-      case GROUP_INVITED, MEMBER_JOINED, MEMBER_LEFT, MEMBER_REMOVED, ROLE_CHANGED ->
+      case GROUP_INVITED,
+          MEMBER_JOINED,
+          MEMBER_LEFT,
+          MEMBER_REMOVED,
+          ROLE_CHANGED,
+          POLICY_CHANGED ->
           GroupWire.eventOrNull(e);
       case STARTED, KIND_NOT_SET -> null;
     };

@@ -121,6 +121,12 @@ final class GroupLines {
         out.put("by", c.by());
       }
       return out;
+    } else if (e instanceof ChatEvent.PolicyChanged p) {
+      return out.put("event", "policy_changed")
+          .put("group", p.group())
+          .put("public", p.policy().open())
+          .put("sharedHistory", p.policy().sharedHistory())
+          .put("by", p.by());
     }
     return null;
   }
@@ -138,8 +144,18 @@ final class GroupLines {
       case "role_changed" ->
           new ChatEvent.RoleChanged(
               text(n, "group"), text(n, "user"), role(n), optText(n, "by"));
+      case "policy_changed" ->
+          new ChatEvent.PolicyChanged(text(n, "group"), policyFrom(n), text(n, "by"));
       default -> null;
     };
+  }
+
+  /** A policy as a trusted server states it; shared history counts only for a public group. */
+  private static GroupPolicy policyFrom(JsonNode g) {
+    boolean open = g.path("public").asBoolean(false);
+    return open
+        ? new GroupPolicy(true, g.path("sharedHistory").asBoolean(false))
+        : GroupPolicy.PRIVATE;
   }
 
   static GroupInfo infoFrom(JsonNode g) {
@@ -147,12 +163,7 @@ final class GroupLines {
     for (JsonNode m : g.path("members")) {
       roster.add(new GroupMember(text(m, "user"), role(m)));
     }
-    boolean open = g.path("public").asBoolean(false);
-    return new GroupInfo(
-        text(g, "group"),
-        role(g),
-        open ? new GroupPolicy(true, g.path("sharedHistory").asBoolean(false)) : GroupPolicy.PRIVATE,
-        roster);
+    return new GroupInfo(text(g, "group"), role(g), policyFrom(g), roster);
   }
 
   static Page<GroupInfo> groupsFrom(JsonNode reply) {

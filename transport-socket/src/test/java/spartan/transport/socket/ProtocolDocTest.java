@@ -102,6 +102,7 @@ class ProtocolDocTest {
             "member_left",
             "member_removed",
             "role_changed",
+            "policy_changed",
             "ping")) {
       assertThat(doc).contains("{\"event\":\"" + event + "\"");
     }
