@@ -131,6 +131,11 @@ public interface ChatStore extends AutoCloseable {
    */
   List<String> invite(String group, List<String> users, String by, Instant at, int maxGroupSize);
 
+  /** The message of the refusal when a group has {@code max} members and no room for another. */
+  static String groupFull(String group, int max) {
+    return "Group " + group + " is full (" + max + " members).";
+  }
+
   /** The message of the refusal when an inviter has too many invitations out. */
   static String tooManySent(int max) {
     return "You have " + max + " invitations waiting for an answer; wait for some first.";

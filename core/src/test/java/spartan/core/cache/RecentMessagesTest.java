@@ -30,7 +30,7 @@ import spartan.core.decorate.ChatDecorator;
 import spartan.core.service.LocalChatService;
 import spartan.core.store.ChatStore;
 import spartan.core.store.MemoryChatStore;
-import spartan.core.store.SqliteChatStore;
+import spartan.core.store.sqlite.SqliteChatStore;
 
 /**
  * The recent-message cache inside a real in-process service: every history answer from the

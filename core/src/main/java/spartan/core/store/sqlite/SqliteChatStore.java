@@ -1,4 +1,4 @@
-package spartan.core.store;
+package spartan.core.store.sqlite;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -47,6 +47,7 @@ import spartan.core.Message;
 import spartan.core.MessageBody;
 import spartan.core.Recipient;
 import spartan.core.spi.SerializingExecutor;
+import spartan.core.store.ChatStore;
 
 /**
  * A durable {@link ChatStore} in one SQLite file, {@value #FILE_NAME}, under a data directory,
@@ -578,7 +579,7 @@ public final class SqliteChatStore implements ChatStore {
           try (ResultSet rs = size.executeQuery()) {
             rs.next();
             if (rs.getInt(2) == 0 && rs.getLong(1) >= maxGroupSize) {
-              throw MemoryChatStore.full(group, maxGroupSize);
+              throw ChatException.invalid(ChatStore.groupFull(group, maxGroupSize));
             }
           }
           PreparedStatement drop =

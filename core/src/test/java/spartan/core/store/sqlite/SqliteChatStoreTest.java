@@ -1,4 +1,4 @@
-package spartan.core.store;
+package spartan.core.store.sqlite;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -32,9 +32,11 @@ import spartan.core.GroupPolicy;
 import spartan.core.GroupRole;
 import spartan.core.Message;
 import spartan.core.MessageBody;
+import spartan.core.store.ChatStore;
 import spartan.core.store.ChatStore.AccountRecord;
 import spartan.core.store.ChatStore.Appended;
 import spartan.core.store.ChatStore.GroupRecord;
+import spartan.core.store.ChatStoreContract;
 
 /** The store contract against SQLite, plus what only a durable store promises. */
 @Timeout(60)
