@@ -476,7 +476,7 @@ class SqliteChatStoreTest extends ChatStoreContract {
     Files.setPosixFilePermissions(
         shared, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
     ch.qos.logback.classic.Logger logger =
-        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(SqliteChatStore.class);
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(DataDirectory.class);
     ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> seen =
         new ch.qos.logback.core.read.ListAppender<>();
     seen.start();
