@@ -180,6 +180,16 @@ public interface ChatStore extends AutoCloseable {
    */
   List<Message> history(String conversation, long beforeId, int limit);
 
+  /**
+   * {@link #history}, for a read the API marks {@link spartan.core.Cached @Cached}: a store that
+   * keeps recent messages in memory ({@link spartan.core.cache.RecentMessages#wrap}) may answer it
+   * from there, with the same answer. The caller makes every check (session, membership) first;
+   * the conversation key says who may read. By default, {@code history} itself.
+   */
+  default List<Message> cachedHistory(String conversation, long beforeId, int limit) {
+    return history(conversation, beforeId, limit);
+  }
+
   /** Flushes pending writes and releases resources. Idempotent. */
   @Override
   void close();
