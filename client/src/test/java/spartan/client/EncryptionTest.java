@@ -39,7 +39,7 @@ import spartan.core.spi.TransportOptions;
 import spartan.core.spi.TransportProvider;
 import spartan.core.spi.TransportServer;
 import spartan.core.store.MemoryChatStore;
-import spartan.core.store.SqliteChatStore;
+import spartan.core.store.sqlite.SqliteChatStore;
 
 /**
  * End-to-end encryption as people at two or more REPLs see it, against an in-process server (and

@@ -20,7 +20,7 @@ import org.yaml.snakeyaml.error.YAMLException;
 import spartan.core.AuthMode;
 import spartan.core.Limits;
 import spartan.core.Names;
-import spartan.core.store.SqliteChatStore;
+import spartan.core.store.sqlite.SqliteChatStore;
 
 /**
  * Reads {@code config.yaml} (snakeyaml's SafeConstructor: plain maps, lists and scalars, no

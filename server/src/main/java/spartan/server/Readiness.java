@@ -9,7 +9,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import spartan.core.limit.FailoverRateLimiter;
 import spartan.core.store.ChatStore;
-import spartan.core.store.SqliteChatStore;
+import spartan.core.store.sqlite.SqliteChatStore;
 
 /**
  * Whether this server should get traffic: it is accepting connections (not starting, not

@@ -5,7 +5,7 @@ import java.time.Duration;
 import java.util.List;
 import spartan.core.AuthMode;
 import spartan.core.Limits;
-import spartan.core.store.SqliteChatStore;
+import spartan.core.store.sqlite.SqliteChatStore;
 
 /**
  * The validated server configuration: {@code config.yaml} with command-line overrides applied.

@@ -36,7 +36,7 @@ import spartan.core.spi.TransportProvider;
 import spartan.core.spi.TransportServer;
 import spartan.core.store.ChatStore;
 import spartan.core.store.MemoryChatStore;
-import spartan.core.store.SqliteChatStore;
+import spartan.core.store.sqlite.SqliteChatStore;
 import spartan.core.tls.PemFiles;
 import spartan.core.tls.ReloadingKeyManager;
 import spartan.core.tls.TlsFileException;

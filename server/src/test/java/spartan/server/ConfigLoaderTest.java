@@ -34,7 +34,7 @@ class ConfigLoaderTest {
     assertThat(c.cacheMessagesPerConversation()).isEqualTo(5);
     assertThat(c.maxFrameBytes()).isEqualTo(65536);
     assertThat(c.limits().sessionIdleTimeout()).isEqualTo(Duration.ofMinutes(60));
-    assertThat(c.storeSync()).isEqualTo(spartan.core.store.SqliteChatStore.Sync.NORMAL);
+    assertThat(c.storeSync()).isEqualTo(spartan.core.store.sqlite.SqliteChatStore.Sync.NORMAL);
     assertThat(c.cacheMaxBytes()).isEqualTo(64L << 20);
     assertThat(c.authLimits())
         .isEqualTo(new ServerConfig.AuthLimits(5, 20, Duration.ofSeconds(60), 30));
@@ -50,12 +50,12 @@ class ConfigLoaderTest {
             + "  loginFailuresPerName: 3\n  loginFailuresPerAddress: 9\n"
             + "  maxLoginBackoffSeconds: 30\n  signUpsPerAddressPerHour: 7\n");
     ServerConfig c = ConfigLoader.load(f, Map.of(), Map.of());
-    assertThat(c.storeSync()).isEqualTo(spartan.core.store.SqliteChatStore.Sync.FULL);
+    assertThat(c.storeSync()).isEqualTo(spartan.core.store.sqlite.SqliteChatStore.Sync.FULL);
     assertThat(c.cacheMaxBytes()).isEqualTo(1 << 20);
     assertThat(c.authLimits())
         .isEqualTo(new ServerConfig.AuthLimits(3, 9, Duration.ofSeconds(30), 7));
     assertThat(load("--sync", "full").storeSync())
-        .isEqualTo(spartan.core.store.SqliteChatStore.Sync.FULL);
+        .isEqualTo(spartan.core.store.sqlite.SqliteChatStore.Sync.FULL);
     assertBad("store:\n  sync: sometimes\n",
         "config.yaml: store.sync must be one of normal, full, was 'sometimes'");
     assertBad("cache:\n  maxBytes: 10\n", "config.yaml: cache.maxBytes must be 65536-");

@@ -44,6 +44,7 @@ import spartan.core.cache.RecentMessages;
 import spartan.core.decorate.ChatDecorator;
 import spartan.core.limit.RateLimiter;
 import spartan.core.service.LocalChatService;
+import spartan.core.spi.CachedReads;
 import spartan.core.store.MemoryChatStore;
 
 /**
@@ -196,12 +197,15 @@ public class DecoratorBenchmark {
   private static final class HandWritten implements Session {
     private final Session s;
     private final RateLimiter limiter;
-    private final RecentMessages recent;
+    private final CachedReads cached;
 
     HandWritten(Session s, RateLimiter limiter, RecentMessages recent) {
       this.s = s;
       this.limiter = limiter;
-      this.recent = recent;
+      this.cached =
+          recent != null && s instanceof CachedReads.Source source
+              ? source.cachedReads()
+              : s::history;
     }
 
     @Override
@@ -245,7 +249,7 @@ public class DecoratorBenchmark {
 
     @Override
     public List<Message> history(Recipient with, long beforeId, int limit) {
-      return recent.serving(() -> s.history(with, beforeId, limit));
+      return cached.history(with, beforeId, limit);
     }
 
     @Override

@@ -30,7 +30,7 @@ import org.openjdk.jmh.annotations.Warmup;
 import spartan.core.MessageBody;
 import spartan.core.Recipient;
 import spartan.core.store.ChatStore;
-import spartan.core.store.SqliteChatStore;
+import spartan.core.store.sqlite.SqliteChatStore;
 
 /**
  * Durable append throughput of the embedded SQLite store, in messages per second, with and

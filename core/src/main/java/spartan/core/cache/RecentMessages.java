@@ -8,7 +8,6 @@ import java.util.Objects;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.Supplier;
 import spartan.core.Limits;
 import spartan.core.Message;
 import spartan.core.store.ChatStore;
@@ -28,8 +27,10 @@ import spartan.core.store.ChatStore;
  * ChatStore#append}'s completion, so every message this node stores lands in it, in id order
  * whatever order the appends complete in.
  *
- * <p>Only calls made inside {@link #serving} may be answered from memory: the decorator runs the
- * API methods marked {@code @Cached} there, so the annotation stays the one switch. Answers are
+ * <p>Only {@link ChatStore#cachedHistory} may be answered from memory; plain {@code history}
+ * always reads the store. The service calls {@code cachedHistory} only from a session's
+ * cache-reading form ({@link spartan.core.spi.CachedReads}), which the decorator calls for the API
+ * methods marked {@code @Cached}, so the annotation stays the one switch. Answers are
  * identical to the store's: a window is loaded by a store read that starts after the window
  * exists (appends completing meanwhile are merged, by id), a conversation with an append in
  * flight is read from the store, and a request the window cannot answer in full (older messages,
@@ -60,8 +61,6 @@ public final class RecentMessages {
   private final Cache<String, Window> windows;
   /** Conversations with an append in flight, and how many. Read from the store meanwhile. */
   private final Map<String, Integer> inflight = new ConcurrentHashMap<>();
-  /** How deep this thread is inside {@link #serving}; a mutable cell so a call allocates nothing. */
-  private final ThreadLocal<int[]> serving = ThreadLocal.withInitial(() -> new int[1]);
   private final LongAdder hits = new LongAdder();
   private final LongAdder misses = new LongAdder();
 
@@ -136,25 +135,12 @@ public final class RecentMessages {
   }
 
   /**
-   * Returns a store that keeps this cache current from its appends and answers {@code history}
-   * from it inside {@link #serving}. Build the service on the returned store; wrap one store only.
+   * Returns a store that keeps this cache current from its appends and answers {@link
+   * ChatStore#cachedHistory} from it. Build the service on the returned store; wrap one store
+   * only.
    */
   public ChatStore wrap(ChatStore store) {
     return new RecentMessagesStore(Objects.requireNonNull(store, "store"), this);
-  }
-
-  /**
-   * Runs {@code call} with this cache allowed to answer the history reads it makes on this
-   * thread. The decorator wraps every {@code @Cached} API method in it.
-   */
-  public <T> T serving(Supplier<T> call) {
-    int[] depth = serving.get();
-    depth[0]++;
-    try {
-      return call.get();
-    } finally {
-      depth[0]--;
-    }
   }
 
   /** Hits, misses and evictions since start, for the log at shutdown. */
@@ -190,10 +176,6 @@ public final class RecentMessages {
 
   int perConversation() {
     return perConversation;
-  }
-
-  boolean isServing() {
-    return serving.get()[0] > 0;
   }
 
   void appendStarted(String conversation) {

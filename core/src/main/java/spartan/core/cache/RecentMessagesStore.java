@@ -33,9 +33,15 @@ final class RecentMessagesStore extends ForwardingChatStore {
                 conversation, err == null && !a.duplicate() ? a.message() : null));
   }
 
+  /** Read from the store; only {@link #cachedHistory} may be answered from memory. */
   @Override
   public List<Message> history(String conversation, long beforeId, int limit) {
-    if (!recent.isServing() || beforeId < 0 || limit < 1) {
+    return target.history(conversation, beforeId, limit);
+  }
+
+  @Override
+  public List<Message> cachedHistory(String conversation, long beforeId, int limit) {
+    if (beforeId < 0 || limit < 1) {
       return target.history(conversation, beforeId, limit);
     }
     return recent.history(conversation, beforeId, limit, target::history);

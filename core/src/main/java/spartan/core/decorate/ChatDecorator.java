@@ -28,6 +28,7 @@ import spartan.core.RateLimited;
 import spartan.core.Session;
 import spartan.core.cache.RecentMessages;
 import spartan.core.limit.RateLimiter;
+import spartan.core.spi.CachedReads;
 
 /**
  * Applies the API's annotations — {@link RateLimited} and {@link Cached} — around a {@link
@@ -48,8 +49,10 @@ import spartan.core.limit.RateLimiter;
  *       with them). So a connection's pipelined sends
  *       share one Redis round trip instead of waiting one each, and still reach the service in
  *       order.
- *   <li>{@code @Cached}: the call runs inside {@link RecentMessages#serving}, so its store reads
- *       may be answered by the recent-message cache (which sits under the service's checks).
+ *   <li>{@code @Cached}: the call goes to the session's cache-reading form ({@link
+ *       CachedReads}, the method with the same signature), whose store reads the recent-message
+ *       cache may answer (it sits under the service's checks). A session without that form just
+ *       runs the call.
  * </ul>
  *
  * Default methods without annotations run their interface body on the decorated session, so
@@ -102,7 +105,7 @@ public final class ChatDecorator {
       List<String> applied = new ArrayList<>();
       Cached cached = m.getAnnotation(Cached.class);
       if (cached != null && recent != null) {
-        h = new CacheScope(recent, h);
+        h = new CacheScope(cachedForm(m), h);
         applied.add("cached");
       }
       RateLimited limited = m.getAnnotation(RateLimited.class);
@@ -196,6 +199,17 @@ public final class ChatDecorator {
     return proxy;
   }
 
+  /** The {@link CachedReads} method a {@code @Cached} method is routed to. */
+  private static Method cachedForm(Method m) {
+    try {
+      return CachedReads.class.getMethod(m.getName(), m.getParameterTypes());
+    } catch (NoSuchMethodException e) {
+      throw new IllegalStateException(
+          "@Cached Session." + m.getName() + " has no form with the same signature in "
+              + CachedReads.class.getName(), e);
+    }
+  }
+
   private static String prefix(RateLimited.Action action) {
     return action.name().toLowerCase(Locale.ROOT) + ":";
   }
@@ -213,6 +227,8 @@ public final class ChatDecorator {
   /** Dispatches a decorated session's calls through the table; Object methods by identity. */
   private static final class SessionHandler implements InvocationHandler {
     private final Session target;
+    /** The target's cache-reading form, or null if it has none. */
+    private final CachedReads cachedReads;
     private final Map<Method, Handler> handlers;
     /** Set once, right after the proxy is made, before it is handed out. */
     private Session proxy;
@@ -221,6 +237,8 @@ public final class ChatDecorator {
 
     SessionHandler(Session target, Map<Method, Handler> handlers) {
       this.target = target;
+      this.cachedReads =
+          target instanceof CachedReads.Source source ? source.cachedReads() : null;
       this.handlers = handlers;
     }
 
@@ -272,20 +290,22 @@ public final class ChatDecorator {
     }
   }
 
-  private record CacheScope(RecentMessages recent, Handler next) implements Handler {
+  /**
+   * A {@code @Cached} method: runs {@code cachedForm} on the session's {@link CachedReads}, so the
+   * cache may answer its reads; a session without one runs {@code next}.
+   */
+  private record CacheScope(Method cachedForm, Handler next) implements Handler {
     @Override
     public Object call(SessionHandler session, Object[] args) throws Throwable {
-      return recent.serving(
-          () -> {
-            try {
-              return next.call(session, args);
-            } catch (RuntimeException | Error e) {
-              throw e;
-            } catch (Throwable t) {
-              // Session methods declare no checked exceptions; keep the contract anyway.
-              throw ChatException.wrap(t);
-            }
-          });
+      CachedReads reads = session.cachedReads;
+      if (reads == null) {
+        return next.call(session, args);
+      }
+      try {
+        return cachedForm.invoke(reads, args);
+      } catch (InvocationTargetException e) {
+        throw e.getCause();
+      }
     }
   }
 

@@ -25,13 +25,14 @@ import spartan.core.Recipient;
 import spartan.core.SendReceipt;
 import spartan.core.Session;
 import spartan.core.auth.SessionTokens;
+import spartan.core.spi.CachedReads;
 import spartan.core.spi.SerializingExecutor;
 import spartan.core.store.ChatStore;
 import spartan.core.store.ChatStore.AccountRecord;
 import spartan.core.store.ChatStore.GroupRecord;
 
 /** A logged-in session of the in-process service. */
-final class LocalSession implements Session {
+final class LocalSession implements Session, CachedReads.Source {
   private final LocalChatService service;
   private final ChatStore store;
   private final AccountRecord account;
@@ -44,6 +45,9 @@ final class LocalSession implements Session {
   private volatile EventStream stream;
   /** Completes this session's send receipts off the store's writer thread, in commit order. */
   private final SerializingExecutor receipts;
+  /** This session's {@code @Cached} form: the same reads, which the cache may answer. */
+  private final CachedReads cachedReads =
+      (with, beforeId, limit) -> history(with, beforeId, limit, true);
 
   LocalSession(LocalChatService service, AccountRecord account, SessionTokens.Token t, Instant now) {
     this.service = service;
@@ -358,6 +362,16 @@ final class LocalSession implements Session {
 
   @Override
   public List<Message> history(Recipient with, long beforeId, int limit) {
+    return history(with, beforeId, limit, false);
+  }
+
+  @Override
+  public CachedReads cachedReads() {
+    return cachedReads;
+  }
+
+  /** The store read behind both forms; {@code cached} lets the recent-message cache answer. */
+  private List<Message> history(Recipient with, long beforeId, int limit, boolean cached) {
     check();
     if (with == null) {
       throw ChatException.invalid("history needs a user or group");
@@ -367,13 +381,20 @@ final class LocalSession implements Session {
       throw ChatException.invalid("before must not be negative");
     }
     if (with instanceof Recipient.User u) {
-      return store.history(directConversation(requireUser(u.name())), beforeId, limit);
+      String conversation = directConversation(requireUser(u.name()));
+      return cached
+          ? store.cachedHistory(conversation, beforeId, limit)
+          : store.history(conversation, beforeId, limit);
     }
     GroupRecord g = requireMembership(with.name());
     // A member reads from their join on: the newest messages before beforeId, less those from
     // before the join, are exactly the newest after it (ids grow with time).
     long since = g.member(user).since();
-    List<Message> page = store.history("g:" + g.id(), beforeId, limit);
+    String conversation = "g:" + g.id();
+    List<Message> page =
+        cached
+            ? store.cachedHistory(conversation, beforeId, limit)
+            : store.history(conversation, beforeId, limit);
     if (page.isEmpty() || page.get(0).id() > since) {
       return page;
     }

@@ -131,6 +131,11 @@ public interface ChatStore extends AutoCloseable {
    */
   List<String> invite(String group, List<String> users, String by, Instant at, int maxGroupSize);
 
+  /** The message of the refusal when a group has {@code max} members and no room for another. */
+  static String groupFull(String group, int max) {
+    return "Group " + group + " is full (" + max + " members).";
+  }
+
   /** The message of the refusal when an inviter has too many invitations out. */
   static String tooManySent(int max) {
     return "You have " + max + " invitations waiting for an answer; wait for some first.";
@@ -174,6 +179,16 @@ public interface ChatStore extends AutoCloseable {
    * {@code limit} newest of them, returned oldest first.
    */
   List<Message> history(String conversation, long beforeId, int limit);
+
+  /**
+   * {@link #history}, for a read the API marks {@link spartan.core.Cached @Cached}: a store that
+   * keeps recent messages in memory ({@link spartan.core.cache.RecentMessages#wrap}) may answer it
+   * from there, with the same answer. The caller makes every check (session, membership) first;
+   * the conversation key says who may read. By default, {@code history} itself.
+   */
+  default List<Message> cachedHistory(String conversation, long beforeId, int limit) {
+    return history(conversation, beforeId, limit);
+  }
 
   /** Flushes pending writes and releases resources. Idempotent. */
   @Override

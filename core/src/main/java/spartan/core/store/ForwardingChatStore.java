@@ -153,6 +153,11 @@ public class ForwardingChatStore implements ChatStore {
   }
 
   @Override
+  public List<Message> cachedHistory(String conversation, long beforeId, int limit) {
+    return target.cachedHistory(conversation, beforeId, limit);
+  }
+
+  @Override
   public void close() {
     target.close();
   }

@@ -225,7 +225,7 @@ public final class MemoryChatStore implements ChatStore {
         return false;
       }
       if (g.members.size() >= maxGroupSize) {
-        throw full(group, maxGroupSize);
+        throw ChatException.invalid(ChatStore.groupFull(group, maxGroupSize));
       }
       g.invites.remove(user);
       long from = since == NOW ? nextMessageId - 1 : since == SHARED ? g.sharedSince : since;
@@ -337,10 +337,6 @@ public final class MemoryChatStore implements ChatStore {
       Group g = groups.get(group);
       return g != null && g.invites.remove(user) != null;
     }
-  }
-
-  static ChatException full(String group, int max) {
-    return ChatException.invalid("Group " + group + " is full (" + max + " members).");
   }
 
   private void requireAccount(String user) {

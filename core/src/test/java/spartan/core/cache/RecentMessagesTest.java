@@ -30,7 +30,7 @@ import spartan.core.decorate.ChatDecorator;
 import spartan.core.service.LocalChatService;
 import spartan.core.store.ChatStore;
 import spartan.core.store.MemoryChatStore;
-import spartan.core.store.SqliteChatStore;
+import spartan.core.store.sqlite.SqliteChatStore;
 
 /**
  * The recent-message cache inside a real in-process service: every history answer from the
@@ -120,8 +120,8 @@ class RecentMessagesTest {
                 .join()
                 .message());
       }
-      assertThat(small.serving(() -> store.history(conversation, 0, 5))).isEqualTo(sent);
-      assertThat(small.serving(() -> store.history(conversation, 0, 5))).isEqualTo(sent);
+      assertThat(store.cachedHistory(conversation, 0, 5)).isEqualTo(sent);
+      assertThat(store.cachedHistory(conversation, 0, 5)).isEqualTo(sent);
       maxHeld = Math.max(maxHeld, small.stats().bytes());
     }
     assertThat(maxHeld).isLessThanOrEqualTo(1 << 20);
@@ -130,12 +130,34 @@ class RecentMessagesTest {
   }
 
   @Test
+  void onlyTheCachedFormOfAReadIsAnsweredFromTheCache() {
+    start(5, 10, new MemoryChatStore());
+    accounts("alice", "bob");
+    cached("alice").send(Recipient.user("bob"), "hi");
+    Session plainBob = plain("bob");
+    plainBob.history(Recipient.user("alice"), 0, 5);
+    plainBob.history(Recipient.user("alice"), 0, 5);
+    assertThat(recent.stats().hits() + recent.stats().misses())
+        .as("an undecorated session's reads never touch the cache")
+        .isZero();
+
+    Session bob = cached("bob");
+    assertThat(texts(bob.history(Recipient.user("alice"), 0, 5))).containsExactly("hi");
+    assertThat(texts(bob.history(Recipient.user("alice"), 0, 5))).containsExactly("hi");
+    assertThat(recent.stats().misses()).isEqualTo(1);
+    assertThat(recent.stats().hits()).isEqualTo(1);
+    // The cached form is scoped to that one call: the plain read after it still reads the store.
+    assertThat(texts(plainBob.history(Recipient.user("alice"), 0, 5))).containsExactly("hi");
+    assertThat(recent.stats().hits()).isEqualTo(1);
+  }
+
+  @Test
   void theConversationCountStillBoundsSmallMessages() {
     RecentMessages few = RecentMessages.builder().perConversation(5).conversations(3).build();
     ChatStore store = few.wrap(new MemoryChatStore());
     for (int c = 0; c < 50; c++) {
       String conversation = "d:few:" + c;
-      few.serving(() -> store.history(conversation, 0, 5));
+      store.cachedHistory(conversation, 0, 5);
     }
     assertThat(few.stats().conversations()).isLessThanOrEqualTo(3);
   }

@@ -172,6 +172,29 @@ class ChatDecoratorTest {
   }
 
   @Test
+  void aCachedCallOnASessionWithoutACachedFormJustRunsTheCall() {
+    chat.login("alice", null).send(Recipient.user("bob"), "hi");
+    Session bob = core.login("bob", null);
+    // A session that only implements Session, as a remote one would.
+    Session opaque =
+        (Session)
+            java.lang.reflect.Proxy.newProxyInstance(
+                Session.class.getClassLoader(),
+                new Class<?>[] {Session.class},
+                (proxy, method, args) -> {
+                  try {
+                    return method.invoke(bob, args);
+                  } catch (java.lang.reflect.InvocationTargetException e) {
+                    throw e.getCause();
+                  }
+                });
+    Session decorated = ChatDecorator.builder().recentMessages(recent).build().decorate(opaque);
+    assertThat(decorated.history(Recipient.user("alice"), 0, 5)).hasSize(1);
+    assertThat(decorated.history(Recipient.user("alice"), 0, 5)).hasSize(1);
+    assertThat(recent.stats().hits() + recent.stats().misses()).isZero();
+  }
+
+  @Test
   void historyGoesThroughTheCache() {
     Session alice = chat.login("alice", null);
     alice.send(Recipient.user("bob"), "hi");

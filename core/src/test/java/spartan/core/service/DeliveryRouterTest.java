@@ -19,7 +19,7 @@ import spartan.core.MessageBody;
 import spartan.core.Recipient;
 import spartan.core.Session;
 import spartan.core.store.ChatStore;
-import spartan.core.store.SqliteChatStore;
+import spartan.core.store.sqlite.SqliteChatStore;
 import spartan.core.testing.EventRecorder;
 
 /**

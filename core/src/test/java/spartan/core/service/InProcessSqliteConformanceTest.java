@@ -6,7 +6,7 @@ import java.util.concurrent.Executors;
 import org.junit.jupiter.api.AfterAll;
 import spartan.core.ChatService;
 import spartan.core.store.ChatStore;
-import spartan.core.store.SqliteChatStore;
+import spartan.core.store.sqlite.SqliteChatStore;
 import spartan.core.testing.ChatServiceConformance;
 
 /** The conformance suite against the in-process service on the embedded SQLite store. */

@@ -18,13 +18,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import spartan.core.AuthMode;
-import spartan.core.ChatService;
 import spartan.core.ChatException;
+import spartan.core.ChatService;
 import spartan.core.ErrorCode;
 import spartan.core.auth.Argon2idHasher;
 import spartan.core.auth.PasswordHasher;
 import spartan.core.store.MemoryChatStore;
-import spartan.core.store.SqliteChatStore;
+import spartan.core.store.sqlite.SqliteChatStore;
 import spartan.core.testing.EventRecorder;
 
 /** Service behaviour that only the in-process service can show. */

@@ -1,4 +1,4 @@
-package spartan.core.store;
+package spartan.core.store.sqlite;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import spartan.core.Delivery;
 import spartan.core.Message;
+import spartan.core.store.ChatStore;
 
 /**
  * A server killed with {@code kill -9} while it is appending as fast as it can loses nothing it

@@ -1,6 +1,13 @@
-package spartan.core.store;
+package spartan.core.store.sqlite;
 
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The embedded store's schema as an ordered list of migrations, so a data directory written by an
@@ -12,6 +19,8 @@ import java.util.List;
  * leaves the previous version intact.
  */
 final class SqliteSchema {
+  private static final Logger log = LoggerFactory.getLogger(SqliteSchema.class);
+
   private SqliteSchema() {}
 
   /** Migration {@code i} takes the schema from version {@code i} to {@code i + 1}. */
@@ -141,4 +150,44 @@ final class SqliteSchema {
 
   /** The version this build writes and understands. */
   static final int VERSION = MIGRATIONS.size();
+
+  /**
+   * Brings the database on {@code c} (the write connection, before anyone else uses it) up to
+   * {@link #VERSION}, one migration per transaction.
+   *
+   * @throws IllegalStateException if its version is newer than this build's
+   */
+  static void migrate(Connection c, Path file) throws SQLException {
+    int version;
+    try (Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("PRAGMA user_version")) {
+      version = rs.next() ? rs.getInt(1) : 0;
+    }
+    if (version > VERSION) {
+      throw new IllegalStateException(
+          "The message store at "
+              + file
+              + " has schema version "
+              + version
+              + ", newer than this Spartan understands ("
+              + VERSION
+              + "). Run a newer Spartan, or point the data directory elsewhere.");
+    }
+    for (int v = version; v < VERSION; v++) {
+      try (Statement s = c.createStatement()) {
+        s.execute("BEGIN IMMEDIATE");
+        try {
+          for (String sql : MIGRATIONS.get(v)) {
+            s.execute(sql);
+          }
+          s.execute("PRAGMA user_version=" + (v + 1));
+          s.execute("COMMIT");
+        } catch (SQLException | RuntimeException e) {
+          Handle.rollbackQuietly(c);
+          throw e;
+        }
+      }
+      log.info("Message store {} migrated to schema version {}", file, v + 1);
+    }
+  }
 }

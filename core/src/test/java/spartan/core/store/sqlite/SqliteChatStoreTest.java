@@ -1,4 +1,4 @@
-package spartan.core.store;
+package spartan.core.store.sqlite;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -32,9 +32,11 @@ import spartan.core.GroupPolicy;
 import spartan.core.GroupRole;
 import spartan.core.Message;
 import spartan.core.MessageBody;
+import spartan.core.store.ChatStore;
 import spartan.core.store.ChatStore.AccountRecord;
 import spartan.core.store.ChatStore.Appended;
 import spartan.core.store.ChatStore.GroupRecord;
+import spartan.core.store.ChatStoreContract;
 
 /** The store contract against SQLite, plus what only a durable store promises. */
 @Timeout(60)
@@ -474,7 +476,7 @@ class SqliteChatStoreTest extends ChatStoreContract {
     Files.setPosixFilePermissions(
         shared, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
     ch.qos.logback.classic.Logger logger =
-        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(SqliteChatStore.class);
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(DataDirectory.class);
     ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> seen =
         new ch.qos.logback.core.read.ListAppender<>();
     seen.start();

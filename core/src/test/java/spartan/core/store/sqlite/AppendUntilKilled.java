@@ -1,4 +1,4 @@
-package spartan.core.store;
+package spartan.core.store.sqlite;
 
 import java.nio.file.Path;
 import java.time.Instant;

@@ -1,0 +1,255 @@
+package spartan.core.store.sqlite;
+
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import spartan.core.ChatException;
+import spartan.core.spi.ChatMetrics;
+import spartan.core.spi.SerializingExecutor;
+
+/**
+ * The store's write side: the only user of the write connection. Every write is queued; the
+ * queue is drained on a {@link SerializingExecutor} lane over the injected executor when it goes
+ * non-empty, and each drain runs what is pending in batches of at most {@link #MAX_BATCH}, each
+ * batch <em>one</em> transaction with every write in its own savepoint (so one failing write
+ * does not fail its batch), committed before the futures complete, in commit order, on the
+ * writer thread. That is group commit; {@link #runBatch} is the loop to look at for speed.
+ * Nothing polls: an idle writer holds no thread. Thread-safe.
+ */
+final class GroupCommitWriter {
+  private static final Logger log = LoggerFactory.getLogger(GroupCommitWriter.class);
+
+  /** Most writes one transaction carries, so futures keep completing under sustained load. */
+  static final int MAX_BATCH = 1024;
+
+  /**
+   * Most writes queued and not yet committed. Beyond this the store is overloaded and says so
+   * rather than growing the queue without bound.
+   */
+  static final int MAX_PENDING = 65_536;
+
+  private final Handle writeSide;
+  private final ErrorClassifier errors;
+  /** Runs once, on the writer, after the write connection is closed by {@link #close}. */
+  private final Runnable afterClose;
+
+  private final ConcurrentLinkedQueue<Op> queue = new ConcurrentLinkedQueue<>();
+  /** Asks for a run of {@link #drain} on the writer's lane; coalesces, so one run at a time. */
+  private final Runnable wake;
+  /** Held by whichever thread drains, the lane or a caller after a rejected hand-off. */
+  private final Object draining = new Object();
+  private final AtomicInteger pending = new AtomicInteger();
+  /** The thread running {@link #drain} now, so re-entrant calls from callbacks do not deadlock. */
+  private volatile Thread drainThread;
+  /** Touched only by the drain. */
+  private boolean writerClosed;
+
+  private volatile boolean closing;
+  private volatile ChatMetrics metrics = ChatMetrics.NONE;
+  private CompletableFuture<Void> closed; // guarded by this
+
+  GroupCommitWriter(
+      Handle writeSide, Executor executor, ErrorClassifier errors, Runnable afterClose) {
+    this.writeSide = writeSide;
+    this.errors = errors;
+    this.afterClose = afterClose;
+    this.wake = SerializingExecutor.coalescing(new SerializingExecutor(executor), this::drain);
+  }
+
+  /** Reports each commit's size and duration to {@code metrics} from now on. */
+  void reportTo(ChatMetrics metrics) {
+    this.metrics = Objects.requireNonNull(metrics, "metrics");
+  }
+
+  /** Writes queued and not yet completed. */
+  int pendingWrites() {
+    return pending.get();
+  }
+
+  private sealed interface Op permits Write, Close {}
+
+  private record Write<T>(SqlTask<T> task, CompletableFuture<T> future) implements Op {}
+
+  private record Close(CompletableFuture<Void> done) implements Op {}
+
+  /** Queues a write; the future completes after its batch commits (or fails). */
+  <T> CompletableFuture<T> submit(SqlTask<T> task) {
+    CompletableFuture<T> f = new CompletableFuture<>();
+    if (closing) {
+      f.completeExceptionally(ErrorClassifier.closed());
+      return f;
+    }
+    if (pending.incrementAndGet() > MAX_PENDING) {
+      pending.decrementAndGet();
+      f.completeExceptionally(
+          ChatException.unavailable("The message store is overloaded; try again shortly."));
+      return f;
+    }
+    queue.offer(new Write<>(task, f));
+    signal();
+    return f;
+  }
+
+  /** Submits a write and waits for its commit. */
+  <T> T write(SqlTask<T> task) {
+    CompletableFuture<T> f = submit(task);
+    if (Thread.currentThread() == drainThread) {
+      // A callback on the writer thread: run the queue here rather than wait for ourselves.
+      drainQueue();
+    }
+    try {
+      return f.join();
+    } catch (CompletionException e) {
+      throw ChatException.wrap(e.getCause());
+    }
+  }
+
+  /**
+   * Stops taking writes, waits until every write already queued has committed (or failed) and
+   * its future completed, then closes the write connection and runs {@code afterClose}.
+   * Idempotent; concurrent callers all wait, except a call from a completion callback on the
+   * writer thread, which cannot wait for the writer and returns at once (the close then
+   * completes when the callback returns).
+   */
+  void close() {
+    CompletableFuture<Void> done;
+    synchronized (this) {
+      if (closed == null) {
+        closed = new CompletableFuture<>();
+        closing = true;
+        queue.offer(new Close(closed));
+        signal();
+      }
+      done = closed;
+    }
+    if (Thread.currentThread() == drainThread) {
+      // Called from a completion callback on the writer thread: this thread is the drain, so
+      // waiting would wait for itself. It owns the queue, so it runs what is queued here; if
+      // the close was already taken off the queue, it completes as soon as the callback returns.
+      drainQueue();
+      return;
+    }
+    done.join();
+  }
+
+  private void signal() {
+    try {
+      wake.run();
+    } catch (RejectedExecutionException e) {
+      // The executor is shut down (or saturated): drain here, so no future is left hanging.
+      log.warn("Store writer executor rejected a drain; draining on the calling thread");
+      drain();
+    }
+  }
+
+  private void drain() {
+    synchronized (draining) {
+      drainThread = Thread.currentThread();
+      try {
+        drainQueue();
+      } catch (RuntimeException e) {
+        log.error("Message store writer failed unexpectedly", e); // a bug; keep draining
+      } finally {
+        // Cleared before giving up the drain, so a drain starting on another thread right after
+        // is not mistaken for this one.
+        drainThread = null;
+      }
+    }
+  }
+
+  /** Runs everything queued now, in batches; called only by the thread that owns the drain. */
+  private void drainQueue() {
+    List<Write<?>> batch = new ArrayList<>();
+    for (Op op; (op = queue.poll()) != null; ) {
+      if (op instanceof Write<?> w) {
+        batch.add(w);
+        if (batch.size() == MAX_BATCH) {
+          runBatch(batch);
+          batch = new ArrayList<>();
+        }
+      } else {
+        runBatch(batch);
+        batch = new ArrayList<>();
+        closeAll(((Close) op).done());
+      }
+    }
+    runBatch(batch);
+  }
+
+  /** One transaction: a savepoint per write, one commit, then the futures in order. */
+  private void runBatch(List<Write<?>> batch) {
+    if (batch.isEmpty()) {
+      return;
+    }
+    int n = batch.size();
+    Object[] results = new Object[n];
+    Throwable[] failures = new Throwable[n];
+    if (writerClosed) {
+      Arrays.fill(failures, ErrorClassifier.closed());
+    } else {
+      Handle h = writeSide;
+      long began = System.nanoTime(); // an interval for the metrics, not a time of day
+      long took = -1;
+      try {
+        h.execute("BEGIN IMMEDIATE");
+        try {
+          for (int i = 0; i < n; i++) {
+            h.execute("SAVEPOINT w");
+            try {
+              results[i] = batch.get(i).task().run(h);
+              h.execute("RELEASE w");
+            } catch (SQLException | RuntimeException e) {
+              // Undo just this write; the rest of the batch still commits.
+              h.execute("ROLLBACK TO w");
+              h.execute("RELEASE w");
+              failures[i] = errors.classify(e, "write");
+            }
+          }
+          h.execute("COMMIT");
+          took = System.nanoTime() - began;
+        } catch (SQLException | RuntimeException e) {
+          Handle.rollbackQuietly(h.connection);
+          throw e;
+        }
+      } catch (SQLException | RuntimeException e) {
+        Arrays.fill(results, null);
+        Arrays.fill(failures, errors.classify(e, "commit"));
+      }
+      if (took >= 0) {
+        metrics.storeCommitted(n, took);
+      }
+    }
+    pending.addAndGet(-n);
+    for (int i = 0; i < n; i++) {
+      complete(batch.get(i), results[i], failures[i]);
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <T> void complete(Write<T> w, Object result, Throwable error) {
+    if (error != null) {
+      w.future().completeExceptionally(error);
+    } else {
+      w.future().complete((T) result);
+    }
+  }
+
+  private void closeAll(CompletableFuture<Void> done) {
+    if (!writerClosed) {
+      writerClosed = true;
+      writeSide.close();
+      afterClose.run();
+    }
+    done.complete(null);
+  }
+}

@@ -1,0 +1,208 @@
+package spartan.core.store.sqlite;
+
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import spartan.core.Delivery;
+import spartan.core.Message;
+import spartan.core.MessageBody;
+import spartan.core.Recipient;
+import spartan.core.store.ChatStore.Appended;
+import spartan.core.store.ChatStore.Draft;
+
+/**
+ * The SQL of the message aggregate: the {@code message} table, each recipient's {@code inbox}
+ * with its sequence and ack columns on {@code account}, and conversation history.
+ */
+final class MessageSql {
+  private MessageSql() {}
+
+  private static final String MESSAGE_COLUMNS =
+      "m.id, m.sender, m.to_kind, m.to_name, m.body_kind, m.body, m.sent_s, m.sent_ns,"
+          + " m.client_msg_id";
+
+  /**
+   * Stores a message (or finds the sender's earlier one with the same client message id) and
+   * gives each recipient its next inbox sequence; runs on the writer, inside its batch.
+   */
+  static Appended append(Handle h, Draft d) throws SQLException {
+    Long senderId = AccountSql.id(h, d.from());
+    if (d.clientMsgId() != null && senderId != null) {
+      PreparedStatement seen =
+          h.prepare(
+              "SELECT "
+                  + MESSAGE_COLUMNS
+                  + " FROM message m WHERE m.sender_id = ? AND m.conversation = ?"
+                  + " AND m.client_msg_id = ?");
+      seen.setLong(1, senderId);
+      seen.setString(2, d.conversation());
+      seen.setString(3, d.clientMsgId());
+      try (ResultSet rs = seen.executeQuery()) {
+        if (rs.next()) {
+          return new Appended(message(rs, 1), List.of(), List.of(), true);
+        }
+      }
+    }
+    PreparedStatement ins =
+        h.prepare(
+            "INSERT INTO message(conversation, sender, sender_id, to_kind, to_name, body_kind,"
+                + " body, sent_s, sent_ns, client_msg_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                + " RETURNING id");
+    ins.setString(1, d.conversation());
+    ins.setString(2, d.from());
+    if (senderId == null) {
+      // The sender was deleted between the service's check and this write; the message is
+      // still stored, just not de-duplicated.
+      ins.setNull(3, Types.INTEGER);
+    } else {
+      ins.setLong(3, senderId);
+    }
+    ins.setString(4, d.to() instanceof Recipient.Group ? "g" : "u");
+    ins.setString(5, d.to().name());
+    if (d.body() instanceof MessageBody.Sealed s) {
+      ins.setString(6, "s");
+      ins.setBytes(7, s.envelope());
+    } else {
+      ins.setString(6, "t");
+      ins.setString(7, ((MessageBody.Text) d.body()).text());
+    }
+    ins.setLong(8, d.sentAt().getEpochSecond());
+    ins.setInt(9, d.sentAt().getNano());
+    ins.setString(10, d.clientMsgId());
+    long id;
+    try (ResultSet rs = ins.executeQuery()) {
+      rs.next();
+      id = rs.getLong(1);
+    }
+    Message m = new Message(id, d.from(), d.to(), d.body(), d.sentAt(), d.clientMsgId());
+
+    PreparedStatement bump =
+        h.prepare(
+            "UPDATE account SET last_seq = last_seq + 1 WHERE name = ? RETURNING id, last_seq");
+    PreparedStatement put =
+        h.prepare("INSERT INTO inbox(account_id, seq, message_id) VALUES (?, ?, ?)");
+    List<Delivery> deliveries = new ArrayList<>(d.recipients().size());
+    List<String> recipients = new ArrayList<>(d.recipients().size());
+    for (String r : d.recipients()) {
+      long accountId;
+      long seq;
+      bump.setString(1, r);
+      try (ResultSet rs = bump.executeQuery()) {
+        if (!rs.next()) {
+          continue; // deleted between the service's check and now
+        }
+        accountId = rs.getLong(1);
+        seq = rs.getLong(2);
+      }
+      put.setLong(1, accountId);
+      put.setLong(2, seq);
+      put.setLong(3, id);
+      put.executeUpdate();
+      deliveries.add(new Delivery(seq, m));
+      recipients.add(r);
+    }
+    return new Appended(m, deliveries, recipients, false);
+  }
+
+  static List<Delivery> inbox(Handle h, String user, long afterSeq, int limit)
+      throws SQLException {
+    PreparedStatement ps =
+        h.prepare(
+            "SELECT i.seq, "
+                + MESSAGE_COLUMNS
+                + " FROM account a JOIN inbox i ON i.account_id = a.id"
+                + " JOIN message m ON m.id = i.message_id"
+                + " WHERE a.name = ? AND i.seq > ? ORDER BY i.seq LIMIT ?");
+    ps.setString(1, user);
+    ps.setLong(2, afterSeq);
+    ps.setInt(3, limit);
+    List<Delivery> out = new ArrayList<>();
+    try (ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        out.add(new Delivery(rs.getLong(1), message(rs, 2)));
+      }
+    }
+    return out;
+  }
+
+  static Void ack(Handle h, String user, long upToSeq) throws SQLException {
+    // Forward only, and never past what was assigned.
+    PreparedStatement move =
+        h.prepare(
+            "UPDATE account SET acked_seq = MIN(?1, last_seq)"
+                + " WHERE name = ?2 AND acked_seq < ?1 RETURNING id, acked_seq");
+    move.setLong(1, upToSeq);
+    move.setString(2, user);
+    long id;
+    long acked;
+    try (ResultSet rs = move.executeQuery()) {
+      if (!rs.next()) {
+        return null;
+      }
+      id = rs.getLong(1);
+      acked = rs.getLong(2);
+    }
+    PreparedStatement drop = h.prepare("DELETE FROM inbox WHERE account_id = ? AND seq <= ?");
+    drop.setLong(1, id);
+    drop.setLong(2, acked);
+    drop.executeUpdate();
+    return null;
+  }
+
+  /** {@code last_seq} or {@code acked_seq} of {@code user}; 0 if no such account. */
+  static long seqColumn(Handle h, String column, String user) throws SQLException {
+    PreparedStatement ps = h.prepare("SELECT " + column + " FROM account WHERE name = ?");
+    ps.setString(1, user);
+    try (ResultSet rs = ps.executeQuery()) {
+      return rs.next() ? rs.getLong(1) : 0L;
+    }
+  }
+
+  static List<Message> history(Handle h, String conversation, long beforeId, int limit)
+      throws SQLException {
+    PreparedStatement ps =
+        h.prepare(
+            "SELECT "
+                + MESSAGE_COLUMNS
+                + " FROM message m WHERE m.conversation = ? AND m.id < ?"
+                + " ORDER BY m.id DESC LIMIT ?");
+    ps.setString(1, conversation);
+    ps.setLong(2, beforeId > 0 ? beforeId : Long.MAX_VALUE);
+    ps.setInt(3, limit);
+    List<Message> out = new ArrayList<>();
+    try (ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        out.add(message(rs, 1));
+      }
+    }
+    Collections.reverse(out);
+    return out;
+  }
+
+  /** Inbox entries not yet acknowledged, over all users. */
+  static long undelivered(Handle h) throws SQLException {
+    try (ResultSet rs = h.prepare("SELECT count(*) FROM inbox").executeQuery()) {
+      return rs.next() ? rs.getLong(1) : 0L;
+    }
+  }
+
+  /** Reads {@link #MESSAGE_COLUMNS} starting at column {@code c}. */
+  private static Message message(ResultSet rs, int c) throws SQLException {
+    long id = rs.getLong(c);
+    String from = rs.getString(c + 1);
+    String toName = rs.getString(c + 3);
+    Recipient to =
+        "g".equals(rs.getString(c + 2)) ? Recipient.group(toName) : Recipient.user(toName);
+    MessageBody body =
+        "s".equals(rs.getString(c + 4))
+            ? MessageBody.sealed(rs.getBytes(c + 5))
+            : MessageBody.text(rs.getString(c + 5));
+    Instant sentAt = Instant.ofEpochSecond(rs.getLong(c + 6), rs.getInt(c + 7));
+    return new Message(id, from, to, body, sentAt, rs.getString(c + 8));
+  }
+}

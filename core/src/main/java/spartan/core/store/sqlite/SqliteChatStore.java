@@ -1,0 +1,373 @@
+package spartan.core.store.sqlite;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import spartan.core.AuthMode;
+import spartan.core.ChatException;
+import spartan.core.Delivery;
+import spartan.core.ErrorCode;
+import spartan.core.GroupInvite;
+import spartan.core.GroupPolicy;
+import spartan.core.GroupRole;
+import spartan.core.Message;
+import spartan.core.spi.ChatMetrics;
+import spartan.core.store.ChatStore;
+
+/**
+ * A durable {@link ChatStore} in one SQLite file, {@value #FILE_NAME}, under a data directory,
+ * in WAL mode.
+ *
+ * <p><b>Writes</b> go through one writer, the only user of the write connection. Every write
+ * (appends, and also account, group and ack changes) is queued; the writer drains the queue on
+ * the injected {@link Executor} when it goes non-empty, runs everything pending in <em>one</em>
+ * transaction (each write in its own savepoint, so one failing write does not fail its batch),
+ * commits, and only then completes the futures, in commit order, on the writer thread. This is
+ * group commit: under load a commit carries many messages, so durability does not cap throughput
+ * at one commit per message. Nothing polls: an idle store holds no thread. {@link #append}
+ * returns the future; the other writes wait for their commit. Callbacks attached to an {@code
+ * append} future run on the writer thread and must be quick.
+ *
+ * <p><b>Reads</b> run on the caller's thread on a small pool of read-only connections, one per
+ * concurrent reader (WAL lets readers run beside the writer without blocking it); a reader sees
+ * every write whose future has completed.
+ *
+ * <p><b>Durability.</b> A completed future means the transaction is committed to the WAL. With
+ * {@link Sync#NORMAL} (the default) that survives the server process being killed at any
+ * instant, {@code kill -9} included, because the WAL is written before the commit returns and
+ * SQLite recovers it on the next open; only an OS crash or power loss can lose the last commits
+ * (never corrupt the file). {@link Sync#FULL} adds that last guarantee at the price of an fsync
+ * per commit — per batch, thanks to group commit.
+ *
+ * <p>One process at a time: {@link #open} takes an OS lock on {@code spartan.lock} in the data
+ * directory and refuses a directory another server is using. Thread-safe; no method accepts
+ * null except where {@link ChatStore} says so. Failures are {@link ChatException}s: {@code
+ * ALREADY_EXISTS} and {@code NOT_FOUND} as the contract says, {@code UNAVAILABLE} for I/O, a busy
+ * or full disk, overload or a closed store, {@code INTERNAL} for anything else; the SQL cause is
+ * kept on the exception and logged, never put in its message.
+ *
+ * <p>This class only routes each call to its side and its SQL: the writer is {@link
+ * GroupCommitWriter}, the read side {@link ReaderPool}, the SQL one class per aggregate ({@link
+ * AccountSql}, {@link GroupSql}, {@link MessageSql}, {@link MetaSql}), the mapping of SQLite's
+ * errors {@link ErrorClassifier}, the schema and its migrations {@link SqliteSchema}, and the
+ * directory's permissions and lock {@link DataDirectory}.
+ */
+public final class SqliteChatStore implements ChatStore {
+  private static final Logger log = LoggerFactory.getLogger(SqliteChatStore.class);
+
+  /** The database file's name inside the data directory. */
+  public static final String FILE_NAME = "spartan.db";
+
+  /**
+   * How commits reach the disk: SQLite's {@code PRAGMA synchronous} in WAL mode.
+   *
+   * <p>{@link #NORMAL} is the default because what a chat server meets in practice is a crashed
+   * or killed process, which it survives completely, and it costs no fsync on the send path. A
+   * deployment that must also keep the last acknowledged messages through a power cut or kernel
+   * panic picks {@link #FULL}; group commit keeps that to one fsync per batch, not per message.
+   */
+  public enum Sync {
+    /**
+     * No fsync on commit (only at checkpoints). Acknowledged writes survive a crash or {@code
+     * kill -9} of the process; an OS crash or power loss may roll back the last commits.
+     */
+    NORMAL,
+    /** The WAL is fsync'ed on every commit: acknowledged writes survive power loss too. */
+    FULL
+  }
+
+  private final Path file;
+  private final GroupCommitWriter writer;
+  private final ReaderPool readers;
+
+  private SqliteChatStore(Path file, Executor executor, DataDirectory directory, Handle w) {
+    this.file = file;
+    ErrorClassifier errors = new ErrorClassifier(file);
+    this.readers = new ReaderPool("jdbc:sqlite:" + file, errors);
+    this.writer =
+        new GroupCommitWriter(
+            w,
+            executor,
+            errors,
+            () -> {
+              readers.close();
+              directory.release();
+              log.debug("Message store {} closed", file);
+            });
+  }
+
+  /** Opens (creating if needed) the store in {@code dataDir} with {@link Sync#NORMAL}. */
+  public static SqliteChatStore open(Path dataDir, Executor writer) {
+    return open(dataDir, writer, Sync.NORMAL);
+  }
+
+  /**
+   * Opens (creating if needed) the store in {@code dataDir}, creating or upgrading its schema.
+   *
+   * @param writer runs the writer's drains; one task at a time is ever submitted, so any executor
+   *     works, but it should not be an event loop: a drain blocks on disk I/O
+   * @throws ChatException {@code UNAVAILABLE} if the directory or file cannot be opened, or
+   *     another process is using it
+   * @throws IllegalStateException if the file was written by a newer Spartan (its schema version
+   *     is higher than this build knows)
+   */
+  public static SqliteChatStore open(Path dataDir, Executor writer, Sync sync) {
+    Objects.requireNonNull(dataDir, "dataDir");
+    Objects.requireNonNull(writer, "writer");
+    Objects.requireNonNull(sync, "sync");
+    Path dir = dataDir.toAbsolutePath();
+    Path file = dir.resolve(FILE_NAME);
+    DataDirectory directory = null;
+    Handle w = null;
+    try {
+      directory = DataDirectory.lock(dir, file);
+      w = new Handle(Handle.connect("jdbc:sqlite:" + file, false));
+      configureWriter(w.connection, sync, file);
+      SqliteSchema.migrate(w.connection, file);
+      return new SqliteChatStore(file, writer, directory, w);
+    } catch (IOException | SQLException | RuntimeException e) {
+      if (w != null) {
+        w.close();
+      }
+      if (directory != null) {
+        directory.release();
+      }
+      if (e instanceof ChatException || e instanceof IllegalStateException) {
+        throw (RuntimeException) e;
+      }
+      throw new ChatException(
+          ErrorCode.UNAVAILABLE, "Cannot open the message store at " + file + ": " + e, e);
+    }
+  }
+
+  private static void configureWriter(Connection c, Sync sync, Path file) throws SQLException {
+    try (Statement s = c.createStatement()) {
+      try (ResultSet rs = s.executeQuery("PRAGMA journal_mode=WAL")) {
+        String mode = rs.next() ? rs.getString(1) : "?";
+        if (!"wal".equalsIgnoreCase(mode)) {
+          throw new ChatException(
+              ErrorCode.UNAVAILABLE,
+              "The message store at " + file + " cannot use WAL mode (got " + mode + ").");
+        }
+      }
+      // NORMAL in WAL mode: a commit is in the WAL (the OS's page cache) before it returns, so a
+      // killed process loses nothing acknowledged; FULL also fsyncs the WAL on each commit,
+      // which is what it takes to survive an OS crash or power cut. See Sync.
+      s.execute("PRAGMA synchronous=" + sync.name());
+      s.execute("PRAGMA foreign_keys=ON");
+    }
+  }
+
+  /** The schema version this build creates and reads. */
+  public static int schemaVersion() {
+    return SqliteSchema.VERSION;
+  }
+
+  /** Writes queued and not yet completed; for tests. */
+  int pendingWrites() {
+    return writer.pendingWrites();
+  }
+
+  /** The database file. */
+  public Path file() {
+    return file;
+  }
+
+  // ---- accounts and meta --------------------------------------------------------------------
+
+  @Override
+  public AccountRecord createAccount(String user, String passwordHash, Instant createdAt) {
+    Objects.requireNonNull(user, "user");
+    Objects.requireNonNull(createdAt, "createdAt");
+    return writer.write(h -> AccountSql.create(h, user, passwordHash, createdAt));
+  }
+
+  @Override
+  public Optional<AccountRecord> findAccount(String user) {
+    return readers.read(h -> AccountSql.find(h, user));
+  }
+
+  @Override
+  public long passwordAccounts() {
+    return readers.read(AccountSql::passwordAccounts);
+  }
+
+  @Override
+  public Optional<AuthMode> recordedAuthMode() {
+    return readers.read(MetaSql::recordedAuthMode);
+  }
+
+  @Override
+  public void recordAuthMode(AuthMode mode) {
+    Objects.requireNonNull(mode, "mode");
+    writer.write(h -> MetaSql.recordAuthMode(h, mode));
+  }
+
+  @Override
+  public void putKeys(String user, byte[] bundle) {
+    writer.write(h -> AccountSql.putKeys(h, user, bundle));
+  }
+
+  @Override
+  public Optional<byte[]> findKeys(String user) {
+    return readers.read(h -> AccountSql.findKeys(h, user));
+  }
+
+  @Override
+  public boolean deleteAccount(String user) {
+    return writer.write(h -> AccountSql.delete(h, user));
+  }
+
+  @Override
+  public List<String> listAccounts(String glob, String after, int limit) {
+    Objects.requireNonNull(glob, "glob");
+    if (limit <= 0) {
+      return List.of();
+    }
+    return readers.read(h -> AccountSql.list(h, glob, after, limit));
+  }
+
+  // ---- groups -------------------------------------------------------------------------------
+
+  @Override
+  public GroupRecord createGroup(
+      String group, String owner, GroupPolicy policy, Instant createdAt) {
+    Objects.requireNonNull(group, "group");
+    Objects.requireNonNull(policy, "policy");
+    Objects.requireNonNull(createdAt, "createdAt");
+    return writer.write(h -> GroupSql.create(h, group, owner, policy, createdAt));
+  }
+
+  @Override
+  public Optional<GroupRecord> findGroup(String group) {
+    return readers.read(h -> GroupSql.find(h, group));
+  }
+
+  @Override
+  public boolean addMember(
+      String group, String user, GroupRole role, long since, int maxGroupSize) {
+    return writer.write(h -> GroupSql.addMember(h, group, user, role, since, maxGroupSize));
+  }
+
+  @Override
+  public boolean removeMember(String group, String user) {
+    return writer.write(h -> GroupSql.removeMember(h, group, user));
+  }
+
+  @Override
+  public boolean setRole(String group, String user, GroupRole role) {
+    return writer.write(h -> GroupSql.setRole(h, group, user, role));
+  }
+
+  @Override
+  public void setPolicy(String group, GroupPolicy policy) {
+    writer.write(h -> GroupSql.setPolicy(h, group, policy));
+  }
+
+  @Override
+  public List<GroupRecord> groupsOf(String user, String after, int limit) {
+    if (limit <= 0) {
+      return List.of();
+    }
+    return readers.read(h -> GroupSql.groupsOf(h, user, after, limit));
+  }
+
+  @Override
+  public List<String> invite(
+      String group, List<String> users, String by, Instant at, int maxGroupSize) {
+    return writer.write(h -> GroupSql.invite(h, group, users, by, at, maxGroupSize));
+  }
+
+  @Override
+  public List<GroupInvite> invitesOf(String user) {
+    return readers.read(h -> GroupSql.invitesOf(h, user));
+  }
+
+  @Override
+  public boolean deleteInvite(String group, String user) {
+    return writer.write(h -> GroupSql.deleteInvite(h, group, user));
+  }
+
+  // ---- messages, inboxes, history -----------------------------------------------------------
+
+  @Override
+  public CompletableFuture<Appended> append(Draft draft) {
+    Objects.requireNonNull(draft, "draft");
+    return writer.submit(h -> MessageSql.append(h, draft));
+  }
+
+  @Override
+  public List<Delivery> inbox(String user, long afterSeq, int limit) {
+    if (limit <= 0) {
+      return List.of();
+    }
+    return readers.read(h -> MessageSql.inbox(h, user, afterSeq, limit));
+  }
+
+  @Override
+  public long lastSeq(String user) {
+    return readers.read(h -> MessageSql.seqColumn(h, "last_seq", user));
+  }
+
+  @Override
+  public void ack(String user, long upToSeq) {
+    writer.write(h -> MessageSql.ack(h, user, upToSeq));
+  }
+
+  @Override
+  public long ackedSeq(String user) {
+    return readers.read(h -> MessageSql.seqColumn(h, "acked_seq", user));
+  }
+
+  @Override
+  public List<Message> history(String conversation, long beforeId, int limit) {
+    if (limit <= 0) {
+      return List.of();
+    }
+    return readers.read(h -> MessageSql.history(h, conversation, beforeId, limit));
+  }
+
+  // ---- metrics ------------------------------------------------------------------------------
+
+  /**
+   * Reports each commit's size and duration to {@code metrics} from now on ({@link
+   * ChatMetrics#NONE} until called). Called on the writer thread, after the commit and before
+   * the futures complete.
+   */
+  public void reportTo(ChatMetrics metrics) {
+    writer.reportTo(metrics);
+  }
+
+  /**
+   * Inbox entries not yet acknowledged, over all users (acked entries are dropped). One count
+   * over the inbox table: cheap enough to sample now and then, not to call per message.
+   */
+  public long undeliveredCount() {
+    return readers.read(MessageSql::undelivered);
+  }
+
+  // ---- close --------------------------------------------------------------------------------
+
+  /**
+   * Stops taking writes, waits until every write already queued has committed (or failed) and
+   * its future completed, then closes the connections and releases the directory lock. Writes
+   * and reads after that fail with {@code UNAVAILABLE}. Idempotent; concurrent callers all wait,
+   * except a call from a completion callback on the writer thread, which cannot wait for the
+   * writer and returns at once (the close then completes when the callback returns).
+   */
+  @Override
+  public void close() {
+    writer.close();
+  }
+}
