@@ -2,6 +2,7 @@ package spartan.client;
 
 import java.time.Clock;
 import java.time.ZoneId;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Supplier;
@@ -50,7 +51,6 @@ public final class Repl {
   final Encryption encryption;
   final Connection connection;
   final Commands commands;
-  private final int port;
 
   /** Mode, peer, chat requests, completion names: what commands change. */
   final ReplState state = new ReplState();
@@ -63,7 +63,7 @@ public final class Repl {
    * @param terminal where to read and print; the caller owns and closes it
    * @param connector opens the chat service (called again after a lost connection)
    * @param port the server port, for the greeting line
-   * @param scheduler runs acks and reconnect attempts; the caller owns it
+   * @param scheduler runs acks and reconnect timers; the caller owns it
    * @param zone the zone for message times
    * @param keys where the user's identity and key pins live; null turns end-to-end encryption
    *     off ({@code --no-e2e}): messages go out as plain text and sealed ones are not opened
@@ -75,13 +75,22 @@ public final class Repl {
       ScheduledExecutorService scheduler,
       ZoneId zone,
       Encryption.KeyFiles keys) {
+    this(terminal, Dialer.fixed(connector, port), scheduler, zone, keys);
+  }
+
+  /** A REPL that connects, and fails over, to the servers {@code dialer} knows. */
+  Repl(
+      Terminal terminal,
+      Dialer dialer,
+      ScheduledExecutorService scheduler,
+      ZoneId zone,
+      Encryption.KeyFiles keys) {
     this.terminal = Objects.requireNonNull(terminal, "terminal");
-    this.port = port;
     this.printer = new Printer(terminal);
     // The connection is made below; the session is read only once logged in.
     this.encryption = new Encryption(keys, keys != null, this::session, printer);
     this.messenger = new Messenger(zone, encryption, printer);
-    this.connection = new Connection(connector, scheduler, Clock.systemUTC(), new Events());
+    this.connection = new Connection(dialer, scheduler, Clock.systemUTC(), new Events());
     this.commands =
         new Commands(state, connection, printer, messenger, encryption, new LineQuestions());
     this.reader =
@@ -119,22 +128,31 @@ public final class Repl {
     try {
       connection.service().authMode();
     } catch (ChatException e) {
-      log.warn("cannot reach the server at port {}: {}", port, e.getMessage());
+      List<String> tried = connection.endpointLabels();
+      log.warn("cannot reach the server at {}: {}", tried, e.getMessage());
       if (e.code() == ErrorCode.UNAVAILABLE && tlsFailure(e)) {
         printer.error(e); // the connector says what is wrong with the certificate, and what to do
+      } else if (e.code() == ErrorCode.UNAVAILABLE && tried.isEmpty()) {
+        // The transport's own wording ("Io exception") helps nobody.
+        printer.cannotReach(connection.endpointPort());
       } else if (e.code() == ErrorCode.UNAVAILABLE) {
-        printer.cannotReach(port); // the transport's own wording ("Io exception") helps nobody
+        printer.cannotReach(tried);
       } else {
         printer.error(e);
       }
       return 1;
     }
-    printer.connected(port);
+    printer.connected(connection.endpoint().port());
     // Choosing already, so a chat request waiting at login becomes the question to answer.
     state.choosePeer();
-    if (user == null || !commands.login(user, false)) {
-      state.toMenu();
-      commands.showMenu();
+    try {
+      if (user == null || !commands.login(user, false)) {
+        state.toMenu();
+        commands.showMenu();
+      }
+    } catch (EndOfFileException e) {
+      freshLine();
+      commands.quit(); // Ctrl-D at the password prompt
     }
     while (!state.quitting()) {
       Prompt p = prompt();
@@ -316,8 +334,7 @@ public final class Repl {
   }
 
   void error(ChatException e) {
-    if (e.code() == ErrorCode.UNAVAILABLE && connection.loggedIn()) {
-      connection.failed(e);
+    if (connection.failed(e)) {
       printer.notDoneUnreachable();
       return;
     }
@@ -363,13 +380,18 @@ public final class Repl {
     }
 
     @Override
-    public void onConnectionLost() {
-      printer.lostConnection();
+    public void onConnectionLost(String lost) {
+      printer.lostConnection(lost);
     }
 
     @Override
-    public void onReconnected() {
-      printer.reconnected();
+    public void onNoServerAnswers(List<String> tried) {
+      printer.noServerAnswers(tried);
+    }
+
+    @Override
+    public void onReconnected(String lost, String now, boolean announced) {
+      printer.reconnected(lost, now, announced);
       encryption.resumed();
     }
 
