@@ -6,10 +6,13 @@ import java.time.ZoneId;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Function;
+import javax.net.ssl.X509TrustManager;
 import org.jline.terminal.Terminal;
 import org.jline.terminal.TerminalBuilder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import spartan.core.ChatService;
 import spartan.core.spi.Tls;
 import spartan.core.spi.TransportOptions;
 import spartan.core.tls.PemFiles;
@@ -17,9 +20,9 @@ import spartan.core.tls.TlsFileException;
 import spartan.core.spi.TransportProvider;
 
 /**
- * {@code ./spartan client [--transport grpc|socket] [--host H] [--port P] [--keys DIR] [--no-e2e]
- * [user]}: parses the
- * command line, finds the transport's connector, sets up the terminal and runs the {@link Repl}.
+ * {@code ./spartan client [--transport grpc|socket] [--server H:P,...] [--host H] [--port P]
+ * [--keys DIR] [--no-e2e] [user]}: parses the command line, finds the transport's connector,
+ * sets up the terminal and runs the {@link Repl} against the servers given (see {@link Dialer}).
  * Logs go to {@code ~/.spartan/client.log}, never to the terminal; {@code ~} is {@link #home}.
  */
 public final class ClientMain {
@@ -93,20 +96,36 @@ public final class ClientMain {
       System.err.println("spartan client: " + e.getMessage());
       return 2;
     }
-    int port = a.port() != null ? a.port() : provider.defaultPort();
-    TransportOptions options = TransportOptions.of(a.host(), port, null);
-    if (a.tls()) {
+    X509TrustManager trust = null;
+    if (a.ca() != null) {
       try {
-        options =
-            options.withTls(
-                new Tls.Client(
-                    a.ca() == null ? null : PemFiles.trustManager(a.ca(), "--ca"), a.tlsName()));
+        trust = PemFiles.trustManager(a.ca(), "--ca");
       } catch (TlsFileException e) {
         System.err.println("spartan client: " + e.getMessage());
         return 2;
       }
     }
-    TransportOptions connectOptions = options;
+    X509TrustManager caTrust = trust;
+    Function<Dialer.Endpoint, ChatService> connector =
+        e -> {
+          TransportOptions options = TransportOptions.of(e.host(), e.port(), null);
+          if (a.tls()) {
+            // Connected to by address, a node must still show a certificate for the name given.
+            String name =
+                a.tlsName() != null
+                    ? a.tlsName()
+                    : e.serverName().equals(e.host()) ? null : e.serverName();
+            options = options.withTls(new Tls.Client(caTrust, name));
+          }
+          return provider.connect(options);
+        };
+    Dialer dialer =
+        Dialer.to(
+            a.servers(),
+            provider.defaultPort(),
+            Dialer::systemResolver,
+            connector,
+            Dialer.Timing.DEFAULT);
     ScheduledExecutorService scheduler =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -122,15 +141,11 @@ public final class ClientMain {
                   ? Encryption.KeyFiles.in(a.keys())
                   : Encryption.KeyFiles.underHome(
                       home(System.getenv("HOME"), System.getProperty("user.home")));
-      Repl repl =
-          new Repl(
-              terminal,
-              () -> provider.connect(connectOptions),
-              port,
-              scheduler,
-              ZoneId.systemDefault(),
-              keys);
-      log.info("client starting: {} to {}:{}{}", a.transport(), a.host(), port,
+      Repl repl = new Repl(terminal, dialer, scheduler, ZoneId.systemDefault(), keys);
+      log.info(
+          "client starting: {} to {}{}",
+          a.transport(),
+          a.servers().stream().map(s -> s.label(provider.defaultPort())).toList(),
           a.tls() ? " over TLS" : "");
       return repl.run(a.user());
     } catch (IOException e) {

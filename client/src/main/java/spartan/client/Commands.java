@@ -1,18 +1,27 @@
 package spartan.client;
 
+import java.util.ArrayList;
 import java.util.List;
 import spartan.core.Account;
 import spartan.core.AuthMode;
+import spartan.core.ChatException;
+import spartan.core.ErrorCode;
 import spartan.core.Limits;
 import spartan.core.Message;
 import spartan.core.Page;
 import spartan.core.Recipient;
 
-/** The slash commands of chat mode and the actions of the numbered menu; both end up here. */
+/**
+ * The slash commands of chat mode, the actions of the numbered menu, and what plain lines do
+ * (start a chat, answer a request, send): everything ends up here. A command's effect on the
+ * REPL is a named change of {@link ReplState}; its effect on the server goes through the {@link
+ * Connection}. Runs on the REPL thread only.
+ */
 final class Commands {
   static final int MENU_MAX = 10;
   static final int LIST_LIMIT = 100;
   static final int DEFAULT_HISTORY = 20;
+  static final int USER_LIST_LIMIT = 1000;
 
   static final List<String> NAMES =
       java.util.stream.Stream.concat(
@@ -57,16 +66,41 @@ final class Commands {
           "  10. Chat",
           "  0. Quit");
 
-  private final Repl repl;
+  /** How a command asks the person something; the REPL's line reader answers. */
+  interface Questions {
+    /** Asks a question and returns the stripped answer; null on Ctrl-C. */
+    String ask(String question);
+
+    /** Asks for a secret, not echoed and kept out of the history; null on Ctrl-C. */
+    String askSecret(String question);
+  }
+
+  private final ReplState state;
+  private final Connection connection;
+  private final Printer printer;
+  private final Messenger messenger;
+  private final Encryption encryption;
+  private final Questions questions;
   final GroupCommands groups;
 
-  Commands(Repl repl) {
-    this.repl = repl;
-    this.groups = new GroupCommands(repl);
+  Commands(
+      ReplState state,
+      Connection connection,
+      Printer printer,
+      Messenger messenger,
+      Encryption encryption,
+      Questions questions) {
+    this.state = state;
+    this.connection = connection;
+    this.printer = printer;
+    this.messenger = messenger;
+    this.encryption = encryption;
+    this.questions = questions;
+    this.groups = new GroupCommands(state, connection, printer, questions, this::send);
   }
 
   private Printer out() {
-    return repl.printer;
+    return printer;
   }
 
   // ---- slash commands ---------------------------------------------------------------------------
@@ -77,7 +111,7 @@ final class Commands {
     switch (cmd) {
       case "/help" -> out().line(HELP);
       case "/menu" -> {
-        repl.mode = Repl.Mode.MENU;
+        state.toMenu();
         showMenu();
       }
       case "/quit", "/exit" -> quit();
@@ -86,23 +120,23 @@ final class Commands {
         if (w.length != 2) {
           out().hint("Usage: /chat <user>");
         } else if (loggedIn()) {
-          repl.startChat(w[1]);
+          startChat(w[1]);
         }
       }
       case "/yes" -> {
-        String from = repl.pendingRequests.peekLast();
+        String from = state.latestRequest();
         if (from == null) {
           out().noPendingRequest();
         } else if (loggedIn()) {
-          repl.accept(from);
+          accept(from);
         }
       }
       case "/no" -> {
-        String from = repl.pendingRequests.peekLast();
+        String from = state.latestRequest();
         if (from == null) {
           out().noPendingRequest();
         } else if (loggedIn()) {
-          repl.decline(from);
+          decline(from);
           out().declined(from);
         }
       }
@@ -111,7 +145,7 @@ final class Commands {
         if (parts.length < 3) {
           out().hint("Usage: /g <group> <message>");
         } else if (loggedIn()) {
-          repl.send(Recipient.group(parts[1]), parts[2]);
+          send(Recipient.group(parts[1]), parts[2]);
         }
       }
       case "/group", "/groups", "/invite", "/join", "/decline", "/leave", "/kick", "/admin",
@@ -147,9 +181,9 @@ final class Commands {
           out().hint("Usage: " + cmd + " <user>");
         } else if (loggedIn()) {
           if (cmd.equals("/fingerprint")) {
-            repl.encryption.fingerprint(w[1]);
+            encryption.fingerprint(w[1]);
           } else {
-            repl.encryption.acceptKey(w[1]);
+            encryption.acceptKey(w[1]);
           }
         }
       }
@@ -190,7 +224,7 @@ final class Commands {
       }
       case 5 -> {
         if (loggedIn()) {
-          String pattern = repl.ask("Pattern (* and ? are wildcards; empty for all)");
+          String pattern = questions.ask("Pattern (* and ? are wildcards; empty for all)");
           if (pattern != null) {
             listAccounts(pattern.isEmpty() ? "*" : pattern);
           }
@@ -203,7 +237,7 @@ final class Commands {
       }
       case 7 -> {
         if (loggedIn()) {
-          String with = repl.ask("History with (user, or #group)");
+          String with = questions.ask("History with (user, or #group)");
           if (with != null && !with.isEmpty()) {
             history(with, DEFAULT_HISTORY);
           }
@@ -217,7 +251,7 @@ final class Commands {
       case 9 -> logout();
       case 10 -> {
         if (loggedIn()) {
-          repl.mode = repl.peer == null ? Repl.Mode.CHOOSE_PEER : Repl.Mode.CHAT;
+          state.resumeChat();
           out().hint("Chat mode: type /menu to come back here, /help for commands.");
         }
       }
@@ -227,41 +261,41 @@ final class Commands {
   }
 
   private void createAccount() {
-    String name = repl.ask("New user name");
+    String name = questions.ask("New user name");
     if (name == null || name.isEmpty()) {
       return;
     }
     String pass = null;
-    if (repl.connection.service().authMode() == AuthMode.PASSWORD) {
-      pass = repl.askSecret("Password (" + Limits.MIN_PASSWORD + "+ characters)");
+    if (connection.service().authMode() == AuthMode.PASSWORD) {
+      pass = questions.askSecret("Password (" + Limits.MIN_PASSWORD + "+ characters)");
       if (pass == null) {
         return;
       }
     }
-    repl.connection.service().createAccount(name, pass);
+    connection.service().createAccount(name, pass);
     out().info("Account " + Recipient.user(name).name() + " created. Choose 2 to log in.");
   }
 
   private void menuLogin() {
-    String name = repl.ask("User name");
+    String name = questions.ask("User name");
     if (name == null || name.isEmpty()) {
       return;
     }
-    repl.login(name, true);
+    login(name, true);
   }
 
   private void menuSend() {
-    String to = repl.ask("To (user, or #group)");
+    String to = questions.ask("To (user, or #group)");
     if (to == null || to.isEmpty()) {
       return;
     }
     Recipient r = to.startsWith("#") ? Recipient.group(to.substring(1)) : Recipient.user(to);
-    String text = repl.ask("Message");
+    String text = questions.ask("Message");
     if (text == null || text.isEmpty()) {
       out().hint("Nothing sent.");
       return;
     }
-    if (repl.send(r, text)) {
+    if (send(r, text)) {
       out().info("Sent.");
     }
   }
@@ -269,7 +303,7 @@ final class Commands {
   // ---- actions shared by both ------------------------------------------------------------------
 
   private boolean loggedIn() {
-    if (!repl.connection.loggedIn()) {
+    if (!connection.loggedIn()) {
       out().notLoggedIn();
       return false;
     }
@@ -277,7 +311,7 @@ final class Commands {
   }
 
   private void listAccounts(String pattern) {
-    Page<Account> page = repl.connection.session().listAccounts(pattern, null, LIST_LIMIT);
+    Page<Account> page = connection.session().listAccounts(pattern, null, LIST_LIMIT);
     if (page.items().isEmpty()) {
       out().info("No accounts match " + pattern + ".");
       return;
@@ -295,14 +329,14 @@ final class Commands {
 
   private void history(String with, int n) {
     Recipient r = with.startsWith("#") ? Recipient.group(with.substring(1)) : Recipient.user(with);
-    List<Message> msgs = repl.connection.session().history(r, 0, n);
+    List<Message> msgs = connection.session().history(r, 0, n);
     if (msgs.isEmpty()) {
       out().info("No messages with " + r.name() + " yet.");
       return;
     }
     out().info("Last " + msgs.size() + " message(s) with " + r.name() + ":");
     for (Message m : msgs) {
-      out().line(repl.messenger.history(m));
+      out().line(messenger.history(m));
     }
   }
 
@@ -320,48 +354,163 @@ final class Commands {
   }
 
   private void undelivered() {
-    int n = repl.connection.deliverUndelivered();
+    int n = connection.deliverUndelivered();
     if (n == 0) {
       out().info("No undelivered messages.");
     }
   }
 
   private void deleteAccount() {
-    String user = repl.connection.user();
-    String answer = repl.ask("Delete account " + user + " and all its messages? Type 'yes' to confirm");
+    String user = connection.user();
+    String answer = questions.ask("Delete account " + user + " and all its messages? Type 'yes' to confirm");
     if (!"yes".equalsIgnoreCase(answer)) {
       out().info("Not deleted.");
       return;
     }
-    repl.connection.session().deleteAccount();
-    repl.connection.forget();
-    repl.peer = null;
-    repl.mode = Repl.Mode.MENU;
+    connection.session().deleteAccount();
+    connection.forget();
+    state.ended();
     out().info("Account " + user + " deleted.");
     showMenu();
   }
 
   private void logout() {
-    if (!repl.connection.loggedIn()) {
+    if (!connection.loggedIn()) {
       out().notLoggedIn();
       return;
     }
-    repl.connection.logout();
-    repl.peer = null;
-    repl.pendingRequests.clear();
-    repl.mode = Repl.Mode.MENU;
+    connection.logout();
+    state.ended();
     out().loggedOut();
     showMenu();
   }
 
   /** Logs out if logged in, then ends the loop. */
   void quit() {
-    if (repl.connection.loggedIn()) {
-      repl.connection.logout();
+    if (connection.loggedIn()) {
+      connection.logout();
       out().loggedOut();
     }
     out().bye();
-    repl.quit();
+    state.quit();
+  }
+
+  // ---- chats ------------------------------------------------------------------------------------
+
+  /** A line typed at the answer prompt for {@code from}'s chat request. */
+  void answer(String from, String line) {
+    if (line.isEmpty()) {
+      out().hint("Enter 'yes' to chat with " + from + ", or the name of another user.");
+      return;
+    }
+    if (line.startsWith("/")) {
+      slash(line);
+      return;
+    }
+    if (line.equalsIgnoreCase("yes") || line.equalsIgnoreCase(from)) {
+      accept(from);
+    } else {
+      String other = new Recipient.User(line).name();
+      startChat(other);
+      // Only once the other chat is set up is the requester told no.
+      Recipient peer = state.peer();
+      if (peer != null && peer.name().equals(other)) {
+        decline(from);
+      }
+    }
+  }
+
+  /** Accepts {@code from}'s request and chats with them. */
+  void accept(String from) {
+    state.answered(from);
+    connection.session().respondChat(from, true);
+    state.chatWith(Recipient.user(from));
+    out().readyToChat(from);
+  }
+
+  void decline(String from) {
+    state.answered(from);
+    try {
+      connection.session().respondChat(from, false);
+    } catch (ChatException e) {
+      if (e.code() != ErrorCode.NOT_FOUND) {
+        throw e;
+      }
+    }
+  }
+
+  /** Starts chatting with a user ({@code #name} for a group): asks them, or accepts their ask. */
+  void startChat(String who) {
+    if (who.startsWith("#")) {
+      Recipient g = Recipient.group(who.substring(1));
+      state.chatWith(g);
+      out().readyToChat(g.name());
+      return;
+    }
+    String name = new Recipient.User(who).name();
+    if (state.hasRequestFrom(name)) {
+      accept(name);
+      return;
+    }
+    connection.session().requestChat(name);
+    state.chatWith(Recipient.user(name));
+    out().readyToChat(name);
+  }
+
+  /** Sends (sealed when possible, see {@link Messenger#send}); false if nothing was sent. */
+  boolean send(Recipient to, String text) {
+    if (to == null) {
+      out().hint("Choose whom to chat with first: /chat <user>.");
+      return false;
+    }
+    return messenger.send(
+            connection.session(),
+            to,
+            text,
+            question -> "yes".equalsIgnoreCase(questions.ask(question)))
+        != null;
+  }
+
+  /** Logs in (asking for a password when the server wants one) and greets; false on failure. */
+  boolean login(String user, boolean announce) {
+    try {
+      String pass = null;
+      if (connection.service().authMode() == AuthMode.PASSWORD) {
+        pass = questions.askSecret("Password for " + user);
+        if (pass == null) {
+          return false;
+        }
+      }
+      if (connection.loggedIn()) {
+        connection.logout();
+      }
+      state.newLogin();
+      connection.login(user, pass);
+      encryption.start(connection.user());
+      out().userList(refreshUsers());
+      groups.refresh();
+      if (announce) {
+        out().loggedIn(connection.user());
+      }
+      connection.startEvents(); // last, so what waited shows below the greeting
+      return true;
+    } catch (ChatException e) {
+      out().error(e); // e.g. wrong password: not the "log in first" hint error() would give
+      return false;
+    }
+  }
+
+  /** Every other account, in the order the server lists them; refreshes completion names. */
+  private List<String> refreshUsers() {
+    Page<Account> page = connection.session().listAccounts("*", null, USER_LIST_LIMIT);
+    List<String> others = new ArrayList<>();
+    for (Account a : page.items()) {
+      if (!a.user().equals(connection.user())) {
+        others.add(a.user());
+      }
+    }
+    state.users(others);
+    return others;
   }
 
   /** Commands that take a group name next; the rest take user names. */

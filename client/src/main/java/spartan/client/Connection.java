@@ -1,21 +1,31 @@
 package spartan.client;
 
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Flow;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Supplier;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import spartan.client.Dialer.Endpoint;
 import spartan.core.ChatEvent;
 import spartan.core.ChatException;
 import spartan.core.ChatService;
@@ -25,18 +35,28 @@ import spartan.core.Session;
 
 /**
  * The client's hold on the server: the current {@link ChatService} and {@link Session}, the event
- * subscription, de-duplication, acks, and reconnecting with backoff when the server goes away.
+ * subscription, de-duplication, acks, and failing over when the server goes away.
+ *
+ * <p>Connecting tries the {@link Dialer}'s endpoints in the order given (the person's order is
+ * their preference, e.g. the nearest node first), each attempt bounded by {@link
+ * Dialer.Timing#attemptTimeout}. A connection lost while logged in is restored on another
+ * endpoint first: the others in random order, so that the clients of a dead node spread over the
+ * survivors instead of all landing on the next one in everyone's list, and the lost one last.
+ * The session is resumed by token, or logged in again as the same user (the password, in
+ * password mode, is kept in memory only while logged in), and the event stream re-subscribed from
+ * the last message shown: the server sends again whatever was not acked. While no endpoint
+ * answers, rounds repeat with doubling backoff up to {@link Dialer.Timing#maxBackoff}.
  *
  * <p>Each message is handed to the {@link Listener} once (by inbox sequence and by message id,
- * since delivery is at-least-once) and acked after the listener returned, i.e. after it was shown.
- * Acks are coalesced and sent from the scheduler thread, never from a transport callback.
- * Thread-safe: the REPL thread calls in while transport threads deliver events.
+ * since delivery is at-least-once, also across a failover) and acked after the listener returned,
+ * i.e. after it was shown. Acks are coalesced and sent from the scheduler thread, never from a
+ * transport callback; reconnect attempts run on a small pool of their own (at most {@link
+ * Dialer#MAX_ENDPOINTS} threads, for attempts that outlive their timeout). Thread-safe: the REPL
+ * thread calls in while transport threads deliver events.
  */
 final class Connection {
   private static final Logger log = LoggerFactory.getLogger(Connection.class);
 
-  static final Duration FIRST_BACKOFF = Duration.ofMillis(500);
-  static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
   private static final int SEEN_IDS = 10_000;
   private static final int BACKLOG_PAGE = 1000;
 
@@ -52,22 +72,41 @@ final class Connection {
     /** An invitation, or a change in the membership of one of the user's groups. */
     default void onGroupEvent(ChatEvent.GroupEvent event) {}
 
-    void onConnectionLost();
+    /**
+     * The connection to {@code lost} (a label, null for an unnamed server) is gone and a reconnect
+     * is taking a while. Called at most once per outage; a quick reconnect skips it.
+     */
+    void onConnectionLost(String lost);
 
-    void onReconnected();
+    /** A whole round of several endpoints failed; once per outage. */
+    default void onNoServerAnswers(List<String> tried) {}
+
+    /**
+     * The session is back, on {@code now} (a label, null for an unnamed server); {@code
+     * announced} says whether {@link #onConnectionLost} was called for this outage.
+     */
+    void onReconnected(String lost, String now, boolean announced);
 
     /** The session cannot be restored (account deleted, credentials changed). */
     void onSessionEnded(String why);
   }
 
-  private final Supplier<ChatService> connector;
+  private final Dialer dialer;
+  private final Dialer.Timing timing;
   private final ScheduledExecutorService scheduler;
   private final Listener listener;
+  /** Runs connect and reconnect attempts, which block; bounded, see the class comment. */
+  private final ThreadPoolExecutor attempts;
 
+  // Guarded by this; volatile so that reads need no lock.
   private volatile ChatService service;
+  private volatile Endpoint endpoint;
   private volatile Session session;
   private volatile String user;
+  /** Kept only while logged in, to log in again on another node; null in open mode. */
   private volatile String password;
+  /** The outage being repaired; null while connected. */
+  private volatile Outage outage;
 
   private final Object deliveryLock = new Object();
   /** Highest inbox sequence shown; the cursor for re-subscribing. Guarded by deliveryLock. */
@@ -94,27 +133,82 @@ final class Connection {
   private final AtomicLong toAck = new AtomicLong();
   private final AtomicLong acked = new AtomicLong();
   private final AtomicBoolean ackScheduled = new AtomicBoolean();
-  private final AtomicBoolean reconnecting = new AtomicBoolean();
 
   private final Clock clock;
 
-  Connection(
-      Supplier<ChatService> connector,
-      ScheduledExecutorService scheduler,
-      Clock clock,
-      Listener listener) {
-    this.connector = connector;
+  Connection(Dialer dialer, ScheduledExecutorService scheduler, Clock clock, Listener listener) {
+    this.dialer = dialer;
+    this.timing = dialer.timing();
     this.clock = clock;
     this.scheduler = scheduler;
     this.listener = listener;
+    this.attempts =
+        new ThreadPoolExecutor(
+            0,
+            Dialer.MAX_ENDPOINTS,
+            30,
+            TimeUnit.SECONDS,
+            new SynchronousQueue<>(),
+            r -> {
+              Thread t = new Thread(r, "spartan-client-connect");
+              t.setDaemon(true);
+              return t;
+            });
   }
 
-  /** The service, connecting on first use. */
+  /**
+   * The service, connecting on first use (or after {@link #failed} dropped it) to the first
+   * endpoint that answers, in order.
+   *
+   * @throws ChatException the last endpoint's failure when none answers
+   */
   synchronized ChatService service() {
-    if (service == null) {
-      service = connector.get();
+    if (service != null) {
+      return service;
     }
-    return service;
+    ChatException last = null;
+    for (Endpoint e : dialer.endpoints()) {
+      try {
+        Opened<Void> o =
+            await(
+                attempt(
+                    e,
+                    svc -> {
+                      svc.authMode(); // a lazy connector connects here
+                      return null;
+                    }));
+        service = o.service();
+        endpoint = e;
+        log.info("connected to {}", e.label() == null ? "the server" : e.label());
+        return service;
+      } catch (ChatException x) {
+        log.info("cannot connect to {}: {}", e.label(), x.toString());
+        last = x;
+      }
+    }
+    throw last != null ? last : ChatException.unavailable("No server address to connect to.");
+  }
+
+  /** The endpoint connected to; null before the first connect. */
+  Endpoint endpoint() {
+    return endpoint;
+  }
+
+  /** The first endpoint's port, for saying which server could not be reached. */
+  int endpointPort() {
+    List<Endpoint> all = dialer.endpoints();
+    return all.isEmpty() ? 0 : all.get(0).port();
+  }
+
+  /** Every endpoint's label, for saying which could not be reached; null labels left out. */
+  List<String> endpointLabels() {
+    List<String> out = new ArrayList<>();
+    for (Endpoint e : dialer.endpoints()) {
+      if (e.label() != null) {
+        out.add(e.label());
+      }
+    }
+    return out;
   }
 
   boolean loggedIn() {
@@ -152,9 +246,11 @@ final class Connection {
     }
     toAck.set(0);
     acked.set(0);
-    this.user = s.user();
-    this.password = pass;
-    this.session = s;
+    synchronized (this) {
+      this.user = s.user();
+      this.password = pass;
+      this.session = s;
+    }
   }
 
   /** Starts the event stream of the session just logged in to. */
@@ -162,13 +258,16 @@ final class Connection {
     subscribe(session(), 0);
   }
 
-  /** Ends the session (best effort: the server may be gone). */
+  /** Ends the session (best effort: the server may be gone; while reconnecting it is). */
   void logout() {
-    Session s = session;
-    session = null;
-    generation.incrementAndGet();
-    reconnecting.set(false);
-    if (s != null) {
+    Session s;
+    boolean wasReconnecting;
+    synchronized (this) {
+      s = session;
+      wasReconnecting = outage != null;
+      endSession();
+    }
+    if (s != null && !wasReconnecting) {
       flushAck(s);
       try {
         s.logout();
@@ -179,39 +278,58 @@ final class Connection {
   }
 
   /** Forgets the session without telling the server (it was deleted there). */
-  void forget() {
-    session = null;
-    generation.incrementAndGet();
-    reconnecting.set(false);
+  synchronized void forget() {
+    endSession();
   }
 
-  /** Releases the service. */
-  synchronized void close() {
+  /** Guarded by this. */
+  private void endSession() {
+    session = null;
+    password = null;
+    generation.incrementAndGet();
+    Outage o = outage;
+    outage = null;
+    if (o != null) {
+      o.cancelAnnouncement();
+    }
+  }
+
+  /** Releases the service and stops reconnecting. */
+  void close() {
     logout();
-    if (service != null) {
-      try {
-        service.close();
-      } catch (RuntimeException e) {
-        log.debug("closing the service failed", e);
-      }
+    synchronized (this) {
+      closeQuietly(service);
       service = null;
     }
+    attempts.shutdownNow();
   }
 
   /**
-   * Reports a failed call: if the server is unreachable, starts reconnecting. Returns whether it
-   * was a lost connection.
+   * Reports a failed call. If the server is unreachable: while logged in, starts reconnecting and
+   * returns true; otherwise drops the service, so the next call connects afresh (to whichever
+   * endpoint answers), and returns false.
    */
   boolean failed(ChatException e) {
-    if (e.code() == ErrorCode.UNAVAILABLE && loggedIn()) {
+    if (e.code() != ErrorCode.UNAVAILABLE) {
+      return false;
+    }
+    if (loggedIn()) {
       connectionLost(e);
       return true;
     }
+    ChatService dropped;
+    synchronized (this) {
+      dropped = session == null ? service : null;
+      if (dropped != null) {
+        service = null;
+      }
+    }
+    closeQuietly(dropped);
     return false;
   }
 
   boolean reconnecting() {
-    return reconnecting.get();
+    return outage != null;
   }
 
   /**
@@ -341,85 +459,320 @@ final class Connection {
     }
   }
 
-  // ---- reconnecting -----------------------------------------------------------------------------
+  // ---- attempts ---------------------------------------------------------------------------------
 
-  private void connectionLost(Throwable cause) {
-    if (session == null || !reconnecting.compareAndSet(false, true)) {
-      return;
+  /** A service opened to an endpoint, and what the attempt's work returned on it. */
+  private record Opened<T>(Endpoint endpoint, ChatService service, T value) {}
+
+  /**
+   * Opens {@code e} and runs {@code work} on it, on the attempt pool, bounded by the attempt
+   * timeout. On failure or timeout the service is closed (which also ends a call still blocked on
+   * it), and so is one that succeeds too late.
+   */
+  private <T> CompletableFuture<Opened<T>> attempt(Endpoint e, Function<ChatService, T> work) {
+    CompletableFuture<Opened<T>> result = new CompletableFuture<>();
+    AtomicReference<ChatService> opened = new AtomicReference<>();
+    try {
+      attempts.execute(
+          () -> {
+            ChatService svc = null;
+            try {
+              svc = dialer.open(e);
+              opened.set(svc);
+              if (result.isDone()) {
+                closeQuietly(svc);
+                return;
+              }
+              T value = work.apply(svc);
+              if (!result.complete(new Opened<>(e, svc, value))) {
+                abandon(svc, value);
+              }
+            } catch (RuntimeException x) {
+              result.completeExceptionally(x);
+              closeQuietly(svc);
+            }
+          });
+    } catch (RejectedExecutionException x) {
+      result.completeExceptionally(
+          ChatException.unavailable("Too many connection attempts at once, or shutting down."));
+      return result;
     }
-    generation.incrementAndGet();
-    log.info("connection lost, reconnecting", cause);
-    listener.onConnectionLost();
-    schedule(0);
+    try {
+      scheduler.schedule(
+          () -> {
+            if (result.completeExceptionally(
+                new TimeoutException(
+                    "no answer within " + timing.attemptTimeout().toMillis() + " ms"))) {
+              closeLater(opened.get());
+            }
+          },
+          timing.attemptTimeout().toMillis(),
+          TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException x) {
+      // Shutting down: the attempt ends with its own transport's timeouts.
+    }
+    return result;
   }
 
-  private void schedule(int attempt) {
-    long base = Math.min(MAX_BACKOFF.toMillis(), FIRST_BACKOFF.toMillis() << Math.min(attempt, 10));
-    // Jitter spreads the clients of a restarted server over time instead of all at once.
-    long delay = (long) (base * (0.8 + 0.4 * ThreadLocalRandom.current().nextDouble()));
+  /** Waits for an attempt on the calling thread, which is not the scheduler's. */
+  private static <T> Opened<T> await(CompletableFuture<Opened<T>> f) {
     try {
-      scheduler.schedule(() -> attempt(attempt), delay, TimeUnit.MILLISECONDS);
+      return f.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw ChatException.unavailable("Interrupted while connecting.");
+    } catch (ExecutionException e) {
+      throw asChatException(e.getCause());
+    }
+  }
+
+  private static ChatException asChatException(Throwable t) {
+    if (t instanceof CompletionException && t.getCause() != null) {
+      t = t.getCause();
+    }
+    if (t instanceof ChatException c) {
+      return c;
+    }
+    if (t instanceof TimeoutException) {
+      return ChatException.unavailable("The server did not answer in time (" + t.getMessage() + ").");
+    }
+    log.info("connection attempt failed", t);
+    return ChatException.unavailable("Cannot connect (" + t + ").");
+  }
+
+  /**
+   * A session made by an attempt nobody wants any more: ends it on the server if it can, off the
+   * calling thread.
+   */
+  private void abandon(ChatService svc, Object value) {
+    offThread(
+        () -> {
+          if (value instanceof Session s) {
+            try {
+              s.logout();
+            } catch (RuntimeException e) {
+              log.debug("logging out an abandoned session failed", e);
+            }
+          }
+          closeQuietly(svc);
+        });
+  }
+
+  /** Closes a service off the calling thread: a connector's close may wait for its channel. */
+  private void closeLater(ChatService svc) {
+    if (svc != null) {
+      offThread(() -> closeQuietly(svc));
+    }
+  }
+
+  private void offThread(Runnable r) {
+    try {
+      attempts.execute(r);
+    } catch (RejectedExecutionException e) {
+      r.run(); // shutting down, or every attempt thread busy: the caller waits instead
+    }
+  }
+
+  private static void closeQuietly(ChatService svc) {
+    if (svc != null) {
+      try {
+        svc.close();
+      } catch (RuntimeException e) {
+        log.debug("closing a service failed", e);
+      }
+    }
+  }
+
+  // ---- reconnecting -----------------------------------------------------------------------------
+
+  /** One outage, from a lost connection until the session is back. Read and changed on the scheduler thread. */
+  private final class Outage {
+    final Endpoint lost;
+    final Session old;
+    List<Endpoint> round = List.of();
+    int next;
+    int rounds;
+    volatile boolean announced;
+    boolean saidNoServer;
+    ScheduledFuture<?> announcement;
+
+    Outage(Endpoint lost, Session old) {
+      this.lost = lost;
+      this.old = old;
+    }
+
+    String lostLabel() {
+      return lost == null ? null : lost.label();
+    }
+
+    void cancelAnnouncement() {
+      ScheduledFuture<?> a = announcement;
+      if (a != null) {
+        a.cancel(false);
+      }
+    }
+  }
+
+  private void connectionLost(Throwable cause) {
+    Outage o;
+    synchronized (this) {
+      Session s = session;
+      if (s == null || outage != null) {
+        return;
+      }
+      o = new Outage(endpoint, s);
+      outage = o;
+      generation.incrementAndGet();
+    }
+    log.info("connection to {} lost, reconnecting", o.lostLabel(), cause);
+    try {
+      o.announcement =
+          scheduler.schedule(
+              () -> announce(o), timing.announceAfter().toMillis(), TimeUnit.MILLISECONDS);
+      scheduler.execute(() -> step(o));
     } catch (RejectedExecutionException e) {
       log.info("not reconnecting: the client is shutting down");
     }
   }
 
-  private void attempt(int attempt) {
-    Session old = session;
-    if (!reconnecting.get() || old == null) {
-      return;
-    }
-    try {
-      if (attempt > 0) {
-        reopenService();
-      }
-      ChatService svc = service();
-      Session s;
-      try {
-        s = svc.resume(old.token());
-      } catch (ChatException e) {
-        if (e.code() != ErrorCode.UNAUTHENTICATED) {
-          throw e;
-        }
-        s = svc.login(user, password);
-      }
-      long cursor;
-      synchronized (deliveryLock) {
-        cursor = shownSeq;
-      }
-      if (!reconnecting.compareAndSet(true, false)) {
-        return; // logged out meanwhile
-      }
-      session = s;
-      log.info("reconnected as {} after {} attempt(s)", s.user(), attempt + 1);
-      listener.onReconnected(); // before what waited comes in, so it reads in order
-      subscribe(s, cursor);
-      flushAck(s);
-    } catch (ChatException e) {
-      if (e.code() == ErrorCode.UNAVAILABLE || e.code() == ErrorCode.INTERNAL) {
-        log.info("reconnect attempt {} failed: {}", attempt + 1, e.toString());
-        schedule(attempt + 1);
-      } else {
-        log.info("session cannot be restored: {}", e.toString());
-        forget();
-        listener.onSessionEnded(e.getMessage());
-      }
-    } catch (RuntimeException e) {
-      log.info("reconnect attempt {} failed", attempt + 1, e);
-      schedule(attempt + 1);
+  /** Tells the person, once, that the connection is gone; on the scheduler thread. */
+  private void announce(Outage o) {
+    if (outage == o && !o.announced) {
+      o.announced = true;
+      listener.onConnectionLost(o.lostLabel());
     }
   }
 
-  /** A connector may not recover by itself: after a failed attempt, start from a fresh one. */
-  private synchronized void reopenService() {
-    ChatService old = service;
-    service = null;
-    if (old != null) {
-      try {
-        old.close();
-      } catch (RuntimeException e) {
-        log.debug("closing the old service failed", e);
+  /** Tries the next endpoint of the round, or starts the next round; on the scheduler thread. */
+  private void step(Outage o) {
+    if (outage != o) {
+      return;
+    }
+    if (o.next >= o.round.size()) {
+      if (o.rounds > 0) {
+        announce(o);
+        if (o.round.size() > 1 && !o.saidNoServer) {
+          o.saidNoServer = true;
+          listener.onNoServerAnswers(o.round.stream().map(Endpoint::label).toList());
+        }
+      }
+      o.round = order(dialer.endpoints(), o.lost);
+      o.next = 0;
+      long delay = o.rounds == 0 ? 0 : backoff(o.rounds - 1);
+      o.rounds++;
+      schedule(() -> step(o), delay);
+      return;
+    }
+    Endpoint e = o.round.get(o.next++);
+    attempt(e, svc -> again(svc, o.old))
+        .whenComplete(
+            (opened, failure) -> {
+              try {
+                scheduler.execute(() -> attempted(o, e, opened, failure));
+              } catch (RejectedExecutionException x) {
+                if (opened != null) {
+                  abandon(opened.service(), opened.value());
+                }
+              }
+            });
+  }
+
+  /** The others in random order, then the lost one: see the class comment. */
+  private static List<Endpoint> order(List<Endpoint> endpoints, Endpoint lost) {
+    List<Endpoint> others = new ArrayList<>(endpoints);
+    boolean hadLost = others.remove(lost);
+    Collections.shuffle(others, ThreadLocalRandom.current());
+    if (hadLost) {
+      others.add(lost);
+    }
+    return others;
+  }
+
+  private long backoff(int failedRounds) {
+    long first = timing.firstBackoff().toMillis();
+    long base = Math.min(timing.maxBackoff().toMillis(), first << Math.min(failedRounds, 20));
+    // Jitter spreads the clients of a restarted server over time instead of all at once.
+    return (long) (base * (0.8 + 0.4 * ThreadLocalRandom.current().nextDouble()));
+  }
+
+  private void schedule(Runnable r, long delayMs) {
+    try {
+      scheduler.schedule(r, delayMs, TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException e) {
+      log.info("not reconnecting: the client is shutting down");
+    }
+  }
+
+  /** The same user's session on {@code svc}: resumed by token, or logged in again. */
+  private Session again(ChatService svc, Session old) {
+    try {
+      return svc.resume(old.token());
+    } catch (ChatException e) {
+      if (e.code() != ErrorCode.UNAUTHENTICATED) {
+        throw e;
+      }
+      // Tokens live in one node's memory: another node, or a restarted one, does not know it.
+      return svc.login(old.user(), password);
+    }
+  }
+
+  /** An attempt ended; on the scheduler thread. */
+  private void attempted(Outage o, Endpoint e, Opened<Session> opened, Throwable failure) {
+    if (failure == null) {
+      install(o, opened);
+      return;
+    }
+    ChatException c = asChatException(failure);
+    if (retryable(c.code())) {
+      log.info("reconnect to {} failed: {}", e.label(), c.toString());
+      step(o);
+      return;
+    }
+    boolean ended;
+    synchronized (this) {
+      ended = outage == o;
+      if (ended) {
+        endSession();
       }
     }
+    if (ended) {
+      log.info("session cannot be restored: {}", c.toString());
+      listener.onSessionEnded(c.getMessage());
+    }
+  }
+
+  /** Failures another attempt may get past; the rest mean the session cannot come back. */
+  private static boolean retryable(ErrorCode code) {
+    return code == ErrorCode.UNAVAILABLE
+        || code == ErrorCode.INTERNAL
+        || code == ErrorCode.RATE_LIMITED; // a node throttling a crowd of reconnects
+  }
+
+  private void install(Outage o, Opened<Session> opened) {
+    Session s = opened.value();
+    long cursor;
+    synchronized (deliveryLock) {
+      cursor = shownSeq;
+    }
+    ChatService old;
+    synchronized (this) {
+      if (outage != o) {
+        abandon(opened.service(), s); // logged out meanwhile
+        return;
+      }
+      outage = null;
+      old = service;
+      service = opened.service();
+      endpoint = opened.endpoint();
+      session = s;
+    }
+    o.cancelAnnouncement();
+    closeLater(old);
+    log.info(
+        "reconnected as {} to {} after {} round(s)", s.user(), opened.endpoint().label(), o.rounds);
+    // Before what waited comes in, so it reads in order.
+    listener.onReconnected(o.lostLabel(), opened.endpoint().label(), o.announced);
+    subscribe(s, cursor);
+    flushAck(s);
   }
 }

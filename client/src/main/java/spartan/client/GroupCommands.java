@@ -3,6 +3,7 @@ package spartan.client;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.BiPredicate;
 import spartan.core.ChatEvent;
 import spartan.core.GroupInfo;
 import spartan.core.GroupInvite;
@@ -52,18 +53,32 @@ final class GroupCommands {
           "  10. Show a group's members",
           "  0. Back");
 
-  private final Repl repl;
+  private final ReplState state;
+  private final Connection connection;
+  private final Printer printer;
+  private final Commands.Questions questions;
+  /** Sends a message as a plain line would; false if nothing was sent. */
+  private final BiPredicate<Recipient, String> send;
 
-  GroupCommands(Repl repl) {
-    this.repl = repl;
+  GroupCommands(
+      ReplState state,
+      Connection connection,
+      Printer printer,
+      Commands.Questions questions,
+      BiPredicate<Recipient, String> send) {
+    this.state = state;
+    this.connection = connection;
+    this.printer = printer;
+    this.questions = questions;
+    this.send = send;
   }
 
   private Printer out() {
-    return repl.printer;
+    return printer;
   }
 
   private Session session() {
-    return repl.connection.session();
+    return connection.session();
   }
 
   /** Whether {@code cmd} is one of these commands. */
@@ -125,14 +140,14 @@ final class GroupCommands {
   /** The group menu (menu choice 6). */
   void menu() {
     out().line(MENU);
-    String line = repl.ask("Choose 0-10");
+    String line = questions.ask("Choose 0-10");
     if (line == null) {
       return;
     }
     switch (line) {
       case "1" -> {
         String g = ask("Group name");
-        String users = g == null ? null : repl.ask("Invite (user names separated by spaces)");
+        String users = g == null ? null : questions.ask("Invite (user names separated by spaces)");
         if (users != null) {
           create(g, users.isBlank() ? List.of() : Arrays.asList(users.strip().split("[\\s,]+")));
         }
@@ -142,8 +157,8 @@ final class GroupCommands {
       case "4" -> list();
       case "5" -> {
         String g = ask("Group");
-        String text = g == null ? null : repl.ask("Message");
-        if (text != null && !text.isEmpty() && repl.send(Recipient.group(g), text)) {
+        String text = g == null ? null : questions.ask("Message");
+        if (text != null && !text.isEmpty() && send.test(Recipient.group(g), text)) {
           out().info("Sent.");
         }
       }
@@ -173,7 +188,7 @@ final class GroupCommands {
   }
 
   private String ask(String question) {
-    String a = repl.ask(question);
+    String a = questions.ask(question);
     return a == null || a.isBlank() ? null : a.strip();
   }
 
@@ -216,7 +231,7 @@ final class GroupCommands {
   private void leave(String group) {
     session().leaveGroup(group);
     String name = Recipient.group(group).name();
-    repl.knownGroups.remove(name);
+    state.forgetGroup(name);
     out().info("You left group " + name + ".");
   }
 
@@ -252,7 +267,7 @@ final class GroupCommands {
       out().info("You are in no groups.");
       return;
     }
-    repl.knownGroups.clear();
+    state.forgetGroups();
     for (GroupInfo g : page.items()) {
       remember(g.group());
       out().info(
@@ -265,16 +280,14 @@ final class GroupCommands {
 
   /** After login: group names for completion. Pending invitations arrive as events. */
   void refresh() {
-    repl.knownGroups.clear();
+    state.forgetGroups();
     for (GroupInfo g : session().listGroups(null, Commands.LIST_LIMIT).items()) {
       remember(g.group());
     }
   }
 
   private void remember(String group) {
-    if (!repl.knownGroups.contains(group)) {
-      repl.knownGroups.add(group);
-    }
+    state.rememberGroup(group);
   }
 
   // ---- events -----------------------------------------------------------------------------------
@@ -297,7 +310,7 @@ final class GroupCommands {
       out().info(l.user() + " left " + l.group());
     } else if (e instanceof ChatEvent.MemberRemoved r) {
       if (r.user().equals(me)) {
-        repl.knownGroups.remove(r.group());
+        state.forgetGroup(r.group());
         out().info(r.by() + " removed you from " + r.group());
       } else {
         out().info(r.by() + " removed " + r.user() + " from " + r.group());

@@ -6,12 +6,12 @@ import org.jline.reader.Completer;
 import org.jline.reader.LineReader;
 import org.jline.reader.ParsedLine;
 
-/** Tab completion: command names first, then user (or group) names from the REPL's cache. */
+/** Tab completion: command names first, then user (or group) names from the REPL's state. */
 final class NameCompleter implements Completer {
-  private final Repl repl;
+  private final ReplState state;
 
-  NameCompleter(Repl repl) {
-    this.repl = repl;
+  NameCompleter(ReplState state) {
+    this.state = state;
   }
 
   @Override
@@ -29,7 +29,7 @@ final class NameCompleter implements Completer {
     }
     String sub = words.size() > 1 ? words.get(1) : null;
     boolean group = Commands.takesGroup(first, sub) && index == (first.equals("/group") ? 2 : 1);
-    for (String n : group ? repl.knownGroups : repl.knownUsers) {
+    for (String n : group ? state.groups() : state.users()) {
       // Names come from the server; jline shows candidates as they are, so offer only clean ones.
       if (n.equals(TerminalText.clean(n))) {
         candidates.add(new Candidate(n));

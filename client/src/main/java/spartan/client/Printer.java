@@ -94,6 +94,15 @@ final class Printer {
     info("Cannot reach the Spartan server at port " + port + ". Is it running?");
   }
 
+  /** None of several addresses (or one named address) answered. */
+  void cannotReach(List<String> addresses) {
+    if (addresses.size() == 1) {
+      info("Cannot reach the Spartan server at " + addresses.get(0) + ". Is it running?");
+    } else {
+      info("Cannot reach a Spartan server at " + String.join(", ", addresses) + ". Is one running?");
+    }
+  }
+
   void userList(List<String> users) {
     info("User list: " + String.join(",", users));
   }
@@ -110,16 +119,31 @@ final class Printer {
     info("Bye.");
   }
 
-  void lostConnection() {
-    info("Lost connection to the server; reconnecting…");
+  /** {@code lost} null: the server's address is not known to the client. */
+  void lostConnection(String lost) {
+    info("Lost connection to " + (lost == null ? "the server" : lost) + "; reconnecting…");
+  }
+
+  void noServerAnswers(List<String> tried) {
+    info("No server answers (tried " + String.join(", ", tried) + "); still trying."
+        + " /quit or Ctrl-D to give up.");
   }
 
   void notDoneUnreachable() {
     info("Not done: the server is unreachable; reconnecting…");
   }
 
-  void reconnected() {
-    info("Reconnected.");
+  /**
+   * The session is back on {@code now}. After {@link #lostConnection} a short line; a reconnect
+   * quick enough to skip that says both in one line. Null addresses are unknown to the client.
+   */
+  void reconnected(String lost, String now, boolean lossShown) {
+    String to = now == null || now.equals(lost) ? "" : " to " + now;
+    if (lossShown) {
+      info("Reconnected" + to + ".");
+    } else {
+      info("Lost connection to " + (lost == null ? "the server" : lost) + "; reconnected" + to + ".");
+    }
   }
 
   void sessionEnded(String why) {

@@ -2,11 +2,8 @@ package spartan.client;
 
 import java.time.Clock;
 import java.time.ZoneId;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentLinkedDeque;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Supplier;
 import org.jline.reader.EndOfFileException;
@@ -17,15 +14,11 @@ import org.jline.reader.impl.LineReaderImpl;
 import org.jline.terminal.Terminal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import spartan.core.Account;
-import spartan.core.AuthMode;
 import spartan.core.ChatEvent;
 import spartan.core.ChatException;
 import spartan.core.ChatService;
 import spartan.core.Delivery;
 import spartan.core.ErrorCode;
-import spartan.core.Page;
-import spartan.core.Recipient;
 import spartan.core.Session;
 
 /**
@@ -38,7 +31,6 @@ import spartan.core.Session;
 public final class Repl {
   private static final Logger log = LoggerFactory.getLogger(Repl.class);
   private static final String SYNC_PROMPT = "spartan-sync-prompt";
-  static final int USER_LIST_LIMIT = 1000;
 
   /** What the line being read answers. */
   enum Kind {
@@ -52,12 +44,6 @@ public final class Repl {
   /** A prompt as shown; {@code from} is the requester for {@link Kind#ANSWER}. */
   record Prompt(Kind kind, String text, String from) {}
 
-  enum Mode {
-    MENU,
-    CHOOSE_PEER,
-    CHAT
-  }
-
   final Terminal terminal;
   final LineReaderImpl reader;
   final Printer printer;
@@ -65,21 +51,11 @@ public final class Repl {
   final Encryption encryption;
   final Connection connection;
   final Commands commands;
-  private final int port;
 
-  volatile Mode mode = Mode.MENU;
-  /** Whom plain lines go to in chat mode. */
-  volatile Recipient peer;
-  /** Users waiting for an answer to their chat request, oldest first. */
-  final ConcurrentLinkedDeque<String> pendingRequests = new ConcurrentLinkedDeque<>();
-  /** Names for tab completion, refreshed on login and listings. */
-  final List<String> knownUsers = new CopyOnWriteArrayList<>();
-
-  final List<String> knownGroups = new CopyOnWriteArrayList<>();
+  /** Mode, peer, chat requests, completion names: what commands change. */
+  final ReplState state = new ReplState();
   /** The prompt on screen; changed only by the reading thread or inside a jline widget. */
   private volatile Prompt shown;
-
-  private volatile boolean quit;
 
   /**
    * Builds a REPL.
@@ -87,7 +63,7 @@ public final class Repl {
    * @param terminal where to read and print; the caller owns and closes it
    * @param connector opens the chat service (called again after a lost connection)
    * @param port the server port, for the greeting line
-   * @param scheduler runs acks and reconnect attempts; the caller owns it
+   * @param scheduler runs acks and reconnect timers; the caller owns it
    * @param zone the zone for message times
    * @param keys where the user's identity and key pins live; null turns end-to-end encryption
    *     off ({@code --no-e2e}): messages go out as plain text and sealed ones are not opened
@@ -99,19 +75,30 @@ public final class Repl {
       ScheduledExecutorService scheduler,
       ZoneId zone,
       Encryption.KeyFiles keys) {
+    this(terminal, Dialer.fixed(connector, port), scheduler, zone, keys);
+  }
+
+  /** A REPL that connects, and fails over, to the servers {@code dialer} knows. */
+  Repl(
+      Terminal terminal,
+      Dialer dialer,
+      ScheduledExecutorService scheduler,
+      ZoneId zone,
+      Encryption.KeyFiles keys) {
     this.terminal = Objects.requireNonNull(terminal, "terminal");
-    this.port = port;
     this.printer = new Printer(terminal);
     // The connection is made below; the session is read only once logged in.
     this.encryption = new Encryption(keys, keys != null, this::session, printer);
     this.messenger = new Messenger(zone, encryption, printer);
-    this.commands = new Commands(this);
+    this.connection = new Connection(dialer, scheduler, Clock.systemUTC(), new Events());
+    this.commands =
+        new Commands(state, connection, printer, messenger, encryption, new LineQuestions());
     this.reader =
         (LineReaderImpl)
             LineReaderBuilder.builder()
                 .terminal(terminal)
                 .appName("spartan")
-                .completer(new NameCompleter(this))
+                .completer(new NameCompleter(state))
                 .option(LineReader.Option.DISABLE_EVENT_EXPANSION, true)
                 .option(LineReader.Option.AUTO_FRESH_LINE, true)
                 .build();
@@ -119,7 +106,6 @@ public final class Repl {
     // At the start of a read jline has not drawn the prompt yet: only swap it.
     reader.getWidgets().put(LineReader.CALLBACK_INIT, () -> syncPrompt(false));
     this.printer.attach(reader);
-    this.connection = new Connection(connector, scheduler, Clock.systemUTC(), new Events());
   }
 
   /** Whether a TLS handshake failed (the connectors put the JDK's exception in the causes). */
@@ -142,24 +128,33 @@ public final class Repl {
     try {
       connection.service().authMode();
     } catch (ChatException e) {
-      log.warn("cannot reach the server at port {}: {}", port, e.getMessage());
+      List<String> tried = connection.endpointLabels();
+      log.warn("cannot reach the server at {}: {}", tried, e.getMessage());
       if (e.code() == ErrorCode.UNAVAILABLE && tlsFailure(e)) {
         printer.error(e); // the connector says what is wrong with the certificate, and what to do
+      } else if (e.code() == ErrorCode.UNAVAILABLE && tried.isEmpty()) {
+        // The transport's own wording ("Io exception") helps nobody.
+        printer.cannotReach(connection.endpointPort());
       } else if (e.code() == ErrorCode.UNAVAILABLE) {
-        printer.cannotReach(port); // the transport's own wording ("Io exception") helps nobody
+        printer.cannotReach(tried);
       } else {
         printer.error(e);
       }
       return 1;
     }
-    printer.connected(port);
+    printer.connected(connection.endpoint().port());
     // Choosing already, so a chat request waiting at login becomes the question to answer.
-    mode = Mode.CHOOSE_PEER;
-    if (user == null || !login(user, false)) {
-      mode = Mode.MENU;
-      commands.showMenu();
+    state.choosePeer();
+    try {
+      if (user == null || !commands.login(user, false)) {
+        state.toMenu();
+        commands.showMenu();
+      }
+    } catch (EndOfFileException e) {
+      freshLine();
+      commands.quit(); // Ctrl-D at the password prompt
     }
-    while (!quit) {
+    while (!state.quitting()) {
       Prompt p = prompt();
       String line;
       try {
@@ -192,7 +187,7 @@ public final class Repl {
   // ---- prompts ----------------------------------------------------------------------------------
 
   private Prompt prompt() {
-    return switch (mode) {
+    return switch (state.mode()) {
       case MENU -> new Prompt(Kind.MENU, Printer.menuPrompt(Commands.MENU_MAX), null);
       case CHOOSE_PEER -> desiredChoosePrompt();
       case CHAT -> new Prompt(Kind.CHAT, Printer.chatPrompt(connection.user()), null);
@@ -200,7 +195,7 @@ public final class Repl {
   }
 
   private Prompt desiredChoosePrompt() {
-    String from = pendingRequests.peekFirst();
+    String from = state.oldestRequest();
     return from == null
         ? new Prompt(Kind.CHOOSE_PEER, Printer.choosePeerPrompt(), null)
         : new Prompt(Kind.ANSWER, Printer.answerPrompt(from), from);
@@ -212,8 +207,21 @@ public final class Repl {
     return reader.readLine(p.text());
   }
 
+  /** The questions commands ask, read at this REPL's prompt. */
+  private final class LineQuestions implements Commands.Questions {
+    @Override
+    public String ask(String question) {
+      return Repl.this.ask(question);
+    }
+
+    @Override
+    public String askSecret(String question) {
+      return Repl.this.askSecret(question);
+    }
+  }
+
   /** Asks a question and returns the stripped answer; null on Ctrl-C. */
-  String ask(String question) {
+  private String ask(String question) {
     try {
       shown = new Prompt(Kind.QUESTION, Printer.ask(question), null);
       return reader.readLine(shown.text()).strip();
@@ -225,7 +233,7 @@ public final class Repl {
   }
 
   /** Asks for a secret, echoing '*', kept out of the history. */
-  String askSecret(String question) {
+  private String askSecret(String question) {
     Object before = reader.getVariable(LineReader.DISABLE_HISTORY);
     reader.setVariable(LineReader.DISABLE_HISTORY, true);
     try {
@@ -302,17 +310,17 @@ public final class Repl {
         } else if (line.startsWith("/")) {
           commands.slash(line);
         } else {
-          startChat(line);
+          commands.startChat(line);
         }
       }
-      case ANSWER -> answer(p.from(), line);
+      case ANSWER -> commands.answer(p.from(), line);
       case CHAT -> {
         if (line.startsWith("//")) {
-          send(peer, line.substring(1)); // a message that starts with a slash
+          commands.send(state.peer(), line.substring(1)); // a message that starts with a slash
         } else if (line.startsWith("/")) {
           commands.slash(line);
         } else if (!line.isEmpty()) {
-          send(peer, line);
+          commands.send(state.peer(), line);
         }
       }
       case QUESTION -> {
@@ -321,130 +329,12 @@ public final class Repl {
     }
   }
 
-  private void answer(String from, String line) {
-    if (line.isEmpty()) {
-      printer.hint("Enter 'yes' to chat with " + from + ", or the name of another user.");
-      return;
-    }
-    if (line.startsWith("/")) {
-      commands.slash(line);
-      return;
-    }
-    if (line.equalsIgnoreCase("yes") || line.equalsIgnoreCase(from)) {
-      accept(from);
-    } else {
-      String other = new Recipient.User(line).name();
-      startChat(other);
-      // Only once the other chat is set up is the requester told no.
-      if (peer != null && peer.name().equals(other)) {
-        decline(from);
-      }
-    }
-  }
-
-  /** Accepts {@code from}'s request and chats with them. */
-  void accept(String from) {
-    pendingRequests.remove(from);
-    connection.session().respondChat(from, true);
-    peer = Recipient.user(from);
-    mode = Mode.CHAT;
-    printer.readyToChat(from);
-  }
-
-  void decline(String from) {
-    pendingRequests.remove(from);
-    try {
-      connection.session().respondChat(from, false);
-    } catch (ChatException e) {
-      if (e.code() != ErrorCode.NOT_FOUND) {
-        throw e;
-      }
-    }
-  }
-
-  /** Starts chatting with a user ({@code #name} for a group): asks them, or accepts their ask. */
-  void startChat(String who) {
-    if (who.startsWith("#")) {
-      Recipient g = Recipient.group(who.substring(1));
-      peer = g;
-      mode = Mode.CHAT;
-      printer.readyToChat(g.name());
-      return;
-    }
-    String name = new Recipient.User(who).name();
-    if (pendingRequests.contains(name)) {
-      accept(name);
-      return;
-    }
-    connection.session().requestChat(name);
-    peer = Recipient.user(name);
-    mode = Mode.CHAT;
-    printer.readyToChat(name);
-  }
-
   private Session session() {
     return connection.session();
   }
 
-  /** Sends (sealed when possible, see {@link Messenger#send}); false if nothing was sent. */
-  boolean send(Recipient to, String text) {
-    if (to == null) {
-      printer.hint("Choose whom to chat with first: /chat <user>.");
-      return false;
-    }
-    return messenger.send(
-            connection.session(), to, text, question -> "yes".equalsIgnoreCase(ask(question)))
-        != null;
-  }
-
-  /** Logs in (asking for a password when the server wants one) and greets; false on failure. */
-  boolean login(String user, boolean announce) {
-    String password = null;
-    try {
-      String pass = password;
-      if (pass == null && connection.service().authMode() == AuthMode.PASSWORD) {
-        pass = askSecret("Password for " + user);
-        if (pass == null) {
-          return false;
-        }
-      }
-      if (connection.loggedIn()) {
-        connection.logout();
-      }
-      pendingRequests.clear();
-      peer = null;
-      connection.login(user, pass);
-      encryption.start(connection.user());
-      printer.userList(refreshUsers());
-      commands.groups.refresh();
-      if (announce) {
-        printer.loggedIn(connection.user());
-      }
-      connection.startEvents(); // last, so what waited shows below the greeting
-      return true;
-    } catch (ChatException e) {
-      printer.error(e); // e.g. wrong password: not the "log in first" hint error() would give
-      return false;
-    }
-  }
-
-  /** Every other account, in the order the server lists them; refreshes completion names. */
-  List<String> refreshUsers() {
-    Page<Account> page = connection.session().listAccounts("*", null, USER_LIST_LIMIT);
-    List<String> others = new ArrayList<>();
-    for (Account a : page.items()) {
-      if (!a.user().equals(connection.user())) {
-        others.add(a.user());
-      }
-    }
-    knownUsers.clear();
-    knownUsers.addAll(others);
-    return others;
-  }
-
   void error(ChatException e) {
-    if (e.code() == ErrorCode.UNAVAILABLE && connection.loggedIn()) {
-      connection.failed(e);
+    if (connection.failed(e)) {
       printer.notDoneUnreachable();
       return;
     }
@@ -453,14 +343,6 @@ public final class Repl {
       return;
     }
     printer.error(e);
-  }
-
-  void quit() {
-    quit = true;
-  }
-
-  boolean quitting() {
-    return quit;
   }
 
   /** Reacts to the event stream. Runs on transport and scheduler threads. */
@@ -476,12 +358,11 @@ public final class Repl {
 
     @Override
     public void onChatRequested(String from) {
-      pendingRequests.remove(from);
-      pendingRequests.addLast(from);
+      state.requested(from);
       Prompt p = shown;
       // While choosing (or about to), the request becomes the prompt; a question being asked
       // is left alone and the request waits for the next prompt.
-      if (mode == Mode.CHOOSE_PEER && (p == null || p.kind() != Kind.QUESTION)) {
+      if (state.mode() == ReplState.Mode.CHOOSE_PEER && (p == null || p.kind() != Kind.QUESTION)) {
         nudgePrompt();
       } else {
         printer.requestWhileBusy(from);
@@ -499,13 +380,18 @@ public final class Repl {
     }
 
     @Override
-    public void onConnectionLost() {
-      printer.lostConnection();
+    public void onConnectionLost(String lost) {
+      printer.lostConnection(lost);
     }
 
     @Override
-    public void onReconnected() {
-      printer.reconnected();
+    public void onNoServerAnswers(List<String> tried) {
+      printer.noServerAnswers(tried);
+    }
+
+    @Override
+    public void onReconnected(String lost, String now, boolean announced) {
+      printer.reconnected(lost, now, announced);
       encryption.resumed();
     }
 

@@ -40,9 +40,12 @@ final class ChatFixture implements AutoCloseable {
   /** Where REPLs keep key files by default; null runs them with end-to-end encryption off. */
   private final Path keyDir;
   private final List<Client> clients = new ArrayList<>();
-  /** The transport server of {@link #serve}, and the executor its calls run on; null until then. */
-  private TransportServer server;
+  /** Further cores on the same store ({@link #anotherNode}). */
+  private final List<LocalChatService> nodes = new ArrayList<>();
+  /** The transport servers of {@link #serve}, and the executor their calls run on. */
+  private final List<TransportServer> servers = new ArrayList<>();
   private ExecutorService serverCalls;
+  private final AuthMode mode;
 
   ChatFixture() {
     this(AuthMode.OPEN);
@@ -59,17 +62,36 @@ final class ChatFixture implements AutoCloseable {
   ChatFixture(AuthMode mode, ChatStore store, Path keyDir) {
     this.store = store;
     this.keyDir = keyDir;
-    core =
-        LocalChatService.builder()
-            .store(store)
-            .clock(clock)
-            .deliveryExecutor(executor)
-            .authMode(mode)
-            .passwordHasher(Argon2idHasher.forTests())
-            .build();
+    this.mode = mode;
+    core = node();
     for (String u : DEMO_USERS) {
       core.createAccount(u, mode == AuthMode.PASSWORD ? u + "-password" : null);
     }
+  }
+
+  private LocalChatService node() {
+    return LocalChatService.builder()
+        .store(store)
+        .clock(clock)
+        .deliveryExecutor(executor)
+        .authMode(mode)
+        .passwordHasher(Argon2idHasher.forTests())
+        .build();
+  }
+
+  /**
+   * Another server node: a second core on the same store, as two Spartan nodes share one store.
+   * Sessions (and their tokens) are each core's own; accounts, inboxes and history are shared.
+   */
+  LocalChatService anotherNode() {
+    LocalChatService n = node();
+    nodes.add(n);
+    return n;
+  }
+
+  /** A session of {@code user} straight on {@code node}. */
+  Session login(ChatService node, String user) {
+    return node.login(user, mode == AuthMode.PASSWORD ? user + "-password" : null);
   }
 
   /** A client of the in-process core that, like a remote connector, does not close the core. */
@@ -93,8 +115,17 @@ final class ChatFixture implements AutoCloseable {
   /** A REPL whose key files are in {@code keys} (null: encryption off). */
   Client start(String user, Supplier<ChatService> connector, int port, Path keys)
       throws Exception {
+    return start(user, Dialer.fixed(connector, port), keys);
+  }
+
+  /** A REPL that connects, and fails over, to the servers {@code dialer} knows. */
+  Client start(String user, Dialer dialer) throws Exception {
+    return start(user, dialer, keyDir);
+  }
+
+  private Client start(String user, Dialer dialer, Path keys) throws Exception {
     Client c =
-        new Client(new Screen(), connector, port, keys == null ? null : Encryption.KeyFiles.in(keys));
+        new Client(new Screen(), dialer, keys == null ? null : Encryption.KeyFiles.in(keys));
     c.exit = CompletableFuture.supplyAsync(() -> c.repl.run(user), Executors.newSingleThreadExecutor(daemon("repl-" + user)));
     clients.add(c);
     return c;
@@ -112,9 +143,9 @@ final class ChatFixture implements AutoCloseable {
         Executors.newSingleThreadScheduledExecutor(daemon("client-scheduler"));
     CompletableFuture<Integer> exit;
 
-    Client(Screen screen, Supplier<ChatService> connector, int port, Encryption.KeyFiles keys) {
+    Client(Screen screen, Dialer dialer, Encryption.KeyFiles keys) {
       this.screen = screen;
-      this.repl = new Repl(screen.terminal, connector, port, scheduler, ZoneOffset.UTC, keys);
+      this.repl = new Repl(screen.terminal, dialer, scheduler, ZoneOffset.UTC, keys);
     }
 
     /** Types a line once a prompt shows, as a person would. */
@@ -152,16 +183,23 @@ final class ChatFixture implements AutoCloseable {
 
   /**
    * Serves the core over {@code transport}, found by name as the server finds it, on loopback
-   * {@code port} (0 for a free one). The fixture closes the last server it started, after the
-   * REPLs and the core.
+   * {@code port} (0 for a free one). The fixture closes the servers it started, after the REPLs
+   * and the cores.
    */
   TransportServer serve(String transport, int port) throws IOException {
+    return serve(core, transport, port);
+  }
+
+  /** Serves {@code node} (a core, or a wrapper of one) as {@link #serve(String, int)} does. */
+  synchronized TransportServer serve(ChatService node, String transport, int port)
+      throws IOException {
     if (serverCalls == null) {
       serverCalls = Executors.newCachedThreadPool(daemon("server-calls"));
     }
-    server =
+    TransportServer server =
         TransportProvider.named(transport)
-            .serve(core, TransportOptions.of("127.0.0.1", port, serverCalls));
+            .serve(node, TransportOptions.of("127.0.0.1", port, serverCalls));
+    servers.add(server);
     return server;
   }
 
@@ -190,11 +228,14 @@ final class ChatFixture implements AutoCloseable {
       }
     }
     try {
+      for (LocalChatService n : nodes) {
+        n.close();
+      }
       core.close();
       store.close();
       executor.shutdownNow();
     } finally {
-      if (server != null) {
+      for (TransportServer server : servers) {
         server.close();
       }
       if (serverCalls != null) {

@@ -66,4 +66,64 @@ class ClientArgsTest {
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> ClientArgs.parse(List.of("--ca")))
         .hasMessage("--ca needs a value");
   }
+
+  private static List<ServerAddress> servers(String... args) throws Exception {
+    return ClientArgs.parse(List.of(args)).servers();
+  }
+
+  @Test
+  void severalServersByListOrByRepeatedHostAndPort() throws Exception {
+    assertThat(servers("--server", "10.0.0.1:3000,10.0.0.2:3100,node3"))
+        .containsExactly(
+            new ServerAddress("10.0.0.1", 3000),
+            new ServerAddress("10.0.0.2", 3100),
+            new ServerAddress("node3", null));
+    assertThat(servers("--server=[::1]:3000,::2"))
+        .containsExactly(new ServerAddress("::1", 3000), new ServerAddress("::2", null));
+    assertThat(servers("--port", "3000", "--port", "3100"))
+        .as("one host, several ports")
+        .containsExactly(new ServerAddress("localhost", 3000), new ServerAddress("localhost", 3100));
+    assertThat(servers("--host", "a", "--host", "b", "--port", "3000"))
+        .as("several hosts, one port")
+        .containsExactly(new ServerAddress("a", 3000), new ServerAddress("b", 3000));
+    assertThat(servers("--host", "a", "--port", "1", "--host", "b", "--port", "2"))
+        .as("pairs")
+        .containsExactly(new ServerAddress("a", 1), new ServerAddress("b", 2));
+    assertThat(servers("--server", "a:1", "--host", "b"))
+        .containsExactly(new ServerAddress("a", 1), new ServerAddress("b", null));
+    assertThat(servers("--host", "h", "--port", "4000")).containsExactly(new ServerAddress("h", 4000));
+  }
+
+  @Test
+  void serverAddressMistakesAndTooManySayWhatIsWrong() {
+    assertThatThrownBy(() -> ClientArgs.parse(List.of("--server", "a:1,,b:2")))
+        .hasMessage("--server needs a host name, was empty");
+    assertThatThrownBy(() -> ClientArgs.parse(List.of("--server", "a:http")))
+        .hasMessage("--server port must be 1-65535, was http");
+    assertThatThrownBy(() -> ClientArgs.parse(List.of("--server", "[::1:3000")))
+        .hasMessage("--server has an unclosed '[' in '[::1:3000'");
+    assertThatThrownBy(
+            () -> ClientArgs.parse(List.of("--host", "a", "--host", "b", "--host", "c", "--port", "1", "--port", "2")))
+        .hasMessage(
+            "3 --host and 2 --port do not pair up; give one port for all hosts, one host for all"
+                + " ports, or as many of each");
+    String tooLong = "a".repeat(ServerAddress.MAX_HOST_CHARS + 1);
+    assertThatThrownBy(() -> ClientArgs.parse(List.of("--host", tooLong)))
+        .hasMessage("--host host name is 254 characters; at most 253");
+    assertThatThrownBy(() -> ClientArgs.parse(List.of("--host", " ")))
+        .hasMessage("--host needs a host name, was empty");
+    String seventeen =
+        String.join(",", java.util.Collections.nCopies(ClientArgs.MAX_SERVERS + 1, "h:1"));
+    assertThatThrownBy(() -> ClientArgs.parse(List.of("--server", seventeen)))
+        .hasMessage("at most 16 server addresses, got more");
+    String million = ",".repeat(1_000_000);
+    assertThatThrownBy(() -> ClientArgs.parse(List.of("--server", million)))
+        .isInstanceOf(ClientArgs.UsageException.class);
+    List<String> manyPorts = new java.util.ArrayList<>();
+    for (int i = 0; i <= ClientArgs.MAX_SERVERS; i++) {
+      manyPorts.add("--port=" + (3000 + i));
+    }
+    assertThatThrownBy(() -> ClientArgs.parse(manyPorts))
+        .hasMessage("at most 16 server addresses, got more");
+  }
 }

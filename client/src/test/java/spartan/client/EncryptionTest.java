@@ -548,7 +548,7 @@ class EncryptionTest {
     alice.awaitLine(
         "  /fingerprint <user>      fingerprints and safety number, to compare with user");
     alice.awaitLine("  /accept-key <user>       trust user's new encryption key (after comparing)");
-    var completer = new NameCompleter(alice.repl);
+    var completer = new NameCompleter(alice.repl.state);
     assertThat(complete(completer, "/fi")).contains("/fingerprint");
     assertThat(complete(completer, "/acc")).contains("/accept-key");
     assertThat(complete(completer, "/fingerprint b")).contains("bob").doesNotContain("alice");

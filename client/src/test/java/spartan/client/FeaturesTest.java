@@ -225,7 +225,7 @@ class FeaturesTest {
   void tabCompletesCommandsAndUserNames() throws Exception {
     var alice = chat.start("alice");
     alice.awaitPrompt(CHOOSE);
-    var completer = new NameCompleter(alice.repl);
+    var completer = new NameCompleter(alice.repl.state);
     assertThat(complete(completer, "/ch")).contains("/chat");
     assertThat(complete(completer, "/chat ch")).contains("charlie", "bob").doesNotContain("alice");
     assertThat(complete(completer, "/group jo")).containsExactly("create", "join", "leave");
