@@ -63,9 +63,10 @@ public final class BenchMain {
   }
 
   static List<Scenario> scenarios(Deployment deployment) {
+    // Capacity first: latency is taken at fractions of it.
     return List.of(
-        new LatencyScenario(),
         new ThroughputScenario(),
+        new LatencyScenario(),
         new FanoutScenario(),
         new StormScenario(),
         new IdleScenario(),
@@ -92,13 +93,15 @@ public final class BenchMain {
     }
     Path tlsDir = o.tls() ? o.tlsDir() : null;
     Placement placement = Placement.here(o.server(), o.host() != null);
+    // Before pinning: afterwards this JVM sees only the generator's CPUs.
+    MachineInfo machine = MachineInfo.here();
     try (Deployment deployment =
         o.host() != null
             ? Deployment.remote(placement, o.host(), o.port(), tlsDir)
             : placement.fork()
                 ? Deployment.forked(placement, tlsDir, o.serverJava())
                 : Deployment.inProcess(placement, tlsDir)) {
-      return run(o, args, deployment, out, err);
+      return run(o, args, deployment, machine, out, err);
     }
   }
 
@@ -129,7 +132,12 @@ public final class BenchMain {
   }
 
   private static int run(
-      BenchOptions o, List<String> args, Deployment deployment, PrintStream out, PrintStream err)
+      BenchOptions o,
+      List<String> args,
+      Deployment deployment,
+      MachineInfo machine,
+      PrintStream out,
+      PrintStream err)
       throws Exception {
     List<String> notes = new ArrayList<>();
     List<String> bindings = new ArrayList<>();
@@ -145,7 +153,6 @@ public final class BenchMain {
     if (bindings.stream().noneMatch(b -> !b.equals(Deployment.RELAY))) {
       err.println("[bench] no transport to measure; only the baseline runs");
     }
-    MachineInfo machine = MachineInfo.here();
     Instant started = Instant.now();
     String runTag = Long.toString(started.getEpochSecond() % 46656, 36);
     UserNames remoteNames = new UserNames("b" + runTag);

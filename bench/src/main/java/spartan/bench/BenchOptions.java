@@ -74,7 +74,7 @@ record BenchOptions(
   /** What {@code --nodes} measures. */
   static final List<String> NODE_SCENARIOS = List.of("throughput", "latency");
   static final int MAX_NODES = 8;
-  static final Duration DEFAULT_WARMUP = Duration.ofSeconds(15);
+  static final Duration DEFAULT_WARMUP = Duration.ofSeconds(30);
 
   static final String USAGE =
       """
@@ -86,8 +86,8 @@ record BenchOptions(
         --scenario all|LIST                         throughput,latency,fanout,storm,idle,drain,limiter
                                                     or 1-7 (default all)
         --duration 30s                              measuring time per timed scenario and binding
-        --warmup 15s                                unmeasured load before each scenario's figures
-                                                    (JIT warm-up; default 15s)
+        --warmup 30s                                unmeasured load before each scenario's figures
+                                                    (JIT warm-up; default 30s)
         --load 25,50,75                             latency at these % of each binding's own
                                                     measured capacity (default 25,50,75)
         --rate R[,R...]                             latency at these offered msg/s instead

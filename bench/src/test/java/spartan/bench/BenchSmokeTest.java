@@ -38,7 +38,7 @@ class BenchSmokeTest {
             List.of(
                 "--server", "inproc",
                 "--transport", String.join(",", transports),
-                "--duration", "1s",
+                "--duration", "500ms",
                 "--warmup", "200ms",
                 "--clients", "2",
                 "--groups", "3",
