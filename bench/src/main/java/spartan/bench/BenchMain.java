@@ -13,10 +13,11 @@ import spartan.core.spi.TransportProvider;
 import spartan.core.spi.TransportServer;
 
 /**
- * {@code spartan bench}: measures the gRPC and socket transports the same way in one run, next
- * to a bare Netty relay, prints one table per scenario and writes every figure to JSON with a
- * latency plot beside it. {@code spartan bench serve} runs the servers alone, so they can be
- * pinned to other CPUs than the load generator.
+ * {@code spartan bench}: measures the gRPC and socket transports over each store the same way in
+ * one run, next to a bare Netty relay, prints one table per scenario and writes every figure to
+ * JSON with a latency plot beside it. {@code spartan bench serve} runs a bare core alone, so it
+ * can be pinned by hand; {@code spartan bench node} is a forked {@code spartan server}; {@code
+ * spartan bench jmh} runs the micro-benchmarks.
  */
 public final class BenchMain {
   private BenchMain() {}
@@ -281,10 +282,12 @@ public final class BenchMain {
   }
 
   /**
-   * {@code bench serve [--port P] [--exit-on-eof]}: one memory-store core exposed over every transport on the
-   * class path (grpc at P, socket at P + 1) and the relay at P + 2, on 127.0.0.1, until the
-   * process is stopped (or, with {@code --exit-on-eof}, its stdin closes). P = 0 picks free
-   * ports.
+   * {@code bench serve [--port P] [--store memory|embedded] [--tls [--tls-dir DIR]]
+   * [--relay-only] [--exit-on-eof]}: one bare core over the store, exposed over every transport
+   * on the class path (grpc at P, socket at P + 1, with TLS grpc-tls at P + 3 and socket-tls at
+   * P + 4) and the relay at P + 2, on 127.0.0.1, until the process is stopped (or, with {@code
+   * --exit-on-eof}, its stdin closes); {@code --relay-only} serves the relay alone, as the forked
+   * baseline does. P = 0 picks free ports.
    */
   static void serve(List<String> args, PrintStream out) throws Exception {
     int base = 0;

@@ -22,6 +22,7 @@ import redis.clients.jedis.Jedis;
 final class RedisServerProcess implements AutoCloseable {
   private final Process process;
   private final int port;
+  private Jedis probe; // opened at the first info()
 
   private RedisServerProcess(Process process, int port) {
     this.process = process;
@@ -92,11 +93,16 @@ final class RedisServerProcess implements AutoCloseable {
     return process.toHandle();
   }
 
-  /** Its command and CPU counters now ({@code INFO commandstats}, {@code INFO cpu}). */
-  RedisInfo info() {
-    try (Jedis j = new Jedis("127.0.0.1", port)) {
-      return RedisInfo.parse(j.info("commandstats"), j.info("cpu"));
+  /**
+   * Its command and CPU counters now ({@code INFO commandstats}, {@code INFO cpu}), over one
+   * connection kept for the purpose, so probing adds no connection handshake's commands to the
+   * counts. Thread-safe.
+   */
+  synchronized RedisInfo info() {
+    if (probe == null) {
+      probe = new Jedis("127.0.0.1", port);
     }
+    return RedisInfo.parse(probe.info("commandstats"), probe.info("cpu"));
   }
 
   String url() {
@@ -104,7 +110,10 @@ final class RedisServerProcess implements AutoCloseable {
   }
 
   @Override
-  public void close() {
+  public synchronized void close() {
+    if (probe != null) {
+      probe.close();
+    }
     process.destroy();
     try {
       if (!process.waitFor(5, TimeUnit.SECONDS)) {

@@ -74,13 +74,23 @@ record ServerStats(long heapUsedBytes, long rssBytes, long cpuNanos) {
     return info == null ? -1 : heapUsed(info);
   }
 
-  /** The first {@code used NNNK} of {@code jcmd GC.heap_info} output, in bytes; -1 if none. */
+  /**
+   * The heap in use from {@code jcmd GC.heap_info} output, in bytes: the sum of every {@code
+   * total NK, used NK} line — G1's one heap line, or the serial and parallel collectors' young
+   * and old generations (a JVM that sees one CPU picks the serial one) — leaving out metaspace,
+   * which is not heap. -1 if there is none.
+   */
   static long heapUsed(String heapInfo) {
     Matcher m = HEAP_USED.matcher(heapInfo);
-    return m.find() ? Long.parseLong(m.group(1)) * 1024 : -1;
+    long kib = -1;
+    while (m.find()) {
+      kib = Math.max(kib, 0) + Long.parseLong(m.group(1));
+    }
+    return kib < 0 ? -1 : kib * 1024;
   }
 
-  private static final Pattern HEAP_USED = Pattern.compile("\\bused (\\d{1,15})K");
+  private static final Pattern HEAP_USED =
+      Pattern.compile("total \\d{1,15}K, used (\\d{1,15})K");
 
   private static String jcmd(long pid, String command) {
     Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");

@@ -74,13 +74,20 @@ final class Tables {
   }
 
   /**
-   * The ratio columns, {numerator, denominator}: each transport on the memory store (or the
-   * first store) against the relay; each other store against memory, each node count against
-   * one node, gRPC against the socket transport, and TLS against plain, all else alike.
+   * The ratio columns, {numerator, denominator}: each other store against memory on the same
+   * transport; each transport on the memory store (or the first store) against the relay; each
+   * node count against one node, gRPC against the socket transport, and TLS against plain, all
+   * else alike.
    */
   static List<String[]> ratios(List<String> names) {
     List<Binding> bs = names.stream().map(Binding::parse).toList();
     List<String[]> out = new ArrayList<>();
+    // First what the stores cost on each transport: the durable figure against the in-memory one.
+    for (Binding b : bs) {
+      if (!b.isRelay() && !b.store().equals("memory") && b.nodes() == 1) {
+        add(out, names, b, b.withStore("memory"));
+      }
+    }
     String relayStore =
         bs.stream().filter(b -> !b.isRelay()).map(Binding::store)
             .filter(st -> st.equals("memory")).findFirst()
@@ -96,9 +103,6 @@ final class Tables {
     for (Binding b : bs) {
       if (b.isRelay()) {
         continue;
-      }
-      if (!b.store().equals("memory") && b.nodes() == 1) {
-        add(out, names, b, b.withStore("memory"));
       }
       if (b.nodes() > 1) {
         add(out, names, b, new Binding(b.transport(), b.store(), 1));

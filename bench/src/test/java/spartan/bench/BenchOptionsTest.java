@@ -172,12 +172,12 @@ class BenchOptionsTest {
             .stream().map(r -> r[0] + "/" + r[1]).toList();
     assertThat(ratios)
         .containsExactly(
+            "grpc:embedded/grpc:memory",
+            "socket:embedded/socket:memory",
             "grpc:memory/netty",
             "socket:memory/netty",
-            "grpc:embedded/grpc:memory",
             "grpc:embedded/socket:embedded",
-            "grpc:memory/socket:memory",
-            "socket:embedded/socket:memory");
+            "grpc:memory/socket:memory");
     assertThat(
             Tables.ratios(List.of("socket:redis", "socket:redis*2")).stream()
                 .map(r -> r[0] + "/" + r[1]).toList())
