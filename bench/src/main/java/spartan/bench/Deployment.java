@@ -107,8 +107,12 @@ final class Deployment implements AutoCloseable {
       throws IOException {
     placement.pinGenerator();
     Path work = Files.createTempDirectory("spartan-bench-");
-    return new Deployment(placement, null, Map.of(),
-        tlsDir == null ? null : BenchTls.create(tlsDir), tlsDir, work, serverJava);
+    Deployment d =
+        new Deployment(placement, null, Map.of(),
+            tlsDir == null ? null : BenchTls.create(tlsDir), tlsDir, work, serverJava);
+    // Ctrl-C skips the caller's close: stop the children and delete their data anyway.
+    Runtime.getRuntime().addShutdownHook(new Thread(d::close, "bench-deployment-close"));
+    return d;
   }
 
   boolean isRemote() {
@@ -139,8 +143,9 @@ final class Deployment implements AutoCloseable {
     return "the bare core in the generator's JVM, fresh per scenario; " + placement.reason();
   }
 
+  /** Idempotent; also run by a shutdown hook when forked. */
   @Override
-  public void close() {
+  public synchronized void close() {
     groups.values().forEach(Deployment::closeAll);
     groups.clear();
     if (relayChild != null) {
@@ -153,11 +158,13 @@ final class Deployment implements AutoCloseable {
         Thread.currentThread().interrupt();
         relayChild.destroyForcibly();
       }
+      relayChild = null;
     }
     if (redis != null) {
       redis.close();
+      redis = null;
     }
-    if (workDir != null) {
+    if (workDir != null && Files.exists(workDir)) {
       CoreServer.deleteTree(workDir);
     }
   }
