@@ -13,18 +13,24 @@ import spartan.core.spi.TransportProvider;
 import spartan.core.spi.TransportServer;
 
 /**
- * {@code spartan bench}: measures the gRPC and socket transports the same way in one run, next
- * to a bare Netty relay, prints one table per scenario and writes every figure to JSON with a
- * latency plot beside it. {@code spartan bench serve} runs the servers alone, so they can be
- * pinned to other CPUs than the load generator.
+ * {@code spartan bench}: measures the gRPC and socket transports over each store the same way in
+ * one run, next to a bare Netty relay, prints one table per scenario and writes every figure to
+ * JSON with a latency plot beside it. {@code spartan bench serve} runs a bare core alone, so it
+ * can be pinned by hand; {@code spartan bench node} is a forked {@code spartan server}; {@code
+ * spartan bench jmh} runs the micro-benchmarks.
  */
 public final class BenchMain {
   private BenchMain() {}
 
   public static void main(String[] args) throws Exception {
+    useOwnLogging();
     List<String> a = List.of(args);
     if (!a.isEmpty() && a.get(0).equals("serve")) {
       serve(a.subList(1, a.size()), System.out);
+      return;
+    }
+    if (!a.isEmpty() && a.get(0).equals("node")) {
+      node(a.subList(1, a.size()));
       return;
     }
     if (!a.isEmpty() && a.get(0).equals("jmh")) {
@@ -35,10 +41,33 @@ public final class BenchMain {
     System.exit(run(a, System.out, System.err));
   }
 
+  /**
+   * The server's jar, on this class path for the forked nodes, carries a logback.xml too; name
+   * this module's, unless the launcher named one, so logback neither picks by class-path order
+   * nor prints its warning about the duplicate.
+   */
+  private static void useOwnLogging() {
+    if (System.getProperty("logback.configurationFile") != null) {
+      return;
+    }
+    try {
+      java.net.URL codeSource = BenchMain.class.getProtectionDomain().getCodeSource().getLocation();
+      String base = codeSource.toString();
+      java.net.URL own =
+          base.endsWith(".jar")
+              ? new java.net.URL("jar:" + base + "!/logback.xml")
+              : new java.net.URL(base + (base.endsWith("/") ? "" : "/") + "logback.xml");
+      System.setProperty("logback.configurationFile", own.toString());
+    } catch (java.net.MalformedURLException | RuntimeException e) {
+      // logback's own search then decides
+    }
+  }
+
   static List<Scenario> scenarios(Deployment deployment) {
+    // Capacity first: latency is taken at fractions of it.
     return List.of(
-        new LatencyScenario(),
         new ThroughputScenario(),
+        new LatencyScenario(),
         new FanoutScenario(),
         new StormScenario(),
         new IdleScenario(),
@@ -64,41 +93,79 @@ public final class BenchMain {
       return 2;
     }
     Path tlsDir = o.tls() ? o.tlsDir() : null;
+    Placement placement = Placement.here(o.server(), o.host() != null);
+    // Before pinning: afterwards this JVM sees only the generator's CPUs.
+    MachineInfo machine = MachineInfo.here();
     try (Deployment deployment =
         o.host() != null
-            ? Deployment.remote(o.host(), o.port(), tlsDir)
-            : o.fork() ? Deployment.forked(tlsDir) : Deployment.inProcess(tlsDir)) {
-      return run(o, args, deployment, out, err);
+            ? Deployment.remote(placement, o.host(), o.port(), tlsDir)
+            : placement.fork()
+                ? Deployment.forked(placement, tlsDir, o.serverJava())
+                : Deployment.inProcess(placement, tlsDir)) {
+      return run(o, args, deployment, machine, out, err);
     }
   }
 
+  /**
+   * {@code bench node SERVER-ARGS}: {@code spartan server} (found at run time, like the
+   * transports) with the given arguments, ended through its own shutdown when stdin closes, so
+   * a forked node never outlives the benchmark that started it.
+   */
+  static void node(List<String> serverArgs) throws Exception {
+    Thread watcher =
+        new Thread(
+            () -> {
+              try {
+                while (System.in.read() >= 0) {
+                  // discard
+                }
+              } catch (java.io.IOException e) {
+                // parent gone
+              }
+              System.exit(0);
+            },
+            "bench-node-stdin");
+    watcher.setDaemon(true);
+    watcher.start();
+    Class.forName("spartan.server.ServerMain")
+        .getMethod("main", String[].class)
+        .invoke(null, (Object) serverArgs.toArray(String[]::new));
+  }
+
   private static int run(
-      BenchOptions o, List<String> args, Deployment deployment, PrintStream out, PrintStream err)
+      BenchOptions o,
+      List<String> args,
+      Deployment deployment,
+      MachineInfo machine,
+      PrintStream out,
+      PrintStream err)
       throws Exception {
     List<String> notes = new ArrayList<>();
     List<String> bindings = new ArrayList<>();
-    for (String b : o.bindings()) {
-      if (Deployment.available(b)) {
-        bindings.add(b);
+    for (Binding b : o.bindings()) {
+      String why = deployment.unavailable(b);
+      if (why == null) {
+        bindings.add(b.name());
       } else {
-        notes.add(b + ": transport not on the class path, skipped");
-        err.println("[bench] " + b + ": transport not on the class path, skipped");
+        notes.add(b + ": skipped, " + why);
+        err.println("[bench] " + b + ": skipped, " + why);
       }
     }
     if (bindings.stream().noneMatch(b -> !b.equals(Deployment.RELAY))) {
       err.println("[bench] no transport to measure; only the baseline runs");
     }
-    MachineInfo machine = MachineInfo.here();
     Instant started = Instant.now();
     String runTag = Long.toString(started.getEpochSecond() % 46656, 36);
     UserNames remoteNames = new UserNames("b" + runTag);
     out.printf("Spartan bench: %s; %d cores, %s; JDK %s; load %s%n", String.join(", ", bindings),
         machine.cores(), machine.cpuModel(), machine.jdk().get("java.version"),
         machine.loadAverage());
-    out.printf("server: %s; duration %ss per timed scenario and binding%s%n",
-        describe(o, deployment),
+    out.printf("server: %s%n", deployment.describe());
+    out.printf("duration %ss per timed scenario and binding, after a %ss warm-up%s%n",
         o.duration().toMillis() / 1000.0,
+        o.warmup().toMillis() / 1000.0,
         o.repeat() > 1 ? "; medians of " + o.repeat() + " runs" : "");
+    err.println("[bench] " + deployment.placement().reason());
 
     int failures = 0;
     List<Map<String, Object>> scenarioResults = new ArrayList<>();
@@ -116,9 +183,10 @@ public final class BenchMain {
           err.printf("[bench] %s on %s%s ...%n", s.id(), b, o.repeat() > 1 ? " (run " + rep + ")" : "");
           long t0 = System.nanoTime();
           Outcome outcome;
-          UserNames names = deployment.isRemote() ? remoteNames : new UserNames("b");
+          // Servers that outlive a scenario keep its users (and their unread messages): new names.
+          UserNames names = deployment.isInProcess() ? new UserNames("b") : remoteNames;
           Map<String, Outcome> mine = earlier.computeIfAbsent(b, k -> new LinkedHashMap<>());
-          try (Target t = deployment.open(b)) {
+          try (Target t = deployment.open(Binding.parse(b))) {
             outcome = s.run(t, o, names, mine);
           } catch (Exception | AssertionError e) {
             failures++;
@@ -179,13 +247,6 @@ public final class BenchMain {
     return failures == 0 ? 0 : 1;
   }
 
-  private static String describe(BenchOptions o, Deployment d) {
-    if (d.isForked()) {
-      return "forked bench serve (one child JVM for the whole run)";
-    }
-    return d.isRemote() ? "remote " + o.host() + ":" + o.port() : "in-process, fresh per scenario";
-  }
-
   private static Map<String, Object> settings(BenchOptions o, Deployment d, List<String> bindings) {
     Map<String, Object> s = new LinkedHashMap<>();
     s.put("bindings", bindings);
@@ -199,12 +260,21 @@ public final class BenchMain {
     s.put("idleSessions", o.idleSessions());
     s.put("offlineMessages", o.offlineMessages());
     s.put("payloadChars", o.payloadChars());
-    s.put("server", describe(o, d));
+    s.put("server", d.describe());
+    s.put("forked", d.isForked());
+    s.put("serverCpus", d.placement().serverCpus());
+    s.put("generatorCpus", d.placement().generatorCpus());
+    s.put("serverJavaOptions", o.serverJava());
     s.put("tls", o.tls() ? "JDK provider, TLS 1.3 (1.2 allowed), P-256 ECDSA certificate" : "off");
-    s.put("store", o.host() != null ? "whatever the remote server uses" : "memory");
-    s.put("coreBlockingThreads", CoreServer.BLOCKING_THREADS);
-    s.put("coreDeliveryThreads", CoreServer.DELIVERY_THREADS);
-    s.put("latencyWarmUpSeconds", LatencyScenario.warmUp(o).toMillis() / 1000.0);
+    s.put("stores", o.stores());
+    s.put("nodes", o.nodes().isEmpty() ? List.of(1) : o.nodes());
+    if (d.isForked()) {
+      s.put("serverConfig", ServerNode.CONFIG);
+    }
+    s.put("coreBlockingThreads", spartan.core.service.ServerThreads.blocking());
+    s.put("coreDeliveryThreads", spartan.core.service.ServerThreads.delivery());
+    s.put("warmUpSeconds", o.warmup().toMillis() / 1000.0);
+    s.put("latencyLoads", o.rates().isEmpty() ? o.loads() : List.of());
     s.put("latencySecondsPerRate", LatencyScenario.perPoint(o).toMillis() / 1000.0);
     s.put("throughputSecondsPerStep", ThroughputScenario.step(o).toMillis() / 1000.0);
     s.put("throughputP99LimitMs", ThroughputScenario.P99_LIMIT_MS);
@@ -212,19 +282,27 @@ public final class BenchMain {
   }
 
   /**
-   * {@code bench serve [--port P] [--exit-on-eof]}: one memory-store core exposed over every transport on the
-   * class path (grpc at P, socket at P + 1) and the relay at P + 2, on 127.0.0.1, until the
-   * process is stopped (or, with {@code --exit-on-eof}, its stdin closes). P = 0 picks free
-   * ports.
+   * {@code bench serve [--port P] [--store memory|embedded] [--tls [--tls-dir DIR]]
+   * [--relay-only] [--exit-on-eof]}: one bare core over the store, exposed over every transport
+   * on the class path (grpc at P, socket at P + 1, with TLS grpc-tls at P + 3 and socket-tls at
+   * P + 4) and the relay at P + 2, on 127.0.0.1, until the process is stopped (or, with {@code
+   * --exit-on-eof}, its stdin closes); {@code --relay-only} serves the relay alone, as the forked
+   * baseline does. P = 0 picks free ports.
    */
   static void serve(List<String> args, PrintStream out) throws Exception {
     int base = 0;
     boolean exitOnEof = false;
     boolean tls = false;
+    boolean relayOnly = false;
+    String store = "memory";
     Path tlsDir = Path.of("bench-out/tls");
     for (int i = 0; i < args.size(); i++) {
       if (args.get(i).equals("--port") && i + 1 < args.size()) {
         base = Integer.parseInt(args.get(++i));
+      } else if (args.get(i).equals("--store") && i + 1 < args.size()) {
+        store = args.get(++i);
+      } else if (args.get(i).equals("--relay-only")) {
+        relayOnly = true;
       } else if (args.get(i).equals("--exit-on-eof")) {
         exitOnEof = true;
       } else if (args.get(i).equals("--tls")) {
@@ -233,22 +311,27 @@ public final class BenchMain {
         tlsDir = Path.of(args.get(++i));
       } else {
         throw new IllegalArgumentException(
-            "usage: spartan bench serve [--port P] [--tls [--tls-dir DIR]] [--exit-on-eof]");
+            "usage: spartan bench serve [--port P] [--store memory|embedded] [--tls [--tls-dir DIR]]"
+                + " [--relay-only] [--exit-on-eof]");
       }
     }
     BenchTls benchTls = tls ? BenchTls.create(tlsDir) : null;
     if (base < 0 || base > 65533) {
       throw new IllegalArgumentException("--port must be 0-65533, was " + base);
     }
-    CoreServer core = new CoreServer();
+    CoreServer core = relayOnly ? null : new CoreServer(store);
     List<AutoCloseable> running = new ArrayList<>();
     StringBuilder where = new StringBuilder();
-    List<String> names = new ArrayList<>(List.of("grpc", "socket"));
-    if (tls) {
+    List<String> names = new ArrayList<>();
+    if (!relayOnly) {
+      names.addAll(List.of("grpc", "socket"));
+    }
+    if (tls && !relayOnly) {
       names.addAll(List.of("grpc" + BenchTls.SUFFIX, "socket" + BenchTls.SUFFIX));
     }
     for (String name : names) {
-      if (!Deployment.available(name)) {
+      String wire = BenchTls.transportOf(name);
+      if (TransportProvider.all().stream().noneMatch(p -> p.name().equals(wire))) {
         continue;
       }
       int port = base == 0 ? 0 : Deployment.remotePort(base, name);
@@ -277,7 +360,9 @@ public final class BenchMain {
                       // shutting down anyway
                     }
                   }
-                  core.close();
+                  if (core != null) {
+                    core.close();
+                  }
                   stopped.countDown();
                 }));
     out.println("bench serve: " + where + " on 127.0.0.1 (stop with Ctrl-C)");

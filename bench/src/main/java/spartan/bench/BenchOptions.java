@@ -18,16 +18,25 @@ import java.util.Map;
  * @param scenarios scenario ids, in run order
  * @param duration each timed scenario's measuring time per binding
  * @param clients users in the latency and throughput scenarios (pairs: clients / 2)
- * @param rates offered rates (messages/s, all pairs together) for the latency scenario
+ * @param rates offered rates (messages/s, all pairs together) for the latency scenario, given
+ *     with {@code --rate}; empty to derive them from {@link #loads}
+ * @param loads fractions of each binding's own measured capacity at which latency is measured,
+ *     when {@link #rates} is empty
  * @param groupSizes group sizes for the fan-out scenario
  * @param logins clients in the login storm
  * @param idleSessions idle sessions in the memory scenario
  * @param offlineMessages messages queued for the offline-drain scenario
  * @param payloadChars the body size of every benchmark message
- * @param host a running server's host, or null to start servers in-process
+ * @param host a running server's host, or null to start servers here
  * @param port the remote base port (grpc, socket = +1, relay = +2)
- * @param fork run the servers in one child JVM instead of this one, so server figures leave the
- *     generator out
+ * @param server {@code auto} (forked and pinned where the machine can, else in-process), {@code
+ *     fork} or {@code inproc}
+ * @param stores the stores each transport runs over: {@code embedded}, {@code memory}, {@code
+ *     redis}; {@code remote} with {@link #host}
+ * @param nodes with {@code --nodes}, the node counts to measure (senders on the first node,
+ *     recipients on the last); empty otherwise
+ * @param warmup the unmeasured load each scenario starts with, so the JIT is warm
+ * @param serverJava extra JVM options for the forked servers
  * @param repeat runs of each scenario per binding; tables show medians
  * @param out where the JSON goes; the plot is written next to it
  * @param tls whether each transport also runs over TLS, as a binding of its own ({@code
@@ -41,6 +50,7 @@ record BenchOptions(
     Duration duration,
     int clients,
     List<Double> rates,
+    List<Double> loads,
     List<Integer> groupSizes,
     int logins,
     int idleSessions,
@@ -48,24 +58,40 @@ record BenchOptions(
     int payloadChars,
     String host,
     int port,
-    boolean fork,
+    String server,
+    List<String> stores,
+    List<Integer> nodes,
+    Duration warmup,
+    List<String> serverJava,
     int repeat,
     Path out,
     boolean tls,
     Path tlsDir) {
 
   static final List<String> ALL_SCENARIOS =
-      List.of("latency", "throughput", "fanout", "storm", "idle", "drain", "limiter");
+      List.of("throughput", "latency", "fanout", "storm", "idle", "drain", "limiter");
+  static final List<String> STORES = List.of("embedded", "memory", "redis");
+  /** What {@code --nodes} measures. */
+  static final List<String> NODE_SCENARIOS = List.of("throughput", "latency");
+  static final int MAX_NODES = 8;
+  static final Duration DEFAULT_WARMUP = Duration.ofSeconds(30);
 
   static final String USAGE =
       """
       Usage: spartan bench [options]
-        --transport grpc|socket|both|inproc|LIST   bindings to compare (default both)
-        --scenario all|LIST                         latency,throughput,fanout,storm,idle,drain,limiter
+        --transport grpc|socket|both|inproc|LIST   transports to compare (default both)
+        --store embedded,memory[,redis]             stores each transport runs over (default
+                                                    embedded,memory); redis starts a private
+                                                    durable redis-server and needs forked servers
+        --scenario all|LIST                         throughput,latency,fanout,storm,idle,drain,limiter
                                                     or 1-7 (default all)
         --duration 30s                              measuring time per timed scenario and binding
+        --warmup 30s                                unmeasured load before each scenario's figures
+                                                    (JIT warm-up; default 30s)
+        --load 25,50,75                             latency at these % of each binding's own
+                                                    measured capacity (default 25,50,75)
+        --rate R[,R...]                             latency at these offered msg/s instead
         --clients N                                 users in latency/throughput, in pairs (default 10)
-        --rate R[,R...]                             offered msg/s for latency (default 500,1000,2000,4000)
         --groups 10,100,1000                        fan-out group sizes
         --logins K                                  clients in the login storm (default 200)
         --idle N                                    idle sessions for the memory figure (default 500)
@@ -74,9 +100,17 @@ record BenchOptions(
         --repeat N                                  run each scenario N times (bindings interleaved)
                                                     and show medians (default 1)
         --no-baseline                               skip the bare Netty relay
-        --server inproc|fork                        servers in this JVM, fresh per scenario (default),
-                                                    or in one child JVM so server CPU/heap/RSS exclude
-                                                    the load generator
+        --server auto|fork|inproc                   auto (default): each store's server is
+                                                    'spartan server' in its own JVM, pinned with
+                                                    taskset to the first CPU and the generator to
+                                                    the others, or in-process (the bare core) with
+                                                    the reason printed where the machine cannot pin;
+                                                    fork: forked even unpinned; inproc: in-process
+        --server-java "OPTS"                        extra JVM options for the forked servers
+        --nodes N|LIST                              several server nodes on one private durable
+                                                    redis-server (the redis store), senders on node
+                                                    1, recipients on node N; N alone = 1..N; direct
+                                                    throughput and latency only
         --host H --port P                           target a running 'bench serve' (grpc at P,
                                                     socket at P+1, relay at P+2) instead
         --out FILE                                  JSON results (default bench-out/results.json);
@@ -85,7 +119,7 @@ record BenchOptions(
                                                     socket-tls), interleaved with the plain ones
         --tls-dir DIR                               the TLS bindings' CA and certificate (default
                                                     bench-out/tls; made fresh unless --host)
-      spartan bench serve [--port P] [--tls [--tls-dir DIR]]
+      spartan bench serve [--port P] [--store memory|embedded] [--tls [--tls-dir DIR]]
                                                     run the servers alone (pin them with taskset);
                                                     --tls adds grpc-tls at P+3, socket-tls at P+4
       spartan bench jmh [REGEX] [JMH OPTIONS]       the JMH micro-benchmarks (JMH's -h for options):
@@ -97,7 +131,11 @@ record BenchOptions(
     transports = List.copyOf(transports);
     scenarios = List.copyOf(scenarios);
     rates = List.copyOf(rates);
+    loads = List.copyOf(loads);
     groupSizes = List.copyOf(groupSizes);
+    stores = List.copyOf(stores);
+    nodes = List.copyOf(nodes);
+    serverJava = List.copyOf(serverJava);
   }
 
   /** Parses {@code args}; throws {@link IllegalArgumentException} with a message naming the option. */
@@ -136,8 +174,9 @@ record BenchOptions(
       }
     }
     List<String> known =
-        List.of("transport", "scenario", "duration", "clients", "rate", "groups", "logins", "idle",
-            "offline", "size", "host", "port", "server", "repeat", "out", "tls-dir");
+        List.of("transport", "scenario", "duration", "clients", "rate", "load", "groups", "logins",
+            "idle", "offline", "size", "host", "port", "server", "store", "nodes", "warmup",
+            "server-java", "repeat", "out", "tls-dir");
     for (String k : m.keySet()) {
       if (!known.contains(k)) {
         throw new IllegalArgumentException("unknown option --" + k);
@@ -152,26 +191,78 @@ record BenchOptions(
     if (host != null && port == 0) {
       throw new IllegalArgumentException("--host needs --port");
     }
-    String server = m.getOrDefault("server", "inproc");
-    if (!server.equals("inproc") && !server.equals("fork")) {
-      throw new IllegalArgumentException("--server must be inproc or fork, was " + server);
+    String server = m.getOrDefault("server", "auto");
+    if (!List.of("auto", "fork", "inproc").contains(server)) {
+      throw new IllegalArgumentException("--server must be auto, fork or inproc, was " + server);
     }
-    if (server.equals("fork") && host != null) {
-      throw new IllegalArgumentException("--server fork and --host exclude each other");
+    if (m.containsKey("server") && host != null) {
+      throw new IllegalArgumentException("--server and --host exclude each other");
     }
     List<String> transports = transports(m.getOrDefault("transport", "both"));
-    if ((server.equals("fork") || host != null) && transports.contains(Deployment.INPROC)) {
+    boolean mayBeForked = host == null && !server.equals("inproc");
+    if (transports.contains(Deployment.INPROC) && (host != null || server.equals("fork"))) {
       throw new IllegalArgumentException("--transport inproc needs the server in-process");
     }
+    List<Integer> nodes = nodes(m.get("nodes"));
+    List<String> stores;
+    if (host != null) {
+      if (m.containsKey("store")) {
+        throw new IllegalArgumentException("--store and --host exclude each other: a running"
+            + " server uses its own store");
+      }
+      if (!nodes.isEmpty()) {
+        throw new IllegalArgumentException("--nodes and --host exclude each other");
+      }
+      stores = List.of("remote");
+    } else if (!nodes.isEmpty()) {
+      if (m.containsKey("store") && !m.get("store").equals("redis")) {
+        throw new IllegalArgumentException("--nodes runs the redis store only, was --store "
+            + m.get("store"));
+      }
+      stores = List.of("redis");
+    } else {
+      stores = stores(m.getOrDefault("store", "embedded,memory"));
+    }
+    if (!nodes.isEmpty()) {
+      if (!mayBeForked) {
+        throw new IllegalArgumentException("--nodes needs forked servers: drop --server inproc");
+      }
+      if (transports.contains(Deployment.INPROC)) {
+        throw new IllegalArgumentException("--nodes measures the transports, not inproc");
+      }
+    }
+    if (stores.contains("redis") && !mayBeForked) {
+      throw new IllegalArgumentException(
+          "the redis store runs in forked servers ('spartan server' nodes): drop --server inproc");
+    }
+    List<String> scenarios = scenarios(m.getOrDefault("scenario", "all"));
+    if (!nodes.isEmpty()) {
+      if (m.containsKey("scenario") && !NODE_SCENARIOS.containsAll(scenarios)) {
+        throw new IllegalArgumentException(
+            "--nodes measures " + String.join(" and ", NODE_SCENARIOS) + " only, was --scenario "
+                + m.get("scenario"));
+      }
+      scenarios = scenarios.stream().filter(NODE_SCENARIOS::contains).toList();
+    }
+    List<Double> rates =
+        m.containsKey("rate")
+            ? list(m.get("rate"), "rate").stream().map(s -> number(s, "rate", 1, 1_000_000)).toList()
+            : List.of();
+    if (m.containsKey("rate") && m.containsKey("load")) {
+      throw new IllegalArgumentException("--rate and --load exclude each other");
+    }
+    List<Double> loads =
+        list(m.getOrDefault("load", "25,50,75"), "load").stream()
+            .map(s -> number(s, "load", 1, 100) / 100)
+            .toList();
     return new BenchOptions(
         transports,
-        baseline,
-        scenarios(m.getOrDefault("scenario", "all")),
+        baseline && nodes.isEmpty(),
+        scenarios,
         duration(m.getOrDefault("duration", "30s")),
         integer(m, "clients", 10, 2, 1000),
-        list(m.getOrDefault("rate", "500,1000,2000,4000"), "rate").stream()
-            .map(s -> number(s, "rate", 1, 1_000_000))
-            .toList(),
+        rates,
+        loads,
         list(m.getOrDefault("groups", "10,100,1000"), "groups").stream()
             .map(s -> (int) number(s, "groups", 2, 1000))
             .toList(),
@@ -181,11 +272,77 @@ record BenchOptions(
         integer(m, "size", 100, 40, 3000),
         host,
         port,
-        server.equals("fork"),
+        server,
+        stores,
+        nodes,
+        m.containsKey("warmup") ? warmup(m.get("warmup")) : DEFAULT_WARMUP,
+        javaOptions(m.getOrDefault("server-java", "")),
         integer(m, "repeat", 1, 1, 9),
         Path.of(m.getOrDefault("out", "bench-out/results.json")),
         tls,
         Path.of(m.getOrDefault("tls-dir", "bench-out/tls")));
+  }
+
+  private static List<String> stores(String v) {
+    List<String> out = new ArrayList<>();
+    for (String s : list(v, "store")) {
+      if (!STORES.contains(s)) {
+        throw new IllegalArgumentException(
+            "--store must be a list of " + String.join(",", STORES) + ", was " + s);
+      }
+      out.add(s);
+    }
+    return out.stream().distinct().toList();
+  }
+
+  /** {@code 3} means 1, 2 and 3 nodes; a list means exactly those. */
+  static List<Integer> nodes(String v) {
+    if (v == null) {
+      return List.of();
+    }
+    List<String> parts = list(v, "nodes");
+    List<Integer> out = new ArrayList<>();
+    for (String p : parts) {
+      out.add((int) number(p, "nodes", 1, MAX_NODES));
+    }
+    if (out.size() == 1) {
+      int n = out.get(0);
+      out.clear();
+      for (int i = 1; i <= n; i++) {
+        out.add(i);
+      }
+    }
+    return out.stream().distinct().sorted().toList();
+  }
+
+  static Duration warmup(String v) {
+    if (v.trim().equals("0")) {
+      return Duration.ZERO;
+    }
+    Duration d = duration(v, "warmup");
+    if (d.compareTo(Duration.ofMinutes(10)) > 0) {
+      throw new IllegalArgumentException("--warmup must be 0 to 10m, was " + v);
+    }
+    return d;
+  }
+
+  /** JVM options for the forked servers: at most 32, each starting with '-', each under 200 chars. */
+  static List<String> javaOptions(String v) {
+    List<String> out = new ArrayList<>();
+    for (String o : v.trim().split("\\s+")) {
+      if (o.isEmpty()) {
+        continue;
+      }
+      if (!o.startsWith("-") || o.length() > 200) {
+        throw new IllegalArgumentException(
+            "--server-java takes JVM options (each starting with '-', under 200 chars), was " + o);
+      }
+      out.add(o);
+    }
+    if (out.size() > 32) {
+      throw new IllegalArgumentException("--server-java takes at most 32 options");
+    }
+    return out;
   }
 
   private static List<String> transports(String v) {
@@ -223,6 +380,14 @@ record BenchOptions(
   }
 
   static Duration duration(String v) {
+    Duration d = duration(v, "duration");
+    if (d.compareTo(Duration.ofMillis(200)) < 0 || d.compareTo(Duration.ofMinutes(30)) > 0) {
+      throw new IllegalArgumentException("--duration must be 200ms to 30m, was " + v);
+    }
+    return d;
+  }
+
+  private static Duration duration(String v, String option) {
     String s = v.trim().toLowerCase(Locale.ROOT);
     Duration d;
     try {
@@ -236,10 +401,11 @@ record BenchOptions(
         d = Duration.ofSeconds(Long.parseLong(s));
       }
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("--duration must look like 30s, 500ms or 2m, was " + v);
+      throw new IllegalArgumentException(
+          "--" + option + " must look like 30s, 500ms or 2m, was " + v);
     }
-    if (d.compareTo(Duration.ofMillis(200)) < 0 || d.compareTo(Duration.ofMinutes(30)) > 0) {
-      throw new IllegalArgumentException("--duration must be 200ms to 30m, was " + v);
+    if (d.isNegative()) {
+      throw new IllegalArgumentException("--" + option + " must not be negative, was " + v);
     }
     return d;
   }
@@ -276,17 +442,23 @@ record BenchOptions(
     return d;
   }
 
-  /** The bindings to run, baseline first, each transport only if present. */
-  List<String> bindings() {
-    List<String> out = new ArrayList<>();
+  /**
+   * The bindings to run: the baseline first, then each transport over each store (with {@code
+   * --nodes}, over each node count), each TLS variant after its plain one.
+   */
+  List<Binding> bindings() {
+    List<Binding> out = new ArrayList<>();
     if (baseline) {
-      out.add(Deployment.RELAY);
+      out.add(Binding.RELAY);
     }
-    out.addAll(transports);
-    if (tls) {
+    List<Integer> counts = nodes.isEmpty() ? List.of(1) : nodes;
+    for (int n : counts) {
       for (String t : transports) {
-        if (!t.equals(Deployment.INPROC)) {
-          out.add(t + BenchTls.SUFFIX);
+        for (String store : stores) {
+          out.add(new Binding(t, store, n));
+          if (tls && !t.equals(Deployment.INPROC)) {
+            out.add(new Binding(t + BenchTls.SUFFIX, store, n));
+          }
         }
       }
     }

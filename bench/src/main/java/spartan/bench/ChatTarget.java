@@ -9,6 +9,7 @@ import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import spartan.core.ChatEvent;
 import spartan.core.ChatException;
@@ -28,7 +29,9 @@ final class ChatTarget implements Target {
   private static final int ACK_EVERY = 64;
 
   private final String name;
-  private final Supplier<ChatService> connector;
+  private final Function<Side, ChatService> connector;
+  private final int nodes;
+  private final Supplier<RedisInfo> redis; // null without a Redis store
   private final ServerStats.Source statsSource; // null when there are none
   private final boolean statsIncludeGenerator;
   private final AutoCloseable server; // what closing the target stops, nullable
@@ -51,12 +54,40 @@ final class ChatTarget implements Target {
       ServerStats.Source statsSource,
       boolean statsIncludeGenerator,
       AutoCloseable server) {
+    this(name, side -> connector.get(), 1, null, statsSource, statsIncludeGenerator, server);
+  }
+
+  /**
+   * @param connector opens one client connection per call, to the node for that side
+   * @param nodes how many server nodes there are
+   * @param redis reads the shared Redis's counters; null without a Redis store
+   */
+  ChatTarget(
+      String name,
+      Function<Side, ChatService> connector,
+      int nodes,
+      Supplier<RedisInfo> redis,
+      ServerStats.Source statsSource,
+      boolean statsIncludeGenerator,
+      AutoCloseable server) {
     this.name = name;
     this.connector = connector;
+    this.nodes = nodes;
+    this.redis = redis;
     this.statsSource = statsSource;
     this.statsIncludeGenerator = statsIncludeGenerator;
     this.server = server;
-    this.admin = connector.get();
+    this.admin = connector.apply(Side.SENDER);
+  }
+
+  @Override
+  public int nodes() {
+    return nodes;
+  }
+
+  @Override
+  public RedisInfo redisInfo() {
+    return redis == null ? null : redis.get();
   }
 
   @Override
@@ -79,7 +110,12 @@ final class ChatTarget implements Target {
 
   @Override
   public Peer login(String user, MessageHandler handler) {
-    ChatService svc = connector.get();
+    return login(user, handler, Side.SENDER);
+  }
+
+  @Override
+  public Peer login(String user, MessageHandler handler, Side side) {
+    ChatService svc = connector.apply(side);
     try {
       Session s = svc.login(user, null);
       ChatPeer p = new ChatPeer(svc, s, handler);

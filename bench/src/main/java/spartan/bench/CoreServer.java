@@ -1,39 +1,75 @@
 package spartan.bench;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import spartan.core.AuthMode;
 import spartan.core.Limits;
 import spartan.core.service.LocalChatService;
+import spartan.core.service.ServerThreads;
+import spartan.core.store.ChatStore;
 import spartan.core.store.MemoryChatStore;
+import spartan.core.store.SqliteChatStore;
 
 /**
- * The chat core the benchmarks measure: the in-process service over the memory store, in open
- * auth mode, so the figures are the transports' and the service's, not a disk's. Built the way
- * the conformance suite builds it. Closing stops the service and its executors.
+ * The chat core the in-process benchmarks measure: the service over the memory store or the
+ * embedded one (SQLite in a fresh temporary directory, deleted on close), in open auth mode, with
+ * the thread pools {@code spartan server} gives it ({@link ServerThreads}) but none of its
+ * decorators; the forked servers are {@code spartan server} itself. Closing stops the service and
+ * its executors.
  */
 final class CoreServer implements AutoCloseable {
-  /** Threads for calls into the core that may block: sized as {@code spartan server} sizes them. */
-  static final int BLOCKING_THREADS = Math.max(16, Runtime.getRuntime().availableProcessors() * 8);
-  /** Threads that drain event streams to subscribers, likewise. */
-  static final int DELIVERY_THREADS = Math.max(4, Runtime.getRuntime().availableProcessors() * 2);
-
-  private final MemoryChatStore store = new MemoryChatStore();
   private final ExecutorService blocking =
-      Executors.newFixedThreadPool(BLOCKING_THREADS, BenchThreads.daemon("core-blocking"));
+      Executors.newFixedThreadPool(ServerThreads.blocking(), BenchThreads.daemon("core-blocking"));
   private final ExecutorService delivery =
-      Executors.newFixedThreadPool(DELIVERY_THREADS, BenchThreads.daemon("core-delivery"));
-  private final LocalChatService service =
-      LocalChatService.builder()
-          .store(store)
-          .deliveryExecutor(delivery)
-          .authMode(AuthMode.OPEN)
-          .limits(Limits.defaults())
-          // The bench signs up all its users from one loopback address.
-          .authThrottle(
-              spartan.core.auth.AuthThrottle.builder().signUpsPerAddressPerHour(1_000_000).build())
-          .build();
+      Executors.newFixedThreadPool(ServerThreads.delivery(), BenchThreads.daemon("core-delivery"));
+  private final ExecutorService writer =
+      Executors.newSingleThreadExecutor(BenchThreads.daemon("core-store-writer"));
+  private final Path dataDir; // null for the memory store
+  private final ChatStore store;
+  private final LocalChatService service;
+
+  /** A core over the memory store. */
+  CoreServer() {
+    this("memory");
+  }
+
+  /** A core over {@code memory} or {@code embedded}. */
+  CoreServer(String storeType) {
+    switch (storeType) {
+      case "memory" -> {
+        dataDir = null;
+        store = new MemoryChatStore();
+      }
+      case "embedded" -> {
+        try {
+          dataDir = Files.createTempDirectory("spartan-bench-store");
+        } catch (IOException e) {
+          throw new UncheckedIOException("cannot make a directory for the embedded store", e);
+        }
+        store = SqliteChatStore.open(dataDir.resolve("data"), writer);
+      }
+      default ->
+          throw new IllegalArgumentException(
+              "an in-process server has the memory or the embedded store, not " + storeType);
+    }
+    service =
+        LocalChatService.builder()
+            .store(store)
+            .deliveryExecutor(delivery)
+            .authMode(AuthMode.OPEN)
+            .limits(Limits.defaults())
+            // The bench signs up all its users from one loopback address.
+            .authThrottle(
+                spartan.core.auth.AuthThrottle.builder().signUpsPerAddressPerHour(1_000_000).build())
+            .build();
+  }
 
   LocalChatService service() {
     return service;
@@ -55,5 +91,18 @@ final class CoreServer implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     store.close();
+    writer.shutdown();
+    if (dataDir != null) {
+      deleteTree(dataDir);
+    }
+  }
+
+  /** Deletes a directory and everything in it, as far as it can. */
+  static void deleteTree(Path dir) {
+    try (Stream<Path> paths = Files.walk(dir)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      // a temporary directory: the OS cleans up what is left
+    }
   }
 }

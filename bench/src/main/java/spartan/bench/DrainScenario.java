@@ -21,16 +21,28 @@ final class DrainScenario implements Scenario {
     return "6. Offline drain";
   }
 
+  /** Messages queued and drained once, unmeasured, before the measured drain warms its path. */
+  static final int WARM_UP_MESSAGES = 2000;
+
   @Override
   public String method(BenchOptions o) {
     return o.offlineMessages() + " messages queued (at most " + WINDOW
-        + " unacknowledged sends), then timed from login to the last receipt";
+        + " unacknowledged sends), then timed from login to the last receipt, after an"
+        + " unmeasured drain of " + WARM_UP_MESSAGES + "; server CPU per million queued and"
+        + " per million drained";
   }
 
   @Override
   public Outcome run(Target target, BenchOptions o, UserNames names, Map<String, Outcome> earlier)
       throws Exception {
-    int m = o.offlineMessages();
+    if (!o.warmup().isZero()) {
+      drain(target, o, names, Math.min(WARM_UP_MESSAGES, o.offlineMessages()));
+    }
+    return drain(target, o, names, o.offlineMessages());
+  }
+
+  private static Outcome drain(Target target, BenchOptions o, UserNames names, int m)
+      throws Exception {
     List<String> users = names.next(2);
     target.createUsers(users);
     String pad = "x".repeat(o.payloadChars());
@@ -39,6 +51,7 @@ final class DrainScenario implements Scenario {
     try {
       Semaphore window = new Semaphore(WINDOW);
       AtomicLong sendErrors = new AtomicLong();
+      CpuWindow queueCpu = CpuWindow.open(target);
       long q0 = System.nanoTime();
       for (int i = 0; i < m; i++) {
         if (!window.tryAcquire(30, TimeUnit.SECONDS)) {
@@ -58,6 +71,8 @@ final class DrainScenario implements Scenario {
         RelayTarget.sync(sender);
       }
       long queueNanos = System.nanoTime() - q0;
+      double queueCpuPerMillion = queueCpu.perMillion(m);
+      CpuWindow drainCpu = CpuWindow.open(target);
 
       AtomicLong got = new AtomicLong();
       AtomicLong last = new AtomicLong();
@@ -77,11 +92,14 @@ final class DrainScenario implements Scenario {
               });
       boolean complete = all.await(60 + m / 1000, TimeUnit.SECONDS);
       long drain = (complete ? last.get() : System.nanoTime()) - t0;
+      double drainCpuPerMillion = drainCpu.perMillion(got.get());
       Outcome out = Outcome.empty();
       out.add("drain rate", got.get() * 1e9 / drain, "msg/s", true, !complete);
       out.add("time to drain", drain / 1e6, "ms", false, !complete);
       out.add("queueing rate", m * 1e9 / queueNanos, "msg/s", true);
       out.add("delivered", got.get(), "msgs", true);
+      out.add(CpuWindow.label(target) + " per 1M drained", drainCpuPerMillion, "CPU-s", false);
+      out.add(CpuWindow.label(target) + " per 1M queued", queueCpuPerMillion, "CPU-s", false);
       if (!complete) {
         out.note("only " + got.get() + " of " + expected + " arrived");
       }

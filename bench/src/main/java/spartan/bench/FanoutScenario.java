@@ -33,9 +33,12 @@ final class FanoutScenario implements Scenario {
 
   @Override
   public String method(BenchOptions o) {
-    return "each member its own connection; after " + WARM_UP + " unmeasured messages, "
+    return "each member its own connection; after at least " + WARM_UP
+        + " unmeasured messages (and " + o.warmup().dividedBy(o.groupSizes().size()).toMillis()
+        + " ms of them), "
         + "'last member' = send to the last member's receipt, up to " + MAX_SINGLES + " single messages; burst = about " + BURST_DELIVERIES
-        + " deliveries sent back to back; CPU is process CPU per 1000 deliveries";
+        + " deliveries sent back to back; CPU is this process's CPU per 1000 deliveries (server"
+        + " and generator in-process), server CPU the forked server's per million";
   }
 
   /** Counts deliveries and opens a latch when an expected total is reached. */
@@ -87,7 +90,8 @@ final class FanoutScenario implements Scenario {
         String pad = "x".repeat(o.payloadChars());
 
         // Unmeasured first: the first messages through a cold JIT would dominate a short run.
-        for (int i = 0; i < WARM_UP; i++) {
+        long warmEnd = System.nanoTime() + o.warmup().dividedBy(o.groupSizes().size()).toNanos();
+        for (int i = 0; i < WARM_UP || System.nanoTime() < warmEnd; i++) {
           CountDownLatch all = counter.expect(receivers);
           sender.send("#" + group, "w:" + i + ":" + pad).get(30, TimeUnit.SECONDS);
           if (!all.await(30, TimeUnit.SECONDS)) {
@@ -109,6 +113,7 @@ final class FanoutScenario implements Scenario {
         int burst = Math.max(5, Math.min(500, BURST_DELIVERIES / receivers));
         CountDownLatch all = counter.expect((long) burst * receivers);
         long cpu0 = ServerStats.processCpuNanos();
+        CpuWindow server = CpuWindow.open(target);
         long t0 = System.nanoTime();
         List<CompletableFuture<?>> sends = new ArrayList<>(burst);
         for (int i = 0; i < burst; i++) {
@@ -119,12 +124,16 @@ final class FanoutScenario implements Scenario {
         long elapsed = counter.lastNanos.get() - t0;
         long cpu = ServerStats.processCpuNanos() - cpu0;
         long deliveries = (long) burst * receivers;
+        double serverCpu = server.perMillion(deliveries);
         String g = "group " + size + ": ";
         out.add(g + "last member p50", lastMember.getValueAtPercentile(50) / 1000.0, "ms", false);
         out.add(g + "last member max", lastMember.getMaxValue() / 1000.0, "ms", false);
         out.add(g + "deliveries/s", complete ? deliveries * 1e9 / elapsed : Double.NaN, "/s", true,
             !complete);
         out.add(g + "CPU per 1k deliveries", cpu / 1e6 / deliveries * 1000, "CPU-ms", false);
+        if (!target.statsIncludeGenerator()) {
+          out.add(g + "server CPU per 1M deliveries", serverCpu, "CPU-s", false);
+        }
         if (!complete) {
           out.note("group " + size + ": burst incomplete after 60 s");
         }
@@ -137,7 +146,8 @@ final class FanoutScenario implements Scenario {
             "burstDeliveries", deliveries,
             "burstSeconds", elapsed / 1e9,
             "burstComplete", complete,
-            "cpuMsPer1kDeliveries", cpu / 1e6 / deliveries * 1000));
+            "cpuMsPer1kDeliveries", cpu / 1e6 / deliveries * 1000,
+            "serverCpuSecPer1MDeliveries", serverCpu));
       } finally {
         Peers.closeAll(peers);
       }

@@ -18,8 +18,8 @@ final class IdleScenario implements Scenario {
 
   @Override
   public String method(BenchOptions o) {
-    return o.idleSessions() + " idle sessions; heap after System.gc (MemoryMXBean) and VmRSS, "
-        + "after minus before, divided by sessions";
+    return o.idleSessions() + " idle sessions; heap after a full GC (in-process: MemoryMXBean;"
+        + " forked: jcmd GC.run, GC.heap_info) and VmRSS, after minus before, divided by sessions";
   }
 
   @Override
@@ -38,8 +38,13 @@ final class IdleScenario implements Scenario {
         return out;
       }
       int n = peers.size();
-      out.add("heap per session", (after.heapUsedBytes() - before.heapUsedBytes()) / 1024.0 / n,
+      boolean heapKnown = before.heapUsedBytes() >= 0 && after.heapUsedBytes() >= 0;
+      out.add("heap per session",
+          heapKnown ? (after.heapUsedBytes() - before.heapUsedBytes()) / 1024.0 / n : Double.NaN,
           "KiB", false);
+      if (!heapKnown) {
+        out.note("no heap figure: jcmd could not ask the forked server for one");
+      }
       out.add("RSS per session", (after.rssBytes() - before.rssBytes()) / 1024.0 / n, "KiB", false);
       if (target.statsIncludeGenerator()) {
         out.note("in-process: includes the client side of each connection too");

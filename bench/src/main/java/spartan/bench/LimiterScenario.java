@@ -8,7 +8,7 @@ import spartan.core.limit.RateLimit;
 import spartan.core.limit.RateLimiter;
 
 /**
- * Scenario 7: what the rate limiter costs — scenario 2 with the limiter off (scenario 2's own
+ * Scenario 7: what the rate limiter costs — scenario 1 with the limiter off (scenario 1's own
  * figure when it ran), then with the core behind the {@link ChatDecorator} and a local limiter,
  * then a Redis one on a private {@code redis-server}. The limit is set to the most a limit can be
  * ({@link RateLimit#MAX} per second and burst) so nothing is refused: what shows is the check's
@@ -28,12 +28,12 @@ final class LimiterScenario implements Scenario {
 
   @Override
   public String title() {
-    return "7. Rate-limiter cost (scenario 2, limiter off / local / Redis)";
+    return "7. Rate-limiter cost (scenario 1, limiter off / local / Redis)";
   }
 
   @Override
   public String method(BenchOptions o) {
-    return "off = scenario 2; local and Redis = scenario 2 again with the core behind ChatDecorator "
+    return "off = scenario 1; local and Redis = scenario 1 again with the core behind ChatDecorator "
         + "and that limiter, limit " + RateLimit.MAX + "/s so nothing is refused; Redis is a "
         + "private redis-server on loopback";
   }
@@ -50,8 +50,9 @@ final class LimiterScenario implements Scenario {
     if (target.name().equals(Deployment.RELAY)) {
       return out.note("the relay has no limiter");
     }
-    if (deployment.isRemote()) {
-      return out.note("limiter variants need the server in-process (no --host, no --server fork)");
+    if (!deployment.isInProcess()) {
+      return out.note("limiter variants need the server in-process (--server inproc): a forked"
+          + " 'spartan server' always runs its configured limiter");
     }
     // The target passed in is the undecorated one: close it so only one server runs at a time.
     target.close();
@@ -87,7 +88,7 @@ final class LimiterScenario implements Scenario {
     // As the server does: a call whose permit comes later goes ahead on the core's blocking pool.
     try (Target t =
         deployment.openDecorated(
-            binding,
+            Binding.parse(binding),
             (service, blocking) ->
                 ChatDecorator.builder().rateLimiter(limiter, blocking).build().decorate(service))) {
       return new ThroughputScenario().run(t, o, names, Map.of());

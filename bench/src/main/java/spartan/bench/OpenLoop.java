@@ -43,6 +43,12 @@ final class OpenLoop {
    *     ServerStats#contextSwitches}); NaN where unknown
    * @param allocatedBytesPerMessage heap this process's live Java threads allocated per delivered
    *     message (ThreadMXBean); what sets how often the young GC runs; NaN where unknown
+   * @param redisCommandsPerMessage commands the shared Redis ran per delivered message (those
+   *     inside scripts included; see {@link RedisInfo}); NaN without a Redis store
+   * @param redisCpuSecPerMillion the Redis process's CPU per million delivered messages; NaN
+   *     without a Redis store
+   * @param redisCalls the commands Redis ran most, per delivered message ({@code evalsha 1.00,
+   *     xadd 1.00}); empty without a Redis store
    */
   record Point(
       double offeredPerSec,
@@ -62,7 +68,10 @@ final class OpenLoop {
       double threadCpuSecPerMillion,
       double serverCpuSecPerMillion,
       double switchesPerMessage,
-      double allocatedBytesPerMessage) {}
+      double allocatedBytesPerMessage,
+      double redisCommandsPerMessage,
+      double redisCpuSecPerMillion,
+      String redisCalls) {}
 
   private static final AtomicInteger RUN_IDS = new AtomicInteger();
 
@@ -117,6 +126,7 @@ final class OpenLoop {
     int threads = Math.min(routes.size(), 4);
     long durationNanos = duration.toNanos();
     ServerStats server0 = target.statsIncludeGenerator() ? null : target.stats(false);
+    RedisInfo redis0 = target.redisInfo();
     long cpu0 = ServerStats.processCpuNanos();
     long switches0 = ServerStats.contextSwitches();
     Map<Long, Long> threads0 = threadCpu();
@@ -160,6 +170,7 @@ final class OpenLoop {
     Map<Long, Long> allocated1 = threadAllocated();
     long allocated = sinceThen(allocated1, allocated0);
     ServerStats server1 = server0 == null ? null : target.stats(false);
+    RedisInfo redis1 = redis0 == null ? null : target.redisInfo();
     current = null;
 
     Histogram h = r.latencyMicros.getIntervalHistogram();
@@ -195,7 +206,24 @@ final class OpenLoop {
         delivered == 0 || switches0 < 0 || switches1 < 0
             ? Double.NaN
             : (double) (switches1 - switches0) / delivered,
-        delivered == 0 || allocated1.isEmpty() ? Double.NaN : (double) allocated / delivered);
+        delivered == 0 || allocated1.isEmpty() ? Double.NaN : (double) allocated / delivered,
+        redis1 == null || delivered == 0
+            ? Double.NaN
+            : (double) redis1.commandsSince(redis0) / delivered,
+        redis1 == null || delivered == 0
+            ? Double.NaN
+            : redis1.cpuSecondsSince(redis0) / delivered * 1e6,
+        redis1 == null || delivered == 0 ? "" : topCalls(redis1.callsSince(redis0), delivered));
+  }
+
+  /** The five commands Redis ran most, per delivered message. */
+  static String topCalls(Map<String, Long> calls, long delivered) {
+    StringBuilder sb = new StringBuilder();
+    calls.entrySet().stream()
+        .limit(5)
+        .forEach(e -> sb.append(sb.length() == 0 ? "" : ", ").append(e.getKey()).append(' ')
+            .append(String.format(java.util.Locale.ROOT, "%.2f", (double) e.getValue() / delivered)));
+    return sb.toString();
   }
 
   private void send(Run r, List<Route> mine, long first, double interval, long end, AtomicLong sent) {
@@ -259,7 +287,10 @@ final class OpenLoop {
           m.applyAsDouble(Point::threadCpuSecPerMillion),
           m.applyAsDouble(Point::serverCpuSecPerMillion),
           m.applyAsDouble(Point::switchesPerMessage),
-          m.applyAsDouble(Point::allocatedBytesPerMessage)));
+          m.applyAsDouble(Point::allocatedBytesPerMessage),
+          m.applyAsDouble(Point::redisCommandsPerMessage),
+          m.applyAsDouble(Point::redisCpuSecPerMillion),
+          at.get(0).redisCalls()));
     }
     return out;
   }

@@ -18,13 +18,20 @@ final class Peers {
   /** Logs every user in with {@code handler}; fails (after closing what opened) if any fails. */
   static List<Target.Peer> loginAll(Target target, List<String> users, Target.MessageHandler handler)
       throws InterruptedException {
+    return loginAll(target, users, handler, Target.Side.SENDER);
+  }
+
+  /** Logs every user in on {@code side}'s node; fails (after closing what opened) if any fails. */
+  static List<Target.Peer> loginAll(
+      Target target, List<String> users, Target.MessageHandler handler, Target.Side side)
+      throws InterruptedException {
     ExecutorService pool =
         Executors.newFixedThreadPool(
             Math.max(1, Math.min(LOGIN_THREADS, users.size())), BenchThreads.daemon("bench-login"));
     List<Future<Target.Peer>> futures = new ArrayList<>();
     try {
       for (String u : users) {
-        futures.add(pool.submit(() -> target.login(u, handler)));
+        futures.add(pool.submit(() -> target.login(u, handler, side)));
       }
       List<Target.Peer> peers = new ArrayList<>();
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60 + users.size() / 10);

@@ -40,6 +40,7 @@ final class StormScenario implements Scenario {
     AtomicInteger errors = new AtomicInteger();
     ConcurrentLinkedQueue<String> firstErrors = new ConcurrentLinkedQueue<>();
     ExecutorService pool = Executors.newFixedThreadPool(THREADS, BenchThreads.daemon("bench-storm"));
+    CpuWindow server = CpuWindow.open(target);
     long t0 = System.nanoTime();
     try {
       for (String u : users) {
@@ -60,11 +61,14 @@ final class StormScenario implements Scenario {
       pool.shutdown();
       boolean finished = pool.awaitTermination(120 + o.logins() / 10, TimeUnit.SECONDS);
       long elapsed = System.nanoTime() - t0;
+      double cpuPerMillion = server.perMillion(peers.size());
       Outcome out = Outcome.empty();
       out.add("logins/s", peers.size() * 1e9 / elapsed, "/s", true);
       out.add("errors", errors.get(), "", false);
       out.add("login p50", micros.getValueAtPercentile(50) / 1000.0, "ms", false);
       out.add("login p99", micros.getValueAtPercentile(99) / 1000.0, "ms", false);
+      // Per login, not per million messages: a storm sends none.
+      out.add(CpuWindow.label(target) + " per login", cpuPerMillion / 1000, "CPU-ms", false);
       if (!finished) {
         out.note("storm did not finish in time");
       }

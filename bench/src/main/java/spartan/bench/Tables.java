@@ -17,23 +17,7 @@ final class Tables {
 
   static void print(PrintStream out, Scenario s, BenchOptions o, Map<String, Outcome> byBinding) {
     List<String> bindings = new ArrayList<>(byBinding.keySet());
-    List<String[]> ratios = new ArrayList<>(); // {numerator, denominator}
-    if (bindings.contains(Deployment.RELAY)) {
-      for (String b : bindings) {
-        if (!b.equals(Deployment.RELAY) && !BenchTls.isTls(b)) {
-          ratios.add(new String[] {b, Deployment.RELAY});
-        }
-      }
-    }
-    if (bindings.contains("grpc") && bindings.contains("socket")) {
-      ratios.add(new String[] {"grpc", "socket"});
-    }
-    // The cost of TLS: each transport over TLS against itself in plain text.
-    for (String b : bindings) {
-      if (BenchTls.isTls(b) && bindings.contains(BenchTls.transportOf(b))) {
-        ratios.add(new String[] {b, BenchTls.transportOf(b)});
-      }
-    }
+    List<String[]> ratios = ratios(bindings);
     // Rows in first-seen order across bindings.
     Map<String, Outcome.Figure> rows = new LinkedHashMap<>();
     for (Outcome oc : byBinding.values()) {
@@ -87,6 +71,56 @@ final class Tables {
       }
     }
     out.println("   ^ higher is better, v lower is better; ratios are value / value.");
+  }
+
+  /**
+   * The ratio columns, {numerator, denominator}: each other store against memory on the same
+   * transport; each transport on the memory store (or the first store) against the relay; each
+   * node count against one node, gRPC against the socket transport, and TLS against plain, all
+   * else alike.
+   */
+  static List<String[]> ratios(List<String> names) {
+    List<Binding> bs = names.stream().map(Binding::parse).toList();
+    List<String[]> out = new ArrayList<>();
+    // First what the stores cost on each transport: the durable figure against the in-memory one.
+    for (Binding b : bs) {
+      if (!b.isRelay() && !b.store().equals("memory") && b.nodes() == 1) {
+        add(out, names, b, b.withStore("memory"));
+      }
+    }
+    String relayStore =
+        bs.stream().filter(b -> !b.isRelay()).map(Binding::store)
+            .filter(st -> st.equals("memory")).findFirst()
+            .orElse(bs.stream().filter(b -> !b.isRelay()).map(Binding::store).findFirst()
+                .orElse(null));
+    if (names.contains(Deployment.RELAY)) {
+      for (Binding b : bs) {
+        if (!b.isRelay() && !b.isTls() && b.nodes() == 1 && b.store().equals(relayStore)) {
+          out.add(new String[] {b.name(), Deployment.RELAY});
+        }
+      }
+    }
+    for (Binding b : bs) {
+      if (b.isRelay()) {
+        continue;
+      }
+      if (b.nodes() > 1) {
+        add(out, names, b, new Binding(b.transport(), b.store(), 1));
+      }
+      if (b.transport().equals("grpc")) {
+        add(out, names, b, new Binding("socket", b.store(), b.nodes()));
+      }
+      if (b.isTls()) {
+        add(out, names, b, new Binding(b.wire(), b.store(), b.nodes()));
+      }
+    }
+    return out;
+  }
+
+  private static void add(List<String[]> out, List<String> names, Binding a, Binding b) {
+    if (names.contains(b.name())) {
+      out.add(new String[] {a.name(), b.name()});
+    }
   }
 
   private static List<List<String>> concat(List<String> header, List<List<String>> lines) {

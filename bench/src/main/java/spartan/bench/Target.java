@@ -13,7 +13,7 @@ import java.util.concurrent.CompletableFuture;
  */
 interface Target extends AutoCloseable {
 
-  /** The binding's name as printed in tables: {@code netty}, {@code grpc}, {@code socket}, {@code inproc}. */
+  /** The binding's name as printed in tables: {@code netty}, {@code socket:embedded}, … (see {@link Binding}). */
   String name();
 
   /** Creates the accounts through the API (open auth); the relay has none and does nothing. */
@@ -26,6 +26,28 @@ interface Target extends AutoCloseable {
   Peer login(String user, MessageHandler handler);
 
   /**
+   * Like {@link #login(String, MessageHandler)}, on the node {@code side} says: with several
+   * server nodes, senders are on the first and recipients on the last, so every message crosses
+   * between nodes. On one node both sides are the same.
+   */
+  default Peer login(String user, MessageHandler handler, Side side) {
+    return login(user, handler);
+  }
+
+  /** Server nodes behind this target: 1 unless {@code --nodes}. */
+  default int nodes() {
+    return 1;
+  }
+
+  /**
+   * The shared Redis's counters now, when the target's store is Redis (so scenarios can report
+   * Redis commands and CPU per message); null otherwise.
+   */
+  default RedisInfo redisInfo() {
+    return null;
+  }
+
+  /**
    * The server's process figures, or null when they cannot be read (a remote server that is
    * not a {@code bench serve}). {@code gc} collects garbage first so heap figures mean live data.
    */
@@ -36,6 +58,12 @@ interface Target extends AutoCloseable {
 
   @Override
   void close();
+
+  /** Which node a peer logs in to when there are several. */
+  enum Side {
+    SENDER,
+    RECIPIENT
+  }
 
   /** A logged-in client. */
   interface Peer extends AutoCloseable {

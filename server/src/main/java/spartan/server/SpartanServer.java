@@ -28,6 +28,7 @@ import spartan.core.limit.FailoverRateLimiter;
 import spartan.core.limit.RateLimit;
 import spartan.core.limit.RateLimiter;
 import spartan.core.service.LocalChatService;
+import spartan.core.service.ServerThreads;
 import spartan.core.spi.ChatMetrics;
 import spartan.core.spi.ConnectionGate;
 import spartan.core.spi.Tls;
@@ -96,10 +97,9 @@ public final class SpartanServer implements AutoCloseable {
       this.tlsReloads = null;
       warnIfPlainTextBeyondLoopback(config.host());
     }
-    this.blocking = Executors.newFixedThreadPool(
-        Math.max(16, Runtime.getRuntime().availableProcessors() * 8), named("spartan-call"));
-    this.delivery = Executors.newFixedThreadPool(
-        Math.max(4, Runtime.getRuntime().availableProcessors() * 2), named("spartan-delivery"));
+    this.blocking = Executors.newFixedThreadPool(ServerThreads.blocking(), named("spartan-call"));
+    this.delivery =
+        Executors.newFixedThreadPool(ServerThreads.delivery(), named("spartan-delivery"));
     this.storeWriter = Executors.newSingleThreadExecutor(named("spartan-store-writer"));
     this.metrics = config.metricsEnabled() ? new ServerMetrics(Clock.systemUTC()) : null;
     this.store = openStore(config, storeWriter);

@@ -32,8 +32,9 @@ import spartan.core.SendReceipt;
  * {@link LineWriter} and {@link FlatJson}, through {@link ClientConnection#sendLine}, {@link
  * MessageLines}, {@link ServerLines} and {@link ClientLines}), straight between objects and the
  * socket's buffer; {@code *Tree} is the general path through a Jackson tree and ObjectMapper, which
- * every other line takes, for comparison. In this package to reach the transport's package-private
- * codec; the load generator itself never does.
+ * every other line takes, for comparison. In the transport's tests, to reach its package-private
+ * codec; the test-jar carries it to {@code spartan bench jmh}, and {@code WireCodecBenchmarkTest}
+ * runs each method once in the build.
  *
  * <pre>
  * ./spartan bench jmh WireCodecBenchmark

@@ -23,8 +23,9 @@ import spartan.proto.v1.ChatProto;
 /**
  * The gRPC transport's mapping between the core's values and protobuf, and protobuf's own
  * encoding, for the message event every delivery costs: map and serialise on the server, parse
- * and map back on the client. The counterpart of {@code WireCodecBenchmark}. In this package to
- * reach the transport's package-private mapping; the load generator itself never does.
+ * and map back on the client. The counterpart of {@code WireCodecBenchmark}. In the transport's
+ * tests, to reach its package-private mapping; the test-jar carries it to {@code spartan bench
+ * jmh}, and {@code ProtoMappingBenchmarkTest} runs each method once in the build.
  *
  * <pre>
  * ./spartan bench jmh ProtoMappingBenchmark
