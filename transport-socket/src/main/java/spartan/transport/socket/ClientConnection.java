@@ -111,7 +111,7 @@ final class ClientConnection {
                         // Requests written from many caller threads leave in one write(2).
                         .addLast(new FlushConsolidationHandler(ServerPipeline.FLUSH_AFTER, true))
                         .addLast(new LineBasedFrameDecoder(settings.maxReplyBytes(), true, true))
-                        .addLast(new JsonLineCodec(settings.json(), ClientLines::read))
+                        .addLast(new ReplyDecoder(settings.json()))
                         .addLast(new Handler(self));
                   }
                 });
@@ -343,10 +343,7 @@ final class ClientConnection {
       onSendOk(ok);
       return;
     }
-    if (!(msg instanceof ObjectNode line)) {
-      log.warn("ignoring a line from the server that is not a JSON object");
-      return;
-    }
+    ObjectNode line = (ObjectNode) msg; // the decoder passes nothing else
     if (line.has("event")) {
       if ("ping".equals(line.path("event").asText())) {
         // The server's keep-alive: any line answers it; without one it closes the connection.
@@ -407,11 +404,7 @@ final class ClientConnection {
     }
     if ("stream_end".equals(line.path("event").asText())) {
       stream = null;
-      ChatException error =
-          line.hasNonNull("code")
-              ? new ChatException(
-                  WireCodes.fromWire(line.get("code").asText()), line.path("message").asText(""))
-              : null;
+      ChatException error = line.hasNonNull("code") ? WireFormat.errorOf(line, "") : null;
       s.end(error);
       resumeIfRoom();
       return;

@@ -2,9 +2,6 @@ package spartan.transport.socket;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -15,7 +12,6 @@ import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.concurrent.ScheduledFuture;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -36,11 +32,13 @@ import spartan.core.SendReceipt;
 import spartan.core.Session;
 
 /**
- * One client connection on the server: the last handler of the pipeline. It checks each request's
- * envelope on the event loop, then runs it on the blocking executor, one at a time and in arrival
+ * One client connection on the server: the last handler of the pipeline, after the {@link
+ * RequestDecoder} and {@link ReplyEncoder}. It keeps the connection's lifecycle and schedules its
+ * work: it takes decoded requests, runs each on the blocking executor, one at a time and in arrival
  * order (sends are started in order but their replies may overtake, since a send is acknowledged
- * when stored; any other op waits for earlier sends to finish, so a client reads its own writes).
- * Replies and pushed events are written back on the event loop.
+ * when stored; any other op waits for earlier sends to finish, so a client reads its own writes),
+ * and writes back what to say ({@link Outbound}) on the event loop; how it looks on the wire is the
+ * encoder's business.
  *
  * <p>Bounds: at most {@link #MAX_QUEUED} parsed requests wait, and at most {@link #MAX_UNREPLIED}
  * are in progress or have a reply not yet written to the socket; beyond either, or while the socket
@@ -82,23 +80,17 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
    */
   static final int MAX_BAD_LINES_IN_A_ROW = 100;
 
-  /** A ready error reply for a request whose envelope is wrong; built when it is written. */
-  private record ReadyError(JsonNode id, String code, String message) {}
-
   /** What a queued ready reply is counted as: its fixed parts and its text. */
   private static long replyBytes(String message, JsonNode id) {
     return 64 + message.length() + (id.isTextual() ? id.textValue().length() : 20);
   }
 
-  private static final byte[] PING = "{\"event\":\"ping\"}\n".getBytes(StandardCharsets.US_ASCII);
-
   private final Operations operations;
-  private final MessageLines lines;
   private final Executor blocking;
   private final ServerSettings settings;
 
   private ChannelHandlerContext ctx;
-  private final ArrayDeque<Object> queue = new ArrayDeque<>();
+  private final ArrayDeque<Inbound> queue = new ArrayDeque<>();
   private final ArrayDeque<ChatEvent> held = new ArrayDeque<>();
   private boolean running;
   private int unreplied;
@@ -117,10 +109,8 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
   private volatile Session session;
   private volatile EventPump pump;
 
-  ConnectionHandler(
-      Operations operations, MessageLines lines, Executor blocking, ServerSettings settings) {
+  ConnectionHandler(Operations operations, Executor blocking, ServerSettings settings) {
     this.operations = operations;
-    this.lines = lines;
     this.blocking = blocking;
     this.settings = settings;
   }
@@ -186,12 +176,12 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
     closing = true;
     ctx.channel().config().setAutoRead(false);
     ChatException stopping = ChatException.unavailable("The server is shutting down.");
-    for (Object queued; (queued = queue.poll()) != null; ) {
+    for (Inbound queued; (queued = queue.poll()) != null; ) {
       unreplied++;
       writeReply(
-          queued instanceof ReadyError e
-              ? errorReply(e.id(), e.code(), e.message())
-              : errorReply(((Operations.Request) queued).id(), stopping));
+          queued instanceof Inbound.Malformed m
+              ? new Outbound.ErrorReply(m.id(), m.code(), m.reason())
+              : Outbound.ErrorReply.of(((Inbound.Request) queued).id(), stopping));
     }
     clearQueue();
     EventPump p = pump;
@@ -199,11 +189,7 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
     if (p != null) {
       p.cancel();
       unreplied++; // held open until the line is out, like a reply
-      writeReply(
-          WireJson.object()
-              .put("event", "stream_end")
-              .put("code", WireCodes.toWire(stopping.code()))
-              .put("message", stopping.getMessage()));
+      writeReply(Outbound.StreamEnd.of(stopping));
     }
     closeIfIdle();
   }
@@ -278,7 +264,7 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
     closing = true;
     clearQueue();
     ctx.channel().config().setAutoRead(false);
-    ctx.writeAndFlush(errorReply(NullNode.getInstance(), code, message))
+    ctx.writeAndFlush(new Outbound.ErrorReply(NullNode.getInstance(), code, message))
         .addListener(ChannelFutureListener.CLOSE);
     if (!ctx.channel().isWritable()) {
       ctx.close();
@@ -307,7 +293,7 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
     }
     if (first) {
       outputMarkAtPing = outputMark();
-      ctx.writeAndFlush(Unpooled.wrappedBuffer(PING)); // 17 bytes, once a period: not counted
+      ctx.writeAndFlush(Outbound.PING); // 17 bytes, once a period: not counted
       return;
     }
     if (running || sendsPending > 0) {
@@ -349,11 +335,8 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
     if (closing) {
       return;
     }
-    Object item = envelope(msg);
-    if (item == null) {
-      return; // a pong: reading it was the point
-    }
-    if (!(item instanceof ReadyError)) {
+    Inbound item = (Inbound) msg; // the decoder passes nothing else
+    if (item instanceof Inbound.Request) {
       badLinesInARow = 0;
     } else if (++badLinesInARow > MAX_BAD_LINES_IN_A_ROW) {
       log.debug("{}: {} bad lines in a row, closing", ctx.channel(), badLinesInARow);
@@ -363,8 +346,8 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
       return;
     }
     queue.add(item);
-    if (item instanceof ReadyError e) {
-      queuedReplyBytes += replyBytes(e.message(), e.id());
+    if (item instanceof Inbound.Malformed m) {
+      queuedReplyBytes += replyBytes(m.reason(), m.id());
       if (queuedReplyBytes + pendingOutput() > MAX_HELD_BYTES) {
         slowConsumer();
         return;
@@ -380,71 +363,20 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
         "More than " + (MAX_HELD_BYTES >> 20) + " MiB of replies unread; closing.");
   }
 
-  private static final ReadyError NOT_AN_OBJECT =
-      new ReadyError(
-          NullNode.getInstance(), WireCodes.BAD_REQUEST, "A request must be a JSON object.");
-  private static final ReadyError BAD_ID =
-      new ReadyError(
-          NullNode.getInstance(), WireCodes.BAD_REQUEST, "'id' must be a number or a string.");
-
-  /**
-   * A checked request, a ready error for a line whose envelope is wrong, or null for a line that
-   * needs no answer (a {@code pong}). Malformed lines share a few constant errors, so a flood of
-   * them costs a queue slot each, not a reply each.
-   */
-  private Object envelope(Object msg) {
-    if (msg instanceof Operations.Request fastSend) {
-      return fastSend;
-    }
-    if (msg instanceof JsonLineCodec.Malformed m) {
-      return MALFORMED.computeIfAbsent(
-          m, k -> new ReadyError(NullNode.getInstance(), WireCodes.BAD_REQUEST, k.reason()));
-    }
-    if (!(msg instanceof JsonNode node) || !node.isObject()) {
-      return NOT_AN_OBJECT;
-    }
-    JsonNode id = node.get("id");
-    if (id == null) {
-      id = NullNode.getInstance();
-    } else if (!id.isNumber() && !id.isTextual() && !id.isNull()) {
-      return BAD_ID;
-    }
-    JsonNode opNode = node.get("op");
-    if (opNode == null || !opNode.isTextual()) {
-      return new ReadyError(id, WireCodes.BAD_REQUEST, "'op' is required and must be a string.");
-    }
-    Op op = Op.byWire(opNode.textValue());
-    if (op == null) {
-      String name = opNode.textValue();
-      if (name.length() > 40) {
-        name = name.substring(0, 40) + "…";
-      }
-      return new ReadyError(id, WireCodes.UNKNOWN_OP, "Unknown op '" + name + "'.");
-    }
-    if (op == Op.PONG) {
-      return null;
-    }
-    return new Operations.Request(id, op, (ObjectNode) node);
-  }
-
-  /** One ready error per malformed reason (the reasons are a few constants). */
-  private static final java.util.Map<JsonLineCodec.Malformed, ReadyError> MALFORMED =
-      new java.util.concurrent.ConcurrentHashMap<>();
-
   /** Starts queued work while there is room; the single place that decides to read or not. */
   private void processQueue() {
     while (!closing && !running && !queue.isEmpty()) {
-      Object next = queue.peek();
+      Inbound next = queue.peek();
       if (unreplied >= MAX_UNREPLIED || !ctx.channel().isWritable()) {
         break;
       }
-      if (next instanceof ReadyError e) {
+      if (next instanceof Inbound.Malformed m) {
         queue.poll();
-        queuedReplyBytes -= replyBytes(e.message(), e.id());
-        writeReply(errorReply(e.id(), e.code(), e.message()));
+        queuedReplyBytes -= replyBytes(m.reason(), m.id());
+        writeReply(new Outbound.ErrorReply(m.id(), m.code(), m.reason()));
         continue;
       }
-      Operations.Request r = (Operations.Request) next;
+      Inbound.Request r = (Inbound.Request) next;
       if (r.op() != Op.SEND && sendsPending > 0) {
         break;
       }
@@ -452,7 +384,7 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
         // Checked here, not when parsed: a login queued before it may still be running.
         queue.poll();
         String code = WireCodes.toWire(ErrorCode.UNAUTHENTICATED);
-        writeReply(errorReply(r.id(), code, "Log in first (op 'login' or 'resume')."));
+        writeReply(new Outbound.ErrorReply(r.id(), code, "Log in first (op 'login' or 'resume')."));
         continue;
       }
       if (r.op() == Op.SEND) {
@@ -483,10 +415,10 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
    * answered in one turn of the event loop: one thread hand-off each way per batch instead of per
    * message, which is where a busy connection's time went (see BENCHMARKS.md).
    */
-  private List<Operations.Request> takeSends() {
-    List<Operations.Request> batch = new ArrayList<>();
+  private List<Inbound.Request> takeSends() {
+    List<Inbound.Request> batch = new ArrayList<>();
     while (unreplied + batch.size() < MAX_UNREPLIED
-        && queue.peek() instanceof Operations.Request next
+        && queue.peek() instanceof Inbound.Request next
         && next.op() == Op.SEND) {
       batch.add(next);
       queue.poll();
@@ -498,7 +430,7 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
    * Runs {@code batch} (one request, or sends that arrived together) in one task on the blocking
    * executor, in order, and applies the outcomes in one turn of the event loop.
    */
-  private void run(List<Operations.Request> batch) {
+  private void run(List<Inbound.Request> batch) {
     running = true;
     unreplied += batch.size();
     Session s = session;
@@ -518,7 +450,7 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
     }
   }
 
-  private void finish(List<Operations.Request> batch, Operations.Outcome[] outcomes) {
+  private void finish(List<Inbound.Request> batch, Operations.Outcome[] outcomes) {
     running = false;
     for (int i = 0; i < outcomes.length; i++) {
       apply(batch.get(i), outcomes[i]);
@@ -527,7 +459,7 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
     closeIfIdle();
   }
 
-  private Operations.Outcome runSafely(Operations.Request r, Session s, EventPump current) {
+  private Operations.Outcome runSafely(Inbound.Request r, Session s, EventPump current) {
     try {
       return operations.run(r, s, current, () -> new EventPump(this, ctx.executor()));
     } catch (RuntimeException e) {
@@ -541,8 +473,8 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
   }
 
   /** Acts on one request's outcome: writes its reply (or arranges it) and updates the state. */
-  private void apply(Operations.Request r, Operations.Outcome outcome) {
-    if (outcome instanceof Operations.Reply reply) {
+  private void apply(Inbound.Request r, Operations.Outcome outcome) {
+    if (outcome instanceof Operations.Answered reply) {
       if (reply.thenClose()) {
         closing = true;
         clearQueue();
@@ -551,23 +483,24 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
         if (p != null) {
           p.cancel();
         }
-        writeReply(okReply(r.id(), reply.result())).addListener(ChannelFutureListener.CLOSE);
+        writeReply(new Outbound.Ok(r.id(), reply.result()))
+            .addListener(ChannelFutureListener.CLOSE);
       } else {
-        writeReply(okReply(r.id(), reply.result()));
+        writeReply(new Outbound.Ok(r.id(), reply.result()));
       }
     } else if (outcome instanceof Operations.Failed failed) {
-      writeReply(errorReply(r.id(), failed.error()));
+      writeReply(Outbound.ErrorReply.of(r.id(), failed.error()));
     } else if (outcome instanceof Operations.Attached attached) {
       if (loginDeadline != null) {
         loginDeadline.cancel(false);
       }
       session = attached.session();
       switchPump(attached.pump());
-      writeReply(okReply(r.id(), attached.result()));
+      writeReply(new Outbound.Ok(r.id(), attached.result()));
       activate(attached.pump());
     } else if (outcome instanceof Operations.Subscribed subscribed) {
       switchPump(subscribed.pump());
-      writeReply(okReply(r.id(), WireJson.object()));
+      writeReply(new Outbound.Ok(r.id(), WireJson.object()));
       activate(subscribed.pump());
     } else if (outcome instanceof Operations.Pending pending) {
       CompletableFuture<SendReceipt> result = pending.result();
@@ -581,28 +514,27 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
     }
   }
 
-  private void sendDone(Operations.Request r, SendReceipt result, Throwable err) {
+  private void sendDone(Inbound.Request r, SendReceipt result, Throwable err) {
     sendsPending--;
     writeSendReply(r, result, err);
     processQueue();
     closeIfIdle();
   }
 
-  private void writeSendReply(Operations.Request r, SendReceipt receipt, Throwable err) {
+  private void writeSendReply(Inbound.Request r, SendReceipt receipt, Throwable err) {
     if (err != null) {
       ChatException e = ChatException.wrap(err);
       if (e.code() == ErrorCode.INTERNAL) {
         log.warn("{}: send failed", ctx.channel(), err);
       }
-      writeReply(errorReply(r.id(), e));
+      writeReply(Outbound.ErrorReply.of(r.id(), e));
     } else {
-      ByteBuf line = lines.sendReply(ctx.alloc(), r.id(), receipt);
-      writeReply(line != null ? line : okReply(r.id(), WireFormat.receipt(receipt)));
+      writeReply(new Outbound.Sent(r.id(), receipt));
     }
   }
 
   /** Writes a reply to a counted request; the count drops once the bytes reach the socket. */
-  private ChannelFuture writeReply(Object reply) {
+  private ChannelFuture writeReply(Outbound reply) {
     return ctx.writeAndFlush(reply)
         .addListener(
             f -> {
@@ -645,17 +577,10 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
       return; // a replaced stream: its unacked events come again on the new one
     }
     if (held.isEmpty() && ctx.channel().isWritable()) {
-      ctx.writeAndFlush(eventLine(e));
+      ctx.writeAndFlush(new Outbound.Pushed(e));
     } else {
       held.add(e);
     }
-  }
-
-  /** Message events as ready bytes (encoded once per group message), the rare others as trees. */
-  private Object eventLine(ChatEvent e) {
-    return e instanceof ChatEvent.MessageReceived m
-        ? lines.line(ctx.alloc(), m)
-        : WireFormat.event(e);
   }
 
   @Override
@@ -664,12 +589,10 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
       return;
     }
     pump = null;
-    ObjectNode end = WireJson.object().put("event", "stream_end");
-    if (error != null) {
-      ChatException e = ChatException.wrap(error);
-      end.put("code", WireCodes.toWire(e.code())).put("message", e.getMessage());
-    }
-    ctx.writeAndFlush(end);
+    ctx.writeAndFlush(
+        error == null
+            ? Outbound.StreamEnd.NORMAL
+            : Outbound.StreamEnd.of(ChatException.wrap(error)));
   }
 
   @Override
@@ -690,7 +613,7 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
     if (ctx.channel().isWritable()) {
       while (!held.isEmpty() && ctx.channel().isWritable()) {
-        ctx.write(eventLine(held.poll()));
+        ctx.write(new Outbound.Pushed(held.poll()));
       }
       ctx.flush();
       EventPump p = pump;
@@ -702,32 +625,6 @@ final class ConnectionHandler extends ChannelDuplexHandler implements EventPump.
       updateReading();
     }
     ctx.fireChannelWritabilityChanged();
-  }
-
-  // ---- replies ----------------------------------------------------------------------------------
-
-  private static ObjectNode okReply(JsonNode id, ObjectNode result) {
-    ObjectNode out = WireJson.object();
-    out.set("id", id);
-    out.put("ok", true);
-    out.setAll(result);
-    return out;
-  }
-
-  private static ObjectNode errorReply(JsonNode id, ChatException e) {
-    ObjectNode out = WireJson.object();
-    out.set("id", id);
-    out.put("ok", false);
-    return WireFormat.error(out, e);
-  }
-
-  /** An error reply with a transport-level code (the core's codes go through WireFormat). */
-  static ObjectNode errorReply(JsonNode id, String code, String message) {
-    ObjectNode out = WireJson.object();
-    out.set("id", id);
-    out.put("ok", false);
-    out.putObject("error").put("code", code).put("message", message);
-    return out;
   }
 
   private static String seconds(Duration d) {

@@ -1,6 +1,5 @@
 package spartan.transport.socket;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.InetAddress;
 import java.util.Base64;
@@ -13,8 +12,6 @@ import spartan.core.ChatException;
 import spartan.core.ChatService;
 import spartan.core.Delivery;
 import spartan.core.Message;
-import spartan.core.MessageBody;
-import spartan.core.Recipient;
 import spartan.core.SendReceipt;
 import spartan.core.Session;
 
@@ -39,28 +36,11 @@ final class Operations {
    */
   static final int MAX_REPLY_BYTES = 1 << 20;
 
-  /**
-   * One request, its envelope already checked on the event loop: its fields as a tree, or for a
-   * send the fast path read ({@link ServerLines}), already as a {@link Send} and no tree.
-   */
-  record Request(JsonNode id, Op op, ObjectNode body, Send send) {
-    Request(JsonNode id, Op op, ObjectNode body) {
-      this(id, op, body, null);
-    }
-  }
-
-  /** A send's arguments. */
-  record Send(Recipient to, MessageBody body, String clientMsgId) {
-    static Send from(Fields f) {
-      return new Send(f.recipient("to"), f.body(), f.optString("clientMsgId"));
-    }
-  }
-
   /** What to do with the connection after a request ran. */
   sealed interface Outcome {}
 
   /** Reply ok with {@code result}; then close the connection if {@code thenClose}. */
-  record Reply(ObjectNode result, boolean thenClose) implements Outcome {}
+  record Answered(ObjectNode result, boolean thenClose) implements Outcome {}
 
   /** Reply with an error. */
   record Failed(ChatException error) implements Outcome {}
@@ -104,7 +84,7 @@ final class Operations {
    * Runs {@code r}. {@code session} is the connection's session (null before login), {@code
    * current} its live event pump (may be null), {@code newPump} makes a pump for a new stream.
    */
-  Outcome run(Request r, Session session, EventPump current, Supplier<EventPump> newPump) {
+  Outcome run(Inbound.Request r, Session session, EventPump current, Supplier<EventPump> newPump) {
     try {
       if (r.send() != null) {
         return send(session, r.send());
@@ -115,26 +95,26 @@ final class Operations {
     }
   }
 
-  private static Outcome send(Session session, Send s) {
+  private static Outcome send(Session session, Inbound.Send s) {
     return new Pending(session.sendAsync(s.to(), s.body(), s.clientMsgId()));
   }
 
   private Outcome dispatch(
-      Request r, Fields f, Session session, EventPump current, Supplier<EventPump> newPump) {
+      Inbound.Request r, Fields f, Session session, EventPump current, Supplier<EventPump> newPump) {
     ObjectNode out = WireJson.object();
     switch (r.op()) {
       case PING -> {
-        return new Reply(out, false);
+        return new Answered(out, false);
       }
       case INFO -> {
         out.put("authMode", service().authMode().name().toLowerCase(Locale.ROOT));
         out.put("version", PROTOCOL_VERSION);
         out.put("maxLineBytes", maxLineBytes);
-        return new Reply(out, false);
+        return new Answered(out, false);
       }
       case CREATE_ACCOUNT -> {
         service().createAccount(f.string("user"), f.optString("password"));
-        return new Reply(out, false);
+        return new Answered(out, false);
       }
       case LOGIN, RESUME -> {
         if (session != null) {
@@ -170,17 +150,17 @@ final class Operations {
           current.retire();
         }
         session.logout();
-        return new Reply(out, true);
+        return new Answered(out, true);
       }
       case DELETE_ACCOUNT -> {
         if (current != null) {
           current.retire();
         }
         session.deleteAccount();
-        return new Reply(out, true);
+        return new Answered(out, true);
       }
       case LIST_ACCOUNTS -> {
-        return new Reply(
+        return new Answered(
             WireFormat.accounts(
                 out,
                 session.listAccounts(
@@ -188,18 +168,18 @@ final class Operations {
             false);
       }
       case SEND -> {
-        return send(session, Send.from(f));
+        return send(session, Inbound.Send.from(f));
       }
       case FETCH -> {
         List<Delivery> all = session.fetchUndelivered(f.optInt("limit", DEFAULT_PAGE));
         // The oldest first: the client acks them and fetches the rest.
         int n = fitting(all.size(), i -> WireFormat.wireBytes(all.get(i).message()), false);
         WireFormat.deliveries(out.putArray("messages"), all.subList(0, n));
-        return new Reply(truncated(out, n < all.size()), false);
+        return new Answered(truncated(out, n < all.size()), false);
       }
       case ACK -> {
         session.ack(f.longValue("upTo"));
-        return new Reply(out, false);
+        return new Answered(out, false);
       }
       case HISTORY -> {
         List<Message> all =
@@ -208,7 +188,7 @@ final class Operations {
         // The newest: the client pages back with before = the first one's msgId, leaving no gap.
         int n = fitting(all.size(), i -> WireFormat.wireBytes(all.get(i)), true);
         WireFormat.messages(out.putArray("messages"), all.subList(all.size() - n, all.size()));
-        return new Reply(truncated(out, n < all.size()), false);
+        return new Answered(truncated(out, n < all.size()), false);
       }
       case CREATE_GROUP,
           INVITE,
@@ -220,25 +200,25 @@ final class Operations {
           SET_GROUP_POLICY,
           LIST_GROUPS,
           GROUP_INFO -> {
-        return new Reply(GroupLines.run(r.op(), f, session, out), false);
+        return new Answered(GroupLines.run(r.op(), f, session, out), false);
       }
       case CHAT_REQUEST -> {
         session.requestChat(f.string("to"));
-        return new Reply(out, false);
+        return new Answered(out, false);
       }
       case CHAT_RESPONSE -> {
         session.respondChat(f.string("to"), f.bool("accept"));
-        return new Reply(out, false);
+        return new Answered(out, false);
       }
       case PUBLISH_KEYS -> {
         session.publishKeys(f.base64("keys"));
-        return new Reply(out, false);
+        return new Answered(out, false);
       }
       case FETCH_KEYS -> {
         String user = f.string("user");
         out.put("user", user);
         session.fetchKeys(user).ifPresent(k -> out.put("keys", Base64.getEncoder().encodeToString(k)));
-        return new Reply(out, false);
+        return new Answered(out, false);
       }
     }
     throw new IllegalStateException("unhandled op " + r.op());

@@ -11,8 +11,8 @@ import spartan.core.Recipient;
 
 /**
  * The server's fast path for the request a busy connection sends most: a send. It is read with
- * {@link FlatJson} straight from the frame into an {@link Operations.Request} carrying an {@link
- * Operations.Send}, without the tree {@link WireJson#parse} builds (in the throughput benchmark's
+ * {@link FlatJson} straight from the frame into an {@link Inbound.Request} carrying an {@link
+ * Inbound.Send}, without the tree {@link WireJson#parse} builds (in the throughput benchmark's
  * profile, building trees was half of the server's read path). Only a well-formed send is taken:
  * an integer or string {@code id}, {@code op} "send", exactly one of {@code to} and {@code group},
  * exactly one of {@code body} and valid base64 {@code sealed}, an optional {@code clientMsgId}, all
@@ -33,7 +33,7 @@ final class ServerLines {
   private ServerLines() {}
 
   /** The send in the first {@code length} bytes of {@code line}, or null when it is not exactly a well-formed send. */
-  static Operations.Request read(byte[] line, int length) {
+  static Inbound.Request read(byte[] line, int length) {
     try {
       return send(new FlatJson(line, length));
     } catch (FlatJson.Decline | IllegalArgumentException | ChatException e) {
@@ -43,7 +43,7 @@ final class ServerLines {
     }
   }
 
-  private static Operations.Request send(FlatJson r) {
+  private static Inbound.Request send(FlatJson r) {
     JsonNode id = null;
     String op = null;
     String to = null;
@@ -68,14 +68,14 @@ final class ServerLines {
         || (body == null) == (sealed == null)) {
       return null;
     }
-    Operations.Send send =
-        new Operations.Send(
+    Inbound.Send send =
+        new Inbound.Send(
             group != null ? Recipient.group(group) : Recipient.user(to),
             sealed != null
                 ? MessageBody.sealed(Base64.getDecoder().decode(sealed))
                 : MessageBody.text(body),
             clientMsgId);
-    return new Operations.Request(id, Op.SEND, null, send);
+    return new Inbound.Request(id, Op.SEND, null, send);
   }
 
   /** An integer id as the tree path holds it: an int if it fits one. */

@@ -18,7 +18,7 @@ import spartan.core.ChatService;
  * Builds each connection's pipeline in the order of Netty's SecureChat example: TLS when
  * configured, the keep-alive clock (any byte read restarts it), the slow-line guard, framing with
  * a maximum length (fail-fast, so an oversize line is refused as soon as it passes the limit and
- * never buffered), the JSON codec, then the one connection handler. Connections over the server's
+ * never buffered), the request decoder and the reply encoder, then the one connection handler. Connections over the server's
  * caps never get here: they are refused when accepted ({@link SocketServer}).
  */
 final class ServerPipeline extends ChannelInitializer<SocketChannel> {
@@ -32,14 +32,15 @@ final class ServerPipeline extends ChannelInitializer<SocketChannel> {
   static final String IDLE = "idle";
   static final String DEADLINE = "lineDeadline";
   static final String FRAMER = "framer";
-  static final String CODEC = "json";
+  static final String DECODER = "decoder";
+  static final String ENCODER = "encoder";
   static final String HANDLER = "connection";
 
   private final ChatService service;
   private final Executor blocking;
   private final ServerSettings settings;
-  private final WireJson json;
-  private final MessageLines lines;
+  private final RequestDecoder decoder;
+  private final ReplyEncoder encoder;
   private final SslContext tls; // null: plain text
   private final SocketTls.HandshakeErrors tlsErrors = new SocketTls.HandshakeErrors();
 
@@ -53,8 +54,9 @@ final class ServerPipeline extends ChannelInitializer<SocketChannel> {
     this.service = service;
     this.blocking = blocking;
     this.settings = settings;
-    this.json = WireJson.bounded(settings.maxLineBytes());
-    this.lines = new MessageLines();
+    WireJson json = WireJson.bounded(settings.maxLineBytes());
+    this.decoder = new RequestDecoder(json);
+    this.encoder = new ReplyEncoder(json, new MessageLines());
   }
 
   @Override
@@ -78,8 +80,9 @@ final class ServerPipeline extends ChannelInitializer<SocketChannel> {
         new IdleStateHandler(settings.keepAlive().toNanos(), 0, 0, TimeUnit.NANOSECONDS));
     p.addLast(DEADLINE, new LineDeadline(settings.lineTimeout()));
     p.addLast(FRAMER, new LineBasedFrameDecoder(settings.maxLineBytes(), true, true));
-    p.addLast(CODEC, new JsonLineCodec(json, ServerLines::read));
-    p.addLast(HANDLER, new ConnectionHandler(operations, lines, blocking, settings));
+    p.addLast(DECODER, decoder);
+    p.addLast(ENCODER, encoder);
+    p.addLast(HANDLER, new ConnectionHandler(operations, blocking, settings));
   }
 
   /** The peer's IP address; loopback for a channel that has none (an EmbeddedChannel in tests). */

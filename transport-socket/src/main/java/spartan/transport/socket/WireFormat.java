@@ -145,24 +145,43 @@ final class WireFormat {
     return out;
   }
 
+  /** {@code out} with the {@code "error"} object of an error reply for {@code e}. */
   static ObjectNode error(ObjectNode out, ChatException e) {
-    ObjectNode err = out.putObject("error");
-    err.put("code", WireCodes.toWire(e.code()));
-    err.put("message", e.getMessage() == null ? "" : e.getMessage());
-    if (e.code() == ErrorCode.RATE_LIMITED && e.retryAfter() != null) {
-      err.put("retryAfterMs", e.retryAfterMillis()); // rounded up, never 0
-    }
+    Outbound.ErrorReply r = Outbound.ErrorReply.of(null, e);
+    errorFields(out.putObject("error"), r.code(), r.message(), r.retryAfterMs());
     return out;
+  }
+
+  /**
+   * The fields that say what went wrong, the one place they are written: {@code code}, {@code
+   * message} and, when positive, {@code retryAfterMs}. An error reply holds them in its {@code
+   * "error"} object, a {@code stream_end} event at its top level; {@link #errorOf} reads both.
+   */
+  static ObjectNode errorFields(ObjectNode into, String code, String message, long retryAfterMs) {
+    into.put("code", code);
+    into.put("message", message);
+    if (retryAfterMs > 0) {
+      into.put("retryAfterMs", retryAfterMs);
+    }
+    return into;
   }
 
   // ---- from the wire (the connector reading a trusted server; a bad reply is INTERNAL) ---------
 
+  /** The error in an error reply. */
   static ChatException errorFrom(JsonNode reply) {
-    JsonNode err = reply.path("error");
-    ErrorCode code = WireCodes.fromWire(err.path("code").asText(null));
-    String message = err.path("message").asText("error from server");
+    return errorOf(reply.path("error"), "error from server");
+  }
+
+  /**
+   * The error whose fields ({@link #errorFields}) {@code n} holds; {@code noMessage} stands in for
+   * a missing message.
+   */
+  static ChatException errorOf(JsonNode n, String noMessage) {
+    ErrorCode code = WireCodes.fromWire(n.path("code").asText(null));
+    String message = n.path("message").asText(noMessage);
     if (code == ErrorCode.RATE_LIMITED) {
-      long ms = err.path("retryAfterMs").asLong(0);
+      long ms = n.path("retryAfterMs").asLong(0);
       return ChatException.rateLimited(message, Duration.ofMillis(Math.max(0, ms)));
     }
     return new ChatException(code, message);

@@ -17,10 +17,10 @@ class ServerLinesTest {
   }
 
   /** What the tree path makes of the same line. */
-  private static Operations.Request tree(String line) throws Exception {
+  private static Inbound.Request tree(String line) throws Exception {
     ObjectNode n = (ObjectNode) JSON.parse(line.getBytes(StandardCharsets.UTF_8));
-    return new Operations.Request(
-        n.get("id"), Op.SEND, null, Operations.Send.from(new Fields(n)));
+    return new Inbound.Request(
+        n.get("id"), Op.SEND, null, Inbound.Send.from(new Fields(n)));
   }
 
   @ParameterizedTest
@@ -32,8 +32,8 @@ class ServerLinesTest {
         "{\"id\":-4,\"op\":\"send\",\"to\":\"bob\",\"body\":\"\"}",
       })
   void readsAWellFormedSend_asTheTreePathDoes(String line) throws Exception {
-    Operations.Request fast = (Operations.Request) fast(line);
-    Operations.Request tree = tree(line);
+    Inbound.Request fast = (Inbound.Request) fast(line);
+    Inbound.Request tree = tree(line);
     assertThat(fast.id()).isEqualTo(tree.id());
     assertThat(fast.op()).isEqualTo(Op.SEND);
     assertThat(fast.send()).isEqualTo(tree.send());

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.MessageToMessageCodec;
+import io.netty.handler.codec.MessageToMessageDecoder;
 import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -14,39 +14,32 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * Turns framed lines into JSON trees (or, for the lines a fast path recognises, straight
- * into values) and JSON trees into lines. It sits after a line framer that
- * bounds the line length; a line that does not parse becomes a {@link Malformed} value instead of
- * an exception, so the handler can answer it and keep the connection. Blank lines are skipped,
- * which is kind to people typing into {@code nc}.
+ * Reads framed lines of JSON, for both sides: the server's {@link RequestDecoder} and the
+ * connector's {@link ReplyDecoder} say what a line becomes. It sits after a line framer that
+ * bounds the line length. Each line goes first to the side's fast path, which reads the lines it
+ * knows straight from their bytes, and otherwise becomes a tree; a line that does not parse is
+ * reported as a reason instead of an exception, so the connection can answer it and go on. Blank
+ * lines are skipped, which is kind to people typing into {@code nc}.
  *
  * <p>Every line is checked to be valid UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing
  * above U+10FFFF) before either reader sees it: Jackson decodes an overlong {@code C0 AF} as
  * {@code /} without complaint, and a stored body must be the text its bytes say.
  *
- * <p>A {@link Malformed} reason is one of a few fixed, short texts and never quotes the line: a
- * client sending junk must not get back more than it sent.
+ * <p>A malformed line's reason is one of a few fixed, short texts and never quotes the line: a
+ * peer sending junk must not get back more than it sent. Stateless: lines are read from a
+ * per-thread array ({@link Scratch}), so one instance may serve every connection.
+ *
+ * @param <T> what a line becomes
  */
-final class JsonLineCodec extends MessageToMessageCodec<ByteBuf, JsonNode> {
-  /** A line that is not well-formed JSON (or breaks a bound); {@code reason} is safe to show. */
-  record Malformed(String reason) {}
-
-  static final Malformed NOT_JSON = new Malformed("not valid JSON");
-  static final Malformed NOT_UTF8 = new Malformed("not valid UTF-8");
-  static final Malformed DUPLICATE = new Malformed("not valid JSON: duplicate field name");
-  static final Malformed TOO_DEEP =
-      new Malformed("JSON nested deeper than " + WireJson.MAX_NESTING + " levels");
-  static final Malformed LONG_NUMBER =
-      new Malformed("JSON number longer than " + WireJson.MAX_NUMBER_CHARS + " characters");
-  static final Malformed LONG_NAME =
-      new Malformed("JSON field name longer than " + WireJson.MAX_NAME_CHARS + " characters");
-
-  /** Reads the lines it knows straight from their bytes; null for any other line. */
-  @FunctionalInterface
-  interface FastPath {
-    /** The value the first {@code length} bytes of {@code line} stand for, or null. */
-    Object read(byte[] line, int length);
-  }
+abstract class JsonLineDecoder<T> extends MessageToMessageDecoder<ByteBuf> {
+  static final String NOT_JSON = "not valid JSON";
+  static final String NOT_UTF8 = "not valid UTF-8";
+  static final String DUPLICATE = "not valid JSON: duplicate field name";
+  static final String TOO_DEEP = "JSON nested deeper than " + WireJson.MAX_NESTING + " levels";
+  static final String LONG_NUMBER =
+      "JSON number longer than " + WireJson.MAX_NUMBER_CHARS + " characters";
+  static final String LONG_NAME =
+      "JSON field name longer than " + WireJson.MAX_NAME_CHARS + " characters";
 
   /**
    * Lines up to {@link Scratch#BYTES} are read from a per-thread copy. What is read from it
@@ -55,22 +48,32 @@ final class JsonLineCodec extends MessageToMessageCodec<ByteBuf, JsonNode> {
   private static final Scratch SCRATCH = new Scratch();
 
   private final WireJson json;
-  private final FastPath fastPath; // null: every line becomes a tree
 
-  JsonLineCodec(WireJson json) {
-    this(json, null);
-  }
-
-  /** {@code fastPath} reads the most frequent lines without a tree. */
-  JsonLineCodec(WireJson json, FastPath fastPath) {
+  JsonLineDecoder(WireJson json) {
+    super(ByteBuf.class);
     this.json = json;
-    this.fastPath = fastPath;
   }
+
+  /** What the first {@code length} bytes of {@code line} stand for, read without a tree; or null. */
+  abstract T fast(byte[] line, int length);
+
+  /** What a line that parsed as {@code node} becomes; null to pass nothing on. */
+  abstract T tree(JsonNode node);
+
+  /** What a line that is not valid JSON, for {@code reason}, becomes; null to pass nothing on. */
+  abstract T malformed(String reason);
 
   @Override
-  protected void decode(ChannelHandlerContext ctx, ByteBuf line, List<Object> out) {
+  protected final void decode(ChannelHandlerContext ctx, ByteBuf line, List<Object> out) {
+    T value = read(line);
+    if (value != null) {
+      out.add(value);
+    }
+  }
+
+  private T read(ByteBuf line) {
     if (isBlank(line)) {
-      return;
+      return null;
     }
     int length = line.readableBytes();
     byte[] bytes = SCRATCH.array(length);
@@ -79,30 +82,25 @@ final class JsonLineCodec extends MessageToMessageCodec<ByteBuf, JsonNode> {
     if (ascii < length
         && !ByteBufUtil.isText(
             line, line.readerIndex() + ascii, length - ascii, StandardCharsets.UTF_8)) {
-      out.add(NOT_UTF8);
-      return;
+      return malformed(NOT_UTF8);
     }
-    Object fast = fastPath == null ? null : fastPath.read(bytes, length);
+    T fast = fast(bytes, length);
     if (fast != null) {
-      out.add(fast);
-      return;
+      return fast;
     }
+    JsonNode node;
     try {
-      out.add(json.parse(bytes, length));
+      node = json.parse(bytes, length);
     } catch (JsonProcessingException e) {
-      out.add(malformed(e.getOriginalMessage()));
+      return malformed(reason(e.getOriginalMessage()));
     } catch (IOException e) {
-      out.add(NOT_JSON);
+      return malformed(NOT_JSON);
     }
-  }
-
-  @Override
-  protected void encode(ChannelHandlerContext ctx, JsonNode node, List<Object> out) {
-    out.add(json.line(ctx.alloc(), node));
+    return tree(node);
   }
 
   /** The fixed reason for Jackson's complaint: which bound a line broke, if it broke one. */
-  private static Malformed malformed(String message) {
+  private static String reason(String message) {
     if (message == null) {
       return NOT_JSON;
     }
