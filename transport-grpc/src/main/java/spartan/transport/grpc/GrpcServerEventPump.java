@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import spartan.core.ChatEvent;
+import spartan.core.spi.TransportOptions;
 import spartan.proto.v1.ChatProto;
 
 /**
@@ -27,11 +28,12 @@ final class GrpcServerEventPump implements Flow.Subscriber<ChatEvent> {
   private static final Logger log = LoggerFactory.getLogger(GrpcServerEventPump.class);
 
   /**
-   * Events requested from the core and not yet received. Each may be written to gRPC after the
-   * call stopped being ready, so this bounds what the server buffers beyond gRPC's own onReady
-   * threshold (32 KiB): at most this many messages, each at most one frame.
+   * Events requested from the core and not yet received ({@link
+   * TransportOptions#ENCODED_EVENT_WINDOW}). Each may be written to gRPC after the call stopped
+   * being ready, so this bounds what the server buffers beyond gRPC's own onReady threshold (32
+   * KiB): at most this many messages, each at most one frame.
    */
-  static final int WINDOW = 16;
+  static final int WINDOW = TransportOptions.ENCODED_EVENT_WINDOW;
 
   private final ServerCallStreamObserver<Object> call;
   private final EventWire wire;

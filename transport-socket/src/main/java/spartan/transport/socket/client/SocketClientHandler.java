@@ -28,6 +28,7 @@ import spartan.core.ErrorCode;
 import spartan.core.MessageBody;
 import spartan.core.Recipient;
 import spartan.core.SendReceipt;
+import spartan.core.spi.TransportOptions;
 import spartan.core.tls.TlsFailures;
 import spartan.transport.socket.wire.ClientLines;
 import spartan.transport.socket.wire.ReplyDecoder;
@@ -76,16 +77,11 @@ final class SocketClientHandler extends SimpleChannelInboundHandler<Object> {
   /** Set when the handler joins the pipeline, before {@link #open} returns it. */
   private volatile Channel channel;
   private final ClientSettings settings;
-  /**
-   * Requests one connection may have unanswered, as the gRPC connector allows one session's
-   * sends: past it a call fails fast with {@code UNAVAILABLE}. Without it a sender faster than the
-   * server queued requests in memory without limit, and under overload the collector's work made
-   * the connection deliver a quarter of what it does at capacity.
-   */
-  static final int MAX_PENDING = 10_000;
+  /** Requests one connection may have unanswered ({@link TransportOptions#MAX_PENDING_REQUESTS}). */
+  static final int MAX_PENDING = TransportOptions.MAX_PENDING_REQUESTS;
 
   /** Bytes of requests one connection may have unanswered. */
-  static final long MAX_PENDING_BYTES = 64L << 20;
+  static final long MAX_PENDING_BYTES = TransportOptions.MAX_PENDING_REQUEST_BYTES;
 
   private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
   private final AtomicLong pendingBytes = new AtomicLong();

@@ -5,6 +5,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.Flow;
 import spartan.core.ChatEvent;
 import spartan.core.spi.CallbackLane;
+import spartan.core.spi.TransportOptions;
 
 /**
  * Feeds one session event stream into one connection, asking the core for more only while the
@@ -19,8 +20,8 @@ import spartan.core.spi.CallbackLane;
  * non-blocking, and the core's implementation only schedules a drain.
  */
 final class SocketServerEventPump implements Flow.Subscriber<ChatEvent> {
-  /** Events requested from the core and not yet written to the socket. */
-  static final int WINDOW = 32;
+  /** Events requested from the core and not yet written ({@link TransportOptions#EVENT_WINDOW}). */
+  static final int WINDOW = TransportOptions.EVENT_WINDOW;
 
   /** What the pump needs from its connection; all methods are called on the event loop. */
   interface Sink {

@@ -18,10 +18,10 @@ import spartan.core.SendReceipt;
  * its members. Every member's line differs only in its inbox {@code seq}, so a line is a short
  * per-member head, {@code {"event":"message","seq":N,}, followed by the message's fields, encoded
  * once and shared: the tail of a group message is cached, keyed by the identity of the core's
- * {@link Message} (every member's delivery of one send carries the same instance), so a message to
- * a group of 1,000 is serialised once, not 1,000 times. Direct messages have one recipient and skip
- * the cache. The lines are the JSON {@link WireFormat} writes through a tree, field for field.
- * Thread-safe.
+ * {@link Message} (every member's live delivery of one send carries the same instance, as {@link
+ * spartan.core.Delivery} guarantees), so a message to a group of 1,000 is serialised once, not
+ * 1,000 times. Direct messages have one recipient and skip the cache. The lines are the JSON
+ * {@link WireFormat} writes through a tree, field for field. Thread-safe.
  */
 public final class MessageLines {
   /** Group messages whose encoding is kept; fan-out reuses one within moments of the send. */
