@@ -13,8 +13,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * connector starts them and the last one to close stops them. grpc-java does the same for its
  * Netty channels (its shared worker group), for the same reason: a process with many connectors,
  * like the benchmark's peers or a bot host, would otherwise run a thread per connector, each
- * woken for every line, which cost the socket transport a third of its throughput against one
- * shared group in the benchmark. Thread-safe.
+ * woken for every line (BENCHMARKS.md has what that cost). Thread-safe.
  */
 final class ClientLoops {
   /** Enough loops to keep the cores busy; a terminal client uses one of them. */

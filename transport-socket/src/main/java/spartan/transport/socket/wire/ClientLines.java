@@ -18,8 +18,8 @@ import spartan.core.SendReceipt;
  * the two lines a busy session receives most, message events and
  * the ok replies to sends. They are read with {@link FlatJson} straight from the frame into a
  * {@link ChatEvent.MessageReceived} or a {@link SendOk}, without the tree {@link WireJson#parse}
- * builds (in the throughput benchmark's profile, building trees was a third of the connector's
- * event-loop time). A line that is anything else, or not exactly one of these two shapes (an
+ * builds (building trees was a large part of the connector's event-loop time; the profile
+ * is in BENCHMARKS.md). A line that is anything else, or not exactly one of these two shapes (an
  * unknown field, a null, a number that does not fit, bad base64), returns null, and the caller
  * reads it as a tree the general way; so the fast path decides nothing the tree path would decide
  * differently. Stateless and thread-safe.

@@ -61,7 +61,7 @@ public final class LineWriter {
     return this;
   }
 
-  /** Digits of {@code v >= 0}: a comparison each, where a loop of divisions cost a fifth of writing an event. */
+  /** Digits of {@code v >= 0}: a comparison each, not a loop of divisions (a hot spot in the profile). */
   private static int digits(long v) {
     int n = 1;
     while (n < POWERS_OF_TEN.length && v >= POWERS_OF_TEN[n]) {

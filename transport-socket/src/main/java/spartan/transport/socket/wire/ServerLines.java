@@ -12,8 +12,8 @@ import spartan.core.Recipient;
 /**
  * The server's fast path for the request a busy connection sends most: a send. It is read with
  * {@link FlatJson} straight from the frame into an {@link Inbound.Request} carrying an {@link
- * Inbound.Send}, without the tree {@link WireJson#parse} builds (in the throughput benchmark's
- * profile, building trees was half of the server's read path). Only a well-formed send is taken:
+ * Inbound.Send}, without the tree {@link WireJson#parse} builds (building trees was the largest
+ * part of the server's read path; the profile is in BENCHMARKS.md). Only a well-formed send is taken:
  * an integer or string {@code id}, {@code op} "send", exactly one of {@code to} and {@code group},
  * exactly one of {@code body} and valid base64 {@code sealed}, an optional {@code clientMsgId}, all
  * strings and nothing else. Any other line returns null and is read as a tree, so every error reply
