@@ -43,8 +43,10 @@ final class GrpcClient implements ChatService {
   private final Executor callbacks;
   private final ExecutorService ownedCallbacks; // null when the options gave the executor
 
-  /** A connector over {@code channel}, which it owns and shuts down on {@link #close()}. */
-  /** A client over {@code channel} with callback threads of its own (tests' in-process channels). */
+  /**
+   * A client over {@code channel}, which it owns and shuts down on {@link #close()}, with callback
+   * threads of its own (tests' in-process channels).
+   */
   GrpcClient(ManagedChannel channel) {
     this(channel, ownPool());
   }

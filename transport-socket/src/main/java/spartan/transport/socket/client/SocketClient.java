@@ -102,7 +102,8 @@ public final class SocketClient implements ChatService {
   private Session attach(String op, ObjectNode fields) {
     SocketClientHandler c = connect();
     try {
-      JsonNode reply = SocketClientSession.await(c.call(op, fields, null), settings.requestTimeout());
+      JsonNode reply =
+          SocketClientSession.await(c.call(op, fields, null), settings.requestTimeout());
       return new SocketClientSession(
           c,
           reply.path("user").asText(),

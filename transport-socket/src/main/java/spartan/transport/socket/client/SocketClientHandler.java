@@ -77,7 +77,7 @@ final class SocketClientHandler extends SimpleChannelInboundHandler<Object> {
   /** Set when the handler joins the pipeline, before {@link #open} returns it. */
   private volatile Channel channel;
   private final ClientSettings settings;
-  /** Requests one connection may have unanswered ({@link TransportOptions#MAX_PENDING_REQUESTS}). */
+  /** Requests a connection may have unanswered: {@link TransportOptions#MAX_PENDING_REQUESTS}. */
   static final int MAX_PENDING = TransportOptions.MAX_PENDING_REQUESTS;
 
   /** Bytes of requests one connection may have unanswered. */
@@ -117,7 +117,9 @@ final class SocketClientHandler extends SimpleChannelInboundHandler<Object> {
                     if (settings.tls() != null) {
                       // SNI and host-name verification use the name the certificate must carry.
                       ssl.set(
-                          settings.tls().newHandler(ch.alloc(), settings.tlsName(), settings.port()));
+                          settings
+                              .tls()
+                              .newHandler(ch.alloc(), settings.tlsName(), settings.port()));
                       ch.pipeline().addLast(SocketTls.HANDLER, ssl.get());
                     }
                     ch.pipeline()

@@ -36,8 +36,9 @@ final class GroupOps {
         session.setGroupPolicy(f.string("group"), policy(f));
       }
       case LIST_GROUPS -> {
-        GroupLines.groups(
-            out, session.listGroups(f.optString("after"), f.optInt("limit", Operations.DEFAULT_PAGE)));
+        String after = f.optString("after");
+        int limit = f.optInt("limit", Operations.DEFAULT_PAGE);
+        GroupLines.groups(out, session.listGroups(after, limit));
         GroupLines.invitations(out, session.invitations());
       }
       case GROUP_INFO -> GroupLines.info(out, session.groupInfo(f.string("group")));

@@ -51,7 +51,8 @@ final class Operations {
   record Failed(ChatException error) implements Outcome {}
 
   /** The connection is now logged in as {@code session}; start {@code pump} (may be null). */
-  record Attached(Session session, ObjectNode result, SocketServerEventPump pump) implements Outcome {}
+  record Attached(Session session, ObjectNode result, SocketServerEventPump pump)
+      implements Outcome {}
 
   /** The connection's event stream is now {@code pump}. */
   record Subscribed(SocketServerEventPump pump) implements Outcome {}

@@ -23,8 +23,9 @@ import spartan.transport.socket.wire.WireJson;
  * Builds each connection's pipeline in the order of Netty's SecureChat example: TLS when
  * configured, the keep-alive clock (any byte read restarts it), the slow-line guard, framing with
  * a maximum length (fail-fast, so an oversize line is refused as soon as it passes the limit and
- * never buffered), the request decoder and the reply encoder, then the one connection handler. Connections over the server's
- * caps never get here: they are refused when accepted ({@link SocketServer}).
+ * never buffered), the request decoder and the reply encoder, then the one connection handler.
+ * Connections over the server's caps never get here: they are refused when accepted ({@link
+ * SocketServer}).
  */
 final class ServerPipeline extends ChannelInitializer<SocketChannel> {
   static final String FLUSH = "flush";

@@ -466,7 +466,8 @@ final class SocketServerHandler extends ChannelDuplexHandler implements SocketSe
     closeIfIdle();
   }
 
-  private Operations.Outcome runSafely(Inbound.Request r, Session s, SocketServerEventPump current) {
+  private Operations.Outcome runSafely(
+      Inbound.Request r, Session s, SocketServerEventPump current) {
     try {
       return operations.run(r, s, current, () -> new SocketServerEventPump(this, ctx.executor()));
     } catch (RuntimeException e) {
