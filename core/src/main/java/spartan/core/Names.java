@@ -85,7 +85,7 @@ public final class Names {
   /**
    * Whether {@code s} is 1 to {@code max} characters of {@code [a-z0-9_.-]} (plus {@code *} and
    * {@code ?} if {@code glob}). A loop, not a regex: every message names its recipient, and the
-   * regex's matcher allocation showed as a tenth of a send's CPU in the benchmark profile.
+   * regex's matcher allocation showed in a send's profile (BENCHMARKS.md).
    */
   private static boolean allOf(String s, int max, boolean glob) {
     int len = s.length();

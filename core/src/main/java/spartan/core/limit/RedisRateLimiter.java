@@ -35,14 +35,20 @@ import redis.clients.jedis.exceptions.JedisNoScriptException;
  * #MAX_BATCH}) and answers them all with one {@code EVALSHA} over all their keys, in queue order,
  * so a key named twice in a batch is charged twice. While one batch is in flight the next one
  * gathers, so under load a check costs a share of a round trip and of one script call rather
- * than a whole one each. The {@code limiter} bench scenario measured one blocking round trip per
- * check holding the server to 0.10–0.17× of its unlimited capacity (BENCHMARKS.md). No Redis
+ * than a whole one each: one blocking round trip per check held the server to a small fraction of
+ * its unlimited capacity (the {@code limiter} scenario in BENCHMARKS.md). No Redis
  * client batches separate commands into one script call, so this is written here. All of a
  * batch's keys go to one Redis node, so this limiter supports a single Redis (or a primary with
  * replicas), not Redis Cluster.
  *
  * <p>State is one string key per limited key ({@code spartan:rl:<key>}) holding the theoretical
  * arrival time in microseconds, expiring when it is in the past, so idle users cost nothing.
+ *
+ * <p><b>Its own thread.</b> The batcher is the one thread the core starts itself instead of taking
+ * an injected executor: it spends its life blocked on Jedis round trips, so it would hold a pooled
+ * thread for as long as the limiter lives anyway, and a single consumer is what lets the next
+ * batch gather while one is in flight. It is a daemon, named {@code spartan-rate-limiter-redis},
+ * and {@link #close()} stops it.
  *
  * <p>Thread-safe. {@link #tryAcquire} blocks for a batch's round trip: call it off event-loop
  * threads. {@link #acquireAsync} never blocks; its future completes on the batcher thread. Every

@@ -36,6 +36,38 @@ public record TransportOptions(
 
   public static final int DEFAULT_MAX_FRAME_BYTES = 64 * 1024;
 
+  // ---- bounds every transport keeps, in one place -----------------------------------------------
+
+  /**
+   * Requests one client session may have sent and not yet seen answered (the gRPC connector's
+   * pipelined sends, the socket connector's calls on one connection). Past it, or past {@link
+   * #MAX_PENDING_REQUEST_BYTES}, a call fails at once with {@code UNAVAILABLE} instead of queueing:
+   * a sender faster than the server would otherwise fill the client's memory, and {@code
+   * sendAsync} may be called from a thread that must not block. Well above a burst the conformance
+   * suite sends at once (3,000).
+   */
+  public static final int MAX_PENDING_REQUESTS = 10_000;
+
+  /** Bytes (as serialised) of the requests one client session may have unanswered. */
+  public static final long MAX_PENDING_REQUEST_BYTES = 64L << 20;
+
+  /**
+   * Events a server asks the core for, per event stream, beyond what the connection has taken: so
+   * a client that stops reading costs the server at most this many events on top of the
+   * transport's own output buffer, and everything else waits in the user's inbox, which the core
+   * reads again when demand returns. This is the window of a transport that holds the events
+   * themselves (references to the core's shared {@link spartan.core.Message}s) until the
+   * connection can write: the socket transport.
+   */
+  public static final int EVENT_WINDOW = 32;
+
+  /**
+   * {@link #EVENT_WINDOW} for a transport that encodes each event into its own per-stream buffer
+   * as soon as it has it (gRPC, past {@code isReady()}): half, since there each held event is a
+   * frame of bytes of its own rather than a reference.
+   */
+  public static final int ENCODED_EVENT_WINDOW = EVENT_WINDOW / 2;
+
   public TransportOptions {
     Objects.requireNonNull(host, "host");
     if (port < 0 || port > 65535) {

@@ -21,8 +21,9 @@ import spartan.proto.v1.ChatProto;
  * members' events differ only in {@code seq}, so the {@code Message} is serialised once and each
  * member's event is a few bytes of head spliced onto it (protobuf encodes a message field as its
  * bytes, so the result is byte for byte what serialising the whole {@code Event} gives). Group
- * messages are cached by the identity of the core's {@link Message}, which every member's delivery
- * of one send shares; direct messages skip the cache. The {@code ReceiveMsg} call writes these
+ * messages are cached by the identity of the core's {@link Message}, which every member's live
+ * delivery of one send shares (as {@link spartan.core.Delivery} guarantees); direct messages skip
+ * the cache. The {@code ReceiveMsg} call writes these
  * through {@link #MARSHALLER}, which takes either this form or a plain {@code ChatProto.Event}.
  * Thread-safe.
  */

@@ -17,6 +17,7 @@ import java.util.function.Supplier;
 import spartan.core.ChatException;
 import spartan.core.SendReceipt;
 import spartan.core.spi.CallbackLane;
+import spartan.core.spi.TransportOptions;
 import spartan.proto.v1.ChatProto;
 import spartan.proto.v1.SpartanGrpc;
 
@@ -41,10 +42,10 @@ import spartan.proto.v1.SpartanGrpc;
  * the session's receipt lane (a {@link CallbackLane}), outside it and off the event loop.
  */
 final class PipelinedSends {
-  /** Unanswered sends one session may have; the conformance suite fires 3,000 at once. */
-  static final int MAX_PENDING = 10_000;
+  /** Unanswered sends one session may have ({@link TransportOptions#MAX_PENDING_REQUESTS}). */
+  static final int MAX_PENDING = TransportOptions.MAX_PENDING_REQUESTS;
   /** Serialized bytes of unanswered sends one session may have. */
-  static final long MAX_PENDING_BYTES = 64L << 20;
+  static final long MAX_PENDING_BYTES = TransportOptions.MAX_PENDING_REQUEST_BYTES;
 
   /** {@code SendStream} with each request serialised into one array ({@link ProtoArrays}). */
   private static final MethodDescriptor<ChatProto.SendStreamRequest, ChatProto.SendResult> METHOD =

@@ -50,7 +50,7 @@ final class SpartanEndpoint extends SpartanGrpc.SpartanImplBase {
   private final ReplyBudget replies;
   private final DeliveryStats stats = new DeliveryStats();
   private final EventWire wire = new EventWire();
-  private final Set<DeliveryBridge> streams = ConcurrentHashMap.newKeySet();
+  private final Set<GrpcServerEventPump> streams = ConcurrentHashMap.newKeySet();
   private volatile boolean closing;
   private final Set<SendStreamCall> sendStreams = ConcurrentHashMap.newKeySet();
 
@@ -83,7 +83,7 @@ final class SpartanEndpoint extends SpartanGrpc.SpartanImplBase {
    */
   void closeStreams() {
     closing = true; // a stream registered after the snapshots below sees this and ends itself
-    for (DeliveryBridge b : List.copyOf(streams)) {
+    for (GrpcServerEventPump b : List.copyOf(streams)) {
       b.shutdown();
     }
     for (SendStreamCall c : List.copyOf(sendStreams)) {
@@ -300,9 +300,9 @@ final class SpartanEndpoint extends SpartanGrpc.SpartanImplBase {
       reply.onError(StatusMapping.toStatus(e));
       return;
     }
-    DeliveryBridge[] self = new DeliveryBridge[1];
-    DeliveryBridge bridge =
-        new DeliveryBridge(
+    GrpcServerEventPump[] self = new GrpcServerEventPump[1];
+    GrpcServerEventPump bridge =
+        new GrpcServerEventPump(
             call,
             wire,
             stats,

@@ -46,7 +46,7 @@ class ConnectionLimitsTest {
   @RegisterExtension final ServerFixture fixture = new ServerFixture();
   private final LocalChatService core = fixture.core;
   private GrpcServer server;
-  private GrpcChatClient honest;
+  private GrpcClient honest;
   private ConnectionGate gate;
   private ListAppender<ILoggingEvent> logged;
   private Logger gateLog;

@@ -34,8 +34,8 @@ class DeadClientTest {
   private final LocalChatService core = fixture.core;
   private GrpcServer server;
   private LoopbackProxy proxy;
-  private GrpcChatClient viaProxy;
-  private GrpcChatClient direct;
+  private GrpcClient viaProxy;
+  private GrpcClient direct;
 
   @BeforeEach
   void start() throws Exception {

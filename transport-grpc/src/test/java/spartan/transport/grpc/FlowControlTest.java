@@ -28,9 +28,9 @@ import spartan.core.testing.EventRecorder;
  * message count; the rest waits in the inbox. Once it reads again it gets all of them, in order.
  *
  * <p>The bound, in bytes handed to gRPC and not yet read by the subscriber: the client's HTTP/2
- * receive window ({@link GrpcChatClient#FLOW_CONTROL_WINDOW}, 1 MiB, held by the client), plus
+ * receive window ({@link GrpcClient#FLOW_CONTROL_WINDOW}, 1 MiB, held by the client), plus
  * gRPC's per-stream onReady threshold on the server (32 KiB), plus the bridge's request window
- * ({@link DeliveryBridge#WINDOW} events, each at most one frame) and the event that found the call
+ * ({@link GrpcServerEventPump#WINDOW} events, each at most one frame) and the event that found the call
  * not ready. Of that, the server itself holds at most the last two terms.
  */
 class FlowControlTest {
@@ -41,7 +41,7 @@ class FlowControlTest {
   @RegisterExtension final ServerFixture fixture = new ServerFixture();
   private final LocalChatService core = fixture.core;
   private GrpcServer server;
-  private GrpcChatClient client;
+  private GrpcClient client;
 
   @BeforeEach
   void start() throws Exception {
@@ -72,9 +72,9 @@ class FlowControlTest {
 
     int eventBytes = largestEventBytes();
     long bound =
-        GrpcChatClient.FLOW_CONTROL_WINDOW
+        GrpcClient.FLOW_CONTROL_WINDOW
             + ON_READY_THRESHOLD
-            + (long) (DeliveryBridge.WINDOW + 1) * eventBytes;
+            + (long) (GrpcServerEventPump.WINDOW + 1) * eventBytes;
     DeliveryStats stats = server.endpoint().stats();
     // All 10,000 are stored; the stream must have stopped well short of them, and stay stopped.
     await()
@@ -92,9 +92,9 @@ class FlowControlTest {
         stalledBytes,
         MESSAGES,
         bound,
-        GrpcChatClient.FLOW_CONTROL_WINDOW,
+        GrpcClient.FLOW_CONTROL_WINDOW,
         ON_READY_THRESHOLD,
-        DeliveryBridge.WINDOW + 1,
+        GrpcServerEventPump.WINDOW + 1,
         eventBytes);
 
     Instant resumed = Instant.now();

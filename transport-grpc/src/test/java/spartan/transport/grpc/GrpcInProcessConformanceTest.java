@@ -21,7 +21,7 @@ class GrpcInProcessConformanceTest extends ChatServiceConformance {
     String name = InProcessServerBuilder.generateName();
     server =
         GrpcServer.inProcess(core, name, blocking, TransportOptions.DEFAULT_MAX_FRAME_BYTES);
-    return new GrpcChatClient(
+    return new GrpcClient(
         InProcessChannelBuilder.forName(name)
             .maxInboundMessageSize(TransportOptions.DEFAULT_MAX_FRAME_BYTES)
             .build());

@@ -77,7 +77,7 @@ class GrpcTransportTest {
 
   @Test
   void theProviderIsFoundByNameWithItsDefaultPort() {
-    assertThat(grpc).isInstanceOf(GrpcTransport.class);
+    assertThat(grpc).isInstanceOf(GrpcTransportProvider.class);
     assertThat(grpc.name()).isEqualTo("grpc");
     assertThat(grpc.defaultPort()).isEqualTo(3000);
     assertThat(server.port()).isPositive();

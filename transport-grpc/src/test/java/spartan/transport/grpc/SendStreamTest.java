@@ -43,7 +43,7 @@ class SendStreamTest {
   @RegisterExtension final ServerFixture fixture = new ServerFixture();
   private final LocalChatService core = fixture.core;
   private GrpcServer server;
-  private GrpcChatClient client;
+  private GrpcClient client;
   private final AtomicInteger heldSends = new AtomicInteger();
   private final CompletableFuture<Void> release = new CompletableFuture<>();
 

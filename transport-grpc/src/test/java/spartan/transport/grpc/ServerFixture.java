@@ -58,8 +58,8 @@ final class ServerFixture implements AfterEachCallback {
   }
 
   /** A client connected with {@code options}, closed after the test. */
-  GrpcChatClient connect(TransportOptions options) {
-    return closeAfter(GrpcChatClient.connect(options));
+  GrpcClient connect(TransportOptions options) {
+    return closeAfter(GrpcClient.connect(options));
   }
 
   /** Closes {@code resource} after the test, before anything handed in earlier. */

@@ -50,7 +50,7 @@ class StatusMappingTest {
   private final FailingService failing = new FailingService();
   private ExecutorService blocking;
   private GrpcServer server;
-  private GrpcChatClient client;
+  private GrpcClient client;
 
   @BeforeEach
   void start() throws Exception {
@@ -58,7 +58,7 @@ class StatusMappingTest {
     String name = InProcessServerBuilder.generateName();
     server =
         GrpcServer.inProcess(failing, name, blocking, TransportOptions.DEFAULT_MAX_FRAME_BYTES);
-    client = new GrpcChatClient(InProcessChannelBuilder.forName(name).build());
+    client = new GrpcClient(InProcessChannelBuilder.forName(name).build());
   }
 
   @AfterEach
@@ -133,7 +133,7 @@ class StatusMappingTest {
     ChatException original = failure(code);
     failing.next = original; // the stream's resume fails: a stream-level status
     CompletableFuture<?> send =
-        new RemoteSession(client, "alice", "some-token")
+        new GrpcClientSession(client, "alice", "some-token")
             .sendAsync(Recipient.user("bob"), MessageBody.text("hi"), null);
     assertThatThrownBy(send::join)
         .isInstanceOf(CompletionException.class)
@@ -238,8 +238,8 @@ class StatusMappingTest {
 
   @Test
   void anUnreachableServerIsUnavailable() {
-    GrpcChatClient nowhere =
-        new GrpcChatClient(
+    GrpcClient nowhere =
+        new GrpcClient(
             InProcessChannelBuilder.forName(InProcessServerBuilder.generateName()).build());
     try {
       assertThat(catchChat(nowhere::authMode).code()).isEqualTo(ErrorCode.UNAVAILABLE);

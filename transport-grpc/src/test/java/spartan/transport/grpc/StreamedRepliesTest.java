@@ -40,7 +40,7 @@ class StreamedRepliesTest {
   private final LocalChatService core = fixture.core;
   private GrpcServer server;
   private ManagedChannel channel;
-  private GrpcChatClient client;
+  private GrpcClient client;
   private final List<ClientCall<?, ?>> calls = new ArrayList<>();
 
   @BeforeEach
@@ -48,7 +48,7 @@ class StreamedRepliesTest {
     String name = InProcessServerBuilder.generateName();
     server = fixture.inProcess(name);
     channel = fixture.shutDownAfter(InProcessChannelBuilder.forName(name).build());
-    client = fixture.closeAfter(new GrpcChatClient(InProcessChannelBuilder.forName(name).build()));
+    client = fixture.closeAfter(new GrpcClient(InProcessChannelBuilder.forName(name).build()));
     fixture.createAccounts("alice", "bob", "carol");
   }
 

@@ -51,7 +51,7 @@ class UnreadListingsTest {
   @RegisterExtension final ServerFixture fixture = new ServerFixture();
   private final LocalChatService core = fixture.core;
   private GrpcServer server;
-  private GrpcChatClient honest;
+  private GrpcClient honest;
   private ManagedChannel attackerChannel;
   private final List<ClientCall<?, ?>> calls = new ArrayList<>();
 

@@ -5,6 +5,8 @@ import spartan.core.ChatService;
 import spartan.core.spi.TransportOptions;
 import spartan.core.spi.TransportProvider;
 import spartan.core.spi.TransportServer;
+import spartan.transport.socket.client.SocketClient;
+import spartan.transport.socket.server.SocketServer;
 
 /**
  * The {@code socket} transport: newline-delimited JSON over TCP, on Netty and Jackson. The protocol
@@ -49,6 +51,6 @@ public final class SocketTransportProvider implements TransportProvider {
 
   @Override
   public ChatService connect(TransportOptions options) {
-    return new SocketChatService(options);
+    return new SocketClient(options);
   }
 }
