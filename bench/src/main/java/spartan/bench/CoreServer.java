@@ -15,7 +15,7 @@ import spartan.core.service.LocalChatService;
 import spartan.core.service.ServerThreads;
 import spartan.core.store.ChatStore;
 import spartan.core.store.MemoryChatStore;
-import spartan.core.store.SqliteChatStore;
+import spartan.core.store.sqlite.SqliteChatStore;
 
 /**
  * The chat core the in-process benchmarks measure: the service over the memory store or the

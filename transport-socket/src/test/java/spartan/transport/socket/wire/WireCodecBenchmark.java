@@ -1,4 +1,4 @@
-package spartan.transport.socket;
+package spartan.transport.socket.wire;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.IntNode;
@@ -29,7 +29,7 @@ import spartan.core.SendReceipt;
  * The socket transport's JSON, per line, for the lines one direct message costs: the send request
  * (client writes, server parses), its reply (server writes, client parses) and the message event
  * (server writes, client parses). These hot lines are written and read by hand ({@code *Hand}:
- * {@link LineWriter} and {@link FlatJson}, through {@link ClientConnection#sendLine}, {@link
+ * {@link LineWriter} and {@link FlatJson}, through {@link ClientLines#sendLine}, {@link
  * MessageLines}, {@link ServerLines} and {@link ClientLines}), straight between objects and the
  * socket's buffer; {@code *Tree} is the general path through a Jackson tree and ObjectMapper, which
  * every other line takes, for comparison. In the transport's tests, to reach its package-private
@@ -139,7 +139,7 @@ public class WireCodecBenchmark {
 
   @Benchmark
   public int writeSendRequestHand() {
-    ByteBuf b = ClientConnection.sendLine(alloc, 12345, message.to(), message.body(), null);
+    ByteBuf b = ClientLines.sendLine(alloc, 12345, message.to(), message.body(), null);
     int n = b.readableBytes();
     b.release();
     return n;

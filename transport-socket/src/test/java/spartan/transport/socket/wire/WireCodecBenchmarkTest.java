@@ -1,4 +1,4 @@
-package spartan.transport.socket;
+package spartan.transport.socket.wire;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
