@@ -107,6 +107,7 @@ final class LocalSession implements Session {
               (appended, err) -> {
                 if (err == null) {
                   service.delivery.stored(appended);
+                  service.published(appended);
                 }
                 Runnable answer = () -> answer(receipt, to, appended, err);
                 try {
@@ -291,6 +292,10 @@ final class LocalSession implements Session {
       }
       if (previous != null) {
         previous.complete();
+      } else {
+        // Seen by the other nodes before the stream reads its inbox: every entry stored from now
+        // on is notified here, and every one stored before is read.
+        service.bus.streamOpened(user);
       }
       for (String from : service.requests.pendingFor(user)) {
         s.offerControl(new ChatEvent.ChatRequested(from));
@@ -311,11 +316,15 @@ final class LocalSession implements Session {
         public void cancel() {}
       };
 
-  private synchronized void detach(EventStream s) {
-    if (stream == s) {
+  private void detach(EventStream s) {
+    synchronized (this) {
+      if (stream != s) {
+        return;
+      }
       stream = null;
       touch();
     }
+    service.bus.streamClosed(user);
   }
 
   void offer(Delivery d) {
@@ -350,8 +359,9 @@ final class LocalSession implements Session {
     List<String> names = store.listAccounts(glob, from, limit + 1);
     List<String> page = LocalChatService.page(names, limit);
     List<Account> out = new ArrayList<>(page.size());
+    java.util.Set<String> online = service.online(page);
     for (String n : page) {
-      out.add(new Account(n, service.isOnline(n)));
+      out.add(new Account(n, online.contains(n)));
     }
     return new Page<>(out, names.size() > limit ? page.get(page.size() - 1) : null);
   }
@@ -510,6 +520,11 @@ final class LocalSession implements Session {
   }
 
   void markEnded() {
+    markEnded(null);
+  }
+
+  /** Ends the session; its stream completes, or fails with {@code why} if not null. */
+  void markEnded(ChatException why) {
     EventStream s;
     synchronized (this) {
       ended = true;
@@ -517,7 +532,12 @@ final class LocalSession implements Session {
       stream = null;
     }
     if (s != null) {
-      s.complete();
+      service.bus.streamClosed(user);
+      if (why == null) {
+        s.complete();
+      } else {
+        s.fail(why);
+      }
     }
   }
 
