@@ -39,7 +39,7 @@ final class BusCodec {
   private BusCodec() {}
 
   /** One thing a node tells another. */
-  sealed interface Note permits Tip, Tell, Deleted, Recheck {}
+  sealed interface Note extends Outgoing permits Tip, Tell, Deleted, Recheck {}
 
   /** {@code user}'s inbox holds entries up to {@code seq}. */
   record Tip(String user, long seq) implements Note {

@@ -33,6 +33,11 @@ import org.slf4j.LoggerFactory;
 import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.BinaryJedisShardedPubSub;
 import redis.clients.jedis.CommandArguments;
+import redis.clients.jedis.ConnectionPoolConfig;
+import redis.clients.jedis.DefaultJedisClientConfig;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.util.JedisURIHelper;
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.Protocol;
 import redis.clients.jedis.RedisClusterClient;
@@ -122,12 +127,19 @@ public final class RedisNodeBus implements NodeBus {
 
   private volatile NodeBus.Node node;
   private volatile String epoch;
+  /** The registered nodes at the last heartbeat (broadcasts go to them). */
   private volatile Set<String> liveNodes = Set.of();
+  /**
+   * Registered nodes not heard from for {@code deadAfter}, at the last heartbeat: their presence
+   * is ignored until swept. A node unknown at the last heartbeat counts as alive (it may have
+   * started since).
+   */
+  private volatile Set<String> deadNodes = Set.of();
   private final ConcurrentHashMap<String, Integer> streams = new ConcurrentHashMap<>();
   private final Object[] stripes = new Object[64];
 
   /** News waiting to be published; bounded: when full, news is dropped and a recheck owed. */
-  private final ArrayBlockingQueue<BusCodec.Note> outbox;
+  private final ArrayBlockingQueue<Outgoing> outbox;
   private final Runnable publishSoon;
   /** News was dropped (queue full, Redis failure): the other nodes must re-read. */
   private final AtomicBoolean owedRecheck = new AtomicBoolean();
@@ -144,6 +156,7 @@ public final class RedisNodeBus implements NodeBus {
   private final List<ScheduledFuture<?>> timers = new ArrayList<>();
   private Thread subscriber;
   private final RedisChatRequests requests;
+  private final boolean ownsClient;
 
   private RedisNodeBus(Builder b) {
     this.redis = b.redis;
@@ -166,6 +179,7 @@ public final class RedisNodeBus implements NodeBus {
       stripes[i] = new Object();
     }
     this.requests = new RedisChatRequests(redis, clock);
+    this.ownsClient = b.ownsClient;
   }
 
   public static Builder builder() {
@@ -277,8 +291,23 @@ public final class RedisNodeBus implements NodeBus {
   }
 
   @Override
-  public void tell(String user, ChatEvent event) {
-    enqueue(new BusCodec.Tell(user, event));
+  public void tell(Collection<String> users, ChatEvent event) {
+    if (users.isEmpty() || down.get()) {
+      return;
+    }
+    Map<String, Set<String>> where;
+    try {
+      where = presence(users);
+    } catch (RuntimeException e) {
+      wentDown(e);
+      return;
+    }
+    where.forEach(
+        (user, nodes) -> {
+          if (!nodes.isEmpty()) {
+            enqueue(new Addressed(new BusCodec.Tell(user, event), Set.copyOf(nodes)));
+          }
+        });
   }
 
   @Override
@@ -348,10 +377,17 @@ public final class RedisNodeBus implements NodeBus {
         Thread.currentThread().interrupt();
       }
     }
+    if (ownsClient) {
+      redis.close();
+    }
   }
 
-  /** Stops this node without any cleanup, as {@code kill -9} would; for tests. */
-  void crash() {
+  /**
+   * Stops at once without leaving: heartbeats stop and the subscription closes, but the node's
+   * presence and registration stay in Redis for the others to sweep, as after {@code kill -9}.
+   * For tests of that sweep.
+   */
+  public void abandon() {
     closing.countDown();
     synchronized (timers) {
       timers.forEach(t -> t.cancel(false));
@@ -422,13 +458,13 @@ public final class RedisNodeBus implements NodeBus {
       }
       p.sync();
     }
-    Set<String> live = liveNodes;
+    Set<String> dead = deadNodes;
     Map<String, Set<String>> out = new HashMap<>();
     replies.forEach(
         (u, r) -> {
           Set<String> nodes = new HashSet<>();
           r.get().forEach((n, count) -> {
-            if (!n.equals(nodeId) && live.contains(n) && positive(count)) {
+            if (!n.equals(nodeId) && !dead.contains(n) && positive(count)) {
               nodes.add(n);
             }
           });
@@ -458,7 +494,10 @@ public final class RedisNodeBus implements NodeBus {
 
   // ---- publishing -------------------------------------------------------------------------------
 
-  private void enqueue(BusCodec.Note note) {
+  /** A note whose target nodes are already known. */
+  private record Addressed(BusCodec.Note note, Set<String> nodes) implements Outgoing {}
+
+  private void enqueue(Outgoing note) {
     if (!outbox.offer(note)) {
       if (owedRecheck.compareAndSet(false, true)) {
         log.warn("cluster: publish queue full ({} items); the other nodes will re-read instead",
@@ -474,7 +513,7 @@ public final class RedisNodeBus implements NodeBus {
 
   private void publishRound() {
     while (true) {
-      List<BusCodec.Note> round = new ArrayList<>();
+      List<Outgoing> round = new ArrayList<>();
       outbox.drainTo(round, PUBLISH_ROUND);
       boolean recheck = owedRecheck.get() && !down.get();
       if (round.isEmpty() && !recheck) {
@@ -496,12 +535,10 @@ public final class RedisNodeBus implements NodeBus {
     }
   }
 
-  private void publish(List<BusCodec.Note> round, boolean recheck) {
+  private void publish(List<Outgoing> round, boolean recheck) {
     Set<String> targeted = new HashSet<>();
-    for (BusCodec.Note n : round) {
+    for (Outgoing n : round) {
       if (n instanceof BusCodec.Tip t) {
-        targeted.add(t.user());
-      } else if (n instanceof BusCodec.Tell t) {
         targeted.add(t.user());
       }
     }
@@ -515,14 +552,18 @@ public final class RedisNodeBus implements NodeBus {
         byNode.computeIfAbsent(n, k -> new ArrayList<>()).add(new BusCodec.Recheck());
       }
     }
-    for (BusCodec.Note n : round) {
+    for (Outgoing o : round) {
       Collection<String> to;
-      if (n instanceof BusCodec.Tip t) {
+      BusCodec.Note n;
+      if (o instanceof BusCodec.Tip t) {
         to = where.getOrDefault(t.user(), Set.of());
-      } else if (n instanceof BusCodec.Tell t) {
-        to = where.getOrDefault(t.user(), Set.of());
+        n = t;
+      } else if (o instanceof Addressed a) {
+        to = a.nodes();
+        n = a.note();
       } else {
         to = others; // a deleted account's idle sessions are not in presence: tell every node
+        n = (BusCodec.Note) o;
       }
       for (String target : to) {
         byNode.computeIfAbsent(target, k -> new ArrayList<>()).add(n);
@@ -688,6 +729,11 @@ public final class RedisNodeBus implements NodeBus {
       live.add(text(o));
     }
     liveNodes = Set.copyOf(live);
+    Set<String> dead = new HashSet<>();
+    for (Object o : (List<Object>) r.get(2)) {
+      dead.add(text(o));
+    }
+    deadNodes = Set.copyOf(dead);
     String current = ep.get();
     if (current == null) {
       current = readEpoch();
@@ -696,8 +742,8 @@ public final class RedisNodeBus implements NodeBus {
       dataReset(current);
       return;
     }
-    for (Object o : (List<Object>) r.get(2)) {
-      sweep(text(o));
+    for (String d : dead) {
+      sweep(d);
     }
     if (down.compareAndSet(true, false)) {
       log.info("cluster: Redis reachable again from node {}; resynchronising", nodeId);
@@ -784,6 +830,16 @@ public final class RedisNodeBus implements NodeBus {
       log.warn("cluster: Redis unreachable from node {} ({}); serving local sessions only until"
           + " it returns", nodeId, e.toString());
     }
+    // The subscription's socket waits without a timeout: drop it, so a half-open connection
+    // is replaced rather than trusted.
+    Connection c = listening;
+    if (c != null && subscriberConnection != null) {
+      try {
+        c.close();
+      } catch (RuntimeException ignored) {
+        // already closed
+      }
+    }
   }
 
   /** Builds a {@link RedisNodeBus}; {@link #redis}, {@link #scheduler} and {@link #threads} are required. */
@@ -800,6 +856,69 @@ public final class RedisNodeBus implements NodeBus {
     private Clock clock = Clock.systemUTC();
     private ChatMetrics metrics = ChatMetrics.NONE;
     private int maxQueued = 10_000;
+    private boolean ownsClient;
+
+    /**
+     * Connects to the Redis at {@code url} ({@code redis://} or {@code rediss://}, with optional
+     * user, password and database), with {@code timeout} to connect and to read; the bus owns
+     * the client and closes it. TLS checks the server's name against the JDK's trust store.
+     */
+    public Builder redis(String url, Duration timeout) {
+      java.net.URI uri;
+      try {
+        uri = new java.net.URI(Objects.requireNonNull(url, "cluster.redis").strip());
+      } catch (java.net.URISyntaxException e) {
+        throw new IllegalArgumentException("cluster.redis is not a URL: " + e.getMessage());
+      }
+      if (!JedisURIHelper.isValid(uri)
+          || !(uri.getScheme().equals("redis") || uri.getScheme().equals("rediss"))) {
+        throw new IllegalArgumentException(
+            "cluster.redis must be redis://host:port or rediss://host:port, was " + uri.getScheme()
+                + "://…");
+      }
+      int millis = (int) positive(timeout, "cluster.redisTimeout").toMillis();
+      boolean tls = JedisURIHelper.isRedisSSLScheme(uri);
+      DefaultJedisClientConfig.Builder config =
+          DefaultJedisClientConfig.builder()
+              .connectionTimeoutMillis(millis)
+              .socketTimeoutMillis(millis)
+              .ssl(tls)
+              .clientName("spartan-cluster");
+      if (tls) {
+        javax.net.ssl.SSLParameters params = new javax.net.ssl.SSLParameters();
+        params.setEndpointIdentificationAlgorithm("HTTPS");
+        params.setProtocols(spartan.core.spi.Tls.PROTOCOLS.toArray(new String[0]));
+        config.sslParameters(params);
+      }
+      if (JedisURIHelper.getPassword(uri) != null) {
+        config.user(JedisURIHelper.getUser(uri)).password(JedisURIHelper.getPassword(uri));
+      }
+      if (JedisURIHelper.hasDbIndex(uri)) {
+        config.database(JedisURIHelper.getDBIndex(uri));
+      }
+      DefaultJedisClientConfig built = config.build();
+      HostAndPort at = new HostAndPort(uri.getHost(), uri.getPort());
+      ConnectionPoolConfig pool = new ConnectionPoolConfig();
+      pool.setMaxTotal(8);
+      pool.setMaxWait(Duration.ofMillis(millis));
+      pool.setJmxEnabled(false);
+      // The subscriber's socket waits for messages indefinitely; the node's heartbeats notice a
+      // dead server, and the subscription's reconnect loop notices a dropped socket.
+      DefaultJedisClientConfig listening =
+          DefaultJedisClientConfig.builder()
+              .connectionTimeoutMillis(millis)
+              .socketTimeoutMillis(0)
+              .ssl(tls)
+              .sslParameters(built.getSslParameters())
+              .user(built.getUser())
+              .password(built.getPassword())
+              .clientName("spartan-cluster-sub")
+              .build();
+      this.redis = RedisClient.builder().hostAndPort(at).clientConfig(built).poolConfig(pool).build();
+      this.subscriberConnection = () -> new Connection(at, listening);
+      this.ownsClient = true;
+      return this;
+    }
 
     /**
      * The Redis client for commands (this bus does not close it) and a source of dedicated

@@ -582,13 +582,16 @@ public final class LocalChatService implements ChatService {
   }
 
   /**
-   * Tells every live stream of {@code user}, on this node and the others, about a live-only
-   * event (a chat request or answer, a group event). Never blocks. The one path by which such
-   * events reach users.
+   * Tells every live stream of {@code users}, on this node and the others, about a live-only
+   * event (a chat request or answer, a group event): the one path by which such events reach
+   * users. With other nodes, one Redis round trip finds where the users' streams are now, so
+   * a stream opened later does not get the event.
    */
-  void pushControl(String user, ChatEvent e) {
-    pushLocal(user, e);
-    bus.tell(user, e);
+  void pushControl(java.util.Collection<String> users, ChatEvent e) {
+    for (String u : users) {
+      pushLocal(u, e);
+    }
+    bus.tell(users, e);
   }
 
   private void pushLocal(String user, ChatEvent e) {

@@ -470,7 +470,7 @@ final class LocalSession implements Session {
     }
     requireUser(name);
     service.requests.add(user, name);
-    service.pushControl(name, new ChatEvent.ChatRequested(user));
+    service.pushControl(List.of(name), new ChatEvent.ChatRequested(user));
   }
 
   @Override
@@ -480,7 +480,7 @@ final class LocalSession implements Session {
     if (!service.requests.remove(name, user)) {
       throw ChatException.notFound("No chat request from " + name + ".");
     }
-    service.pushControl(name, new ChatEvent.ChatAnswered(user, accept));
+    service.pushControl(List.of(name), new ChatEvent.ChatAnswered(user, accept));
   }
 
   // ---- end-to-end keys -------------------------------------------------------------------------

@@ -41,7 +41,7 @@ public interface NodeBus extends AutoCloseable {
         public void stored(List<String> users, List<Long> seqs) {}
 
         @Override
-        public void tell(String user, ChatEvent event) {}
+        public void tell(Collection<String> users, ChatEvent event) {}
 
         @Override
         public void accountDeleted(String user) {}
@@ -75,11 +75,13 @@ public interface NodeBus extends AutoCloseable {
   void stored(List<String> users, List<Long> seqs);
 
   /**
-   * Tells {@code user}'s live streams on the other nodes about {@code event} (never a {@link
-   * ChatEvent.MessageReceived}: messages travel through the store). The caller pushes it to this
-   * node's streams itself. Never blocks; a live-only event may be lost if Redis is unreachable.
+   * Tells the live streams of {@code users} on the other nodes about {@code event} (never a
+   * {@link ChatEvent.MessageReceived}: messages travel through the store); the caller pushes it
+   * to this node's streams itself. Finds the nodes holding those streams now, in one Redis round
+   * trip on the calling thread (so a stream opened after this returns does not get the event),
+   * and queues the publishing. A live-only event is lost if Redis is unreachable.
    */
-  void tell(String user, ChatEvent event);
+  void tell(Collection<String> users, ChatEvent event);
 
   /** {@code user}'s account was deleted here: the other nodes end its sessions. Never blocks. */
   void accountDeleted(String user);
