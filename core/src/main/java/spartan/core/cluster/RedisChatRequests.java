@@ -78,13 +78,16 @@ final class RedisChatRequests implements PendingChatRequests {
     });
   }
 
+  /** Empty while Redis is unreachable: a subscription then starts without the reminders. */
   @Override
   public List<String> pendingFor(String to) {
     long cutoff = clock.millis() - TTL_MS;
-    return run(() -> {
+    try {
       redis.zremrangeByScore(to(to), Double.NEGATIVE_INFINITY, cutoff - 1);
       return new ArrayList<>(redis.zrange(to(to), 0, -1));
-    });
+    } catch (JedisException e) {
+      return List.of();
+    }
   }
 
   @Override

@@ -543,8 +543,15 @@ public final class RedisNodeBus implements NodeBus {
       }
     }
     Map<String, Set<String>> where = targeted.isEmpty() ? Map.of() : presence(targeted);
-    Set<String> others = new HashSet<>(liveNodes);
+    boolean broadcast = recheck;
+    for (Outgoing o : round) {
+      broadcast |= o instanceof BusCodec.Deleted;
+    }
+    // Broadcasts are rare (a deleted account, a recheck): read the registry now rather than
+    // trust the last heartbeat, which may predate a node that just started.
+    Set<String> others = new HashSet<>(broadcast ? redis.zrange(NODES, 0, -1) : liveNodes);
     others.remove(nodeId);
+    others.removeAll(deadNodes);
     Map<String, List<BusCodec.Note>> byNode = new HashMap<>();
     if (recheck) {
       owedRecheck.set(false);
