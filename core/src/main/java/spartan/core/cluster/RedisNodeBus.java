@@ -938,6 +938,31 @@ public final class RedisNodeBus implements NodeBus {
       return this;
     }
 
+    /**
+     * Connects to a Redis Cluster through any of {@code seeds} (plain TCP, no password), with
+     * {@code timeout} to connect and to read; the bus owns the client and closes it. The
+     * subscription is routed to the shard owning the node's channel.
+     */
+    public Builder redisCluster(Set<HostAndPort> seeds, Duration timeout) {
+      if (seeds == null || seeds.isEmpty()) {
+        throw new IllegalArgumentException("a Redis Cluster needs at least one seed node");
+      }
+      int millis = (int) positive(timeout, "cluster.redisTimeout").toMillis();
+      this.redis =
+          RedisClusterClient.builder()
+              .nodes(Set.copyOf(seeds))
+              .clientConfig(
+                  DefaultJedisClientConfig.builder()
+                      .connectionTimeoutMillis(millis)
+                      .socketTimeoutMillis(millis)
+                      .clientName("spartan-cluster")
+                      .build())
+              .build();
+      this.subscriberConnection = null;
+      this.ownsClient = true;
+      return this;
+    }
+
     /** This node's id ({@code cluster.nodeId}); random by default. 1-64 of [A-Za-z0-9_-]. */
     public Builder nodeId(String id) {
       if (id != null && !id.matches("[A-Za-z0-9_-]{1,64}")) {

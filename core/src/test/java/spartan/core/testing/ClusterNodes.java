@@ -26,11 +26,12 @@ public final class ClusterNodes implements AutoCloseable {
   private final List<LocalChatService> services = new ArrayList<>();
   private final List<RedisNodeBus> buses = new ArrayList<>();
   private final List<ScheduledExecutorService> schedulers = new ArrayList<>();
-  private final String redisUrl;
+  private final UnaryOperator<RedisNodeBus.Builder> connect;
   private final UnaryOperator<RedisNodeBus.Builder> tune;
 
-  private ClusterNodes(String redisUrl, UnaryOperator<RedisNodeBus.Builder> tune) {
-    this.redisUrl = redisUrl;
+  private ClusterNodes(
+      UnaryOperator<RedisNodeBus.Builder> connect, UnaryOperator<RedisNodeBus.Builder> tune) {
+    this.connect = connect;
     this.tune = tune;
   }
 
@@ -65,7 +66,19 @@ public final class ClusterNodes implements AutoCloseable {
       int n,
       LocalChatService.Builder service,
       UnaryOperator<RedisNodeBus.Builder> tune) {
-    ClusterNodes c = new ClusterNodes(url, tune);
+    return start(b -> b.redis(url, Duration.ofSeconds(2)), n, service, tune);
+  }
+
+  /**
+   * Starts {@code n} nodes whose buses {@code connect} points at Redis (a single server, a Redis
+   * Cluster), then {@code tune} adjusts.
+   */
+  public static ClusterNodes start(
+      UnaryOperator<RedisNodeBus.Builder> connect,
+      int n,
+      LocalChatService.Builder service,
+      UnaryOperator<RedisNodeBus.Builder> tune) {
+    ClusterNodes c = new ClusterNodes(connect, tune);
     try {
       for (int i = 0; i < n; i++) {
         c.add(service);
@@ -85,8 +98,8 @@ public final class ClusterNodes implements AutoCloseable {
     schedulers.add(scheduler);
     RedisNodeBus bus =
         tune.apply(
-                RedisNodeBus.builder()
-                    .redis(redisUrl, Duration.ofSeconds(2))
+                connect
+                    .apply(RedisNodeBus.builder())
                     .nodeId("node" + i + "-" + Long.toHexString(System.nanoTime()))
                     .scheduler(scheduler)
                     .threads(daemon("cluster-sub" + i)))
