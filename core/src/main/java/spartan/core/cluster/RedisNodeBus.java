@@ -414,6 +414,9 @@ public final class RedisNodeBus implements NodeBus {
 
   /** Writes this node's current stream count for {@code user}; the last write wins, in order. */
   private void writePresence(String user) {
+    if (closing.getCount() == 0) {
+      return; // leaving: close() removes the presence, or the others sweep it
+    }
     synchronized (stripes[Math.floorMod(user.hashCode(), stripes.length)]) {
       int n = streams.getOrDefault(user, 0);
       if (n <= 0) {
@@ -512,7 +515,7 @@ public final class RedisNodeBus implements NodeBus {
   }
 
   private void publishRound() {
-    while (true) {
+    while (closing.getCount() > 0) {
       List<Outgoing> round = new ArrayList<>();
       outbox.drainTo(round, PUBLISH_ROUND);
       boolean recheck = owedRecheck.get() && !down.get();

@@ -612,9 +612,15 @@ public final class LocalChatService implements ChatService {
       pushLocal(user, event);
     }
 
+    /** Checked against the store, so only a deleted (or re-created) account ends sessions. */
     @Override
     public void accountDeleted(String user) {
-      endLocal(user);
+      Optional<ChatStore.AccountRecord> now = store.findAccount(user);
+      for (LocalSession s : List.copyOf(sessions.of(user))) {
+        if (now.isEmpty() || now.get().id() != s.accountId()) {
+          end(s);
+        }
+      }
     }
 
     @Override

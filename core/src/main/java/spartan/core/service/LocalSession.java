@@ -67,6 +67,11 @@ final class LocalSession implements Session {
     return token;
   }
 
+  /** The id of the account this session logged in to (a re-created name has another). */
+  long accountId() {
+    return account.id();
+  }
+
   Instant lastUsed() {
     return lastUsed;
   }
