@@ -22,10 +22,18 @@ final class RedisChatRequests implements PendingChatRequests {
   static final int MAX_PER_TARGET = 64;
   static final long TTL_MS = 24 * 3600 * 1000L;
 
-  /** KEYS[1] the target's set; ARGV from, now ms, max, ttl ms. */
+  /**
+   * KEYS[1] the target's set; ARGV from, now ms, max, ttl ms. Scores strictly increase, so
+   * requests made in the same millisecond keep their order (ties would sort by name).
+   */
   private static final String ADD =
       """
-      redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+      local score = tonumber(ARGV[2])
+      local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+      if top[2] ~= nil and tonumber(top[2]) >= score then
+        score = tonumber(top[2]) + 1
+      end
+      redis.call('ZADD', KEYS[1], string.format('%.0f', score), ARGV[1])
       local n = redis.call('ZCARD', KEYS[1])
       if n > tonumber(ARGV[3]) then
         redis.call('ZREMRANGEBYRANK', KEYS[1], 0, n - tonumber(ARGV[3]) - 1)
@@ -33,6 +41,24 @@ final class RedisChatRequests implements PendingChatRequests {
       redis.call('PEXPIRE', KEYS[1], ARGV[4])
       return n
       """;
+
+  /**
+   * KEYS[1] the requester's set of users asked; ARGV target, max, ttl ms. Past the bound a
+   * random entry goes: deleting the account then cannot withdraw that one request, which
+   * expires with its day.
+   */
+  private static final String ASKED =
+      """
+      redis.call('SADD', KEYS[1], ARGV[1])
+      if redis.call('SCARD', KEYS[1]) > tonumber(ARGV[2]) then
+        redis.call('SPOP', KEYS[1])
+      end
+      redis.call('PEXPIRE', KEYS[1], ARGV[3])
+      return 1
+      """;
+
+  /** Users one requester's deletion can still withdraw requests from. */
+  static final int MAX_ASKED = 1024;
 
   private final UnifiedJedis redis;
   private final Clock clock;
@@ -57,8 +83,8 @@ final class RedisChatRequests implements PendingChatRequests {
       try (AbstractPipeline p = redis.pipelined()) {
         p.eval(ADD, List.of(to(to)), List.of(from, Long.toString(now),
             Integer.toString(MAX_PER_TARGET), Long.toString(TTL_MS)));
-        p.sadd(asked(from), to);
-        p.pexpire(asked(from), TTL_MS);
+        p.eval(ASKED, List.of(asked(from)), List.of(to, Integer.toString(MAX_ASKED),
+            Long.toString(TTL_MS)));
         p.sync();
       }
       return null;

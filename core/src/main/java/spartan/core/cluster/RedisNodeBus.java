@@ -837,8 +837,8 @@ public final class RedisNodeBus implements NodeBus {
       return;
     }
     if (down.compareAndSet(false, true)) {
-      log.warn("cluster: Redis unreachable from node {} ({}); serving local sessions only until"
-          + " it returns", nodeId, e.toString());
+      log.warn("cluster: node {} lost Redis ({}); serving its own sessions only until it is"
+          + " back", nodeId, e.toString());
     }
     // The subscription's socket waits without a timeout: drop it, so a half-open connection
     // is replaced rather than trusted.
