@@ -302,12 +302,18 @@ public final class RedisNodeBus implements NodeBus {
       wentDown(e);
       return;
     }
+    // One queue entry per event however many users it tells, so a big group's notice cannot
+    // crowd out the queue.
+    Map<String, List<BusCodec.Note>> byNode = new HashMap<>();
     where.forEach(
         (user, nodes) -> {
-          if (!nodes.isEmpty()) {
-            enqueue(new Addressed(new BusCodec.Tell(user, event), Set.copyOf(nodes)));
+          for (String n : nodes) {
+            byNode.computeIfAbsent(n, k -> new ArrayList<>()).add(new BusCodec.Tell(user, event));
           }
         });
+    if (!byNode.isEmpty()) {
+      enqueue(new Addressed(byNode));
+    }
   }
 
   @Override
@@ -497,8 +503,8 @@ public final class RedisNodeBus implements NodeBus {
 
   // ---- publishing -------------------------------------------------------------------------------
 
-  /** A note whose target nodes are already known. */
-  private record Addressed(BusCodec.Note note, Set<String> nodes) implements Outgoing {}
+  /** Notes whose target nodes are already known, by node. */
+  private record Addressed(Map<String, List<BusCodec.Note>> byNode) implements Outgoing {}
 
   private void enqueue(Outgoing note) {
     if (!outbox.offer(note)) {
@@ -565,12 +571,14 @@ public final class RedisNodeBus implements NodeBus {
     for (Outgoing o : round) {
       Collection<String> to;
       BusCodec.Note n;
+      if (o instanceof Addressed a) {
+        a.byNode().forEach(
+            (target, notes) -> byNode.computeIfAbsent(target, k -> new ArrayList<>()).addAll(notes));
+        continue;
+      }
       if (o instanceof BusCodec.Tip t) {
         to = where.getOrDefault(t.user(), Set.of());
         n = t;
-      } else if (o instanceof Addressed a) {
-        to = a.nodes();
-        n = a.note();
       } else {
         to = others; // a deleted account's idle sessions are not in presence: tell every node
         n = (BusCodec.Note) o;
