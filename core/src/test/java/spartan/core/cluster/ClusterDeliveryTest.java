@@ -14,6 +14,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
@@ -25,11 +26,16 @@ import redis.clients.jedis.Protocol;
 import redis.clients.jedis.RedisClient;
 import spartan.core.ChatException;
 import spartan.core.ChatEvent;
+import spartan.core.Delivery;
 import spartan.core.ErrorCode;
+import spartan.core.GroupPolicy;
+import spartan.core.MessageBody;
 import spartan.core.Recipient;
 import spartan.core.Session;
 import spartan.core.service.LocalChatService;
 import spartan.core.spi.ChatMetrics;
+import spartan.core.store.ChatStore;
+import spartan.core.store.ForwardingChatStore;
 import spartan.core.store.MemoryChatStore;
 import spartan.core.testing.ClusterNodes;
 import spartan.core.testing.EventRecorder;
@@ -134,6 +140,47 @@ class ClusterDeliveryTest {
     }
   }
 
+  /**
+   * The login race made deterministic: node 1's store runs a send on node 0 just before, or
+   * just after, the subscribing stream's first inbox read. Before: the read finds it. After:
+   * only the notification can bring it, and it does, because presence was written before the
+   * read. Either way it arrives once.
+   */
+  @Test
+  void aMessageStoredJustBeforeOrJustAfterTheFirstInboxReadArrivesOnce() {
+    for (boolean afterTheRead : new boolean[] {false, true}) {
+      ClusterNodes.flush(url);
+      ClusterNodes c = nodes(1, b -> b);
+      c.node(0).createAccount("alice" + afterTheRead, null);
+      c.node(0).createAccount("bob" + afterTheRead, null);
+      Session alice = c.node(0).login("alice" + afterTheRead, null);
+      String bobName = "bob" + afterTheRead;
+      AtomicBoolean armed = new AtomicBoolean();
+      ChatStore racing =
+          new ForwardingChatStore(store) {
+            @Override
+            public List<Delivery> inbox(String user, long afterSeq, int limit) {
+              boolean race = user.equals(bobName) && armed.compareAndSet(true, false);
+              if (race && !afterTheRead) {
+                alice.send(Recipient.user(bobName), "raced");
+              }
+              List<Delivery> read = super.inbox(user, afterSeq, limit);
+              if (race && afterTheRead) {
+                alice.send(Recipient.user(bobName), "raced");
+              }
+              return read;
+            }
+          };
+      int i = c.add(LocalChatService.builder().store(racing).deliveryExecutor(delivery));
+      Session bob = c.node(i).login(bobName, null);
+      armed.set(true);
+      EventRecorder events = subscribe(bob);
+      assertThat(events.nextMessage().message().text()).isEqualTo("raced");
+      alice.send(Recipient.user(bobName), "sentinel");
+      assertThat(events.nextMessage().message().text()).isEqualTo("sentinel");
+    }
+  }
+
   @Test
   void everySessionOfAUserOnEveryNodeReceivesAndAnAckFromAnyCounts() {
     ClusterNodes c = nodes(3, b -> b);
@@ -225,7 +272,7 @@ class ClusterDeliveryTest {
     Session alice = c.node(0).login("alice", null);
     List<String> want = new ArrayList<>();
     for (int i = 0; i < 300; i++) {
-      alice.sendAsync(Recipient.user("bob"), new spartan.core.MessageBody.Text("m" + i), null);
+      alice.sendAsync(Recipient.user("bob"), new MessageBody.Text("m" + i), null);
       want.add("m" + i);
     }
     assertThat(texts(bob.nextMessages(300))).isEqualTo(want);
@@ -240,7 +287,7 @@ class ClusterDeliveryTest {
     Session alice = c.node(0).login("alice", null);
     alice.requestChat("bob");
     assertThat(bob.next()).isEqualTo(new ChatEvent.ChatRequested("alice"));
-    alice.createGroup("team", List.of("bob"), spartan.core.GroupPolicy.PRIVATE);
+    alice.createGroup("team", List.of("bob"), GroupPolicy.PRIVATE);
     assertThat(bob.next()).isEqualTo(new ChatEvent.GroupInvited("team", "alice"));
   }
 
