@@ -25,6 +25,9 @@ final class CommandLine {
         --store TYPE              memory or embedded
         --redis URL               redis://host:port (rediss:// for TLS) to share rate limits
         --redis-ca FILE           CA certificate(s), PEM, to trust for rediss:// (default: system)
+        --cluster-redis URL       redis://host:port of the nodes' shared bus (several nodes;
+                                  needs --store redis)
+        --node-id ID              this node's id in the cluster (default: random)
         --tls-cert FILE           serve TLS on every transport: certificate chain, PEM
         --tls-key FILE            the certificate's private key, PEM (unencrypted, chmod 600)
         --auth MODE               open or password
@@ -95,6 +98,8 @@ final class CommandLine {
             case "--store" -> "store.type";
             case "--redis" -> "rateLimit.redis";
             case "--redis-ca" -> "rateLimit.redisCa";
+            case "--cluster-redis" -> "cluster.redis";
+            case "--node-id" -> "cluster.nodeId";
             case "--tls-cert" -> "tls.cert";
             case "--tls-key" -> "tls.key";
             case "--auth" -> "auth";

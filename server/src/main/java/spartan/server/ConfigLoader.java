@@ -43,7 +43,9 @@ public final class ConfigLoader {
           "limits.loginTimeoutSeconds", "limits.keepAliveSeconds",
           "limits.maxConnections", "limits.maxConnectionsPerAddress",
           "metrics.port", "metrics.host",
-          "tls.cert", "tls.key", "rateLimit.redisCa");
+          "tls.cert", "tls.key", "rateLimit.redisCa",
+          "cluster.redis", "cluster.nodeId", "cluster.heartbeatMillis",
+          "cluster.deadAfterMillis", "cluster.checkSeconds");
 
   /** Flattened settings ("grpc.port" → value) and where each came from, for error messages. */
   private final Map<String, Object> values = new LinkedHashMap<>();
@@ -197,11 +199,40 @@ public final class ConfigLoader {
     if (redisCa != null && (rateRedis == null || !rateRedis.startsWith("rediss://"))) {
       throw bad("rateLimit.redisCa", "is only used with a rediss:// URL in rateLimit.redis");
     }
+    ServerConfig.Cluster cluster = cluster(storeType);
     return new ServerConfig(
         transports, host, grpcPort, socketPort, auth, demoUsers, storeType, dataDir, storeRedis,
         perSecond, burst, rateRedis, recipients, perConversation, conversations, maxFrame, limits,
         loginTimeout, keepAlive, maxConnections, maxPerAddress, sync, cacheMaxBytes, authLimits,
-        openOnNetwork, metricsPort, metricsHost, tlsCert, tlsKey, redisCa);
+        openOnNetwork, metricsPort, metricsHost, tlsCert, tlsKey, redisCa, cluster);
+  }
+
+  private ServerConfig.Cluster cluster(ServerConfig.StoreType storeType) {
+    String redis = redisUrl("cluster.redis");
+    String nodeId = null;
+    Object id = values.get("cluster.nodeId");
+    if (id != null && !(id instanceof String s && s.isBlank())) {
+      nodeId = String.valueOf(id).strip();
+      if (!nodeId.matches("[A-Za-z0-9_-]{1,64}")) {
+        throw bad("cluster.nodeId", "must be 1-64 letters, digits, '-' or '_', was '" + nodeId
+            + "'");
+      }
+    }
+    int heartbeat = integer("cluster.heartbeatMillis", 1000, 10, 60_000);
+    int deadAfter = integer("cluster.deadAfterMillis", 5000, 20, 600_000);
+    if (deadAfter < 2 * heartbeat) {
+      throw bad("cluster.deadAfterMillis", "must be at least twice cluster.heartbeatMillis ("
+          + heartbeat + "), was " + deadAfter);
+    }
+    int check = integer("cluster.checkSeconds", 5, 1, 3600);
+    if (redis != null && storeType != ServerConfig.StoreType.REDIS) {
+      // Each node would deliver from its own store: messages would never cross.
+      throw bad("cluster.redis", "needs a store shared by every node (store.type: redis);"
+          + " store.type is " + storeType.name().toLowerCase(Locale.ROOT));
+    }
+    return new ServerConfig.Cluster(
+        redis, nodeId, Duration.ofMillis(heartbeat), Duration.ofMillis(deadAfter),
+        Duration.ofSeconds(check));
   }
 
   /** The admin port, or -1 when off (absent, empty, "off", or YAML's false). */

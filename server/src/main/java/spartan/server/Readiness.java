@@ -27,6 +27,7 @@ final class Readiness {
   private final ChatStore store;
   private final FailoverRateLimiter redisLimiter;
   private final boolean sampleUndelivered;
+  private final java.util.function.BooleanSupplier clusterSubscribed;
   private final List<Consumer<Boolean>> listeners = new ArrayList<>();
   private volatile boolean accepting;
   private volatile boolean lastReady;
@@ -39,9 +40,22 @@ final class Readiness {
    *     metrics; a count over the inbox table), else it probes the store with a lookup
    */
   Readiness(ChatStore store, FailoverRateLimiter redisLimiter, boolean sampleUndelivered) {
+    this(store, redisLimiter, sampleUndelivered, null);
+  }
+
+  /**
+   * As above, with {@code clusterSubscribed} (null for a node alone) saying whether this node
+   * listens on its cluster channel: a node that cannot hear the others is not ready.
+   */
+  Readiness(
+      ChatStore store,
+      FailoverRateLimiter redisLimiter,
+      boolean sampleUndelivered,
+      java.util.function.BooleanSupplier clusterSubscribed) {
     this.store = store;
     this.redisLimiter = redisLimiter;
     this.sampleUndelivered = sampleUndelivered;
+    this.clusterSubscribed = clusterSubscribed;
   }
 
   /** The outcome of one check: ready or not, and each part's state in a few words. */
@@ -104,6 +118,14 @@ final class Readiness {
         parts.put("redis", "unreachable (rate limits are this node's only)");
       } else {
         parts.put("redis", "ok");
+      }
+    }
+    if (clusterSubscribed != null) {
+      if (clusterSubscribed.getAsBoolean()) {
+        parts.put("cluster", "subscribed");
+      } else {
+        ready = false;
+        parts.put("cluster", "not subscribed (other nodes' messages would not be pushed here)");
       }
     }
     publish(ready, parts);

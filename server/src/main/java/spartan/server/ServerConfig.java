@@ -44,7 +44,8 @@ public record ServerConfig(
     String metricsHost,
     Path tlsCert,
     Path tlsKey,
-    Path rateRedisCa) {
+    Path rateRedisCa,
+    Cluster cluster) {
 
   public ServerConfig {
     transports = List.copyOf(transports);
@@ -61,6 +62,17 @@ public record ServerConfig(
       int loginFailuresPerAddress,
       Duration maxLoginBackoff,
       int signUpsPerAddressPerHour) {}
+
+  /**
+   * Several nodes on one Redis ({@code cluster.*}): {@code redis} null means this node is alone;
+   * {@code nodeId} null picks a random id at start.
+   */
+  public record Cluster(
+      String redis, String nodeId, Duration heartbeat, Duration deadAfter, Duration checkEvery) {
+    public boolean enabled() {
+      return redis != null;
+    }
+  }
 
   /** Whether the admin HTTP port (metrics and health) is on; {@link #metricsPort} 0 picks one. */
   public boolean metricsEnabled() {

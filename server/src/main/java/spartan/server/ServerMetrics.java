@@ -52,9 +52,26 @@ final class ServerMetrics implements ChatMetrics, AutoCloseable {
   private final Timer commitTime;
   private final DistributionSummary commitBatch;
   private final Counter rateLimited;
+  private final Counter notesPublished;
+  private final Counter notesReceived;
+  private final Counter notesRejected;
+  private final Counter resyncs;
 
   ServerMetrics(Clock clock) {
     this.clock = clock;
+    notesPublished = Counter.builder("spartan.cluster.notifications").tag("way", "published")
+        .description("Notifications between nodes (several nodes on one Redis)")
+        .register(registry);
+    notesReceived = Counter.builder("spartan.cluster.notifications").tag("way", "received")
+        .description("Notifications between nodes (several nodes on one Redis)")
+        .register(registry);
+    notesRejected = Counter.builder("spartan.cluster.notifications").tag("way", "rejected")
+        .description("Notifications between nodes (several nodes on one Redis)")
+        .register(registry);
+    resyncs = Counter.builder("spartan.cluster.resyncs")
+        .description("Times this node re-read every live stream because news may have been"
+            + " missed (lost subscription, dropped publish, data reset)")
+        .register(registry);
     loginsOk = Counter.builder("spartan.logins").tag("result", "ok")
         .description("Logins, by result").register(registry);
     loginsFailed = Counter.builder("spartan.logins").tag("result", "failed")
@@ -96,6 +113,26 @@ final class ServerMetrics implements ChatMetrics, AutoCloseable {
   }
 
   // ---- events from the core ---------------------------------------------------------------------
+
+  @Override
+  public void notificationsPublished(int notes) {
+    notesPublished.increment(notes);
+  }
+
+  @Override
+  public void notificationsReceived(int notes) {
+    notesReceived.increment(notes);
+  }
+
+  @Override
+  public void notificationRejected() {
+    notesRejected.increment();
+  }
+
+  @Override
+  public void nodeResynced() {
+    resyncs.increment();
+  }
 
   @Override
   public void loginSucceeded() {

@@ -23,6 +23,7 @@ import spartan.core.ChatService;
 import spartan.core.ErrorCode;
 import spartan.core.auth.AuthThrottle;
 import spartan.core.cache.RecentMessages;
+import spartan.core.cluster.RedisNodeBus;
 import spartan.core.decorate.ChatDecorator;
 import spartan.core.limit.FailoverRateLimiter;
 import spartan.core.limit.RateLimit;
@@ -31,6 +32,7 @@ import spartan.core.service.LocalChatService;
 import spartan.core.service.ServerThreads;
 import spartan.core.spi.ChatMetrics;
 import spartan.core.spi.ConnectionGate;
+import spartan.core.spi.NodeBus;
 import spartan.core.spi.Tls;
 import spartan.core.spi.TransportOptions;
 import spartan.core.spi.TransportProvider;
@@ -61,6 +63,8 @@ public final class SpartanServer implements AutoCloseable {
   private final RecentMessages recent;
   private final RateLimiter limiter;
   private final LocalChatService core;
+  private final RedisNodeBus bus; // null for a node alone
+  private final ScheduledExecutorService clusterScheduler; // null for a node alone
   private final ChatService service;
   private final Map<String, TransportServer> servers = new LinkedHashMap<>();
   /** Null when the admin port is off. */
@@ -114,12 +118,32 @@ public final class SpartanServer implements AutoCloseable {
                 .maxBytes(config.cacheMaxBytes())
                 .build()
             : null;
+    ServerConfig.Cluster cluster = config.cluster();
+    if (cluster.enabled()) {
+      this.clusterScheduler =
+          Executors.newScheduledThreadPool(2, named("spartan-cluster"));
+      this.bus =
+          RedisNodeBus.builder()
+              .redis(cluster.redis(), CLUSTER_REDIS_TIMEOUT)
+              .nodeId(cluster.nodeId())
+              .heartbeat(cluster.heartbeat())
+              .deadAfter(cluster.deadAfter())
+              .checkEvery(cluster.checkEvery())
+              .scheduler(clusterScheduler)
+              .threads(named("spartan-cluster-sub"))
+              .metrics(metrics == null ? ChatMetrics.NONE : metrics)
+              .build();
+    } else {
+      this.clusterScheduler = null;
+      this.bus = null;
+    }
     this.core =
         buildCore(
             config,
             recent == null ? store : recent.wrap(store),
             delivery,
-            metrics == null ? ChatMetrics.NONE : metrics);
+            metrics == null ? ChatMetrics.NONE : metrics,
+            bus == null ? NodeBus.SINGLE : bus);
     var limits = RateLimiter.builder().perSecond(config.ratePerSecond()).burst(config.rateBurst());
     if (config.rateRedis() != null) {
       limits.redis(config.rateRedis());
@@ -134,7 +158,9 @@ public final class SpartanServer implements AutoCloseable {
     this.limiter = limits.build();
     FailoverRateLimiter redisLimiter =
         limiter instanceof FailoverRateLimiter f ? f : null;
-    this.readiness = new Readiness(store, redisLimiter, metrics != null);
+    this.readiness =
+        new Readiness(
+            store, redisLimiter, metrics != null, bus == null ? null : bus::isSubscribed);
     this.readinessChecks =
         Executors.newSingleThreadScheduledExecutor(named("spartan-readiness"));
     // The annotations on Session (@RateLimited, @Cached) say what this applies, and where.
@@ -162,6 +188,11 @@ public final class SpartanServer implements AutoCloseable {
   public static SpartanServer start(ServerConfig config) throws IOException {
     SpartanServer s = new SpartanServer(config);
     try {
+      if (s.bus != null) {
+        // Subscribed before any client connects, so no message for a client here goes unheard.
+        s.bus.start(CLUSTER_SUBSCRIBE_TIMEOUT);
+        log.info("Cluster: node {} on {}", s.bus.nodeId(), hostAndPort(config.cluster().redis()));
+      }
       s.seedDemoUsers();
       // One gate for every transport: the caps are the server's, not each wire's.
       ConnectionGate gate =
@@ -190,8 +221,23 @@ public final class SpartanServer implements AutoCloseable {
     return s;
   }
 
+  /** Connect and read timeout of the cluster bus's Redis commands. */
+  static final Duration CLUSTER_REDIS_TIMEOUT = Duration.ofSeconds(2);
+  /** How long start-up waits for the cluster subscription before it fails. */
+  static final Duration CLUSTER_SUBSCRIBE_TIMEOUT = Duration.ofSeconds(10);
+
+  /** Host and port only: a URL may carry a password. */
+  private static String hostAndPort(String url) {
+    java.net.URI u = java.net.URI.create(url);
+    return u.getScheme() + "://" + u.getHost() + ":" + u.getPort();
+  }
+
   private static LocalChatService buildCore(
-      ServerConfig config, ChatStore store, ExecutorService delivery, ChatMetrics metrics) {
+      ServerConfig config,
+      ChatStore store,
+      ExecutorService delivery,
+      ChatMetrics metrics,
+      NodeBus bus) {
     ServerConfig.AuthLimits a = config.authLimits();
     try {
       return LocalChatService.builder()
@@ -200,6 +246,7 @@ public final class SpartanServer implements AutoCloseable {
           .authMode(config.auth())
           .limits(config.limits())
           .metrics(metrics)
+          .nodeBus(bus)
           .recipientsPerSecond(recipientsBudget(config))
           .authThrottle(
               AuthThrottle.builder()
@@ -364,6 +411,10 @@ public final class SpartanServer implements AutoCloseable {
       }
     }
     core.close();
+    if (bus != null) {
+      bus.close();
+      clusterScheduler.shutdownNow();
+    }
     if (tlsReloads != null) {
       tlsReloads.shutdownNow();
     }

@@ -39,6 +39,35 @@ class ConfigLoaderTest {
     assertThat(c.authLimits())
         .isEqualTo(new ServerConfig.AuthLimits(5, 20, Duration.ofSeconds(60), 30));
     assertThat(c.insecureOpenAuthOnNetwork()).isFalse();
+    assertThat(c.cluster())
+        .isEqualTo(
+            new ServerConfig.Cluster(
+                null, null, Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(5)));
+    assertThat(c.cluster().enabled()).isFalse();
+  }
+
+  @Test
+  void clusterSettingsAreChecked() throws IOException {
+    assertBad(
+        "cluster:\n  redis: redis://127.0.0.1:6379\n",
+        "config.yaml: cluster.redis needs a store shared by every node (store.type: redis)");
+    assertBad("cluster:\n  redis: localhost\n", "config.yaml: cluster.redis must look like");
+    assertBad("cluster:\n  nodeId: 'a b'\n", "config.yaml: cluster.nodeId must be 1-64");
+    assertBad(
+        "cluster:\n  heartbeatMillis: 1000\n  deadAfterMillis: 1500\n",
+        "config.yaml: cluster.deadAfterMillis must be at least twice cluster.heartbeatMillis");
+    assertBad("cluster:\n  checkSeconds: 0\n", "config.yaml: cluster.checkSeconds must be 1-");
+    assertThatThrownBy(() -> load("--cluster-redis", "redis://127.0.0.1:1"))
+        .hasMessageContaining("--cluster-redis needs a store shared by every node");
+    Path f = dir.resolve("config.yaml");
+    Files.writeString(
+        f, "cluster:\n  nodeId: n-1\n  heartbeatMillis: 200\n  deadAfterMillis: 900\n");
+    ServerConfig c = ConfigLoader.load(f, Map.of(), Map.of());
+    assertThat(c.cluster())
+        .isEqualTo(
+            new ServerConfig.Cluster(
+                null, "n-1", Duration.ofMillis(200), Duration.ofMillis(900),
+                Duration.ofSeconds(5)));
   }
 
   @Test

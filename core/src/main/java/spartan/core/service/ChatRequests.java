@@ -9,12 +9,13 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import spartan.core.spi.PendingChatRequests;
 
 /**
  * Pending chat requests, per target user, until answered or expired. Held in memory: a request
  * is a nudge, not a message, so losing it on restart costs the requester one retry.
  */
-final class ChatRequests {
+final class ChatRequests implements PendingChatRequests {
   static final int MAX_PER_TARGET = 64;
   static final Duration TTL = Duration.ofDays(1);
 
@@ -25,7 +26,8 @@ final class ChatRequests {
     this.clock = clock;
   }
 
-  synchronized void add(String from, String to) {
+  @Override
+  public synchronized void add(String from, String to) {
     LinkedHashMap<String, Instant> pending = byTarget.computeIfAbsent(to, k -> new LinkedHashMap<>());
     pending.remove(from); // re-asking moves it to the end
     pending.put(from, clock.instant());
@@ -37,7 +39,8 @@ final class ChatRequests {
   }
 
   /** Removes the request from {@code from} to {@code to}; false if there was none. */
-  synchronized boolean remove(String from, String to) {
+  @Override
+  public synchronized boolean remove(String from, String to) {
     LinkedHashMap<String, Instant> pending = byTarget.get(to);
     if (pending == null) {
       return false;
@@ -50,7 +53,8 @@ final class ChatRequests {
   }
 
   /** The users with a live request to {@code to}, oldest first. */
-  synchronized List<String> pendingFor(String to) {
+  @Override
+  public synchronized List<String> pendingFor(String to) {
     LinkedHashMap<String, Instant> pending = byTarget.get(to);
     if (pending == null) {
       return List.of();
@@ -60,7 +64,8 @@ final class ChatRequests {
   }
 
   /** Forgets every request to or from {@code user} (account deleted). */
-  synchronized void forget(String user) {
+  @Override
+  public synchronized void forget(String user) {
     byTarget.remove(user);
     byTarget.values().forEach(p -> p.remove(user));
     byTarget.values().removeIf(Map::isEmpty);

@@ -120,9 +120,7 @@ final class Groups {
     List<String> fresh =
         store.invite(
             group, users, caller, service.clock.instant(), service.limits.maxGroupMembers());
-    for (String u : fresh) {
-      service.pushControl(u, new ChatEvent.GroupInvited(group, caller));
-    }
+    service.pushControl(fresh, new ChatEvent.GroupInvited(group, caller));
   }
 
   /** Normalised, de-duplicated invitees, bounded; the caller is left out. */
@@ -237,7 +235,7 @@ final class Groups {
     charge(caller, g.roster().size() - 1);
     ChatEvent e = new ChatEvent.MemberRemoved(name, who, caller);
     if (store.removeMember(name, who)) {
-      service.pushControl(who, e);
+      service.pushControl(List.of(who), e);
       tell(name, e);
     }
   }
@@ -367,11 +365,7 @@ final class Groups {
     store
         .findGroup(group)
         .ifPresent(
-            g -> {
-              for (String m : g.members()) {
-                service.pushControl(m, e);
-              }
-            });
+            g -> service.pushControl(g.members(), e));
   }
 
   /**

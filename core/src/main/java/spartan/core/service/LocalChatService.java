@@ -30,6 +30,8 @@ import spartan.core.auth.AuthThrottle;
 import spartan.core.auth.PasswordHasher;
 import spartan.core.auth.SessionTokens;
 import spartan.core.spi.ChatMetrics;
+import spartan.core.spi.NodeBus;
+import spartan.core.spi.PendingChatRequests;
 import spartan.core.limit.LocalRateLimiter;
 import spartan.core.limit.RateLimit;
 import spartan.core.store.ChatStore;
@@ -55,7 +57,9 @@ public final class LocalChatService implements ChatService {
   final AuthMode authMode;
   final PasswordHasher hasher;
   final Limits limits;
-  final ChatRequests requests;
+  final PendingChatRequests requests;
+  /** The other nodes sharing the store ({@link NodeBus#SINGLE} when alone). */
+  final NodeBus bus;
   final ChatMetrics metrics;
   final Groups groups;
   /** Recipients a user's messages may reach per second (null: unlimited); see the builder. */
@@ -82,7 +86,8 @@ public final class LocalChatService implements ChatService {
     this.authMode = b.authMode;
     this.hasher = b.hasher != null ? b.hasher : Argon2idHasher.owaspDefault();
     this.limits = b.limits;
-    this.requests = new ChatRequests(clock);
+    this.bus = b.bus;
+    this.requests = b.bus.sharedRequests().orElseGet(() -> new ChatRequests(clock));
     this.metrics = b.metrics;
     this.groups = new Groups(this);
     this.fanout =
@@ -120,6 +125,7 @@ public final class LocalChatService implements ChatService {
     private AuthThrottle throttle;
     private ChatMetrics metrics = ChatMetrics.NONE;
     private RateLimit fanout;
+    private NodeBus bus = NodeBus.SINGLE;
 
     public Builder store(ChatStore store) {
       this.store = Objects.requireNonNull(store, "store");
@@ -204,6 +210,16 @@ public final class LocalChatService implements ChatService {
       return this;
     }
 
+    /**
+     * The other nodes that share this service's store ({@link NodeBus#SINGLE}, the default, for a
+     * node alone). The service attaches itself to the bus when built; whoever made the bus starts
+     * it before clients connect and closes it after the service.
+     */
+    public Builder nodeBus(NodeBus bus) {
+      this.bus = Objects.requireNonNull(bus, "nodeBus");
+      return this;
+    }
+
     public Builder random(SecureRandom random) {
       this.random = Objects.requireNonNull(random, "random");
       return this;
@@ -232,6 +248,7 @@ public final class LocalChatService implements ChatService {
       checkAuthModeFitsTheData(store, authMode);
       LocalChatService service = new LocalChatService(this);
       store.recordAuthMode(authMode);
+      bus.attach(service.new BusSide());
       return service;
     }
   }
@@ -522,8 +539,13 @@ public final class LocalChatService implements ChatService {
     s.markEnded();
   }
 
-  /** Ends every session of {@code user} (account deleted). */
+  /** Ends every session of {@code user} (account deleted), here and on the other nodes. */
   void endAll(String user) {
+    endLocal(user);
+    bus.accountDeleted(user);
+  }
+
+  private void endLocal(String user) {
     for (LocalSession s : List.copyOf(sessions.of(user))) {
       end(s);
     }
@@ -539,11 +561,113 @@ public final class LocalChatService implements ChatService {
     return false;
   }
 
-  /** Pushes a control event to every live stream of {@code user}. Never blocks. */
-  void pushControl(String user, ChatEvent e) {
+  /**
+   * Those of {@code users} with a live event stream on this node or another: one Redis round
+   * trip for those not live here.
+   */
+  Set<String> online(List<String> users) {
+    Set<String> on = new java.util.HashSet<>();
+    List<String> elsewhere = new ArrayList<>();
+    for (String u : users) {
+      if (isOnline(u)) {
+        on.add(u);
+      } else {
+        elsewhere.add(u);
+      }
+    }
+    if (!elsewhere.isEmpty()) {
+      on.addAll(bus.onlineElsewhere(elsewhere));
+    }
+    return on;
+  }
+
+  /**
+   * Tells every live stream of {@code users}, on this node and the others, about a live-only
+   * event (a chat request or answer, a group event): the one path by which such events reach
+   * users. With other nodes, one Redis round trip finds where the users' streams are now, so
+   * a stream opened later does not get the event.
+   */
+  void pushControl(java.util.Collection<String> users, ChatEvent e) {
+    for (String u : users) {
+      pushLocal(u, e);
+    }
+    bus.tell(users, e);
+  }
+
+  private void pushLocal(String user, ChatEvent e) {
     for (LocalSession s : sessions.of(user)) {
       s.offerControl(e);
     }
+  }
+
+  /** The service's half of its {@link NodeBus}: what other nodes' news does here. */
+  private final class BusSide implements NodeBus.Node {
+    @Override
+    public void storedUpTo(java.util.Map<String, Long> tips) {
+      delivery.storedUpTo(tips);
+    }
+
+    @Override
+    public void tell(String user, ChatEvent event) {
+      pushLocal(user, event);
+    }
+
+    /** Checked against the store, so only a deleted (or re-created) account ends sessions. */
+    @Override
+    public void accountDeleted(String user) {
+      Optional<ChatStore.AccountRecord> now = store.findAccount(user);
+      for (LocalSession s : List.copyOf(sessions.of(user))) {
+        if (now.isEmpty() || now.get().id() != s.accountId()) {
+          end(s);
+        }
+      }
+    }
+
+    @Override
+    public void recheck() {
+      java.util.Map<String, Long> tips = new java.util.HashMap<>();
+      for (String u : users()) {
+        long last = store.lastSeq(u);
+        if (last > 0) {
+          tips.put(u, last);
+        }
+      }
+      if (!tips.isEmpty()) {
+        delivery.storedUpTo(tips);
+      }
+    }
+
+    @Override
+    public Set<String> users() {
+      Set<String> users = new java.util.HashSet<>();
+      for (LocalSession s : sessions.all()) {
+        if (s.hasStream()) {
+          users.add(s.user());
+        }
+      }
+      return users;
+    }
+
+    @Override
+    public void reset(String reason) {
+      ChatException why = ChatException.unavailable(reason);
+      for (LocalSession s : sessions.all()) {
+        sessions.remove(s, true);
+        s.markEnded(why);
+      }
+    }
+  }
+
+  /** Tells the other nodes about a local append's entries (their sessions read them). */
+  void published(ChatStore.Appended appended) {
+    if (appended.duplicate() || appended.deliveries().isEmpty() || bus == NodeBus.SINGLE) {
+      return;
+    }
+    List<Long> seqs = new ArrayList<>(appended.deliveries().size());
+    for (Delivery d : appended.deliveries()) {
+      seqs.add(d.seq());
+    }
+    bus.stored(appended.recipients(), seqs);
   }
 
   /**

@@ -71,6 +71,11 @@ final class LocalSession implements Session, CachedReads.Source {
     return token;
   }
 
+  /** The id of the account this session logged in to (a re-created name has another). */
+  long accountId() {
+    return account.id();
+  }
+
   Instant lastUsed() {
     return lastUsed;
   }
@@ -111,6 +116,7 @@ final class LocalSession implements Session, CachedReads.Source {
               (appended, err) -> {
                 if (err == null) {
                   service.delivery.stored(appended);
+                  service.published(appended);
                 }
                 Runnable answer = () -> answer(receipt, to, appended, err);
                 try {
@@ -295,6 +301,10 @@ final class LocalSession implements Session, CachedReads.Source {
       }
       if (previous != null) {
         previous.complete();
+      } else {
+        // Seen by the other nodes before the stream reads its inbox: every entry stored from now
+        // on is notified here, and every one stored before is read.
+        service.bus.streamOpened(user);
       }
       for (String from : service.requests.pendingFor(user)) {
         s.offerControl(new ChatEvent.ChatRequested(from));
@@ -315,11 +325,15 @@ final class LocalSession implements Session, CachedReads.Source {
         public void cancel() {}
       };
 
-  private synchronized void detach(EventStream s) {
-    if (stream == s) {
+  private void detach(EventStream s) {
+    synchronized (this) {
+      if (stream != s) {
+        return;
+      }
       stream = null;
       touch();
     }
+    service.bus.streamClosed(user);
   }
 
   void offer(Delivery d) {
@@ -354,8 +368,9 @@ final class LocalSession implements Session, CachedReads.Source {
     List<String> names = store.listAccounts(glob, from, limit + 1);
     List<String> page = LocalChatService.page(names, limit);
     List<Account> out = new ArrayList<>(page.size());
+    java.util.Set<String> online = service.online(page);
     for (String n : page) {
-      out.add(new Account(n, service.isOnline(n)));
+      out.add(new Account(n, online.contains(n)));
     }
     return new Page<>(out, names.size() > limit ? page.get(page.size() - 1) : null);
   }
@@ -481,7 +496,7 @@ final class LocalSession implements Session, CachedReads.Source {
     }
     requireUser(name);
     service.requests.add(user, name);
-    service.pushControl(name, new ChatEvent.ChatRequested(user));
+    service.pushControl(List.of(name), new ChatEvent.ChatRequested(user));
   }
 
   @Override
@@ -491,7 +506,7 @@ final class LocalSession implements Session, CachedReads.Source {
     if (!service.requests.remove(name, user)) {
       throw ChatException.notFound("No chat request from " + name + ".");
     }
-    service.pushControl(name, new ChatEvent.ChatAnswered(user, accept));
+    service.pushControl(List.of(name), new ChatEvent.ChatAnswered(user, accept));
   }
 
   // ---- end-to-end keys -------------------------------------------------------------------------
@@ -531,6 +546,11 @@ final class LocalSession implements Session, CachedReads.Source {
   }
 
   void markEnded() {
+    markEnded(null);
+  }
+
+  /** Ends the session; its stream completes, or fails with {@code why} if not null. */
+  void markEnded(ChatException why) {
     EventStream s;
     synchronized (this) {
       ended = true;
@@ -538,7 +558,12 @@ final class LocalSession implements Session, CachedReads.Source {
       stream = null;
     }
     if (s != null) {
-      s.complete();
+      service.bus.streamClosed(user);
+      if (why == null) {
+        s.complete();
+      } else {
+        s.fail(why);
+      }
     }
   }
 

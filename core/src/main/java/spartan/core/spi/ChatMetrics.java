@@ -48,4 +48,19 @@ public interface ChatMetrics {
    * @param nanos how long the transaction took, begin to commit, in nanoseconds
    */
   default void storeCommitted(int writes, long nanos) {}
+
+  /** This node published {@code notes} notifications to other nodes (several nodes only). */
+  default void notificationsPublished(int notes) {}
+
+  /** This node received {@code notes} notifications from other nodes. */
+  default void notificationsReceived(int notes) {}
+
+  /** A notification from another node was malformed and ignored. */
+  default void notificationRejected() {}
+
+  /**
+   * This node re-read every local stream from the store because news may have been missed (a
+   * lost subscription, a dropped publish, a data reset).
+   */
+  default void nodeResynced() {}
 }

@@ -95,16 +95,24 @@ public abstract class ChatServiceConformance {
       stopBinding();
     }
     core =
-        LocalChatService.builder()
-            .store(store)
-            .clock(clock)
-            .deliveryExecutor(executor)
-            .authMode(mode)
-            .passwordHasher(Argon2idHasher.forTests())
-            .limits(limits)
-            .recipientsPerSecond(recipientsPerSecond)
-            .build();
+        buildCore(
+            LocalChatService.builder()
+                .store(store)
+                .clock(clock)
+                .deliveryExecutor(executor)
+                .authMode(mode)
+                .passwordHasher(Argon2idHasher.forTests())
+                .limits(limits)
+                .recipientsPerSecond(recipientsPerSecond));
     chat = bind(core);
+  }
+
+  /**
+   * Builds the core from the suite's settings; a binding over several nodes builds them all
+   * from {@code b} here and returns the first.
+   */
+  protected LocalChatService buildCore(LocalChatService.Builder b) throws Exception {
+    return b.build();
   }
 
   private void stopBinding() throws Exception {
