@@ -143,15 +143,19 @@ public final class ConfigLoader {
         enumValue("store.type", ServerConfig.StoreType.class, ServerConfig.StoreType.EMBEDDED);
     Path dataDir = path("store.dataDir", "data");
     String storeRedis = redisUrl("store.redis");
-    if (storeType == ServerConfig.StoreType.REDIS) {
-      throw bad(
-          "store.type",
-          "'redis' is not available yet: use memory or embedded (several nodes can already"
-              + " share rate limits through rateLimit.redis)");
-    }
     int perSecond = integer("rateLimit.perSecond", 15, 1, 1_000_000);
     int burst = integer("rateLimit.burst", perSecond, 0, 1_000_000);
     String rateRedis = redisUrl("rateLimit.redis");
+    if (storeType == ServerConfig.StoreType.REDIS && storeRedis == null) {
+      // one Redis for both unless set apart
+      storeRedis = rateRedis;
+      if (storeRedis == null) {
+        throw bad(
+            "store.redis",
+            "is required for store type redis: redis://host:port (or --redis URL, which the"
+                + " rate limiter shares)");
+      }
+    }
     int recipients = integer("rateLimit.recipientsPerSecond", 1000, 0, 1_000_000);
     int perConversation = integer("cache.messagesPerConversation", 5, 0, Limits.MAX_HISTORY);
     int conversations = integer("cache.conversations", 10_000, 0, 10_000_000);
@@ -194,8 +198,14 @@ public final class ConfigLoader {
       throw bad("tls.key", "needs tls.cert (--tls-cert) too: the certificate chain, PEM");
     }
     Path redisCa = optionalFile("rateLimit.redisCa");
-    if (redisCa != null && (rateRedis == null || !rateRedis.startsWith("rediss://"))) {
-      throw bad("rateLimit.redisCa", "is only used with a rediss:// URL in rateLimit.redis");
+    boolean storeTls =
+        storeType == ServerConfig.StoreType.REDIS && storeRedis.startsWith("rediss://");
+    if (redisCa != null
+        && !storeTls
+        && (rateRedis == null || !rateRedis.startsWith("rediss://"))) {
+      throw bad(
+          "rateLimit.redisCa",
+          "is only used with a rediss:// URL in rateLimit.redis or store.redis");
     }
     return new ServerConfig(
         transports, host, grpcPort, socketPort, auth, demoUsers, storeType, dataDir, storeRedis,

@@ -2,6 +2,7 @@ package spartan.server;
 
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.URI;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -37,6 +38,8 @@ import spartan.core.spi.TransportServer;
 import spartan.core.store.ChatStore;
 import spartan.core.store.MemoryChatStore;
 import spartan.core.store.SqliteChatStore;
+import spartan.core.store.redis.RedisChatStore;
+import spartan.core.store.redis.RedisChatStoreBuilder;
 import spartan.core.tls.PemFiles;
 import spartan.core.tls.ReloadingKeyManager;
 import spartan.core.tls.TlsFileException;
@@ -106,8 +109,14 @@ public final class SpartanServer implements AutoCloseable {
     if (metrics != null && store instanceof SqliteChatStore sqlite) {
       sqlite.reportTo(metrics);
     }
+    // A node's cache sees only its own sends: with a store that several nodes share it would
+    // serve history without the other nodes' messages.
+    boolean shared = config.storeType() == ServerConfig.StoreType.REDIS;
+    if (shared) {
+      log.info("Recent-message cache: off (the redis store is shared with other nodes)");
+    }
     this.recent =
-        config.cacheMessagesPerConversation() > 0 && config.cacheConversations() > 0
+        !shared && config.cacheMessagesPerConversation() > 0 && config.cacheConversations() > 0
             ? RecentMessages.builder()
                 .perConversation(config.cacheMessagesPerConversation())
                 .conversations(config.cacheConversations())
@@ -294,6 +303,23 @@ public final class SpartanServer implements AutoCloseable {
         log.info("Store durability: store.sync {}", config.storeSync().name().toLowerCase(
             java.util.Locale.ROOT));
         return SqliteChatStore.open(config.dataDir(), writer, config.storeSync());
+      case REDIS:
+        URI url = URI.create(config.storeRedis());
+        // Host and port only: the URL may carry a password.
+        log.info("Store: redis at {}://{}:{}", url.getScheme(), url.getHost(), url.getPort());
+        RedisChatStoreBuilder redis = RedisChatStore.builder().url(config.storeRedis());
+        if (config.rateRedisCa() != null && config.storeRedis().startsWith("rediss://")) {
+          try {
+            redis.ca(PemFiles.trustManager(config.rateRedisCa(), "rateLimit.redisCa"));
+          } catch (TlsFileException e) {
+            throw new ConfigException(e.getMessage());
+          }
+        }
+        try {
+          return redis.build();
+        } catch (ChatException e) {
+          throw new ConfigException("store.redis: " + e.getMessage());
+        }
       default:
         throw new ConfigException("store.type " + config.storeType() + " is not available");
     }

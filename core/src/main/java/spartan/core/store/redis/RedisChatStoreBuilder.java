@@ -20,6 +20,7 @@ import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.RedisClusterClient;
+import redis.clients.jedis.RedisProtocol;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.util.JedisURIHelper;
@@ -192,7 +193,8 @@ public final class RedisChatStoreBuilder {
             .connectionTimeoutMillis(millis)
             .socketTimeoutMillis(millis)
             .ssl(JedisURIHelper.isRedisSSLScheme(url))
-            .clientName("spartan-store");
+            .clientName("spartan-store")
+            .protocol(RedisProtocol.RESP2); // the store reads RESP2 replies
     if (JedisURIHelper.isRedisSSLScheme(url)) {
       SSLParameters params = new SSLParameters();
       params.setEndpointIdentificationAlgorithm("HTTPS");
