@@ -102,6 +102,11 @@ public final class RedisChatStore implements ChatStore {
   static final int SWEEP_BATCH = 100;
   /** Most account names looked at by one listing call. */
   static final int MAX_LIST_SCAN = 100_000;
+  /**
+   * Most unfinished fan-outs of one conversation. Past it a send is refused rather than making
+   * every later send of the conversation carry a longer backlog.
+   */
+  static final int MAX_PENDING_FAN_OUTS = 256;
   private static final int LANES = 64;
 
   private final UnifiedJedis redis;
@@ -130,6 +135,7 @@ public final class RedisChatStore implements ChatStore {
 
   /** For tests: a fan-out stops (as if the node died) after this many recipients; -1 never. */
   private volatile int stopFanOutAfter = -1;
+  private volatile int maxPendingFanOuts = MAX_PENDING_FAN_OUTS;
 
   RedisChatStore(
       UnifiedJedis redis,
@@ -855,7 +861,7 @@ public final class RedisChatStore implements ChatStore {
       long id = nextMessageId();
       Message m = new Message(id, d.from(), d.to(), d.body(), d.sentAt(), d.clientMsgId());
       byte[] blob = MessageCodec.encode(m);
-      List<byte[]> a = args(id, dedup, sender, blob, recipients);
+      List<byte[]> a = args(id, dedup, sender, blob, recipients, maxPendingFanOuts);
       String member = prefix + "\n" + conv;
       List<Object> r =
           list(
@@ -1113,6 +1119,11 @@ public final class RedisChatStore implements ChatStore {
     } catch (RuntimeException e) {
       log.debug("fan-out sweep failed; the next one retries", e);
     }
+  }
+
+  /** For tests: a lower {@link #MAX_PENDING_FAN_OUTS}. */
+  void maxPendingFanOuts(int max) {
+    this.maxPendingFanOuts = max;
   }
 
   /** For tests: stop every fan-out after {@code recipients} inserts, as a dying node would. */

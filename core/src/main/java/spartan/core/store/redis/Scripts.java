@@ -12,7 +12,8 @@ final class Scripts {
    * Records a message in its conversation: de-duplicates by client id, checks that the id is
    * newer than the conversation's newest, appends it to the history and records a pending
    * fan-out to its recipients. KEYS: conversation hash, history stream, pending hash. ARGV: id,
-   * de-duplication field ('' for none), sender account id, message, recipients. Returns {1, id,
+   * de-duplication field ('' for none), sender account id, message, recipients, most pending
+   * fan-outs (-2 past it, writing nothing). Returns {1, id,
    * '', pending ids}, or {0, original id, original message, pending ids} for a duplicate, or
    * {-1, newest id} when the id is too old (another node wrote a newer one first).
    */
@@ -34,7 +35,7 @@ final class Scripts {
           end
           local last = redis.call('HGET', KEYS[1], 'last') or '0'
           if tonumber(ARGV[1]) <= tonumber(last) then return {-1, last} end
-          if redis.call('HLEN', KEYS[3]) >= 1024 then return {-2, ''} end
+          if redis.call('HLEN', KEYS[3]) >= tonumber(ARGV[6]) then return {-2, ''} end
           redis.call('XADD', KEYS[2], ARGV[1] .. '-0', 'm', ARGV[4])
           redis.call('HSET', KEYS[1], 'last', ARGV[1])
           if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], ARGV[2], ARGV[1] .. ':' .. ARGV[3]) end
