@@ -1121,6 +1121,11 @@ public final class RedisChatStore implements ChatStore {
     }
   }
 
+  /** The connection, for {@link EmbeddedToRedis}. */
+  UnifiedJedis redis() {
+    return redis;
+  }
+
   /** For tests: a lower {@link #MAX_PENDING_FAN_OUTS}. */
   void maxPendingFanOuts(int max) {
     this.maxPendingFanOuts = max;
