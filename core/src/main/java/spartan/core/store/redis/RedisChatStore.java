@@ -1096,14 +1096,23 @@ public final class RedisChatStore implements ChatStore {
       int nl = member.indexOf('\n');
       String prefix = member.substring(0, nl);
       String conv = member.substring(nl + 1);
-      List<Long> ids = new ArrayList<>();
-      for (String id : redis(() -> redis.hkeys(prefix + RedisKeys.PENDING + suffix(prefix, conv)))) {
-        ids.add(Long.parseLong(id));
+      try {
+        List<Long> ids = new ArrayList<>();
+        for (String id :
+            redis(() -> redis.hkeys(prefix + RedisKeys.PENDING + suffix(prefix, conv)))) {
+          ids.add(Long.parseLong(id));
+        }
+        if (!ids.isEmpty()) {
+          finishPending(prefix, conv, ids, null);
+        }
+        call(Scripts.FORGET, keys(RedisKeys.FAN_OUTS), args(member, (long) t.getScore()));
+      } catch (ChatException e) {
+        if (e.code() == ErrorCode.UNAVAILABLE) {
+          throw e; // Redis is away: the next sweep tries again
+        }
+        // One conversation that cannot be finished must not hold up the others.
+        log.warn("cannot finish the fan-outs of conversation {}: {}", conv, e.getMessage());
       }
-      if (!ids.isEmpty()) {
-        finishPending(prefix, conv, ids, null);
-      }
-      call(Scripts.FORGET, keys(RedisKeys.FAN_OUTS), args(member, (long) t.getScore()));
     }
     return due.size();
   }
@@ -1113,7 +1122,8 @@ public final class RedisChatStore implements ChatStore {
       return;
     }
     try {
-      while (sweep() == SWEEP_BATCH && !closed.get()) {
+      // a bounded turn: entries that cannot be finished stay due and must not spin it
+      for (int turn = 0; turn < 10 && !closed.get() && sweep() == SWEEP_BATCH; turn++) {
         // more are due
       }
     } catch (RuntimeException e) {
