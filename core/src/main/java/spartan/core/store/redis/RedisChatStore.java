@@ -910,14 +910,19 @@ public final class RedisChatStore implements ChatStore {
    * message's deliveries.
    */
   private Appended finishPending(String prefix, String conv, List<Long> earlier, Pending current) {
-    List<Pending> todo = new ArrayList<>(loadPending(prefix, conv, earlier));
+    // An earlier fan-out matters to this one only where they share a recipient: each inbox must
+    // get a conversation's messages in id order. A reply racing the message it answers does not.
+    List<Pending> todo =
+        new ArrayList<>(
+            loadPending(prefix, conv, earlier,
+                current == null ? null : new HashSet<>(current.recipients())));
     if (current != null) {
       todo.add(current);
     }
     todo.sort(Comparator.comparingLong(p -> p.message().id()));
     Map<String, Long> seqs = fanOut(conv, todo, current);
     long[] ids = todo.stream().mapToLong(p -> p.message().id()).toArray();
-    if (current != null && earlier.isEmpty()) {
+    if (current != null && todo.size() == 1) {
       // off the sender's path: the record is durable, dropping it only saves a sweep some work
       executor.execute(() -> dropPendingQuietly(prefix, conv, ids));
     } else {
@@ -938,24 +943,69 @@ public final class RedisChatStore implements ChatStore {
     return new Appended(current.message(), deliveries, recipients, false);
   }
 
-  private List<Pending> loadPending(String prefix, String conv, List<Long> ids) {
+  /**
+   * The pending fan-outs {@code ids} still recorded, with their messages, in two pipelined round
+   * trips: all of them if {@code relevant} is null, else those sharing a recipient with {@code
+   * relevant} or with another fan-out taken in (the set grows as they are).
+   */
+  private List<Pending> loadPending(
+      String prefix, String conv, List<Long> ids, Set<String> relevant) {
     if (ids.isEmpty()) {
       return List.of();
     }
     String pendingKey = prefix + RedisKeys.PENDING + suffix(prefix, conv);
-    String historyKey = prefix + RedisKeys.HISTORY + suffix(prefix, conv);
-    List<Pending> out = new ArrayList<>(ids.size());
-    for (long id : ids) {
-      String recipients = redis(() -> redis.hget(pendingKey, Long.toString(id)));
-      Object range =
-          call(Scripts.RANGE, keys(historyKey), args(id + "-0", id + "-0", 1));
-      List<Object> entries = list(range);
-      if (recipients == null || entries.isEmpty()) {
+    List<byte[]> historyKey = keys(prefix + RedisKeys.HISTORY + suffix(prefix, conv));
+    List<Long> newestFirst = new ArrayList<>(ids);
+    newestFirst.sort(Comparator.reverseOrder());
+    String[] fields = newestFirst.stream().map(String::valueOf).toArray(String[]::new);
+    List<String> recipients = redis(() -> redis.hmget(pendingKey, fields));
+    List<Long> wanted = new ArrayList<>();
+    List<List<String>> to = new ArrayList<>();
+    // Newest first, so that a fan-out taken in brings in the earlier ones of its recipients too.
+    for (int i = 0; i < newestFirst.size(); i++) {
+      String r = recipients.get(i);
+      if (r == null) {
         continue; // finished meanwhile, or its group is gone
       }
+      List<String> names = r.isEmpty() ? List.of() : List.of(r.split("\n"));
+      if (relevant == null || names.stream().anyMatch(relevant::contains)) {
+        wanted.add(newestFirst.get(i));
+        to.add(names);
+        if (relevant != null) {
+          relevant.addAll(names);
+        }
+      }
+    }
+    if (wanted.isEmpty()) {
+      return List.of();
+    }
+    List<Object> ranges =
+        redis(
+            () -> {
+              List<List<byte[]>> as = new ArrayList<>();
+              List<Response<Object>> rs = new ArrayList<>();
+              try (AbstractPipeline p = redis.pipelined()) {
+                for (long id : wanted) {
+                  List<byte[]> a = args(id + "-0", id + "-0", 1);
+                  as.add(a);
+                  rs.add(Scripts.RANGE.queue(p, historyKey, a));
+                }
+                p.sync();
+              }
+              List<Object> out = new ArrayList<>(rs.size());
+              for (int i = 0; i < rs.size(); i++) {
+                out.add(Scripts.RANGE.result(rs.get(i), redis, historyKey, as.get(i)));
+              }
+              return out;
+            });
+    List<Pending> out = new ArrayList<>(wanted.size());
+    for (int i = 0; i < wanted.size(); i++) {
+      List<Object> entries = list(ranges.get(i));
+      if (entries.isEmpty()) {
+        continue;
+      }
       byte[] blob = entryValue(entries.get(0));
-      List<String> to = recipients.isEmpty() ? List.of() : List.of(recipients.split("\n"));
-      out.add(new Pending(MessageCodec.decode(blob), blob, to));
+      out.add(new Pending(MessageCodec.decode(blob), blob, to.get(i)));
     }
     return out;
   }

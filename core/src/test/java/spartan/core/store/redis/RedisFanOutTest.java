@@ -147,6 +147,32 @@ class RedisFanOutTest {
   }
 
   @Test
+  void aSendFinishesTheEarlierFanOutsOfItsRecipientsAndOfThoseThatShareThem() {
+    RedisChatStore s = open();
+    team(s);
+    s.stopFanOutAfter(0);
+    assertThatThrownBy(() -> s.append(toSome("to m1", "m1")).join()).hasMessageContaining("internal");
+    assertThatThrownBy(() -> s.append(toSome("to m1 and m2", "m1", "m2")).join())
+        .hasMessageContaining("internal");
+    assertThatThrownBy(() -> s.append(toSome("to m3", "m3")).join()).hasMessageContaining("internal");
+    s.stopFanOutAfter(-1);
+    s.append(toSome("to m2", "m2")).join();
+    // m2's send needs "to m1 and m2" first, which needs "to m1" first in m1's inbox
+    assertThat(texts(s, "m1")).containsExactly("to m1", "to m1 and m2");
+    assertThat(texts(s, "m2")).containsExactly("to m1 and m2", "to m2");
+    assertThat(texts(s, "m3")).as("shares no recipient: left to its sender or the sweep").isEmpty();
+    assertThat(s.sweep()).isEqualTo(1);
+    assertThat(texts(s, "m3")).containsExactly("to m3");
+    assertThat(texts(s, "m1")).as("nothing twice").hasSize(2);
+  }
+
+  private static Draft toSome(String text, String... recipients) {
+    return new Draft(
+        "owner", Recipient.group("team"), MessageBody.text(text), T0, null, "g:1",
+        List.of(recipients));
+  }
+
+  @Test
   void twoNodesSendingToOneGroupKeepOneOrderAndEveryMemberGetsEachMessageOnce() {
     RedisChatStore a = open();
     RedisChatStore b = open();
