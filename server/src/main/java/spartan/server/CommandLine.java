@@ -22,8 +22,9 @@ final class CommandLine {
         --socket-port N           socket transport port (default 3001)
         --host ADDR               address to listen on (default 127.0.0.1)
         --data DIR                where the embedded store keeps its files
-        --store TYPE              memory or embedded
-        --redis URL               redis://host:port (rediss:// for TLS) to share rate limits
+        --store TYPE              memory, embedded or redis
+        --redis URL               redis://host:port (rediss:// for TLS) to share rate limits,
+                                  and the redis store's unless store.redis sets another
         --redis-ca FILE           CA certificate(s), PEM, to trust for rediss:// (default: system)
         --cluster-redis URL       redis://host:port of the nodes' shared bus (several nodes;
                                   needs --store redis)

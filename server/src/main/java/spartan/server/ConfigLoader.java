@@ -145,15 +145,19 @@ public final class ConfigLoader {
         enumValue("store.type", ServerConfig.StoreType.class, ServerConfig.StoreType.EMBEDDED);
     Path dataDir = path("store.dataDir", "data");
     String storeRedis = redisUrl("store.redis");
-    if (storeType == ServerConfig.StoreType.REDIS) {
-      throw bad(
-          "store.type",
-          "'redis' is not available yet: use memory or embedded (several nodes can already"
-              + " share rate limits through rateLimit.redis)");
-    }
     int perSecond = integer("rateLimit.perSecond", 15, 1, 1_000_000);
     int burst = integer("rateLimit.burst", perSecond, 0, 1_000_000);
     String rateRedis = redisUrl("rateLimit.redis");
+    if (storeType == ServerConfig.StoreType.REDIS && storeRedis == null) {
+      // one Redis for both unless set apart
+      storeRedis = rateRedis;
+      if (storeRedis == null) {
+        throw bad(
+            "store.redis",
+            "is required for store type redis: redis://host:port (or --redis URL, which the"
+                + " rate limiter shares)");
+      }
+    }
     int recipients = integer("rateLimit.recipientsPerSecond", 1000, 0, 1_000_000);
     int perConversation = integer("cache.messagesPerConversation", 5, 0, Limits.MAX_HISTORY);
     int conversations = integer("cache.conversations", 10_000, 0, 10_000_000);
@@ -196,10 +200,16 @@ public final class ConfigLoader {
       throw bad("tls.key", "needs tls.cert (--tls-cert) too: the certificate chain, PEM");
     }
     Path redisCa = optionalFile("rateLimit.redisCa");
-    if (redisCa != null && (rateRedis == null || !rateRedis.startsWith("rediss://"))) {
-      throw bad("rateLimit.redisCa", "is only used with a rediss:// URL in rateLimit.redis");
+    boolean storeTls =
+        storeType == ServerConfig.StoreType.REDIS && storeRedis.startsWith("rediss://");
+    if (redisCa != null
+        && !storeTls
+        && (rateRedis == null || !rateRedis.startsWith("rediss://"))) {
+      throw bad(
+          "rateLimit.redisCa",
+          "is only used with a rediss:// URL in rateLimit.redis or store.redis");
     }
-    ServerConfig.Cluster cluster = cluster(storeType);
+    ServerConfig.Cluster cluster = cluster(storeType, storeRedis);
     return new ServerConfig(
         transports, host, grpcPort, socketPort, auth, demoUsers, storeType, dataDir, storeRedis,
         perSecond, burst, rateRedis, recipients, perConversation, conversations, maxFrame, limits,
@@ -207,8 +217,12 @@ public final class ConfigLoader {
         openOnNetwork, metricsPort, metricsHost, tlsCert, tlsKey, redisCa, cluster);
   }
 
-  private ServerConfig.Cluster cluster(ServerConfig.StoreType storeType) {
+  private ServerConfig.Cluster cluster(ServerConfig.StoreType storeType, String storeRedis) {
     String redis = redisUrl("cluster.redis");
+    if (redis == null && storeType == ServerConfig.StoreType.REDIS) {
+      // Nodes sharing the store tell each other of new messages through the same Redis.
+      redis = storeRedis;
+    }
     String nodeId = null;
     Object id = values.get("cluster.nodeId");
     if (id != null && !(id instanceof String s && s.isBlank())) {

@@ -2,6 +2,7 @@ package spartan.server;
 
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.URI;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -39,6 +40,8 @@ import spartan.core.spi.TransportProvider;
 import spartan.core.spi.TransportServer;
 import spartan.core.store.ChatStore;
 import spartan.core.store.MemoryChatStore;
+import spartan.core.store.redis.RedisChatStore;
+import spartan.core.store.redis.RedisChatStoreBuilder;
 import spartan.core.store.sqlite.SqliteChatStore;
 import spartan.core.tls.PemFiles;
 import spartan.core.tls.ReloadingKeyManager;
@@ -110,8 +113,14 @@ public final class SpartanServer implements AutoCloseable {
     if (metrics != null && store instanceof SqliteChatStore sqlite) {
       sqlite.reportTo(metrics);
     }
+    // A node's cache sees only its own sends: with a store that several nodes share it would
+    // serve history without the other nodes' messages.
+    boolean shared = config.storeType() == ServerConfig.StoreType.REDIS;
+    if (shared) {
+      log.info("Recent-message cache: off (the redis store is shared with other nodes)");
+    }
     this.recent =
-        config.cacheMessagesPerConversation() > 0 && config.cacheConversations() > 0
+        !shared && config.cacheMessagesPerConversation() > 0 && config.cacheConversations() > 0
             ? RecentMessages.builder()
                 .perConversation(config.cacheMessagesPerConversation())
                 .conversations(config.cacheConversations())
@@ -122,9 +131,22 @@ public final class SpartanServer implements AutoCloseable {
     if (cluster.enabled()) {
       this.clusterScheduler =
           Executors.newScheduledThreadPool(2, named("spartan-cluster"));
+      javax.net.ssl.X509TrustManager busCa = null;
+      if (config.rateRedisCa() != null && cluster.redis().startsWith("rediss://")) {
+        try {
+          busCa = PemFiles.trustManager(config.rateRedisCa(), "rateLimit.redisCa");
+        } catch (TlsFileException e) {
+          throw new ConfigException(e.getMessage());
+        }
+      }
+      RedisNodeBus.Builder busBuilder;
+      try {
+        busBuilder = RedisNodeBus.builder().redis(cluster.redis(), CLUSTER_REDIS_TIMEOUT, busCa);
+      } catch (ChatException e) {
+        throw new ConfigException("cluster.redis: " + e.getMessage());
+      }
       this.bus =
-          RedisNodeBus.builder()
-              .redis(cluster.redis(), CLUSTER_REDIS_TIMEOUT)
+          busBuilder
               .nodeId(cluster.nodeId())
               .heartbeat(cluster.heartbeat())
               .deadAfter(cluster.deadAfter())
@@ -341,6 +363,23 @@ public final class SpartanServer implements AutoCloseable {
         log.info("Store durability: store.sync {}", config.storeSync().name().toLowerCase(
             java.util.Locale.ROOT));
         return SqliteChatStore.open(config.dataDir(), writer, config.storeSync());
+      case REDIS:
+        URI url = URI.create(config.storeRedis());
+        // Host and port only: the URL may carry a password.
+        log.info("Store: redis at {}://{}:{}", url.getScheme(), url.getHost(), url.getPort());
+        RedisChatStoreBuilder redis = RedisChatStore.builder().url(config.storeRedis());
+        if (config.rateRedisCa() != null && config.storeRedis().startsWith("rediss://")) {
+          try {
+            redis.ca(PemFiles.trustManager(config.rateRedisCa(), "rateLimit.redisCa"));
+          } catch (TlsFileException e) {
+            throw new ConfigException(e.getMessage());
+          }
+        }
+        try {
+          return redis.build();
+        } catch (ChatException e) {
+          throw new ConfigException("store.redis: " + e.getMessage());
+        }
       default:
         throw new ConfigException("store.type " + config.storeType() + " is not available");
     }

@@ -131,6 +131,21 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void theRedisStoreSharesTheRateLimitersRedisUnlessSetApart() throws IOException {
+    ServerConfig shared = load("--store", "redis", "--redis", "redis://127.0.0.1:6390");
+    assertThat(shared.storeType()).isEqualTo(ServerConfig.StoreType.REDIS);
+    assertThat(shared.storeRedis()).isEqualTo("redis://127.0.0.1:6390");
+    Path f = dir.resolve("apart.yaml");
+    Files.writeString(
+        f,
+        "store:\n  type: redis\n  redis: redis://10.0.0.5:6379\n"
+            + "rateLimit:\n  redis: redis://10.0.0.6:6379\n");
+    ServerConfig apart = ConfigLoader.load(f, Map.of(), Map.of());
+    assertThat(apart.storeRedis()).isEqualTo("redis://10.0.0.5:6379");
+    assertThat(apart.rateRedis()).isEqualTo("redis://10.0.0.6:6379");
+  }
+
+  @Test
   void transportBothMeansBoth() {
     CommandLine cli = CommandLine.parse(List.of("--transport=both", "--grpc-port=5000"), SHIPPED);
     ServerConfig c = ConfigLoader.load(cli.config, cli.overrides, cli.flags);
@@ -151,7 +166,10 @@ class ConfigLoaderTest {
         "config.yaml: rateLimit.recipientsPerSecond must be 0-");
     assertBad("rateLimit:\n  redis: localhost\n", "config.yaml: rateLimit.redis must look like redis://host:port");
     assertBad("demoUsers: [alice, 'Bad Name']\n", "config.yaml: demoUsers 'Bad Name' is not a valid user name");
-    assertBad("store:\n  type: redis\n", "config.yaml: store.type 'redis' is not available yet");
+    assertBad("store:\n  type: redis\n", "config: store.redis is required for store type redis");
+    assertBad(
+        "store:\n  type: redis\n  redis: localhost\n",
+        "config.yaml: store.redis must look like redis://host:port");
     assertBad("[1, 2]\n", "config.yaml: the top level must be a mapping");
     assertBad("auth: open\nauth: password\n", "config.yaml: cannot read");
   }

@@ -17,6 +17,7 @@ import spartan.core.Session;
 import spartan.core.spi.TransportOptions;
 import spartan.core.spi.TransportProvider;
 import spartan.core.testing.EventRecorder;
+import spartan.core.testing.RedisProcess;
 
 /** The server as wired from configuration: demo users, transports, the start-up line. */
 class SpartanServerTest {
@@ -100,6 +101,30 @@ class SpartanServerTest {
         assertThat(chat.login("bob", null).fetchUndelivered(10))
             .extracting(d -> d.message().text())
             .containsExactly("still here after a restart");
+      }
+    }
+  }
+
+  @Test
+  void twoServersOnTheRedisStoreShareAccountsAndInboxes() throws Exception {
+    try (RedisProcess redis = RedisProcess.startOnFreePort();
+        SpartanServer one =
+            SpartanServer.start(config("--transport", "grpc", "--store", "redis", "--redis", redis.url()));
+        SpartanServer two =
+            SpartanServer.start(
+                config("--transport", "socket", "--store", "redis", "--redis", redis.url()))) {
+      try (ChatService overGrpc = TransportProvider.named("grpc")
+              .connect(TransportOptions.of("127.0.0.1", one.ports().get("grpc"), null));
+          ChatService overSocket = TransportProvider.named("socket")
+              .connect(TransportOptions.of("127.0.0.1", two.ports().get("socket"), null))) {
+        overGrpc.login("alice", null).send(Recipient.user("bob"), "from node one");
+        Session bob = overSocket.login("bob", null);
+        assertThat(bob.fetchUndelivered(10))
+            .extracting(d -> d.message().text())
+            .containsExactly("from node one");
+        assertThat(bob.listAccounts("b*", null, 10).items())
+            .extracting(Account::user)
+            .containsExactly("bar", "baz", "bob");
       }
     }
   }

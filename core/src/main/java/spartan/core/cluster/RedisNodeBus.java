@@ -882,6 +882,16 @@ public final class RedisNodeBus implements NodeBus {
      * the client and closes it. TLS checks the server's name against the JDK's trust store.
      */
     public Builder redis(String url, Duration timeout) {
+      return redis(url, timeout, null);
+    }
+
+    /**
+     * {@link #redis(String, Duration)}, trusting {@code ca} (null: the JDK's trust store) for a
+     * {@code rediss://} URL. If the server at {@code url} is a node of a Redis Cluster, the bus
+     * talks to the cluster through it, as {@link #redisCluster} does, with the same TLS and
+     * credentials; {@code UNAVAILABLE} if it cannot be reached to ask.
+     */
+    public Builder redis(String url, Duration timeout, javax.net.ssl.X509TrustManager ca) {
       java.net.URI uri;
       try {
         uri = new java.net.URI(Objects.requireNonNull(url, "cluster.redis").strip());
@@ -907,6 +917,15 @@ public final class RedisNodeBus implements NodeBus {
         params.setEndpointIdentificationAlgorithm("HTTPS");
         params.setProtocols(spartan.core.spi.Tls.PROTOCOLS.toArray(new String[0]));
         config.sslParameters(params);
+        if (ca != null) {
+          try {
+            javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+            ctx.init(null, new javax.net.ssl.TrustManager[] {ca}, null);
+            config.sslSocketFactory(ctx.getSocketFactory());
+          } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException("the JDK cannot make a TLS context", e);
+          }
+        }
       }
       if (JedisURIHelper.getPassword(uri) != null) {
         config.user(JedisURIHelper.getUser(uri)).password(JedisURIHelper.getPassword(uri));
@@ -916,6 +935,21 @@ public final class RedisNodeBus implements NodeBus {
       }
       DefaultJedisClientConfig built = config.build();
       HostAndPort at = new HostAndPort(uri.getHost(), uri.getPort());
+      boolean cluster;
+      try (redis.clients.jedis.Jedis probe = new redis.clients.jedis.Jedis(at, built)) {
+        cluster = probe.info("cluster").contains("cluster_enabled:1");
+      } catch (redis.clients.jedis.exceptions.JedisException e) {
+        throw spartan.core.ChatException.unavailable(
+            "Cannot reach the cluster bus's Redis at " + uri.getScheme() + "://" + at + ": "
+                + e.getMessage());
+      }
+      if (cluster) {
+        // The client routes each command, and the subscription, by slot from this seed.
+        this.redis = RedisClusterClient.builder().nodes(Set.of(at)).clientConfig(built).build();
+        this.subscriberConnection = null;
+        this.ownsClient = true;
+        return this;
+      }
       ConnectionPoolConfig pool = new ConnectionPoolConfig();
       pool.setMaxTotal(8);
       pool.setMaxWait(Duration.ofMillis(millis));

@@ -18,9 +18,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A real {@code redis-server} (from PATH) for tests, on a free loopback port, with persistence
- * off ({@code --save "" --appendonly no}). {@link #start()} returns once the server logged "Ready
+ * off ({@code --save "" --appendonly no}) unless started durable. {@link #start()} returns once the server logged "Ready
  * to accept connections"; {@link #kill()} and {@link #start()} again restart it on the same port,
- * empty. Never the shared Redis on 6379. Use with try-with-resources or close it in an
+ * empty unless durable. Never the shared Redis on 6379. Use with try-with-resources or close it in an
  * {@code @AfterEach}. Not thread-safe.
  */
 public final class RedisProcess implements AutoCloseable {
@@ -29,11 +29,24 @@ public final class RedisProcess implements AutoCloseable {
 
   private final int port;
   private final List<String> tlsArgs; // empty: plain TCP
+  private final List<String> persistence;
   private Process process;
 
-  private RedisProcess(int port, List<String> tlsArgs) {
+  private RedisProcess(int port, List<String> tlsArgs, List<String> persistence) {
     this.port = port;
     this.tlsArgs = List.copyOf(tlsArgs);
+    this.persistence = List.copyOf(persistence);
+  }
+
+  /**
+   * Starts a server on a free port that keeps its data in {@code dir} as the shipped {@code
+   * packaging/redis.conf} does ({@code appendonly yes}, {@code appendfsync always}), so that
+   * {@link #kill()} and {@link #start()} bring back everything it acknowledged.
+   */
+  public static RedisProcess startDurableOnFreePort(java.nio.file.Path dir) {
+    return startOnFreePort(
+        List.of(),
+        List.of("--dir", dir.toString(), "--appendonly", "yes", "--appendfsync", "always"));
   }
 
   /**
@@ -54,10 +67,14 @@ public final class RedisProcess implements AutoCloseable {
   }
 
   private static RedisProcess startOnFreePort(List<String> tlsArgs) {
+    return startOnFreePort(tlsArgs, List.of("--appendonly", "no"));
+  }
+
+  private static RedisProcess startOnFreePort(List<String> tlsArgs, List<String> persistence) {
     // A port found free can be taken before redis binds it; try a few.
     IllegalStateException last = null;
     for (int attempt = 0; attempt < 5; attempt++) {
-      RedisProcess r = new RedisProcess(freePort(), tlsArgs);
+      RedisProcess r = new RedisProcess(freePort(), tlsArgs, persistence);
       try {
         r.start();
         return r;
@@ -97,9 +114,9 @@ public final class RedisProcess implements AutoCloseable {
         List.of(
             "--bind", "127.0.0.1",
             "--save", "",
-            "--appendonly", "no",
             "--protected-mode", "yes",
             "--loglevel", "notice"));
+    command.addAll(persistence);
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
     Process p;
     try {

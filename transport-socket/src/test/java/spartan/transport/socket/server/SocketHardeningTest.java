@@ -202,7 +202,7 @@ class SocketHardeningTest {
       // An attacker the server stopped reading sends nothing it can read and reads nothing: it is
       // closed once two keep-alive periods pass (if the held-output limit did not close it first).
       await()
-          .atMost(keepAlive.multipliedBy(2).plusSeconds(10))
+          .atMost(keepAlive.multipliedBy(2).plusSeconds(30))
           .until(() -> attacked.stream().noneMatch(Channel::isOpen));
       pair.roundTrip("after the attackers were closed");
     } finally {

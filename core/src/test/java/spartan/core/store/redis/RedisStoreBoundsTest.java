@@ -1,0 +1,133 @@
+package spartan.core.store.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import redis.clients.jedis.Jedis;
+import spartan.core.ChatException;
+import spartan.core.ErrorCode;
+import spartan.core.Limits;
+import spartan.core.MessageBody;
+import spartan.core.Recipient;
+import spartan.core.GroupPolicy;
+import spartan.core.store.ChatStore.Appended;
+import spartan.core.store.ChatStore.Draft;
+import spartan.core.testing.RedisProcess;
+
+/** What the Redis store refuses rather than hold without bound, and that it says so. */
+@Timeout(60)
+class RedisStoreBoundsTest {
+  private static final Instant T0 = Instant.parse("2026-01-01T10:15:30Z");
+  private static RedisProcess server;
+
+  @BeforeAll
+  static void startRedis() {
+    server = RedisProcess.startOnFreePort();
+  }
+
+  @AfterAll
+  static void stopRedis() {
+    server.close();
+  }
+
+  @BeforeEach
+  void freshData() {
+    try (Jedis j = new Jedis("127.0.0.1", server.port())) {
+      j.flushAll();
+    }
+  }
+
+  private static Draft direct(String text) {
+    return new Draft(
+        "alice", Recipient.user("bob"), MessageBody.text(text), T0, null, "d:alice:bob",
+        List.of("bob"));
+  }
+
+  private static void assertUnavailable(CompletableFuture<Appended> f, String message) {
+    assertThatThrownBy(f::join)
+        .cause()
+        .isInstanceOf(ChatException.class)
+        .hasMessageContaining(message)
+        .satisfies(e -> assertThat(((ChatException) e).code()).isEqualTo(ErrorCode.UNAVAILABLE));
+  }
+
+  @Test
+  void appendsBeyondTheQueueBoundAreRefusedAtOnce() throws Exception {
+    ScheduledThreadPoolExecutor one = new ScheduledThreadPoolExecutor(1);
+    CountDownLatch release = new CountDownLatch(1);
+    try (RedisChatStore store =
+        RedisChatStore.builder().url(server.url()).executor(one).maxQueued(2).build()) {
+      store.createAccount("alice", null, T0);
+      store.createAccount("bob", null, T0);
+      one.execute(() -> awaitQuietly(release)); // the store's only thread is busy
+      CompletableFuture<Appended> first = store.append(direct("1"));
+      CompletableFuture<Appended> second = store.append(direct("2"));
+      assertUnavailable(store.append(direct("3")), "busy");
+      release.countDown();
+      assertThat(first.join().deliveries()).hasSize(1);
+      assertThat(second.join().deliveries()).hasSize(1);
+      assertThat(store.append(direct("4")).join().deliveries()).hasSize(1);
+    } finally {
+      one.shutdownNow();
+      one.awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void aConversationWithTooManyUnfinishedFanOutsRefusesMoreUntilTheyAreDone() {
+    try (RedisChatStore store =
+        RedisChatStore.builder()
+            .url(server.url())
+            .sweep(Duration.ofHours(1), Duration.ZERO)
+            .build()) {
+      store.createAccount("alice", null, T0);
+      store.createAccount("bob", null, T0);
+      store.maxPendingFanOuts(3);
+      store.stopFanOutAfter(0);
+      for (int i = 0; i < 3; i++) {
+        assertThatThrownBy(store.append(direct("stuck " + i))::join).hasMessageContaining("internal");
+      }
+      assertUnavailable(store.append(direct("one too many")), "unfinished");
+      store.stopFanOutAfter(-1);
+      store.sweep();
+      assertThat(store.append(direct("after")).join().deliveries()).hasSize(1);
+      assertThat(store.inbox("bob", 0, 10))
+          .extracting(d -> d.message().text())
+          .containsExactly("stuck 0", "stuck 1", "stuck 2", "after");
+    }
+  }
+
+  @Test
+  void tooManyInviteesAtOnceAreRefusedBeforeAnyIsInvited() {
+    try (RedisChatStore store = RedisChatStore.builder().url(server.url()).build()) {
+      store.createAccount("alice", null, T0);
+      store.createGroup("team", "alice", GroupPolicy.PRIVATE, T0);
+      List<String> many =
+          IntStream.rangeClosed(0, Limits.MAX_INVITES_PER_CALL).mapToObj(i -> "u" + i).toList();
+      assertThatThrownBy(() -> store.invite("team", many, "alice", T0, 10_000))
+          .isInstanceOf(ChatException.class)
+          .hasMessageContaining("At most " + Limits.MAX_INVITES_PER_CALL);
+    }
+  }
+
+  private static void awaitQuietly(CountDownLatch latch) {
+    try {
+      latch.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
