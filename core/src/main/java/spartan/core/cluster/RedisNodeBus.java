@@ -30,6 +30,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import redis.clients.jedis.RedisProtocol;
 import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.BinaryJedisShardedPubSub;
 import redis.clients.jedis.CommandArguments;
@@ -824,7 +825,7 @@ public final class RedisNodeBus implements NodeBus {
       cursor = page.getCursor();
     } while (!cursor.equals(ScanParams.SCAN_POINTER_START));
     redis.del(usersKey(dead));
-    log.warn("cluster: node {} swept dead node {} ({} users' presence removed)", nodeId, dead,
+    log.warn("cluster: node {} swept dead node {} (presence of {} users removed)", nodeId, dead,
         users);
   }
 
@@ -911,7 +912,8 @@ public final class RedisNodeBus implements NodeBus {
               .connectionTimeoutMillis(millis)
               .socketTimeoutMillis(millis)
               .ssl(tls)
-              .clientName("spartan-cluster");
+              .clientName("spartan-cluster")
+              .protocol(RedisProtocol.RESP2); // the replies read are RESP2 (and Jedis warns unless told)
       if (tls) {
         javax.net.ssl.SSLParameters params = new javax.net.ssl.SSLParameters();
         params.setEndpointIdentificationAlgorithm("HTTPS");
@@ -965,6 +967,7 @@ public final class RedisNodeBus implements NodeBus {
               .user(built.getUser())
               .password(built.getPassword())
               .clientName("spartan-cluster-sub")
+              .protocol(RedisProtocol.RESP2)
               .build();
       this.redis = RedisClient.builder().hostAndPort(at).clientConfig(built).poolConfig(pool).build();
       this.subscriberConnection = () -> new Connection(at, listening);

@@ -11,6 +11,7 @@ import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocketFactory;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509TrustManager;
+import redis.clients.jedis.RedisProtocol;
 import redis.clients.jedis.ConnectionPoolConfig;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
@@ -158,7 +159,8 @@ public final class RateLimiterBuilder {
             .connectionTimeoutMillis(millis)
             .socketTimeoutMillis(millis)
             .ssl(JedisURIHelper.isRedisSSLScheme(redis))
-            .clientName("spartan-rate-limiter");
+            .clientName("spartan-rate-limiter")
+              .protocol(RedisProtocol.RESP2); // the replies read are RESP2 (and Jedis warns unless told)
     if (JedisURIHelper.isRedisSSLScheme(redis)) {
       // Jedis checks no host name unless told to: the JDK does it with HTTPS identification.
       SSLParameters params = new SSLParameters();
