@@ -66,7 +66,7 @@ public final class ClusterNodes implements AutoCloseable {
       int n,
       LocalChatService.Builder service,
       UnaryOperator<RedisNodeBus.Builder> tune) {
-    return start(b -> b.redis(url, Duration.ofSeconds(2)), n, service, tune);
+    return start(b -> b.redis(url, Duration.ofSeconds(5)), n, service, tune);
   }
 
   /**
