@@ -33,11 +33,14 @@ import spartan.core.store.ChatStore;
  * (appends, and also account, group and ack changes) is queued; the writer drains the queue on
  * the injected {@link Executor} when it goes non-empty, runs everything pending in <em>one</em>
  * transaction (each write in its own savepoint, so one failing write does not fail its batch),
- * commits, and only then completes the futures, in commit order, on the writer thread. This is
- * group commit: under load a commit carries many messages, so durability does not cap throughput
- * at one commit per message. Nothing polls: an idle store holds no thread. {@link #append}
- * returns the future; the other writes wait for their commit. Callbacks attached to an {@code
- * append} future run on the writer thread and must be quick.
+ * commits, and only then completes the futures, in commit order. This is group commit: under
+ * load a commit carries many messages, so durability does not cap throughput at one commit per
+ * message. Nothing polls: an idle store holds no thread. {@link #append} returns the future; the
+ * other writes wait for their commit. Callbacks attached to an {@code append} future run on the
+ * callbacks executor given to {@link #open(Path, Executor, Sync, Executor)}, one batch at a time
+ * in commit order, or on the writer thread if none was given (then they must be quick). Message
+ * ids and inbox sequences are assigned by the writer from counters it keeps in memory ({@link
+ * WriterState}), so an append reads nothing back.
  *
  * <p><b>Reads</b> run on the caller's thread on a small pool of read-only connections, one per
  * concurrent reader (WAL lets readers run beside the writer without blocking it); a reader sees
@@ -91,7 +94,8 @@ public final class SqliteChatStore implements ChatStore {
   private final GroupCommitWriter writer;
   private final ReaderPool readers;
 
-  private SqliteChatStore(Path file, Executor executor, DataDirectory directory, Handle w) {
+  private SqliteChatStore(
+      Path file, Executor executor, Executor callbacks, DataDirectory directory, Handle w) {
     this.file = file;
     ErrorClassifier errors = new ErrorClassifier(file);
     this.readers = new ReaderPool("jdbc:sqlite:" + file, errors);
@@ -99,6 +103,7 @@ public final class SqliteChatStore implements ChatStore {
         new GroupCommitWriter(
             w,
             executor,
+            callbacks,
             errors,
             () -> {
               readers.close();
@@ -123,6 +128,24 @@ public final class SqliteChatStore implements ChatStore {
    *     is higher than this build knows)
    */
   public static SqliteChatStore open(Path dataDir, Executor writer, Sync sync) {
+    return open(dataDir, writer, sync, null);
+  }
+
+  /**
+   * Opens the store as {@link #open(Path, Executor, Sync)} does, completing {@link #append}'s
+   * futures on {@code callbacks} rather than on the writer thread: one task per committed batch,
+   * the batches in commit order, so the writer hands each batch off and goes on writing.
+   *
+   * @param callbacks runs the completions of append futures (and so whatever is chained to them);
+   *     null completes them on the writer thread
+   */
+  public static SqliteChatStore open(Path dataDir, Executor writer, Sync sync, Executor callbacks) {
+    return open(dataDir, writer, sync, callbacks, new WriterState(WriterState.MAX_ACCOUNTS));
+  }
+
+  /** Opens with the writer keeping its counters in {@code state}; tests give a small bound. */
+  static SqliteChatStore open(
+      Path dataDir, Executor writer, Sync sync, Executor callbacks, WriterState state) {
     Objects.requireNonNull(dataDir, "dataDir");
     Objects.requireNonNull(writer, "writer");
     Objects.requireNonNull(sync, "sync");
@@ -132,10 +155,10 @@ public final class SqliteChatStore implements ChatStore {
     Handle w = null;
     try {
       directory = DataDirectory.lock(dir, file);
-      w = new Handle(Handle.connect("jdbc:sqlite:" + file, false));
+      w = new Handle(Handle.connect("jdbc:sqlite:" + file, false), state);
       configureWriter(w.connection, sync, file);
       SqliteSchema.migrate(w.connection, file);
-      return new SqliteChatStore(file, writer, directory, w);
+      return new SqliteChatStore(file, writer, callbacks, directory, w);
     } catch (IOException | SQLException | RuntimeException e) {
       if (w != null) {
         w.close();
@@ -172,6 +195,11 @@ public final class SqliteChatStore implements ChatStore {
   /** The schema version this build creates and reads. */
   public static int schemaVersion() {
     return SqliteSchema.VERSION;
+  }
+
+  /** Queues {@code task} on the writer like any write; for tests of a write failing midway. */
+  <T> CompletableFuture<T> submit(SqlTask<T> task) {
+    return writer.submit(task);
   }
 
   /** Writes queued and not yet completed; for tests. */
