@@ -86,7 +86,20 @@ final class Handle {
     }
   }
 
+  /**
+   * Undoes the open transaction: through the driver on a connection with auto-commit off (the
+   * writer's), which then opens the next one, else with a plain ROLLBACK.
+   */
   static void rollbackQuietly(Connection c) {
+    try {
+      if (!c.getAutoCommit()) {
+        c.rollback();
+        return;
+      }
+    } catch (SQLException ignored) {
+      // the connection is gone; nothing to undo
+      return;
+    }
     try (Statement s = c.createStatement()) {
       s.execute("ROLLBACK");
     } catch (SQLException ignored) {

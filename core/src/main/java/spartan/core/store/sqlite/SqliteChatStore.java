@@ -158,6 +158,10 @@ public final class SqliteChatStore implements ChatStore {
       w = new Handle(Handle.connect("jdbc:sqlite:" + file, false), state);
       configureWriter(w.connection, sync, file);
       SqliteSchema.migrate(w.connection, file);
+      // From now on the write connection is always in a (deferred) transaction that the writer
+      // commits per batch: with auto-commit on, the driver tries a BEGIN after every statement
+      // to check the mode, which cost as much as some of the statements.
+      w.connection.setAutoCommit(false);
       return new SqliteChatStore(file, writer, callbacks, directory, w);
     } catch (IOException | SQLException | RuntimeException e) {
       if (w != null) {

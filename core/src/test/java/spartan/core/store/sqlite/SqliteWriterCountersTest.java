@@ -93,7 +93,9 @@ class SqliteWriterCountersTest {
         .hasCauseInstanceOf(ChatException.class);
     Appended second = two.get(20, TimeUnit.SECONDS);
     assertThat(second.deliveries().get(0).seq()).as("no gap for the reader").isEqualTo(2);
-    assertThat(second.message().id()).as("ids only move forward").isEqualTo(one.join().message().id() + 2);
+    assertThat(second.message().id())
+        .as("ids only move forward")
+        .isGreaterThan(one.join().message().id() + 1);
     assertThat(store.inbox("bob", 0, 10)).extracting(d -> d.message().text())
         .containsExactly("one", "two");
     assertThat(store.lastSeq("bob")).isEqualTo(2);
