@@ -11,7 +11,9 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import spartan.core.AuthMode;
@@ -94,9 +96,27 @@ public final class SqliteChatStore implements ChatStore {
   private final GroupCommitWriter writer;
   private final ReaderPool readers;
 
+  /**
+   * Accounts found, by name, so the lookup every send makes for its recipient is not a read.
+   * Only an account's deletion changes what {@link #findAccount} answers for a name it found
+   * (nothing updates a record), so a deletion removes the name, and a read that raced a deletion
+   * ({@link #deletions} moved while it ran) does not fill it in. Holds at most {@link
+   * #maxCachedAccounts}; past that, lookups of names not held are reads again.
+   */
+  private final ConcurrentHashMap<String, AccountRecord> accounts = new ConcurrentHashMap<>();
+
+  private final AtomicLong deletions = new AtomicLong();
+  private final int maxCachedAccounts;
+
   private SqliteChatStore(
-      Path file, Executor executor, Executor callbacks, DataDirectory directory, Handle w) {
+      Path file,
+      Executor executor,
+      Executor callbacks,
+      DataDirectory directory,
+      Handle w,
+      int maxCachedAccounts) {
     this.file = file;
+    this.maxCachedAccounts = maxCachedAccounts;
     ErrorClassifier errors = new ErrorClassifier(file);
     this.readers = new ReaderPool("jdbc:sqlite:" + file, errors);
     this.writer =
@@ -143,7 +163,10 @@ public final class SqliteChatStore implements ChatStore {
     return open(dataDir, writer, sync, callbacks, new WriterState(WriterState.MAX_ACCOUNTS));
   }
 
-  /** Opens with the writer keeping its counters in {@code state}; tests give a small bound. */
+  /**
+   * Opens with the writer keeping its counters in {@code state}, and at most {@code
+   * state.maxAccounts()} accounts cached for reads; tests give a small bound.
+   */
   static SqliteChatStore open(
       Path dataDir, Executor writer, Sync sync, Executor callbacks, WriterState state) {
     Objects.requireNonNull(dataDir, "dataDir");
@@ -162,7 +185,7 @@ public final class SqliteChatStore implements ChatStore {
       // commits per batch: with auto-commit on, the driver tries a BEGIN after every statement
       // to check the mode, which cost as much as some of the statements.
       w.connection.setAutoCommit(false);
-      return new SqliteChatStore(file, writer, callbacks, directory, w);
+      return new SqliteChatStore(file, writer, callbacks, directory, w, state.maxAccounts());
     } catch (IOException | SQLException | RuntimeException e) {
       if (w != null) {
         w.close();
@@ -227,7 +250,24 @@ public final class SqliteChatStore implements ChatStore {
 
   @Override
   public Optional<AccountRecord> findAccount(String user) {
-    return readers.read(h -> AccountSql.find(h, user));
+    AccountRecord cached = accounts.get(user);
+    if (cached != null) {
+      return Optional.of(cached);
+    }
+    long before = deletions.get();
+    Optional<AccountRecord> found = readers.read(h -> AccountSql.find(h, user));
+    if (found.isPresent() && deletions.get() == before && accounts.size() < maxCachedAccounts) {
+      accounts.put(user, found.get());
+      if (deletions.get() != before) {
+        accounts.remove(user); // a deletion ran meanwhile and may have missed this entry
+      }
+    }
+    return found;
+  }
+
+  /** Accounts held by the lookup cache; for tests. */
+  int cachedAccounts() {
+    return accounts.size();
   }
 
   @Override
@@ -258,7 +298,12 @@ public final class SqliteChatStore implements ChatStore {
 
   @Override
   public boolean deleteAccount(String user) {
-    return writer.write(h -> AccountSql.delete(h, user));
+    try {
+      return writer.write(h -> AccountSql.delete(h, user));
+    } finally {
+      deletions.incrementAndGet();
+      accounts.remove(user);
+    }
   }
 
   @Override

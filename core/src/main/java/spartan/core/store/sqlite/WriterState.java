@@ -61,6 +61,10 @@ final class WriterState {
     this.maxAccounts = maxAccounts;
   }
 
+  int maxAccounts() {
+    return maxAccounts;
+  }
+
   /** Called before each write: starts its undo record, and keeps the map within bounds. */
   void beginWrite(Handle h) throws SQLException {
     undo.clear();

@@ -266,6 +266,35 @@ class SqliteWriterCountersTest {
                                 .isEqualTo(ErrorCode.UNAVAILABLE)));
   }
 
+  @Test
+  void aFoundAccountIsRememberedUntilItIsDeletedAndANewOneOfTheSameNameIsFound() {
+    accounts("alice");
+    long first = store.findAccount("alice").orElseThrow().id();
+    assertThat(store.cachedAccounts()).isEqualTo(1);
+    assertThat(store.findAccount("alice").orElseThrow().id()).isEqualTo(first);
+
+    assertThat(store.deleteAccount("alice")).isTrue();
+    assertThat(store.findAccount("alice")).isEmpty();
+    assertThat(store.cachedAccounts()).as("absence is not remembered").isZero();
+    long second = store.createAccount("alice", "hash", T0).id();
+    assertThat(store.findAccount("alice").orElseThrow())
+        .satisfies(a -> assertThat(a.id()).isEqualTo(second).isGreaterThan(first))
+        .satisfies(a -> assertThat(a.passwordHash()).isEqualTo("hash"));
+  }
+
+  @Test
+  void theAccountLookupCacheHoldsNoMoreThanItsBound() {
+    List<String> users = List.of("u1", "u2", "u3", "u4", "u5");
+    users.forEach(this::accounts);
+    reopen(2);
+    for (int round = 0; round < 2; round++) {
+      for (String u : users) {
+        assertThat(store.findAccount(u).orElseThrow().user()).isEqualTo(u);
+      }
+    }
+    assertThat(store.cachedAccounts()).isEqualTo(2);
+  }
+
   private void accounts(String... names) {
     for (String n : names) {
       store.createAccount(n, null, T0);
