@@ -21,9 +21,9 @@ import spartan.core.spi.SerializingExecutor;
  * The store's write side: the only user of the write connection. Every write is queued; the
  * queue is drained on a {@link SerializingExecutor} lane over the injected executor when it goes
  * non-empty, and each drain runs what is pending in batches of at most {@link #MAX_BATCH}, each
- * batch <em>one</em> transaction with every write in its own savepoint (so one failing write
- * does not fail its batch: the batch runs without savepoints first, and again with them only if a
- * write failed), committed before any of its futures completes. That is group commit;
+ * batch <em>one</em> transaction in which one failing write does not fail the others (the batch
+ * runs plainly first, and again with a savepoint per write only if a write in it failed),
+ * committed before any of its futures completes. That is group commit;
  * {@link #runBatch} is the loop to look at for speed. The futures complete in commit order: those
  * of {@link #submit} on a completion lane when one is given (one hand-off per batch, so the writer
  * only writes), else on the writer thread; those of {@link #write} always on the writer. The
@@ -221,8 +221,8 @@ final class GroupCommitWriter {
   }
 
   /**
-   * One transaction: a savepoint per write, the writer's counters flushed, one commit, then the
-   * futures in order — those of {@link #write} here, the rest handed to the completion lane in
+   * One transaction: the writes (with a savepoint each only on a second run, after a failure), the
+   * writer's counters flushed, one commit, then the futures in order — those of {@link #write} here, the rest handed to the completion lane in
    * one task.
    */
   private void runBatch(List<Write<?>> batch) {
