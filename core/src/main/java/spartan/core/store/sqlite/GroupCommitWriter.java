@@ -44,6 +44,8 @@ final class GroupCommitWriter {
 
   private final Handle writeSide;
   private final ErrorClassifier errors;
+  /** Told of every commit; checkpoints the WAL off this thread. */
+  private final Checkpointer checkpointer;
   /** Where the futures of {@link #submit} complete, one task per batch, in order; null: here. */
   private final SerializingExecutor completions;
   /** The thread running a batch's completions on the lane now, if any. */
@@ -75,9 +77,11 @@ final class GroupCommitWriter {
       Handle writeSide,
       Executor executor,
       Executor completions,
+      Checkpointer checkpointer,
       ErrorClassifier errors,
       Runnable afterClose) {
     this.writeSide = writeSide;
+    this.checkpointer = checkpointer;
     this.completions = completions == null ? null : new SerializingExecutor(completions);
     this.errors = errors;
     this.afterClose = afterClose;
@@ -265,6 +269,7 @@ final class GroupCommitWriter {
       }
       if (took >= 0) {
         metrics.storeCommitted(n, took);
+        checkpointer.committed(n);
       }
     }
     pending.addAndGet(-n);

@@ -44,6 +44,9 @@ import spartan.core.store.ChatStore;
  * ids and inbox sequences are assigned by the writer from counters it keeps in memory ({@link
  * WriterState}), so an append reads nothing back.
  *
+ * <p>The WAL is checkpointed by {@link Checkpointer} on a thread of its own, so no commit waits
+ * for a checkpoint's copying and fsync.
+ *
  * <p><b>Reads</b> run on the caller's thread on a small pool of read-only connections, one per
  * concurrent reader (WAL lets readers run beside the writer without blocking it); a reader sees
  * every write whose future has completed.
@@ -119,13 +122,16 @@ public final class SqliteChatStore implements ChatStore {
     this.maxCachedAccounts = maxCachedAccounts;
     ErrorClassifier errors = new ErrorClassifier(file);
     this.readers = new ReaderPool("jdbc:sqlite:" + file, errors);
+    Checkpointer checkpointer = new Checkpointer("jdbc:sqlite:" + file);
     this.writer =
         new GroupCommitWriter(
             w,
             executor,
             callbacks,
+            checkpointer,
             errors,
             () -> {
+              checkpointer.close();
               readers.close();
               directory.release();
               log.debug("Message store {} closed", file);
@@ -216,6 +222,10 @@ public final class SqliteChatStore implements ChatStore {
       // which is what it takes to survive an OS crash or power cut. See Sync.
       s.execute("PRAGMA synchronous=" + sync.name());
       s.execute("PRAGMA foreign_keys=ON");
+      // Checkpoints run on their own connection and thread (Checkpointer), never inside the
+      // writer's commit; the WAL file is cut back to 64 MiB after one.
+      s.execute("PRAGMA wal_autocheckpoint=0");
+      s.execute("PRAGMA journal_size_limit=" + (64L << 20));
     }
   }
 

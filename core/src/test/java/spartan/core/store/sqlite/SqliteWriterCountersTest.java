@@ -37,7 +37,8 @@ import spartan.core.store.ChatStore.Draft;
  * The writer assigns message ids and inbox sequences from counters it keeps in memory ({@link
  * WriterState}); these pin down that the table and memory never disagree in a way a reader,
  * a restart or the next write could see: rolled-back writes, deleted and re-created names,
- * acks in the same batch, the bound on remembered accounts, and ids across a reopen.
+ * acks in the same batch, the bound on remembered accounts, and ids across a reopen. Also the
+ * writer's other helpers: the account lookup cache, the completion lane and the checkpointer.
  */
 @Timeout(60)
 class SqliteWriterCountersTest {
@@ -293,6 +294,23 @@ class SqliteWriterCountersTest {
       }
     }
     assertThat(store.cachedAccounts()).isEqualTo(2);
+  }
+
+  @Test
+  void theWalIsCheckpointedIntoTheDatabaseFileOffTheWriter() throws Exception {
+    accounts("alice", "bob");
+    Path db = dir.resolve(SqliteChatStore.FILE_NAME);
+    long before = java.nio.file.Files.size(db);
+    List<CompletableFuture<Appended>> sent = new ArrayList<>();
+    for (int i = 0; i < 2 * Checkpointer.WRITES_PER_CHECKPOINT; i++) {
+      sent.add(store.append(direct("alice", "bob", "m" + i)));
+    }
+    CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+    // Without a checkpoint every new page stays in the WAL and the database file keeps its size.
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(() -> java.nio.file.Files.size(db) > before);
+    assertThat(store.inbox("bob", 0, 10_000)).hasSize(2 * Checkpointer.WRITES_PER_CHECKPOINT);
   }
 
   private void accounts(String... names) {
