@@ -109,7 +109,7 @@ public final class SpartanServer implements AutoCloseable {
         Executors.newFixedThreadPool(ServerThreads.delivery(), named("spartan-delivery"));
     this.storeWriter = Executors.newSingleThreadExecutor(named("spartan-store-writer"));
     this.metrics = config.metricsEnabled() ? new ServerMetrics(Clock.systemUTC()) : null;
-    this.store = openStore(config, storeWriter);
+    this.store = openStore(config, storeWriter, delivery);
     if (metrics != null && store instanceof SqliteChatStore sqlite) {
       sqlite.reportTo(metrics);
     }
@@ -352,7 +352,8 @@ public final class SpartanServer implements AutoCloseable {
     }
   }
 
-  private static ChatStore openStore(ServerConfig config, ExecutorService writer) {
+  private static ChatStore openStore(
+      ServerConfig config, ExecutorService writer, ExecutorService callbacks) {
     switch (config.storeType()) {
       case MEMORY:
         log.info("Store: memory (nothing survives a restart)");
@@ -362,7 +363,8 @@ public final class SpartanServer implements AutoCloseable {
         log.info("Store: embedded in {}", config.dataDir());
         log.info("Store durability: store.sync {}", config.storeSync().name().toLowerCase(
             java.util.Locale.ROOT));
-        return SqliteChatStore.open(config.dataDir(), writer, config.storeSync());
+        // Append futures complete on the delivery pool, so the writer thread only writes.
+        return SqliteChatStore.open(config.dataDir(), writer, config.storeSync(), callbacks);
       case REDIS:
         URI url = URI.create(config.storeRedis());
         // Host and port only: the URL may carry a password.

@@ -1,5 +1,6 @@
 package spartan.core.service;
 
+import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
@@ -39,7 +40,13 @@ final class EventStream implements Flow.Subscription {
   static final long MAX_LIVE_BYTES = 256 * 1024;
   /** Control events (chat requests/answers) held for a subscriber with no demand. */
   static final int MAX_CONTROL = 256;
-  private static final int BATCH = 256;
+  /**
+   * Inbox entries one catch-up read asks the store for, whatever the demand: a subscriber asks
+   * for a few dozen at a time, and a read per few dozen made a drain at login cost more than the
+   * live delivery of the same messages. What demand does not take yet waits in {@link #page},
+   * bounded by {@link #MAX_LIVE_BYTES} like the live queue.
+   */
+  static final int PAGE = 512;
 
   private final String user;
   private final ChatStore store;
@@ -67,6 +74,8 @@ final class EventStream implements Flow.Subscription {
   private boolean catchingUp = true;
   private boolean started;
   private long tipChecked;
+  /** Entries read from the store ahead of demand, in sequence order, all after the cursor. */
+  private final ArrayDeque<Delivery> page = new ArrayDeque<>();
 
   EventStream(
       String user,
@@ -116,6 +125,11 @@ final class EventStream implements Flow.Subscription {
   /** Bytes of live entries held now; for tests. */
   long heldBytes() {
     return liveBytes.get();
+  }
+
+  /** Entries read ahead of demand and held now; for tests. */
+  int pagedEntries() {
+    return page.size(); // a test reads it between drains, on the drain's own thread
   }
 
   void offerControl(ChatEvent e) {
@@ -206,6 +220,7 @@ final class EventStream implements Flow.Subscription {
       if (cancelled) {
         live.clear();
         control.clear();
+        page.clear();
         return;
       }
       Throwable f = failure;
@@ -242,13 +257,11 @@ final class EventStream implements Flow.Subscription {
         liveBytes.addAndGet(-droppedBytes);
       }
       if (catchingUp) {
-        int n = (int) Math.min(demand.get(), BATCH);
-        List<Delivery> batch = store.inbox(user, cursor, n);
-        if (batch.isEmpty()) {
+        if (page.isEmpty() && !readPage()) {
           catchingUp = false;
           continue;
         }
-        for (Delivery d : batch) {
+        for (Delivery d; demand.get() > 0 && (d = page.poll()) != null; ) {
           if (cancelled || completing) {
             break;
           }
@@ -281,6 +294,24 @@ final class EventStream implements Flow.Subscription {
     }
   }
 
+  /**
+   * Reads the next {@link #PAGE} entries after the cursor into {@link #page}, keeping no more
+   * than {@link #MAX_LIVE_BYTES} of them (always at least one: the rest are read again later).
+   * False if the inbox holds nothing after the cursor.
+   */
+  private boolean readPage() {
+    List<Delivery> read = store.inbox(user, cursor, PAGE);
+    long bytes = 0;
+    for (Delivery d : read) {
+      bytes += d.message().approximateBytes();
+      if (bytes > MAX_LIVE_BYTES && !page.isEmpty()) {
+        break;
+      }
+      page.add(d);
+    }
+    return !page.isEmpty();
+  }
+
   private void emit(ChatEvent e) {
     if (demand.get() != Long.MAX_VALUE) {
       demand.decrementAndGet();
@@ -293,6 +324,7 @@ final class EventStream implements Flow.Subscription {
     onTerminate.run();
     live.clear();
     control.clear();
+    page.clear();
   }
 
   private void safely(Runnable r) {

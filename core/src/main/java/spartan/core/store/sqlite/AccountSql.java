@@ -82,6 +82,8 @@ final class AccountSql {
     if (id == null) {
       return false;
     }
+    // The name may come back as a new account: the writer must not keep the old one's counters.
+    h.state.forget(h, user);
     List<Long> groups = new ArrayList<>();
     PreparedStatement mine = h.prepare("SELECT group_id FROM member WHERE account_id = ?");
     mine.setLong(1, id);

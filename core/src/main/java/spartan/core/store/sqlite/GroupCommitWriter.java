@@ -21,10 +21,14 @@ import spartan.core.spi.SerializingExecutor;
  * The store's write side: the only user of the write connection. Every write is queued; the
  * queue is drained on a {@link SerializingExecutor} lane over the injected executor when it goes
  * non-empty, and each drain runs what is pending in batches of at most {@link #MAX_BATCH}, each
- * batch <em>one</em> transaction with every write in its own savepoint (so one failing write
- * does not fail its batch), committed before the futures complete, in commit order, on the
- * writer thread. That is group commit; {@link #runBatch} is the loop to look at for speed.
- * Nothing polls: an idle writer holds no thread. Thread-safe.
+ * batch <em>one</em> transaction in which one failing write does not fail the others (the batch
+ * runs plainly first, and again with a savepoint per write only if a write in it failed),
+ * committed before any of its futures completes. That is group commit;
+ * {@link #runBatch} is the loop to look at for speed. The futures complete in commit order: those
+ * of {@link #submit} on a completion lane when one is given (one hand-off per batch, so the writer
+ * only writes), else on the writer thread; those of {@link #write} always on the writer. The
+ * writer's counters ({@link WriterState}) ride on the write handle and follow each savepoint and
+ * commit. Nothing polls: an idle writer holds no thread. Thread-safe.
  */
 final class GroupCommitWriter {
   private static final Logger log = LoggerFactory.getLogger(GroupCommitWriter.class);
@@ -40,6 +44,12 @@ final class GroupCommitWriter {
 
   private final Handle writeSide;
   private final ErrorClassifier errors;
+  /** Told of every commit; checkpoints the WAL off this thread. */
+  private final Checkpointer checkpointer;
+  /** Where the futures of {@link #submit} complete, one task per batch, in order; null: here. */
+  private final SerializingExecutor completions;
+  /** The thread running a batch's completions on the lane now, if any. */
+  private volatile Thread completingThread;
   /** Runs once, on the writer, after the write connection is closed by {@link #close}. */
   private final Runnable afterClose;
 
@@ -58,9 +68,21 @@ final class GroupCommitWriter {
   private volatile ChatMetrics metrics = ChatMetrics.NONE;
   private CompletableFuture<Void> closed; // guarded by this
 
+  /**
+   * @param executor runs the drains (writes and commits)
+   * @param completions runs the completion of {@link #submit}'s futures, or null to complete
+   *     them on the writer thread
+   */
   GroupCommitWriter(
-      Handle writeSide, Executor executor, ErrorClassifier errors, Runnable afterClose) {
+      Handle writeSide,
+      Executor executor,
+      Executor completions,
+      Checkpointer checkpointer,
+      ErrorClassifier errors,
+      Runnable afterClose) {
     this.writeSide = writeSide;
+    this.checkpointer = checkpointer;
+    this.completions = completions == null ? null : new SerializingExecutor(completions);
     this.errors = errors;
     this.afterClose = afterClose;
     this.wake = SerializingExecutor.coalescing(new SerializingExecutor(executor), this::drain);
@@ -78,12 +100,21 @@ final class GroupCommitWriter {
 
   private sealed interface Op permits Write, Close {}
 
-  private record Write<T>(SqlTask<T> task, CompletableFuture<T> future) implements Op {}
+  /** A queued write; an {@code inline} one completes on the writer (nothing is chained to it). */
+  private record Write<T>(SqlTask<T> task, CompletableFuture<T> future, boolean inline)
+      implements Op {}
 
   private record Close(CompletableFuture<Void> done) implements Op {}
 
-  /** Queues a write; the future completes after its batch commits (or fails). */
+  /**
+   * Queues a write; the future completes after its batch commits (or fails), on the completion
+   * lane if there is one, else on the writer.
+   */
   <T> CompletableFuture<T> submit(SqlTask<T> task) {
+    return submit(task, false);
+  }
+
+  private <T> CompletableFuture<T> submit(SqlTask<T> task, boolean inline) {
     CompletableFuture<T> f = new CompletableFuture<>();
     if (closing) {
       f.completeExceptionally(ErrorClassifier.closed());
@@ -95,14 +126,17 @@ final class GroupCommitWriter {
           ChatException.unavailable("The message store is overloaded; try again shortly."));
       return f;
     }
-    queue.offer(new Write<>(task, f));
+    queue.offer(new Write<>(task, f, inline));
     signal();
     return f;
   }
 
-  /** Submits a write and waits for its commit. */
+  /**
+   * Submits a write and waits for its commit. Its future completes on the writer itself, so a
+   * callback on the completion lane may call this without waiting for its own lane.
+   */
   <T> T write(SqlTask<T> task) {
-    CompletableFuture<T> f = submit(task);
+    CompletableFuture<T> f = submit(task, true);
     if (Thread.currentThread() == drainThread) {
       // A callback on the writer thread: run the queue here rather than wait for ourselves.
       drainQueue();
@@ -137,6 +171,10 @@ final class GroupCommitWriter {
       // waiting would wait for itself. It owns the queue, so it runs what is queued here; if
       // the close was already taken off the queue, it completes as soon as the callback returns.
       drainQueue();
+      return;
+    }
+    if (Thread.currentThread() == completingThread) {
+      // From a callback on the completion lane, whose own turn must end before the close's.
       return;
     }
     done.join();
@@ -186,7 +224,11 @@ final class GroupCommitWriter {
     runBatch(batch);
   }
 
-  /** One transaction: a savepoint per write, one commit, then the futures in order. */
+  /**
+   * One transaction: the writes (with a savepoint each only on a second run, after a failure), the
+   * writer's counters flushed, one commit, then the futures in order — those of {@link #write} here, the rest handed to the completion lane in
+   * one task.
+   */
   private void runBatch(List<Write<?>> batch) {
     if (batch.isEmpty()) {
       return;
@@ -198,40 +240,107 @@ final class GroupCommitWriter {
       Arrays.fill(failures, ErrorClassifier.closed());
     } else {
       Handle h = writeSide;
+      WriterState state = h.state;
       long began = System.nanoTime(); // an interval for the metrics, not a time of day
       long took = -1;
       try {
-        h.execute("BEGIN IMMEDIATE");
         try {
-          for (int i = 0; i < n; i++) {
-            h.execute("SAVEPOINT w");
-            try {
-              results[i] = batch.get(i).task().run(h);
-              h.execute("RELEASE w");
-            } catch (SQLException | RuntimeException e) {
-              // Undo just this write; the rest of the batch still commits.
-              h.execute("ROLLBACK TO w");
-              h.execute("RELEASE w");
-              failures[i] = errors.classify(e, "write");
-            }
+          // The write connection is always in a transaction (JDBC auto-commit off), so the batch
+          // is already open. First every write straight in it; if one fails, the whole batch is
+          // undone and run again with each write in its own savepoint, so the failure is its
+          // alone. Failures are rare, and a savepoint costs two statements per write.
+          if (!runWrites(h, batch, results, failures, false)) {
+            h.connection.rollback();
+            state.forgetAll();
+            Arrays.fill(results, null);
+            runWrites(h, batch, results, failures, true);
           }
-          h.execute("COMMIT");
+          state.flushAll(h);
+          h.connection.commit();
           took = System.nanoTime() - began;
         } catch (SQLException | RuntimeException e) {
           Handle.rollbackQuietly(h.connection);
           throw e;
         }
       } catch (SQLException | RuntimeException e) {
+        state.forgetAll();
         Arrays.fill(results, null);
         Arrays.fill(failures, errors.classify(e, "commit"));
       }
       if (took >= 0) {
         metrics.storeCommitted(n, took);
+        checkpointer.committed(n);
       }
     }
     pending.addAndGet(-n);
+    List<Runnable> later = null;
     for (int i = 0; i < n; i++) {
-      complete(batch.get(i), results[i], failures[i]);
+      Write<?> w = batch.get(i);
+      Object result = results[i];
+      Throwable failure = failures[i];
+      if (w.inline() || completions == null) {
+        complete(w, result, failure);
+      } else {
+        if (later == null) {
+          later = new ArrayList<>(n - i);
+        }
+        later.add(() -> complete(w, result, failure));
+      }
+    }
+    if (later != null) {
+      List<Runnable> tasks = later;
+      handOff(() -> tasks.forEach(Runnable::run));
+    }
+  }
+
+  /**
+   * Runs the batch's writes in the open transaction. Without savepoints it stops at the first
+   * write that fails and returns false (the caller undoes the batch); with them each failing
+   * write is rolled back alone, its failure recorded, and the rest go on.
+   */
+  private boolean runWrites(
+      Handle h, List<Write<?>> batch, Object[] results, Throwable[] failures, boolean savepoints)
+      throws SQLException {
+    WriterState state = h.state;
+    for (int i = 0; i < batch.size(); i++) {
+      if (savepoints) {
+        h.run("SAVEPOINT w");
+      }
+      try {
+        state.beginWrite(h);
+        results[i] = batch.get(i).task().run(h);
+        if (savepoints) {
+          h.run("RELEASE w");
+        }
+      } catch (SQLException | RuntimeException e) {
+        if (!savepoints) {
+          return false;
+        }
+        // Undo just this write; the rest of the batch still commits.
+        h.run("ROLLBACK TO w");
+        h.run("RELEASE w");
+        state.undoWrite();
+        failures[i] = errors.classify(e, "write");
+      }
+    }
+    return true;
+  }
+
+  /** Runs {@code r} on the completion lane, or here if its executor refuses (shut down). */
+  private void handOff(Runnable r) {
+    Runnable marked =
+        () -> {
+          completingThread = Thread.currentThread();
+          try {
+            r.run();
+          } finally {
+            completingThread = null;
+          }
+        };
+    try {
+      completions.execute(marked);
+    } catch (RejectedExecutionException e) {
+      marked.run();
     }
   }
 
@@ -250,6 +359,10 @@ final class GroupCommitWriter {
       writeSide.close();
       afterClose.run();
     }
-    done.complete(null);
+    if (completions == null) {
+      done.complete(null);
+    } else {
+      handOff(() -> done.complete(null)); // after every earlier future has completed
+    }
   }
 }

@@ -13,7 +13,8 @@ import org.sqlite.SQLiteConfig;
 
 /**
  * A connection and its prepared statements, used by one thread at a time (the writer, or a
- * reader between borrow and give-back), so the cache needs no locking.
+ * reader between borrow and give-back), so the cache needs no locking. Statements stay prepared
+ * for the connection's life, transaction control ({@link #run}) included.
  */
 final class Handle {
   private static final Logger log = LoggerFactory.getLogger(Handle.class);
@@ -22,18 +23,30 @@ final class Handle {
   static final int BUSY_TIMEOUT_MS = 5_000;
 
   final Connection connection;
+  /** The writer's counters on the write connection; null on a reader's. */
+  final WriterState state;
   private final Map<String, PreparedStatement> statements = new HashMap<>();
-  private Statement plain;
 
+  /** A reader's handle. */
   Handle(Connection connection) {
-    this.connection = connection;
+    this(connection, null);
   }
 
-  /** A new connection to {@code url}: read-only, or read-write with foreign keys enforced. */
+  Handle(Connection connection, WriterState state) {
+    this.connection = connection;
+    this.state = state;
+  }
+
+  /**
+   * A new connection to {@code url}: read-only, or read-write with foreign keys enforced. The
+   * driver's generated-keys emulation is off (it costs a regex, a prepare and a query after every
+   * INSERT): ids come from {@code RETURNING} or from the writer's own counters.
+   */
   static Connection connect(String url, boolean readOnly) throws SQLException {
     SQLiteConfig config = new SQLiteConfig();
     config.setBusyTimeout(BUSY_TIMEOUT_MS);
     config.setReadOnly(readOnly);
+    config.setGetGeneratedKeys(false);
     if (!readOnly) {
       config.enforceForeignKeys(true);
     }
@@ -51,11 +64,18 @@ final class Handle {
     return ps;
   }
 
-  void execute(String sql) throws SQLException {
-    if (plain == null) {
-      plain = connection.createStatement();
+  /**
+   * Runs a statement without parameters or results, such as {@code BEGIN} or {@code RELEASE},
+   * from the statement cache: the driver's plain {@code Statement.execute} would parse it with a
+   * regex, prepare it and finalize it every time.
+   */
+  void run(String sql) throws SQLException {
+    PreparedStatement ps = statements.get(sql);
+    if (ps == null) {
+      ps = connection.prepareStatement(sql);
+      statements.put(sql, ps);
     }
-    plain.execute(sql);
+    ps.execute();
   }
 
   void close() {
@@ -66,7 +86,20 @@ final class Handle {
     }
   }
 
+  /**
+   * Undoes the open transaction: through the driver on a connection with auto-commit off (the
+   * writer's), which then opens the next one, else with a plain ROLLBACK.
+   */
   static void rollbackQuietly(Connection c) {
+    try {
+      if (!c.getAutoCommit()) {
+        c.rollback();
+        return;
+      }
+    } catch (SQLException ignored) {
+      // the connection is gone; nothing to undo
+      return;
+    }
     try (Statement s = c.createStatement()) {
       s.execute("ROLLBACK");
     } catch (SQLException ignored) {

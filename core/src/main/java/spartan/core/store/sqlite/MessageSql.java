@@ -26,20 +26,38 @@ final class MessageSql {
       "m.id, m.sender, m.to_kind, m.to_name, m.body_kind, m.body, m.sent_s, m.sent_ns,"
           + " m.client_msg_id";
 
+  /** Most inbox rows one INSERT carries: chunks of 64, 16, 4 and 1 cover any fan-out. */
+  private static final int[] INBOX_CHUNKS = {64, 16, 4, 1};
+
+  private static final String[] INSERT_INBOX = new String[65];
+
+  static {
+    for (int rows : INBOX_CHUNKS) {
+      StringBuilder sql = new StringBuilder("INSERT INTO inbox(account_id, seq, message_id) VALUES ");
+      for (int i = 0; i < rows; i++) {
+        sql.append(i == 0 ? "(?, ?, ?)" : ", (?, ?, ?)");
+      }
+      INSERT_INBOX[rows] = sql.toString();
+    }
+  }
+
   /**
    * Stores a message (or finds the sender's earlier one with the same client message id) and
-   * gives each recipient its next inbox sequence; runs on the writer, inside its batch.
+   * gives each recipient its next inbox sequence; runs on the writer, inside its batch. The id and
+   * the sequences come from the writer's counters ({@link WriterState}), so nothing is read back;
+   * the inbox rows go in a few multi-row INSERTs.
    */
   static Appended append(Handle h, Draft d) throws SQLException {
-    Long senderId = AccountSql.id(h, d.from());
-    if (d.clientMsgId() != null && senderId != null) {
+    WriterState state = h.state;
+    WriterState.Account sender = state.account(h, d.from());
+    if (d.clientMsgId() != null && sender != null) {
       PreparedStatement seen =
           h.prepare(
               "SELECT "
                   + MESSAGE_COLUMNS
                   + " FROM message m WHERE m.sender_id = ? AND m.conversation = ?"
                   + " AND m.client_msg_id = ?");
-      seen.setLong(1, senderId);
+      seen.setLong(1, sender.id);
       seen.setString(2, d.conversation());
       seen.setString(3, d.clientMsgId());
       try (ResultSet rs = seen.executeQuery()) {
@@ -48,65 +66,69 @@ final class MessageSql {
         }
       }
     }
+    long id = state.nextMessageId(h);
     PreparedStatement ins =
         h.prepare(
-            "INSERT INTO message(conversation, sender, sender_id, to_kind, to_name, body_kind,"
-                + " body, sent_s, sent_ns, client_msg_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                + " RETURNING id");
-    ins.setString(1, d.conversation());
-    ins.setString(2, d.from());
-    if (senderId == null) {
+            "INSERT INTO message(id, conversation, sender, sender_id, to_kind, to_name, body_kind,"
+                + " body, sent_s, sent_ns, client_msg_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    ins.setLong(1, id);
+    ins.setString(2, d.conversation());
+    ins.setString(3, d.from());
+    if (sender == null) {
       // The sender was deleted between the service's check and this write; the message is
       // still stored, just not de-duplicated.
-      ins.setNull(3, Types.INTEGER);
+      ins.setNull(4, Types.INTEGER);
     } else {
-      ins.setLong(3, senderId);
+      ins.setLong(4, sender.id);
     }
-    ins.setString(4, d.to() instanceof Recipient.Group ? "g" : "u");
-    ins.setString(5, d.to().name());
+    ins.setString(5, d.to() instanceof Recipient.Group ? "g" : "u");
+    ins.setString(6, d.to().name());
     if (d.body() instanceof MessageBody.Sealed s) {
-      ins.setString(6, "s");
-      ins.setBytes(7, s.envelope());
+      ins.setString(7, "s");
+      ins.setBytes(8, s.envelope());
     } else {
-      ins.setString(6, "t");
-      ins.setString(7, ((MessageBody.Text) d.body()).text());
+      ins.setString(7, "t");
+      ins.setString(8, ((MessageBody.Text) d.body()).text());
     }
-    ins.setLong(8, d.sentAt().getEpochSecond());
-    ins.setInt(9, d.sentAt().getNano());
-    ins.setString(10, d.clientMsgId());
-    long id;
-    try (ResultSet rs = ins.executeQuery()) {
-      rs.next();
-      id = rs.getLong(1);
-    }
+    ins.setLong(9, d.sentAt().getEpochSecond());
+    ins.setInt(10, d.sentAt().getNano());
+    ins.setString(11, d.clientMsgId());
+    ins.executeUpdate();
     Message m = new Message(id, d.from(), d.to(), d.body(), d.sentAt(), d.clientMsgId());
 
-    PreparedStatement bump =
-        h.prepare(
-            "UPDATE account SET last_seq = last_seq + 1 WHERE name = ? RETURNING id, last_seq");
-    PreparedStatement put =
-        h.prepare("INSERT INTO inbox(account_id, seq, message_id) VALUES (?, ?, ?)");
-    List<Delivery> deliveries = new ArrayList<>(d.recipients().size());
-    List<String> recipients = new ArrayList<>(d.recipients().size());
+    int n = d.recipients().size();
+    long[] accountIds = new long[n];
+    List<Delivery> deliveries = new ArrayList<>(n);
+    List<String> recipients = new ArrayList<>(n);
     for (String r : d.recipients()) {
-      long accountId;
-      long seq;
-      bump.setString(1, r);
-      try (ResultSet rs = bump.executeQuery()) {
-        if (!rs.next()) {
-          continue; // deleted between the service's check and now
-        }
-        accountId = rs.getLong(1);
-        seq = rs.getLong(2);
+      WriterState.Account a = state.account(h, r);
+      if (a == null) {
+        continue; // deleted between the service's check and now
       }
-      put.setLong(1, accountId);
-      put.setLong(2, seq);
-      put.setLong(3, id);
-      put.executeUpdate();
-      deliveries.add(new Delivery(seq, m));
+      accountIds[deliveries.size()] = a.id;
+      deliveries.add(new Delivery(state.nextSeq(r, a), m));
       recipients.add(r);
     }
+    putInbox(h, id, accountIds, deliveries);
     return new Appended(m, deliveries, recipients, false);
+  }
+
+  private static void putInbox(Handle h, long messageId, long[] accountIds, List<Delivery> rows)
+      throws SQLException {
+    int done = 0;
+    int total = rows.size();
+    for (int chunk : INBOX_CHUNKS) {
+      while (total - done >= chunk) {
+        PreparedStatement put = h.prepare(INSERT_INBOX[chunk]);
+        for (int i = 0; i < chunk; i++) {
+          put.setLong(3 * i + 1, accountIds[done + i]);
+          put.setLong(3 * i + 2, rows.get(done + i).seq());
+          put.setLong(3 * i + 3, messageId);
+        }
+        put.executeUpdate();
+        done += chunk;
+      }
+    }
   }
 
   static List<Delivery> inbox(Handle h, String user, long afterSeq, int limit)
@@ -131,6 +153,7 @@ final class MessageSql {
   }
 
   static Void ack(Handle h, String user, long upToSeq) throws SQLException {
+    h.state.flush(h, user); // the clamp below reads last_seq
     // Forward only, and never past what was assigned.
     PreparedStatement move =
         h.prepare(

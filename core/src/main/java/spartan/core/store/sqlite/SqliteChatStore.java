@@ -11,7 +11,9 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import spartan.core.AuthMode;
@@ -33,11 +35,17 @@ import spartan.core.store.ChatStore;
  * (appends, and also account, group and ack changes) is queued; the writer drains the queue on
  * the injected {@link Executor} when it goes non-empty, runs everything pending in <em>one</em>
  * transaction (each write in its own savepoint, so one failing write does not fail its batch),
- * commits, and only then completes the futures, in commit order, on the writer thread. This is
- * group commit: under load a commit carries many messages, so durability does not cap throughput
- * at one commit per message. Nothing polls: an idle store holds no thread. {@link #append}
- * returns the future; the other writes wait for their commit. Callbacks attached to an {@code
- * append} future run on the writer thread and must be quick.
+ * commits, and only then completes the futures, in commit order. This is group commit: under
+ * load a commit carries many messages, so durability does not cap throughput at one commit per
+ * message. Nothing polls: an idle store holds no thread. {@link #append} returns the future; the
+ * other writes wait for their commit. Callbacks attached to an {@code append} future run on the
+ * callbacks executor given to {@link #open(Path, Executor, Sync, Executor)}, one batch at a time
+ * in commit order, or on the writer thread if none was given (then they must be quick). Message
+ * ids and inbox sequences are assigned by the writer from counters it keeps in memory ({@link
+ * WriterState}), so an append reads nothing back.
+ *
+ * <p>The WAL is checkpointed by {@link Checkpointer} on a thread of its own, so no commit waits
+ * for a checkpoint's copying and fsync.
  *
  * <p><b>Reads</b> run on the caller's thread on a small pool of read-only connections, one per
  * concurrent reader (WAL lets readers run beside the writer without blocking it); a reader sees
@@ -91,16 +99,39 @@ public final class SqliteChatStore implements ChatStore {
   private final GroupCommitWriter writer;
   private final ReaderPool readers;
 
-  private SqliteChatStore(Path file, Executor executor, DataDirectory directory, Handle w) {
+  /**
+   * Accounts found, by name, so the lookup every send makes for its recipient is not a read.
+   * Only an account's deletion changes what {@link #findAccount} answers for a name it found
+   * (nothing updates a record), so a deletion removes the name, and a read that raced a deletion
+   * ({@link #deletions} moved while it ran) does not fill it in. Holds at most {@link
+   * #maxCachedAccounts}; past that, lookups of names not held are reads again.
+   */
+  private final ConcurrentHashMap<String, AccountRecord> accounts = new ConcurrentHashMap<>();
+
+  private final AtomicLong deletions = new AtomicLong();
+  private final int maxCachedAccounts;
+
+  private SqliteChatStore(
+      Path file,
+      Executor executor,
+      Executor callbacks,
+      DataDirectory directory,
+      Handle w,
+      int maxCachedAccounts) {
     this.file = file;
+    this.maxCachedAccounts = maxCachedAccounts;
     ErrorClassifier errors = new ErrorClassifier(file);
     this.readers = new ReaderPool("jdbc:sqlite:" + file, errors);
+    Checkpointer checkpointer = new Checkpointer("jdbc:sqlite:" + file);
     this.writer =
         new GroupCommitWriter(
             w,
             executor,
+            callbacks,
+            checkpointer,
             errors,
             () -> {
+              checkpointer.close();
               readers.close();
               directory.release();
               log.debug("Message store {} closed", file);
@@ -123,6 +154,27 @@ public final class SqliteChatStore implements ChatStore {
    *     is higher than this build knows)
    */
   public static SqliteChatStore open(Path dataDir, Executor writer, Sync sync) {
+    return open(dataDir, writer, sync, null);
+  }
+
+  /**
+   * Opens the store as {@link #open(Path, Executor, Sync)} does, completing {@link #append}'s
+   * futures on {@code callbacks} rather than on the writer thread: one task per committed batch,
+   * the batches in commit order, so the writer hands each batch off and goes on writing.
+   *
+   * @param callbacks runs the completions of append futures (and so whatever is chained to them);
+   *     null completes them on the writer thread
+   */
+  public static SqliteChatStore open(Path dataDir, Executor writer, Sync sync, Executor callbacks) {
+    return open(dataDir, writer, sync, callbacks, new WriterState(WriterState.MAX_ACCOUNTS));
+  }
+
+  /**
+   * Opens with the writer keeping its counters in {@code state}, and at most {@code
+   * state.maxAccounts()} accounts cached for reads; tests give a small bound.
+   */
+  static SqliteChatStore open(
+      Path dataDir, Executor writer, Sync sync, Executor callbacks, WriterState state) {
     Objects.requireNonNull(dataDir, "dataDir");
     Objects.requireNonNull(writer, "writer");
     Objects.requireNonNull(sync, "sync");
@@ -132,10 +184,14 @@ public final class SqliteChatStore implements ChatStore {
     Handle w = null;
     try {
       directory = DataDirectory.lock(dir, file);
-      w = new Handle(Handle.connect("jdbc:sqlite:" + file, false));
+      w = new Handle(Handle.connect("jdbc:sqlite:" + file, false), state);
       configureWriter(w.connection, sync, file);
       SqliteSchema.migrate(w.connection, file);
-      return new SqliteChatStore(file, writer, directory, w);
+      // From now on the write connection is always in a (deferred) transaction that the writer
+      // commits per batch: with auto-commit on, the driver tries a BEGIN after every statement
+      // to check the mode, which cost as much as some of the statements.
+      w.connection.setAutoCommit(false);
+      return new SqliteChatStore(file, writer, callbacks, directory, w, state.maxAccounts());
     } catch (IOException | SQLException | RuntimeException e) {
       if (w != null) {
         w.close();
@@ -166,12 +222,21 @@ public final class SqliteChatStore implements ChatStore {
       // which is what it takes to survive an OS crash or power cut. See Sync.
       s.execute("PRAGMA synchronous=" + sync.name());
       s.execute("PRAGMA foreign_keys=ON");
+      // Checkpoints run on their own connection and thread (Checkpointer), never inside the
+      // writer's commit; the WAL file is cut back to 64 MiB after one.
+      s.execute("PRAGMA wal_autocheckpoint=0");
+      s.execute("PRAGMA journal_size_limit=" + (64L << 20));
     }
   }
 
   /** The schema version this build creates and reads. */
   public static int schemaVersion() {
     return SqliteSchema.VERSION;
+  }
+
+  /** Queues {@code task} on the writer like any write; for tests of a write failing midway. */
+  <T> CompletableFuture<T> submit(SqlTask<T> task) {
+    return writer.submit(task);
   }
 
   /** Writes queued and not yet completed; for tests. */
@@ -195,7 +260,24 @@ public final class SqliteChatStore implements ChatStore {
 
   @Override
   public Optional<AccountRecord> findAccount(String user) {
-    return readers.read(h -> AccountSql.find(h, user));
+    AccountRecord cached = accounts.get(user);
+    if (cached != null) {
+      return Optional.of(cached);
+    }
+    long before = deletions.get();
+    Optional<AccountRecord> found = readers.read(h -> AccountSql.find(h, user));
+    if (found.isPresent() && deletions.get() == before && accounts.size() < maxCachedAccounts) {
+      accounts.put(user, found.get());
+      if (deletions.get() != before) {
+        accounts.remove(user); // a deletion ran meanwhile and may have missed this entry
+      }
+    }
+    return found;
+  }
+
+  /** Accounts held by the lookup cache; for tests. */
+  int cachedAccounts() {
+    return accounts.size();
   }
 
   @Override
@@ -226,7 +308,12 @@ public final class SqliteChatStore implements ChatStore {
 
   @Override
   public boolean deleteAccount(String user) {
-    return writer.write(h -> AccountSql.delete(h, user));
+    try {
+      return writer.write(h -> AccountSql.delete(h, user));
+    } finally {
+      deletions.incrementAndGet();
+      accounts.remove(user);
+    }
   }
 
   @Override
