@@ -67,8 +67,9 @@ import spartan.core.store.ChatStore;
  * by whoever next sends in that conversation, by a resend with the same client id, and by every
  * store's sweep of the fan-out index at open and then periodically; inserts are idempotent, so a
  * member gets each message once. A direct send costs two awaited round trips (record, insert);
- * the pending record is dropped after, off the sender's path, in one pipelined round trip with
- * the drops of whatever other sends finished meanwhile. Each insert also reads, in the same
+ * the pending record is dropped after, off the sender's path: it rides in the pipeline of the
+ * next record this store sends, or, if the drop lane gets to it first, goes in one pipelined
+ * round trip with the drops of whatever other sends finished meanwhile. Each insert also reads, in the same
  * script, the nodes holding the recipient's live streams ({@link RedisKeys#presence}), and the
  * result carries them ({@link Appended#liveOn}) so that a node bus on this Redis need not.
  *
@@ -892,12 +893,19 @@ public final class RedisChatStore implements ChatStore {
           list(
               redis(
                   () -> {
+                    // Finished fan-outs' drops ride along: a busy node's senders clear them
+                    // without a round trip of their own (the drop lane takes what is left).
+                    Map<String, List<byte[]>> drops = takeDrops();
                     try (AbstractPipeline p = redis.pipelined()) {
+                      Runnable dropped = queueDrops(p, drops);
                       // the index entry before (or beside) the record: a sweep must find it
                       p.zadd(RedisKeys.FAN_OUTS, clock.millis(), member);
                       Response<Object> q = Scripts.RECORD.queue(p, k, a);
                       p.sync();
+                      dropped.run();
                       return Scripts.RECORD.result(q, redis, k, a);
+                    } finally {
+                      forgetFinished(drops);
                     }
                   }));
       long status = num(r.get(0));
@@ -952,7 +960,8 @@ public final class RedisChatStore implements ChatStore {
     Map<String, Long> seqs = fanOut(conv, todo, current, liveOn);
     long[] ids = todo.stream().mapToLong(p -> p.message().id()).toArray();
     if (current != null && todo.size() == 1) {
-      // Off the sender's path and batched with other senders' drops: a record left behind
+      // Off the sender's path, riding with a later record or batched with other sends' drops
+      // (see dropQueued): a record left behind
       // (queue full, Redis gone, node dead) only costs a later sender or the sweep idempotent
       // inserts. It is never sent with the inserts: dropped before they are known to have run
       // (a refused or unknown script, another cluster node), the fan-out would be lost.
@@ -1203,11 +1212,14 @@ public final class RedisChatStore implements ChatStore {
       } catch (RuntimeException e) {
         log.debug("finished fan-outs stay recorded until the next sweep", e);
       } finally {
-        // dropped, or left for whoever next finds them pending (inserting again is harmless)
-        batch.forEach(
-            (key, ids) -> ids.forEach(id -> finished.remove(new Finished(key, num(id)))));
+        forgetFinished(batch);
       }
     }
+  }
+
+  /** Dropped, or left for whoever next finds them pending: inserting again is harmless. */
+  private void forgetFinished(Map<String, List<byte[]>> batch) {
+    batch.forEach((key, ids) -> ids.forEach(id -> finished.remove(new Finished(key, num(id)))));
   }
 
   /** Takes up to {@link #DROP_BATCH} queued drops: message ids by pending hash. */
