@@ -151,6 +151,8 @@ public final class SpartanServer implements AutoCloseable {
               .heartbeat(cluster.heartbeat())
               .deadAfter(cluster.deadAfter())
               .checkEvery(cluster.checkEvery())
+              // the store's inserts read presence where the bus keeps it only on the same Redis
+              .presenceFromStore(cluster.redis().equals(config.storeRedis()))
               .scheduler(clusterScheduler)
               .threads(named("spartan-cluster-sub"))
               .metrics(metrics == null ? ChatMetrics.NONE : metrics)

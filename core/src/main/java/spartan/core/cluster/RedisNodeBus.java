@@ -52,6 +52,7 @@ import spartan.core.spi.ChatMetrics;
 import spartan.core.spi.NodeBus;
 import spartan.core.spi.PendingChatRequests;
 import spartan.core.spi.SerializingExecutor;
+import spartan.core.store.redis.RedisKeys;
 
 /**
  * The {@link NodeBus} of several nodes on one Redis (a single server or a Redis Cluster): each
@@ -69,10 +70,11 @@ import spartan.core.spi.SerializingExecutor;
  *   <li>{@code sp:node:<id>}: the node's sharded pub/sub channel.
  * </ul>
  *
- * <p>A direct message costs the storing node two Redis round trips beyond the store's own: one
- * pipelined presence read ({@code HGETALL}) for the batch of recipients, one pipelined batch of
- * {@code SPUBLISH}es; news queued together shares both. A store whose insert script returns the
- * presence itself could save the first (see {@link #stored}).
+ * <p>A direct message costs the storing node one Redis round trip beyond the store's own, a
+ * pipelined batch of {@code SPUBLISH}es shared by the news queued together, when the store's
+ * insert returned the recipient's presence (a {@code RedisChatStore} on this same Redis, declared
+ * with {@link Builder#presenceFromStore}); otherwise one more, a pipelined presence read ({@code
+ * HGETALL}) for the batch of recipients.
  *
  * <p>Failures: if Redis is unreachable the node keeps serving its own sessions; presence changes
  * and dropped publishes are remembered, and once Redis answers again (and the subscription is
@@ -125,6 +127,7 @@ public final class RedisNodeBus implements NodeBus {
   private final Clock clock;
   private final ChatMetrics metrics;
   private final int maxQueued;
+  private final boolean presenceFromStore;
 
   private volatile NodeBus.Node node;
   private volatile String epoch;
@@ -173,6 +176,7 @@ public final class RedisNodeBus implements NodeBus {
     this.clock = b.clock;
     this.metrics = b.metrics;
     this.maxQueued = b.maxQueued;
+    this.presenceFromStore = b.presenceFromStore;
     this.outbox = new ArrayBlockingQueue<>(b.maxQueued);
     this.publishSoon =
         SerializingExecutor.coalescing(new SerializingExecutor(scheduler), this::publishRound);
@@ -279,15 +283,37 @@ public final class RedisNodeBus implements NodeBus {
     }
   }
 
-  /**
-   * Queues "these inboxes grew" for the nodes holding the users' streams. A store that already
-   * knows the nodes (its insert script returned them) could publish directly; this bus reads
-   * them itself.
-   */
+  /** Queues "these inboxes grew" for the nodes holding the users' streams, read when published. */
   @Override
   public void stored(List<String> users, List<Long> seqs) {
+    stored(users, seqs, null);
+  }
+
+  /**
+   * As {@link #stored(List, List)}; with {@link Builder#presenceFromStore} on, a user whose
+   * nodes {@code liveOn} gives is addressed to them now (its presence was read with the insert,
+   * so any stream opened before it is there, and any opened after reads the entry itself), and
+   * only the others are read when published.
+   */
+  @Override
+  public void stored(List<String> users, List<Long> seqs, Map<String, Set<String>> liveOn) {
+    Map<String, List<BusCodec.Note>> byNode = new HashMap<>();
+    Set<String> dead = deadNodes;
     for (int i = 0; i < users.size(); i++) {
-      enqueue(new BusCodec.Tip(users.get(i), seqs.get(i)));
+      BusCodec.Tip tip = new BusCodec.Tip(users.get(i), seqs.get(i));
+      Set<String> nodes = presenceFromStore && liveOn != null ? liveOn.get(tip.user()) : null;
+      if (nodes == null) {
+        enqueue(tip);
+        continue;
+      }
+      for (String n : nodes) {
+        if (!n.equals(nodeId) && !dead.contains(n)) {
+          byNode.computeIfAbsent(n, k -> new ArrayList<>()).add(tip);
+        }
+      }
+    }
+    if (!byNode.isEmpty()) {
+      enqueue(new Addressed(byNode)); // one queue entry for a whole fan-out, as tell() does
     }
   }
 
@@ -408,7 +434,7 @@ public final class RedisNodeBus implements NodeBus {
   // ---- presence ---------------------------------------------------------------------------------
 
   private static String presenceKey(String user) {
-    return "sp:{u:" + user + "}:nodes";
+    return RedisKeys.presence(user);
   }
 
   private String usersKey() {
@@ -876,6 +902,7 @@ public final class RedisNodeBus implements NodeBus {
     private ChatMetrics metrics = ChatMetrics.NONE;
     private int maxQueued = 10_000;
     private boolean ownsClient;
+    private boolean presenceFromStore;
 
     /**
      * Connects to the Redis at {@code url} ({@code redis://} or {@code rediss://}, with optional
@@ -1071,6 +1098,18 @@ public final class RedisNodeBus implements NodeBus {
         throw new IllegalArgumentException("maxQueued must be 1-1000000, was " + n);
       }
       this.maxQueued = n;
+      return this;
+    }
+
+    /**
+     * Whether the chat store is a {@code RedisChatStore} on this bus's Redis (same server or
+     * cluster, same database), so the presence its inserts return ({@code ChatStore.Appended
+     * liveOn}) is the presence this bus keeps and the bus need not read it again. Default off:
+     * with a store elsewhere that presence would be empty, and news would wait for the periodic
+     * check.
+     */
+    public Builder presenceFromStore(boolean same) {
+      this.presenceFromStore = same;
       return this;
     }
 

@@ -667,7 +667,7 @@ public final class LocalChatService implements ChatService {
     for (Delivery d : appended.deliveries()) {
       seqs.add(d.seq());
     }
-    bus.stored(appended.recipients(), seqs);
+    bus.stored(appended.recipients(), seqs, appended.liveOn());
   }
 
   /**

@@ -75,6 +75,17 @@ public interface NodeBus extends AutoCloseable {
   void stored(List<String> users, List<Long> seqs);
 
   /**
+   * As {@link #stored(List, List)}, with what the store already knows of where the users are:
+   * {@code liveOn}, when not null, maps some of {@code users} to the nodes holding their live
+   * streams as their entries were inserted (this node and dead nodes may be among them). A bus
+   * that keeps presence where that store read it may skip its own look-up for those users; the
+   * others are looked up as usual. By default the hint is ignored. Never blocks.
+   */
+  default void stored(List<String> users, List<Long> seqs, Map<String, Set<String>> liveOn) {
+    stored(users, seqs);
+  }
+
+  /**
    * Tells the live streams of {@code users} on the other nodes about {@code event} (never a
    * {@link ChatEvent.MessageReceived}: messages travel through the store); the caller pushes it
    * to this node's streams itself. Finds the nodes holding those streams now, in one Redis round

@@ -1,8 +1,11 @@
 package spartan.core.store;
 
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import spartan.core.Delivery;
 import spartan.core.GroupInvite;
@@ -273,12 +276,29 @@ public interface ChatStore extends AutoCloseable {
     }
   }
 
-  /** The result of {@link #append}: the stored message and each recipient's sequence. */
+  /**
+   * The result of {@link #append}: the stored message and each recipient's sequence. {@code
+   * liveOn}, when not null, names for recipients the store saw at the moment of the insert the
+   * nodes holding their live streams (a store shared by several nodes that keeps their presence
+   * beside the inboxes, read atomically with each insert); a recipient missing from it, or a
+   * null map, is unknown and its nodes must be looked up.
+   */
   record Appended(Message message, List<Delivery> deliveries, List<String> recipients,
-      boolean duplicate) {
+      boolean duplicate, Map<String, Set<String>> liveOn) {
     public Appended {
       deliveries = List.copyOf(deliveries);
       recipients = List.copyOf(recipients);
+      if (liveOn != null) {
+        Map<String, Set<String>> copy = new HashMap<>();
+        liveOn.forEach((user, nodes) -> copy.put(user, Set.copyOf(nodes)));
+        liveOn = Map.copyOf(copy);
+      }
+    }
+
+    /** A result that says nothing of where the recipients are live. */
+    public Appended(Message message, List<Delivery> deliveries, List<String> recipients,
+        boolean duplicate) {
+      this(message, deliveries, recipients, duplicate, null);
     }
   }
 }

@@ -18,6 +18,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -64,8 +66,12 @@ import spartan.core.store.ChatStore;
  * the pending record dropped. A fan-out cut short (the node died, Redis went away) is finished
  * by whoever next sends in that conversation, by a resend with the same client id, and by every
  * store's sweep of the fan-out index at open and then periodically; inserts are idempotent, so a
- * member gets each message once. A direct send costs three round trips (record, insert, drop
- * the pending record; the last one is not awaited).
+ * member gets each message once. A direct send costs two awaited round trips (record, insert);
+ * the pending record is dropped after, off the sender's path: it rides in the pipeline of the
+ * next record this store sends, or, if the drop lane gets to it first, goes in one pipelined
+ * round trip with the drops of whatever other sends finished meanwhile. Each insert also reads, in the same
+ * script, the nodes holding the recipient's live streams ({@link RedisKeys#presence}), and the
+ * result carries them ({@link Appended#liveOn}) so that a node bus on this Redis need not.
  *
  * <p><b>Message ids</b> are globally unique (the client drops a repeated id whatever its
  * conversation) and increase within a conversation (history pages and group floors compare
@@ -107,6 +113,13 @@ public final class RedisChatStore implements ChatStore {
    * every later send of the conversation carry a longer backlog.
    */
   static final int MAX_PENDING_FAN_OUTS = 256;
+  /**
+   * Most finished fan-outs whose pending records wait to be dropped; past it a record stays for
+   * the sweep, which finds its inserts done.
+   */
+  static final int MAX_QUEUED_DROPS = 10_000;
+  /** Most pending records dropped in one pipelined round trip. */
+  static final int DROP_BATCH = 256;
   private static final int LANES = 64;
 
   private final UnifiedJedis redis;
@@ -136,6 +149,17 @@ public final class RedisChatStore implements ChatStore {
   /** For tests: a fan-out stops (as if the node died) after this many recipients; -1 never. */
   private volatile int stopFanOutAfter = -1;
   private volatile int maxPendingFanOuts = MAX_PENDING_FAN_OUTS;
+  private volatile int maxQueuedDrops = MAX_QUEUED_DROPS;
+
+  /** Finished fan-outs whose pending records are still to drop: off the senders' path, batched. */
+  private final ConcurrentLinkedQueue<Drop> drops = new ConcurrentLinkedQueue<>();
+  /**
+   * The fan-outs among {@link #drops} and those being dropped: every insert done, so a send that
+   * finds one still pending need not finish it again.
+   */
+  private final Set<Finished> finished = ConcurrentHashMap.newKeySet();
+  private final AtomicInteger dropsQueued = new AtomicInteger();
+  private final Runnable dropSoon;
 
   RedisChatStore(
       UnifiedJedis redis,
@@ -156,6 +180,8 @@ public final class RedisChatStore implements ChatStore {
     for (int i = 0; i < LANES; i++) {
       lanes[i] = new SerializingExecutor(executor);
     }
+    // Drops queued while one batch is in flight go together in the next.
+    this.dropSoon = SerializingExecutor.coalescing(new SerializingExecutor(executor), this::dropQueued);
     SerializingExecutor sweepLane = new SerializingExecutor(executor);
     Runnable sweep = SerializingExecutor.coalescing(sweepLane, this::sweepQuietly);
     sweep.run(); // at open: finish what a dead node left
@@ -851,9 +877,9 @@ public final class RedisChatStore implements ChatStore {
     String prefix = conversationPrefix(d.to(), d.conversation());
     String conv = d.conversation();
     String sfx = suffix(prefix, conv);
+    String pendingKey = prefix + RedisKeys.PENDING + sfx;
     List<byte[]> k =
-        keys(prefix + RedisKeys.CONVERSATION + sfx, prefix + RedisKeys.HISTORY + sfx,
-            prefix + RedisKeys.PENDING + sfx);
+        keys(prefix + RedisKeys.CONVERSATION + sfx, prefix + RedisKeys.HISTORY + sfx, pendingKey);
     String dedup = d.clientMsgId() == null ? "" : "c:" + d.from() + "\t" + d.clientMsgId();
     long sender = d.clientMsgId() == null ? 0 : accountId(d.from());
     String recipients = String.join("\n", d.recipients());
@@ -867,12 +893,19 @@ public final class RedisChatStore implements ChatStore {
           list(
               redis(
                   () -> {
+                    // Finished fan-outs' drops ride along: a busy node's senders clear them
+                    // without a round trip of their own (the drop lane takes what is left).
+                    Map<String, List<byte[]>> drops = takeDrops();
                     try (AbstractPipeline p = redis.pipelined()) {
+                      Runnable dropped = queueDrops(p, drops);
                       // the index entry before (or beside) the record: a sweep must find it
                       p.zadd(RedisKeys.FAN_OUTS, clock.millis(), member);
                       Response<Object> q = Scripts.RECORD.queue(p, k, a);
                       p.sync();
+                      dropped.run();
                       return Scripts.RECORD.result(q, redis, k, a);
+                    } finally {
+                      forgetFinished(drops);
                     }
                   }));
       long status = num(r.get(0));
@@ -886,7 +919,10 @@ public final class RedisChatStore implements ChatStore {
       }
       List<Long> pending = new ArrayList<>();
       for (Object p : list(r.get(3))) {
-        pending.add(num(p));
+        long earlier = num(p);
+        if (!finished.contains(new Finished(pendingKey, earlier))) {
+          pending.add(earlier); // not known here to be finished: finish it before this one
+        }
       }
       if (status == 0) {
         Message original = MessageCodec.decode((byte[]) r.get(2));
@@ -920,11 +956,16 @@ public final class RedisChatStore implements ChatStore {
       todo.add(current);
     }
     todo.sort(Comparator.comparingLong(p -> p.message().id()));
-    Map<String, Long> seqs = fanOut(conv, todo, current);
+    Map<String, Set<String>> liveOn = new HashMap<>();
+    Map<String, Long> seqs = fanOut(conv, todo, current, liveOn);
     long[] ids = todo.stream().mapToLong(p -> p.message().id()).toArray();
     if (current != null && todo.size() == 1) {
-      // off the sender's path: the record is durable, dropping it only saves a sweep some work
-      executor.execute(() -> dropPendingQuietly(prefix, conv, ids));
+      // Off the sender's path, riding with a later record or batched with other sends' drops
+      // (see dropQueued): a record left behind
+      // (queue full, Redis gone, node dead) only costs a later sender or the sweep idempotent
+      // inserts. It is never sent with the inserts: dropped before they are known to have run
+      // (a refused or unknown script, another cluster node), the fan-out would be lost.
+      queueDrop(prefix + RedisKeys.PENDING + suffix(prefix, conv), ids);
     } else {
       dropPending(prefix, conv, ids);
     }
@@ -933,14 +974,19 @@ public final class RedisChatStore implements ChatStore {
     }
     List<Delivery> deliveries = new ArrayList<>(seqs.size());
     List<String> recipients = new ArrayList<>(seqs.size());
+    Map<String, Set<String>> live = new HashMap<>();
     for (String r : current.recipients()) {
       Long seq = seqs.get(r);
       if (seq != null && seq > 0) {
         deliveries.add(new Delivery(seq, current.message()));
         recipients.add(r);
+        Set<String> nodes = liveOn.get(r);
+        if (nodes != null) {
+          live.put(r, nodes);
+        }
       }
     }
-    return new Appended(current.message(), deliveries, recipients, false);
+    return new Appended(current.message(), deliveries, recipients, false, live);
   }
 
   /**
@@ -1017,9 +1063,11 @@ public final class RedisChatStore implements ChatStore {
 
   /**
    * Inserts each message into each of its recipients' inboxes, in id order, one script per
-   * recipient, pipelined. Returns the sequence each recipient of {@code current} got.
+   * recipient, pipelined. Returns the sequence each recipient of {@code current} got, and puts
+   * in {@code liveOn} the nodes each recipient had live streams on as its insert ran.
    */
-  private Map<String, Long> fanOut(String conv, List<Pending> todo, Pending current) {
+  private Map<String, Long> fanOut(
+      String conv, List<Pending> todo, Pending current, Map<String, Set<String>> liveOn) {
     Map<String, List<Pending>> byRecipient = new LinkedHashMap<>();
     for (Pending p : todo) {
       for (String r : p.recipients()) {
@@ -1034,7 +1082,7 @@ public final class RedisChatStore implements ChatStore {
     }
     for (int from = 0; from < recipients.size(); from += FAN_OUT_CHUNK) {
       List<String> chunk = recipients.subList(from, Math.min(recipients.size(), from + FAN_OUT_CHUNK));
-      insertChunk(conv, chunk, byRecipient, current, seqs);
+      insertChunk(conv, chunk, byRecipient, current, seqs, liveOn);
     }
     if (stopAfter >= 0 && stopAfter < byRecipient.size()) {
       throw new IllegalStateException("test hook: fan-out stopped after " + stopAfter);
@@ -1047,7 +1095,8 @@ public final class RedisChatStore implements ChatStore {
       List<String> chunk,
       Map<String, List<Pending>> byRecipient,
       Pending current,
-      Map<String, Long> seqs) {
+      Map<String, Long> seqs,
+      Map<String, Set<String>> liveOn) {
     // Each call carries at most MAX_INSERT_BATCH messages; a long backlog takes several rounds.
     int rounds = 0;
     for (String r : chunk) {
@@ -1067,7 +1116,7 @@ public final class RedisChatStore implements ChatStore {
         List<Pending> batch = mine.subList(skip, Math.min(mine.size(), skip + MAX_INSERT_BATCH));
         String u = RedisKeys.user(r);
         ks.add(keys(u + RedisKeys.ACCOUNT, u + RedisKeys.INBOX, u + RedisKeys.BOX,
-            u + RedisKeys.WATERMARKS));
+            u + RedisKeys.WATERMARKS, RedisKeys.presence(r)));
         List<byte[]> a = new ArrayList<>(1 + 2 * batch.size());
         a.add(b(conv));
         for (Pending p : batch) {
@@ -1105,6 +1154,7 @@ public final class RedisChatStore implements ChatStore {
             seqs.put(who.get(i), num(got.get(j)));
           }
         }
+        liveOn.put(who.get(i), new HashSet<>(strings(got.get(batch.size()))));
       }
     }
   }
@@ -1120,12 +1170,99 @@ public final class RedisChatStore implements ChatStore {
     call(Scripts.DONE, keys(prefix + RedisKeys.PENDING + suffix(prefix, conv)), a);
   }
 
-  private void dropPendingQuietly(String prefix, String conv, long[] ids) {
-    try {
-      dropPending(prefix, conv, ids);
-    } catch (RuntimeException e) {
-      log.debug("a finished fan-out stays recorded until the next sweep", e);
+  /** A finished fan-out whose pending record is to drop: the pending hash and message ids. */
+  private record Drop(String pendingKey, long[] ids) {}
+
+  /** One finished fan-out: its conversation's pending hash and its message id. */
+  private record Finished(String pendingKey, long id) {}
+
+  private void queueDrop(String pendingKey, long[] ids) {
+    if (dropsQueued.incrementAndGet() > maxQueuedDrops) {
+      dropsQueued.decrementAndGet();
+      return; // the sweep finds the inserts done and drops it
     }
+    for (long id : ids) {
+      finished.add(new Finished(pendingKey, id));
+    }
+    drops.add(new Drop(pendingKey, ids));
+    try {
+      dropSoon.run();
+    } catch (RejectedExecutionException closing) {
+      // the sweep of whichever store runs next drops it
+    }
+  }
+
+  /** Drops the queued pending records, one script per conversation, pipelined per batch. */
+  private void dropQueued() {
+    while (!closed.get()) {
+      Map<String, List<byte[]>> batch = takeDrops();
+      if (batch.isEmpty()) {
+        return;
+      }
+      try {
+        redis(
+            () -> {
+              try (AbstractPipeline p = redis.pipelined()) {
+                Runnable read = queueDrops(p, batch);
+                p.sync();
+                read.run();
+              }
+              return null;
+            });
+      } catch (RuntimeException e) {
+        log.debug("finished fan-outs stay recorded until the next sweep", e);
+      } finally {
+        forgetFinished(batch);
+      }
+    }
+  }
+
+  /** Dropped, or left for whoever next finds them pending: inserting again is harmless. */
+  private void forgetFinished(Map<String, List<byte[]>> batch) {
+    batch.forEach((key, ids) -> ids.forEach(id -> finished.remove(new Finished(key, num(id)))));
+  }
+
+  /** Takes up to {@link #DROP_BATCH} queued drops: message ids by pending hash. */
+  private Map<String, List<byte[]>> takeDrops() {
+    Map<String, List<byte[]>> byKey = new LinkedHashMap<>();
+    Drop d;
+    for (int taken = 0; taken < DROP_BATCH && (d = drops.poll()) != null; taken++) {
+      dropsQueued.decrementAndGet();
+      List<byte[]> ids = byKey.computeIfAbsent(d.pendingKey(), k -> new ArrayList<>());
+      for (long id : d.ids()) {
+        ids.add(b(id));
+      }
+    }
+    return byKey;
+  }
+
+  /**
+   * Queues {@code batch}'s drops in {@code p}; the step returned reads their replies once the
+   * pipeline is synced. A drop Redis refuses is left to the sweep.
+   */
+  private Runnable queueDrops(AbstractPipeline p, Map<String, List<byte[]>> batch) {
+    if (batch.isEmpty()) {
+      return () -> {};
+    }
+    List<List<byte[]>> ks = new ArrayList<>(batch.size());
+    List<List<byte[]>> as = new ArrayList<>(batch.size());
+    List<Response<Object>> rs = new ArrayList<>(batch.size());
+    batch.forEach(
+        (key, ids) -> {
+          List<byte[]> k = keys(key);
+          ks.add(k);
+          as.add(ids);
+          rs.add(Scripts.DONE.queue(p, k, ids));
+        });
+    return () -> {
+      for (int i = 0; i < rs.size(); i++) {
+        try {
+          Scripts.DONE.result(rs.get(i), redis, ks.get(i), as.get(i));
+        } catch (JedisDataException e) {
+          log.debug("a finished fan-out stays recorded until the next sweep", e);
+        }
+      }
+    };
   }
 
   /**
@@ -1184,6 +1321,11 @@ public final class RedisChatStore implements ChatStore {
   /** The connection, for {@link EmbeddedToRedis}. */
   UnifiedJedis redis() {
     return redis;
+  }
+
+  /** For tests: a lower {@link #MAX_QUEUED_DROPS}. */
+  void maxQueuedDrops(int max) {
+    this.maxQueuedDrops = max;
   }
 
   /** For tests: a lower {@link #MAX_PENDING_FAN_OUTS}. */

@@ -2,8 +2,9 @@ package spartan.core.store.redis;
 
 /**
  * The names of every key the Redis store uses, in one place so that they never collide with the
- * keys of cross-node delivery ({@code sp:{u:<user>}:nodes}, {@code sp:nodes*}, {@code sp:node:*},
- * {@code sp:epoch}, owned by {@code spartan.core.cluster}).
+ * keys of cross-node delivery ({@code sp:nodes*}, {@code sp:node:*}, {@code sp:epoch}, owned by
+ * {@code spartan.core.cluster}). One key is shared: a user's presence, {@link #presence}, which
+ * the node bus writes and the store's insert script reads, so both take its name from here.
  *
  * <p>Every key starts with {@code sp:}. The keys of one user share the hash tag {@code
  * {u:<user>}}, those of one group (its members, invitations and its conversation) share {@code
@@ -11,8 +12,10 @@ package spartan.core.store.redis;
  * script touches one slot and the same code runs on one Redis and on Redis Cluster. The few
  * global keys are named constants. Names are already normalised to {@code [a-z0-9_.-]}, so they
  * can hold neither a brace nor a separator.
+ *
+ * <p>Stateless; only {@link #presence} is public.
  */
-final class RedisKeys {
+public final class RedisKeys {
   /** Every account name, score 0, for wildcard listing (ZRANGE BYLEX). A superset while racing. */
   static final String ACCOUNTS = "sp:accounts";
   /** Names of accounts with a password hash. */
@@ -38,6 +41,14 @@ final class RedisKeys {
     return "sp:{u:" + user + "}:";
   }
 
+  /**
+   * {@code user}'s presence: a hash, node id to the number of the user's live streams on that
+   * node. In the user's slot, so an inbox insert reads it atomically.
+   */
+  public static String presence(String user) {
+    return user(user) + NODES;
+  }
+
   /** The prefix of every key of {@code group}: {@code sp:{g:<group>}:}. */
   static String group(String group) {
     return "sp:{g:" + group + "}:";
@@ -56,6 +67,7 @@ final class RedisKeys {
   static final String GROUPS = "groups"; // zset of group names, score 0
   static final String INVITES_HELD = "inv"; // hash: group -> by \t sec \t ns
   static final String INVITES_SENT = "sent"; // zset of "group \t invitee", score 0
+  static final String NODES = "nodes"; // hash: node id -> live streams there (the bus writes it)
 
   // a group's keys, after group(g)
   static final String META = "meta"; // hash: id, sec, ns, open, shared, shared_since, join

@@ -46,8 +46,10 @@ final class Scripts {
   /**
    * Appends messages of one conversation to one inbox, each once: a message whose id is not above
    * the inbox's watermark for the conversation is already there. KEYS: account, inbox stream,
-   * box hash, watermark hash. ARGV: conversation, then (id, message) pairs in id order. Returns
-   * {-1} if the account is gone, else each message's sequence (0 if it was there already).
+   * box hash, watermark hash, presence hash. ARGV: conversation, then (id, message) pairs in id
+   * order. Returns {-1} if the account is gone, else each message's sequence (0 if it was there
+   * already) followed by one more element: the nodes holding the user's live streams now (those
+   * with a positive count in the presence hash), so the caller need not read them again.
    */
   static final RedisScript INSERT =
       new RedisScript(
@@ -67,6 +69,12 @@ final class Scripts {
             end
           end
           redis.call('HSET', KEYS[4], ARGV[1], string.format('%d', wm))
+          local live = {}
+          local nodes = redis.call('HGETALL', KEYS[5])
+          for i = 1, #nodes, 2 do
+            if (tonumber(nodes[i + 1]) or 0) > 0 then live[#live + 1] = nodes[i] end
+          end
+          out[#out + 1] = live
           return out
           """);
 
