@@ -17,8 +17,8 @@ import spartan.core.store.redis.RedisChatStore;
  * The conformance suite across several nodes sharing what real nodes share: one Redis that holds
  * the redis store and carries the nodes' bus. Each node has a store of its own on that Redis, as
  * each server process does, and logins alternate between the nodes, so the sender and the
- * recipient of each behaviour sit on different nodes and every push crosses the bus. In process,
- * or over a transport with one server per node.
+ * recipient of each behaviour sit on different nodes and every push crosses the bus, addressed
+ * by the presence each insert returns. In process, or over a transport with one server per node.
  *
  * <p>The Redis is {@link ClusterNodes#sharedRedis()}, emptied before each test; a subclass may
  * name another (a Redis Cluster) with {@link #redisUrl()} and {@link #flushRedis()}.
@@ -62,7 +62,9 @@ public abstract class CrossNodeConformance extends ChatServiceConformance {
 
   @Override
   protected LocalChatService buildCore(LocalChatService.Builder b) {
-    nodes = ClusterNodes.start(redisUrl(), 1, b);
+    // As deployed: the store and the bus share the Redis, so each insert says where its
+    // recipient is live and the bus does not read presence itself.
+    nodes = ClusterNodes.start(redisUrl(), 1, b, bus -> bus.presenceFromStore(true));
     for (int i = 1; i < nodeCount; i++) {
       ChatStore own = RedisChatStore.builder().url(redisUrl()).build();
       otherStores.add(own);
