@@ -76,7 +76,9 @@ import spartan.core.store.ChatStore;
  * <p><b>Threads.</b> Thread-safe. Reads and account and group changes run on the caller's
  * thread and block on Redis. {@link #append} runs on the store's executor, on one lane per
  * sender so that one sender's futures complete in the order of its sends; at most {@code
- * maxQueued} appends wait, beyond which {@code append} fails with {@code UNAVAILABLE}.
+ * maxQueued} appends wait, and appends not yet completed hold at most {@code maxQueuedBytes} of
+ * heap (bodies and recipient lists, estimated), beyond which {@code append} fails at once with
+ * {@code UNAVAILABLE}: a slow Redis makes senders retry rather than grow the node's heap.
  *
  * <p><b>Failures.</b> When Redis cannot be reached every operation fails with {@code
  * UNAVAILABLE}; nothing is acknowledged that was not recorded. A send that failed after its
@@ -116,8 +118,12 @@ public final class RedisChatStore implements ChatStore {
   private final Clock clock;
   private final Duration sweepGrace;
   private final int maxQueued;
+  private final long maxQueuedBytes;
   private final SerializingExecutor[] lanes = new SerializingExecutor[LANES];
   private final AtomicInteger queued = new AtomicInteger();
+  /** Estimated heap held by appends accepted and not yet completed. */
+  private final java.util.concurrent.atomic.AtomicLong queuedBytes =
+      new java.util.concurrent.atomic.AtomicLong();
   private final AtomicBoolean down = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
   private final ScheduledFuture<?> sweeper;
@@ -145,7 +151,8 @@ public final class RedisChatStore implements ChatStore {
       Clock clock,
       Duration sweepEvery,
       Duration sweepGrace,
-      int maxQueued) {
+      int maxQueued,
+      long maxQueuedBytes) {
     this.redis = redis;
     this.description = description;
     this.executor = executor;
@@ -153,6 +160,7 @@ public final class RedisChatStore implements ChatStore {
     this.clock = clock;
     this.sweepGrace = sweepGrace;
     this.maxQueued = maxQueued;
+    this.maxQueuedBytes = maxQueuedBytes;
     for (int i = 0; i < LANES; i++) {
       lanes[i] = new SerializingExecutor(executor);
     }
@@ -802,8 +810,16 @@ public final class RedisChatStore implements ChatStore {
       result.completeExceptionally(ChatException.unavailable("The store is closed."));
       return result;
     }
+    long bytes = heapEstimate(draft);
+    if (queuedBytes.addAndGet(bytes) > maxQueuedBytes) {
+      queuedBytes.addAndGet(-bytes);
+      result.completeExceptionally(
+          ChatException.unavailable("The store is busy; try again shortly."));
+      return result;
+    }
     if (queued.incrementAndGet() > maxQueued) {
       queued.decrementAndGet();
+      queuedBytes.addAndGet(-bytes);
       result.completeExceptionally(
           ChatException.unavailable("The store is busy; try again shortly."));
       return result;
@@ -817,13 +833,33 @@ public final class RedisChatStore implements ChatStore {
               result.complete(appendNow(draft));
             } catch (RuntimeException e) {
               result.completeExceptionally(ChatException.wrap(e));
+            } finally {
+              queuedBytes.addAndGet(-bytes);
             }
           });
     } catch (RejectedExecutionException e) {
       queued.decrementAndGet();
+      queuedBytes.addAndGet(-bytes);
       result.completeExceptionally(ChatException.unavailable("The store is closed."));
     }
     return result;
+  }
+
+  /**
+   * What an append holds on the heap until it completes: its body (twice, as the draft and as
+   * its stored form) and its recipients' names. An estimate, for {@code maxQueuedBytes}.
+   */
+  static long heapEstimate(Draft d) {
+    long body =
+        d.body() instanceof spartan.core.MessageBody.Text t
+            ? 2L * t.text().length()
+            : d.body() instanceof spartan.core.MessageBody.Sealed s ? s.length() : 0;
+    return 256 + 2 * body + 64L * d.recipients().size();
+  }
+
+  /** For tests: the estimated bytes of appends accepted and not yet completed. */
+  long queuedBytes() {
+    return queuedBytes.get();
   }
 
   private long nextMessageId() {

@@ -87,6 +87,48 @@ class RedisStoreBoundsTest {
   }
 
   @Test
+  void appendsBeyondTheByteBoundAreRefusedSoASlowRedisCannotGrowTheHeap() throws Exception {
+    ScheduledThreadPoolExecutor one = new ScheduledThreadPoolExecutor(1);
+    CountDownLatch release = new CountDownLatch(1);
+    long budget = 1 << 20;
+    try (RedisChatStore store =
+        RedisChatStore.builder()
+            .url(server.url())
+            .executor(one)
+            .maxQueuedBytes(budget)
+            .build()) {
+      store.createAccount("alice", null, T0);
+      store.createAccount("bob", null, T0);
+      one.execute(() -> awaitQuietly(release)); // Redis (the store's only thread) is stuck
+      byte[] envelope = new byte[40_960];
+      List<CompletableFuture<Appended>> sent = new java.util.ArrayList<>();
+      for (int i = 0; i < 200; i++) {
+        sent.add(
+            store.append(
+                new Draft("alice", Recipient.user("bob"), MessageBody.sealed(envelope), T0,
+                    null, "d:alice:bob", List.of("bob"))));
+        assertThat(store.queuedBytes()).isLessThanOrEqualTo(budget);
+      }
+      List<CompletableFuture<Appended>> refused =
+          sent.stream().filter(CompletableFuture::isDone).toList();
+      // 200 envelopes of 40 KiB are 8 MiB; the budget holds about a dozen of them
+      assertThat(refused).hasSizeGreaterThan(180);
+      refused.forEach(f -> assertUnavailable(f, "busy"));
+      release.countDown();
+      for (CompletableFuture<Appended> f : sent) {
+        if (!refused.contains(f)) {
+          assertThat(f.join().deliveries()).hasSize(1);
+        }
+      }
+      org.awaitility.Awaitility.await().untilAsserted(() -> assertThat(store.queuedBytes()).isZero());
+      assertThat(store.append(direct("after")).join().deliveries()).hasSize(1);
+    } finally {
+      one.shutdownNow();
+      one.awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
   void aConversationWithTooManyUnfinishedFanOutsRefusesMoreUntilTheyAreDone() {
     try (RedisChatStore store =
         RedisChatStore.builder()
