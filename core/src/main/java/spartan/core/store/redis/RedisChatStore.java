@@ -497,6 +497,8 @@ public final class RedisChatStore implements ChatStore {
     }
     long id = redis(() -> redis.incr(RedisKeys.GROUP_IDS));
     redis(() -> redis.hset(RedisKeys.GROUP_NAMES, Long.toString(id), group));
+    String groupsKey = RedisKeys.user(owner) + RedisKeys.GROUPS;
+    boolean listed = redis(() -> redis.zadd(groupsKey, 0, group)) == 0; // see addMember
     long made =
         num(
             call(
@@ -506,9 +508,11 @@ public final class RedisChatStore implements ChatStore {
                     policy.open() ? 1 : 0, policy.sharedHistory() ? 1 : 0, owner)));
     if (made == 0) {
       redis(() -> redis.hdel(RedisKeys.GROUP_NAMES, Long.toString(id)));
+      if (!listed) {
+        redis(() -> redis.zrem(groupsKey, group));
+      }
       throw ChatException.exists("Group already exists: " + group + ".");
     }
-    redis(() -> redis.zadd(RedisKeys.user(owner) + RedisKeys.GROUPS, 0, group));
     return findGroup(group).orElseThrow(() -> noGroup(group));
   }
 
@@ -558,6 +562,10 @@ public final class RedisChatStore implements ChatStore {
     if (!redis(() -> redis.exists(RedisKeys.user(user) + RedisKeys.ACCOUNT))) {
       throw noUser(user);
     }
+    // The user's index of groups first: an inbox takes a group's messages only while it lists
+    // the group, so a message sent the moment the member is added must find it there.
+    String groupsKey = RedisKeys.user(user) + RedisKeys.GROUPS;
+    boolean listed = redis(() -> redis.zadd(groupsKey, 0, group)) == 0;
     Object r =
         call(
             Scripts.ADD_MEMBER,
@@ -565,21 +573,22 @@ public final class RedisChatStore implements ChatStore {
             args(user, role.name(), since == NOW ? -1 : since == SHARED ? -2 : since,
                 maxGroupSize, RedisKeys.group(group)));
     if (r instanceof Long code) {
+      if (!listed) {
+        redis(() -> redis.zrem(groupsKey, group));
+      }
       if (code == -1) {
         throw noGroup(group);
       }
       throw ChatException.invalid("Group " + group + " is full (" + maxGroupSize + " members).");
     }
     List<Object> l = list(r);
+    // and again after: a removal racing this add may have unlisted it in between
+    redis(() -> redis.zadd(groupsKey, 0, group));
     String by = str(l.get(1));
     if (!by.isEmpty()) {
       forgetInvite(group, user, by);
     }
-    if (num(l.get(0)) == 0) {
-      return false;
-    }
-    redis(() -> redis.zadd(RedisKeys.user(user) + RedisKeys.GROUPS, 0, group));
-    return true;
+    return num(l.get(0)) == 1;
   }
 
   private void forgetInvite(String group, String invitee, String by) {
@@ -604,7 +613,13 @@ public final class RedisChatStore implements ChatStore {
       throw noGroup(group);
     }
     List<Object> l = list(r);
-    redis(() -> redis.zrem(RedisKeys.user(user) + RedisKeys.GROUPS, group));
+    String groupsKey = RedisKeys.user(user) + RedisKeys.GROUPS;
+    redis(() -> redis.zrem(groupsKey, group));
+    if (num(l.get(1)) == 0
+        && redis(() -> redis.hexists(RedisKeys.group(group) + RedisKeys.MEMBERS, user))) {
+      // added again on another node meanwhile: its inbox must keep taking the group's messages
+      redis(() -> redis.zadd(groupsKey, 0, group));
+    }
     if (num(l.get(1)) == 1) {
       String id = str(l.get(2));
       redis(() -> redis.hdel(RedisKeys.GROUP_NAMES, id));
@@ -1103,9 +1118,10 @@ public final class RedisChatStore implements ChatStore {
         List<Pending> batch = mine.subList(skip, Math.min(mine.size(), skip + MAX_INSERT_BATCH));
         String u = RedisKeys.user(r);
         ks.add(keys(u + RedisKeys.ACCOUNT, u + RedisKeys.INBOX, u + RedisKeys.BOX,
-            u + RedisKeys.WATERMARKS));
-        List<byte[]> a = new ArrayList<>(1 + 2 * batch.size());
+            u + RedisKeys.WATERMARKS, u + RedisKeys.GROUPS));
+        List<byte[]> a = new ArrayList<>(2 + 2 * batch.size());
         a.add(b(conv));
+        a.add(b(batch.get(0).message().to() instanceof Recipient.Group g ? g.name() : ""));
         for (Pending p : batch) {
           a.add(b(p.message().id()));
           a.add(p.blob());

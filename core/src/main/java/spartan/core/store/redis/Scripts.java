@@ -46,16 +46,27 @@ final class Scripts {
   /**
    * Appends messages of one conversation to one inbox, each once: a message whose id is not above
    * the inbox's watermark for the conversation is already there. KEYS: account, inbox stream,
-   * box hash, watermark hash. ARGV: conversation, then (id, message) pairs in id order. Returns
-   * {-1} if the account is gone, else each message's sequence (0 if it was there already).
+   * box hash, watermark hash, groups index. ARGV: conversation, group name ('' for a direct
+   * conversation), then (id, message) pairs in id order. Returns {-1} if the account is gone or
+   * is not the one the messages were for, else each message's sequence (0 if it was there
+   * already). A name deleted and taken again is another account: a direct conversation {@code
+   * d:<id>:<id>} names both accounts' ids, and a group's messages go only to accounts that list
+   * the group, so a fan-out resumed after the name changed hands stops at the new account.
    */
   static final RedisScript INSERT =
       new RedisScript(
           """
-          if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end
+          local acct = redis.call('HGET', KEYS[1], 'id')
+          if not acct then return {-1} end
+          local a, b = string.match(ARGV[1], '^d:(%d+):(%d+)$')
+          if a then
+            if acct ~= a and acct ~= b then return {-1} end
+          elseif ARGV[2] ~= '' and not redis.call('ZSCORE', KEYS[5], ARGV[2]) then
+            return {-1}
+          end
           local wm = tonumber(redis.call('HGET', KEYS[4], ARGV[1]) or '0')
           local out = {}
-          for i = 2, #ARGV, 2 do
+          for i = 3, #ARGV, 2 do
             local id = tonumber(ARGV[i])
             if id > wm then
               local seq = redis.call('HINCRBY', KEYS[3], 'last', 1)
