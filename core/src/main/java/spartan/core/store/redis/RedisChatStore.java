@@ -719,27 +719,98 @@ public final class RedisChatStore implements ChatStore {
       }
     }
     List<String> fresh = inviteScript(group, distinct, by, at, maxGroupSize, true);
-    long sent = redis(() -> redis.zcard(RedisKeys.user(by) + RedisKeys.INVITES_SENT));
-    if (sent + fresh.size() > 2L * maxGroupSize) {
+    if (fresh.isEmpty()) {
+      return List.of();
+    }
+    // Each bound is checked and written in one script in the slot that holds it (the inviter's,
+    // the group's, each invitee's), in that order, and undone on a later refusal: concurrent
+    // inviters on any number of nodes cannot take any of them past its bound.
+    String sentKey = RedisKeys.user(by) + RedisKeys.INVITES_SENT;
+    List<Object> sentArgs = new ArrayList<>(fresh.size() + 1);
+    sentArgs.add(2 * maxGroupSize);
+    for (String u : fresh) {
+      sentArgs.add(group + "\t" + u);
+    }
+    Object reserved = call(Scripts.RESERVE_SENT, keys(sentKey), args(sentArgs.toArray()));
+    if (reserved instanceof Long) {
       throw ChatException.invalid(ChatStore.tooManySent(2 * maxGroupSize));
     }
-    for (String u : fresh) {
-      List<String> held = redis(() -> redis.hvals(RedisKeys.user(u) + RedisKeys.INVITES_HELD));
-      if (held.size() >= Limits.MAX_PENDING_INVITES) {
-        throw ChatException.invalid(u + " has too many pending invitations.");
-      }
-      long fromBy = held.stream().filter(v -> v.startsWith(by + "\t")).count();
-      if (fromBy >= Limits.MAX_PENDING_INVITES_PER_INVITER) {
-        throw ChatException.invalid(u + " has too many pending invitations from you.");
+    List<String> sentAdded = strings(reserved);
+    List<String> invited;
+    try {
+      invited = inviteScript(group, fresh, by, at, maxGroupSize, false);
+    } catch (RuntimeException e) {
+      unsend(sentKey, sentAdded);
+      throw e;
+    }
+    String value = by + "\t" + at.getEpochSecond() + "\t" + at.getNano();
+    List<Object> held = holdInvites(group, invited, by, value);
+    String refused = null;
+    for (int i = 0; i < invited.size() && refused == null; i++) {
+      long code = num(held.get(i));
+      if (code == -1) {
+        refused = invited.get(i) + " has too many pending invitations.";
+      } else if (code == -2) {
+        refused = invited.get(i) + " has too many pending invitations from you.";
       }
     }
-    List<String> invited = inviteScript(group, fresh, by, at, maxGroupSize, false);
-    String value = by + "\t" + at.getEpochSecond() + "\t" + at.getNano();
-    for (String u : invited) {
-      redis(() -> redis.hset(RedisKeys.user(u) + RedisKeys.INVITES_HELD, group, value));
-      redis(() -> redis.zadd(RedisKeys.user(by) + RedisKeys.INVITES_SENT, 0, group + "\t" + u));
+    if (refused != null) {
+      // all or nothing, as when the bounds are checked before any write
+      for (int i = 0; i < invited.size(); i++) {
+        String u = invited.get(i);
+        call(Scripts.DROP_INVITE, keys(RedisKeys.group(group) + RedisKeys.INVITES), args(u, by));
+        if (num(held.get(i)) == 1) {
+          call(Scripts.DROP_IF, keys(RedisKeys.user(u) + RedisKeys.INVITES_HELD), args(group, value));
+        }
+      }
+      unsend(sentKey, sentAdded);
+      throw ChatException.invalid(refused);
+    }
+    if (invited.size() < fresh.size()) {
+      // invited by someone else meanwhile: not this inviter's to count
+      List<String> mine = new ArrayList<>(sentAdded);
+      for (String u : invited) {
+        mine.remove(group + "\t" + u);
+      }
+      unsend(sentKey, mine);
     }
     return invited;
+  }
+
+  /** Records each invitation in its invitee's slot, in one pipeline; each one's script result. */
+  private List<Object> holdInvites(String group, List<String> invitees, String by, String value) {
+    if (invitees.isEmpty()) {
+      return List.of();
+    }
+    return redis(
+        () -> {
+          List<List<byte[]>> ks = new ArrayList<>();
+          List<List<byte[]>> as = new ArrayList<>();
+          List<Response<Object>> rs = new ArrayList<>();
+          try (AbstractPipeline p = redis.pipelined()) {
+            for (String u : invitees) {
+              List<byte[]> k = keys(RedisKeys.user(u) + RedisKeys.INVITES_HELD);
+              List<byte[]> a =
+                  args(group, value, Limits.MAX_PENDING_INVITES,
+                      Limits.MAX_PENDING_INVITES_PER_INVITER, by);
+              ks.add(k);
+              as.add(a);
+              rs.add(Scripts.RESERVE_HELD.queue(p, k, a));
+            }
+            p.sync();
+          }
+          List<Object> out = new ArrayList<>(rs.size());
+          for (int i = 0; i < rs.size(); i++) {
+            out.add(Scripts.RESERVE_HELD.result(rs.get(i), redis, ks.get(i), as.get(i)));
+          }
+          return out;
+        });
+  }
+
+  private void unsend(String sentKey, List<String> members) {
+    if (!members.isEmpty()) {
+      redis(() -> redis.zrem(sentKey, members.toArray(String[]::new)));
+    }
   }
 
   private List<String> inviteScript(

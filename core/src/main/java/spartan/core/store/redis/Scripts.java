@@ -320,4 +320,53 @@ final class Scripts {
           redis.call('HDEL', KEYS[1], ARGV[1])
           return by
           """);
+
+  /**
+   * Records invitations an inviter sends, within its bound. KEYS: the inviter's sent index.
+   * ARGV: most entries, then "group\tinvitee" members. Returns -1 (writing nothing) if the new
+   * ones would take the index past the bound, else the members it added.
+   */
+  static final RedisScript RESERVE_SENT =
+      new RedisScript(
+          """
+          local fresh = {}
+          for i = 2, #ARGV do
+            if not redis.call('ZSCORE', KEYS[1], ARGV[i]) then fresh[#fresh + 1] = ARGV[i] end
+          end
+          if redis.call('ZCARD', KEYS[1]) + #fresh > tonumber(ARGV[1]) then return -1 end
+          for _, m in ipairs(fresh) do redis.call('ZADD', KEYS[1], 0, m) end
+          return fresh
+          """);
+
+  /**
+   * Records an invitation an invitee holds, within its bounds. KEYS: the invitee's invitations
+   * held. ARGV: group, value ("by\tsec\tns"), most held, most from one inviter, inviter.
+   * Returns -1 if the invitee holds the most, -2 if the most from this inviter, else 1. An entry
+   * for the group already there (left by a crash) is replaced and not counted twice.
+   */
+  static final RedisScript RESERVE_HELD =
+      new RedisScript(
+          """
+          if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then
+            local all = redis.call('HVALS', KEYS[1])
+            if #all >= tonumber(ARGV[3]) then return -1 end
+            local mine, prefix = 0, ARGV[5] .. '\t'
+            for _, v in ipairs(all) do
+              if string.sub(v, 1, #prefix) == prefix then mine = mine + 1 end
+            end
+            if mine >= tonumber(ARGV[4]) then return -2 end
+          end
+          redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+          return 1
+          """);
+
+  /** Deletes a hash field if it still holds a value. KEYS: hash. ARGV: field, value. */
+  static final RedisScript DROP_IF =
+      new RedisScript(
+          """
+          if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
+            return redis.call('HDEL', KEYS[1], ARGV[1])
+          end
+          return 0
+          """);
 }

@@ -7,6 +7,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import spartan.core.Limits;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -140,6 +146,123 @@ class RedisStoreRaceTest {
                   .deliveries())
           .hasSize(1);
       assertThat(texts(s, name)).containsExactly("hi " + i);
+    }
+  }
+
+  /**
+   * {@code inviters.size()} invitations of {@code victim}, to one group per inviter, all at once
+   * from as many threads (nodes); returns how many calls succeeded.
+   */
+  private int inviteAtOnce(RedisChatStore s, List<String> inviters, List<String> groups,
+      String victim) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(inviters.size());
+    CountDownLatch go = new CountDownLatch(1);
+    try {
+      List<Future<Boolean>> calls = new ArrayList<>();
+      for (int i = 0; i < inviters.size(); i++) {
+        String by = inviters.get(i);
+        String g = groups.get(i);
+        calls.add(pool.submit(() -> {
+          go.await();
+          try {
+            return !s.invite(g, List.of(victim), by, T0, 1000).isEmpty();
+          } catch (spartan.core.ChatException e) {
+            return false;
+          }
+        }));
+      }
+      go.countDown();
+      int ok = 0;
+      for (Future<Boolean> f : calls) {
+        ok += f.get(30, TimeUnit.SECONDS) ? 1 : 0;
+      }
+      return ok;
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void concurrentInvitersCannotPushAUserPastThePendingInvitationBound() throws Exception {
+    RedisChatStore s = open();
+    s.createAccount("victim", null, T0);
+    List<String> inviters = new ArrayList<>();
+    List<String> groups = new ArrayList<>();
+    for (int i = 0; i < Limits.MAX_PENDING_INVITES + 32; i++) {
+      String by = "by" + i;
+      s.createAccount(by, null, T0);
+      s.createGroup("g" + i, by, GroupPolicy.PRIVATE, T0);
+      inviters.add(by);
+      groups.add("g" + i);
+    }
+    int filled = Limits.MAX_PENDING_INVITES - 8;
+    for (int i = 0; i < filled; i++) {
+      s.invite(groups.get(i), List.of("victim"), inviters.get(i), T0, 1000);
+    }
+    int ok = inviteAtOnce(s, inviters.subList(filled, inviters.size()),
+        groups.subList(filled, groups.size()), "victim");
+    assertThat(ok).isEqualTo(8);
+    assertThat(s.invitesOf("victim")).hasSize(Limits.MAX_PENDING_INVITES);
+    try (Jedis j = new Jedis("127.0.0.1", server.port())) {
+      assertThat(j.hlen(RedisKeys.user("victim") + RedisKeys.INVITES_HELD))
+          .isEqualTo(Limits.MAX_PENDING_INVITES);
+    }
+  }
+
+  @Test
+  void oneInviterWithManyGroupsCannotExceedItsShareOfAUsersInvitations() throws Exception {
+    RedisChatStore s = open();
+    s.createAccount("victim", null, T0);
+    s.createAccount("pest", null, T0);
+    List<String> groups = new ArrayList<>();
+    for (int i = 0; i < 24; i++) {
+      s.createGroup("p" + i, "pest", GroupPolicy.PRIVATE, T0);
+      groups.add("p" + i);
+    }
+    int ok = inviteAtOnce(s, java.util.Collections.nCopies(groups.size(), "pest"), groups, "victim");
+    assertThat(ok).isEqualTo(Limits.MAX_PENDING_INVITES_PER_INVITER);
+    assertThat(s.invitesOf("victim")).hasSize(Limits.MAX_PENDING_INVITES_PER_INVITER);
+  }
+
+  @Test
+  void anInviterCannotExceedItsSentBoundThroughConcurrentCalls() throws Exception {
+    RedisChatStore s = open();
+    s.createAccount("pest", null, T0);
+    for (int g = 0; g < 4; g++) {
+      s.createGroup("big" + g, "pest", GroupPolicy.PRIVATE, T0); // room for 9 invitations each
+    }
+    int max = 10; // the group bound: at most 2 x 10 sent
+    List<String> victims = new ArrayList<>();
+    for (int i = 0; i < 30; i++) {
+      s.createAccount("v" + i, null, T0);
+      victims.add("v" + i);
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(30);
+    CountDownLatch go = new CountDownLatch(1);
+    try {
+      List<Future<?>> calls = new ArrayList<>();
+      for (int i = 0; i < 30; i++) {
+        String v = victims.get(i);
+        String g = "big" + (i % 4);
+        calls.add(pool.submit(() -> {
+          go.await();
+          try {
+            s.invite(g, List.of(v), "pest", T0, max);
+          } catch (spartan.core.ChatException e) {
+            // refused: the bound
+          }
+          return null;
+        }));
+      }
+      go.countDown();
+      for (Future<?> f : calls) {
+        f.get(30, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    try (Jedis j = new Jedis("127.0.0.1", server.port())) {
+      assertThat(j.zcard(RedisKeys.user("pest") + RedisKeys.INVITES_SENT)).isEqualTo(2L * max);
     }
   }
 }
