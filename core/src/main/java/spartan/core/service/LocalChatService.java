@@ -684,7 +684,4 @@ public final class LocalChatService implements ChatService {
     return sessions.size();
   }
 
-  static <T> List<T> page(List<T> fetched, int limit) {
-    return fetched.size() > limit ? new ArrayList<>(fetched.subList(0, limit)) : fetched;
-  }
 }

@@ -51,6 +51,27 @@ public interface ChatStore extends AutoCloseable {
    */
   List<String> listAccounts(String glob, String after, int limit);
 
+  /**
+   * One page of {@link #listAccounts} for a client: at most {@code limit} names, and the cursor
+   * to resume after, or null when nothing more matches. A store whose listing costs more than a
+   * page (one that scans names to match a glob) may stop early and return fewer names with a
+   * cursor, so that no single call costs it more than a bounded amount of work. This default
+   * never stops early.
+   */
+  default AccountPage accountPage(String glob, String after, int limit) {
+    List<String> names = listAccounts(glob, after, limit + 1);
+    return names.size() > limit
+        ? new AccountPage(names.subList(0, limit), names.get(limit - 1))
+        : new AccountPage(names, null);
+  }
+
+  /** Names of a page of accounts and the cursor to resume after (null: the end). */
+  record AccountPage(List<String> names, String next) {
+    public AccountPage {
+      names = List.copyOf(names);
+    }
+  }
+
   /** Stores {@code user}'s public-key bundle, replacing any earlier one. {@code NOT_FOUND}. */
   void putKeys(String user, byte[] bundle);
 

@@ -102,8 +102,12 @@ public final class RedisChatStore implements ChatStore {
   static final int FAN_OUT_CHUNK = 256;
   /** Most index entries looked at per sweep turn. */
   static final int SWEEP_BATCH = 100;
-  /** Most account names looked at by one listing call. */
+  /** Most account names looked at by one {@link #listAccounts} call. */
   static final int MAX_LIST_SCAN = 100_000;
+  /** Most account names looked at for one client page ({@link #accountPage}). */
+  static final int PAGE_SCAN = 10_000;
+  /** Account names read from the index per round trip. */
+  private static final int LIST_CHUNK = 1_000;
   /**
    * Most unfinished fan-outs of one conversation. Past it a send is refused rather than making
    * every later send of the conversation carry a longer backlog.
@@ -387,8 +391,35 @@ public final class RedisChatStore implements ChatStore {
 
   @Override
   public List<String> listAccounts(String glob, String after, int limit) {
+    return scanAccounts(glob, after, limit, MAX_LIST_SCAN).names();
+  }
+
+  /**
+   * Stops early, with a cursor, after looking at {@link #PAGE_SCAN} names: a glob with a
+   * wildcard before its first literal matches over the whole index, and one client call must not
+   * make Redis send it all.
+   */
+  @Override
+  public AccountPage accountPage(String glob, String after, int limit) {
     if (limit <= 0) {
-      return List.of();
+      return new AccountPage(List.of(), null);
+    }
+    AccountPage found = scanAccounts(glob, after, limit + 1, PAGE_SCAN);
+    if (found.names().size() > limit) {
+      List<String> names = found.names().subList(0, limit);
+      return new AccountPage(names, names.get(limit - 1));
+    }
+    return found;
+  }
+
+  /**
+   * Up to {@code limit} existing names matching {@code glob} after {@code after}, looking at no
+   * more than {@code budget} names of the index; {@code next} is the last name looked at if the
+   * budget ran out first, else null.
+   */
+  private AccountPage scanAccounts(String glob, String after, int limit, int budget) {
+    if (limit <= 0) {
+      return new AccountPage(List.of(), null);
     }
     // A literal prefix bounds the range; the rest of the glob filters what the range holds.
     int wild = 0;
@@ -400,11 +431,12 @@ public final class RedisChatStore implements ChatStore {
     String to = prefix.isEmpty() ? "+" : "[" + prefix + Character.MAX_VALUE;
     List<String> out = new ArrayList<>();
     int scanned = 0;
-    int page = Math.max(limit, 256);
-    while (out.size() < limit && scanned < MAX_LIST_SCAN) {
+    int chunk = Math.max(limit, LIST_CHUNK);
+    while (out.size() < limit) {
+      int want = Math.min(chunk, budget - scanned);
       String start = from;
       List<String> names =
-          redis(() -> redis.zrangeByLex(RedisKeys.ACCOUNTS, start, to, 0, page));
+          redis(() -> redis.zrangeByLex(RedisKeys.ACCOUNTS, start, to, 0, want));
       if (names.isEmpty()) {
         break;
       }
@@ -423,12 +455,16 @@ public final class RedisChatStore implements ChatStore {
           }
         }
       }
-      if (names.size() < page) {
-        break;
+      if (names.size() < want) {
+        break; // the end of the range
       }
-      from = "(" + names.get(names.size() - 1);
+      String last = names.get(names.size() - 1);
+      if (scanned >= budget && out.size() < limit) {
+        return new AccountPage(out, last);
+      }
+      from = "(" + last;
     }
-    return out;
+    return new AccountPage(out, null);
   }
 
   /** Whether each of {@code users} has an account, in one pipeline. */
