@@ -932,7 +932,9 @@ public final class RedisNodeBus implements NodeBus {
       try {
         uri = new java.net.URI(Objects.requireNonNull(url, "cluster.redis").strip());
       } catch (java.net.URISyntaxException e) {
-        throw new IllegalArgumentException("cluster.redis is not a URL: " + e.getMessage());
+        // never the parser's message: it quotes the URL, and the URL may hold a password
+        throw new IllegalArgumentException(
+            "cluster.redis is not a URL like redis://host:6379 (or rediss:// for TLS)");
       }
       if (!JedisURIHelper.isValid(uri)
           || !(uri.getScheme().equals("redis") || uri.getScheme().equals("rediss"))) {

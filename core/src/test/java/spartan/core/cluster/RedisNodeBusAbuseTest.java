@@ -113,6 +113,17 @@ class RedisNodeBusAbuseTest {
     assertThat(redis.hgetAll("sp:{u:alice}:nodes")).isEmpty();
   }
 
+  @Test
+  void aMalformedRedisUrlIsRefusedWithoutQuotingItsPassword() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                RedisNodeBus.builder()
+                    .redis("redis://spartan:s3cret pass@localhost:6379", Duration.ofSeconds(1)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("cluster.redis")
+        .hasMessageNotContaining("s3cret");
+  }
+
   private void awaitRelease() {
     try {
       release.await();
