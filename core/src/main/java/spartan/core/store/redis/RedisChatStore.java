@@ -1011,7 +1011,10 @@ public final class RedisChatStore implements ChatStore {
     String sfx = suffix(prefix, conv);
     List<byte[]> k =
         keys(prefix + RedisKeys.CONVERSATION + sfx, prefix + RedisKeys.HISTORY + sfx,
-            prefix + RedisKeys.PENDING + sfx);
+            prefix + RedisKeys.PENDING + sfx, prefix + RedisKeys.META);
+    // a group's conversation is g:<id>: the record checks that the group is still that one
+    String groupId =
+        d.to() instanceof Recipient.Group && conv.matches("g:\\d+") ? conv.substring(2) : "";
     String dedup = d.clientMsgId() == null ? "" : "c:" + d.from() + "\t" + d.clientMsgId();
     long sender = d.clientMsgId() == null ? 0 : accountId(d.from());
     String recipients = String.join("\n", d.recipients());
@@ -1019,7 +1022,7 @@ public final class RedisChatStore implements ChatStore {
       long id = nextMessageId();
       Message m = new Message(id, d.from(), d.to(), d.body(), d.sentAt(), d.clientMsgId());
       byte[] blob = MessageCodec.encode(m);
-      List<byte[]> a = args(id, dedup, sender, blob, recipients, maxPendingFanOuts);
+      List<byte[]> a = args(id, dedup, sender, blob, recipients, maxPendingFanOuts, groupId);
       String member = prefix + "\n" + conv;
       List<Object> r =
           list(
@@ -1037,6 +1040,9 @@ public final class RedisChatStore implements ChatStore {
       if (status == -1) {
         idsOlderThan(num(r.get(1)));
         continue;
+      }
+      if (status == -3) {
+        throw noGroup(d.to().name());
       }
       if (status == -2) {
         throw ChatException.unavailable(

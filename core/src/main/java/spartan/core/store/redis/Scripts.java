@@ -11,15 +11,22 @@ final class Scripts {
   /**
    * Records a message in its conversation: de-duplicates by client id, checks that the id is
    * newer than the conversation's newest, appends it to the history and records a pending
-   * fan-out to its recipients. KEYS: conversation hash, history stream, pending hash. ARGV: id,
+   * fan-out to its recipients. KEYS: conversation hash, history stream, pending hash, group meta.
+   * ARGV: id,
    * de-duplication field ('' for none), sender account id, message, recipients, most pending
    * fan-outs (-2 past it, writing nothing). Returns {1, id,
    * '', pending ids}, or {0, original id, original message, pending ids} for a duplicate, or
-   * {-1, newest id} when the id is too old (another node wrote a newer one first).
+   * {-1, newest id} when the id is too old (another node wrote a newer one first). For a group,
+   * KEYS[4] is its meta hash and ARGV[7] its id ('' for a direct conversation): {-3, ''}, writing
+   * nothing, if the group is gone or is another of the same name, so a send racing the group's
+   * deletion leaves nothing behind for a group re-created under its name to read.
    */
   static final RedisScript RECORD =
       new RedisScript(
           """
+          if ARGV[7] ~= '' and redis.call('HGET', KEYS[4], 'id') ~= ARGV[7] then
+            return {-3, ''}
+          end
           if ARGV[2] ~= '' then
             local seen = redis.call('HGET', KEYS[1], ARGV[2])
             if seen then

@@ -149,6 +149,32 @@ class RedisStoreRaceTest {
     }
   }
 
+  @Test
+  void aSendRacingItsGroupsDeletionLeavesNothingForAGroupRecreatedUnderItsName() {
+    RedisChatStore s = open();
+    s.createAccount("owner", null, T0);
+    s.createAccount("m1", null, T0);
+    s.createGroup("team", "owner", GroupPolicy.PRIVATE, T0);
+    s.addMember("team", "m1", GroupRole.MEMBER, 0);
+    long id = s.findGroup("team").orElseThrow().id();
+    // the last members leave: the group and its conversation go
+    s.removeMember("team", "m1");
+    s.removeMember("team", "owner");
+    assertThat(s.findGroup("team")).isEmpty();
+    // a send that read the group before it went lands now
+    assertThatThrownBy(
+            s.append(
+                    new Draft("m1", Recipient.group("team"), MessageBody.text("late secret"), T0,
+                        null, "g:" + id, List.of("owner")))
+                ::join)
+        .hasMessageContaining("No such group");
+    s.createAccount("eve", null, T0);
+    s.createGroup("team", "eve", GroupPolicy.PRIVATE, T0);
+    long again = s.findGroup("team").orElseThrow().id();
+    assertThat(s.history("g:" + again, 0, 10)).as("the new team's history").isEmpty();
+    assertThat(s.history("g:" + id, 0, 10)).as("the old team's history").isEmpty();
+  }
+
   /**
    * {@code inviters.size()} invitations of {@code victim}, to one group per inviter, all at once
    * from as many threads (nodes); returns how many calls succeeded.
