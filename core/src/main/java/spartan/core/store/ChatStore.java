@@ -189,6 +189,18 @@ public interface ChatStore extends AutoCloseable {
   /** Highest sequence ever assigned in {@code user}'s inbox (0 if none). */
   long lastSeq(String user);
 
+  /**
+   * {@link #lastSeq} of each of {@code users}, for checking many live streams at once; a store
+   * on a network reads them in a few round trips rather than one per user.
+   */
+  default java.util.Map<String, Long> lastSeqs(java.util.Collection<String> users) {
+    java.util.Map<String, Long> out = new java.util.HashMap<>();
+    for (String u : users) {
+      out.put(u, lastSeq(u));
+    }
+    return out;
+  }
+
   /** Moves the user's ack cursor forward to {@code upToSeq} (never back) and drops acked entries. */
   void ack(String user, long upToSeq);
 

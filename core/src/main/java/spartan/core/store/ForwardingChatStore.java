@@ -143,6 +143,11 @@ public class ForwardingChatStore implements ChatStore {
   }
 
   @Override
+  public java.util.Map<String, Long> lastSeqs(java.util.Collection<String> users) {
+    return target.lastSeqs(users);
+  }
+
+  @Override
   public void ack(String user, long upToSeq) {
     target.ack(user, upToSeq);
   }

@@ -1385,6 +1385,32 @@ public final class RedisChatStore implements ChatStore {
     return num(redis(() -> redis.hget(RedisKeys.user(user) + RedisKeys.BOX, "last")));
   }
 
+  /** Pipelined, {@link #FAN_OUT_CHUNK} users a round trip. */
+  @Override
+  public Map<String, Long> lastSeqs(java.util.Collection<String> users) {
+    List<String> all = List.copyOf(users);
+    Map<String, Long> out = new HashMap<>();
+    for (int from = 0; from < all.size(); from += FAN_OUT_CHUNK) {
+      List<String> chunk = all.subList(from, Math.min(all.size(), from + FAN_OUT_CHUNK));
+      List<String> lasts =
+          redis(
+              () -> {
+                List<Response<String>> rs = new ArrayList<>(chunk.size());
+                try (AbstractPipeline p = redis.pipelined()) {
+                  for (String u : chunk) {
+                    rs.add(p.hget(RedisKeys.user(u) + RedisKeys.BOX, "last"));
+                  }
+                  p.sync();
+                }
+                return rs.stream().map(Response::get).toList();
+              });
+      for (int i = 0; i < chunk.size(); i++) {
+        out.put(chunk.get(i), num(lasts.get(i)));
+      }
+    }
+    return out;
+  }
+
   @Override
   public void ack(String user, long upToSeq) {
     String u = RedisKeys.user(user);
