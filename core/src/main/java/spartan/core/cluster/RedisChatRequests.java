@@ -99,7 +99,10 @@ final class RedisChatRequests implements PendingChatRequests {
       if (at == null) {
         return false;
       }
-      redis.zrem(to(to), from);
+      // Only the node whose ZREM took it answers: two nodes answering at once must not both.
+      if (redis.zrem(to(to), from) == 0) {
+        return false;
+      }
       return at.longValue() + TTL_MS >= now;
     });
   }

@@ -142,8 +142,14 @@ public final class RedisNodeBus implements NodeBus {
   private final ConcurrentHashMap<String, Integer> streams = new ConcurrentHashMap<>();
   private final Object[] stripes = new Object[64];
 
-  /** News waiting to be published; bounded: when full, news is dropped and a recheck owed. */
+  /**
+   * News waiting to be published; bounded: when full, news is dropped and a recheck owed. One
+   * item may address many notes (a group event), so the notes are counted too ({@link #queuedNotes}).
+   */
   private final ArrayBlockingQueue<Outgoing> outbox;
+  /** Notes held by the items in {@link #outbox}, at most {@code maxQueued}. */
+  private final java.util.concurrent.atomic.AtomicInteger queuedNotes =
+      new java.util.concurrent.atomic.AtomicInteger();
   private final Runnable publishSoon;
   /** News was dropped (queue full, Redis failure): the other nodes must re-read. */
   private final AtomicBoolean owedRecheck = new AtomicBoolean();
@@ -452,8 +458,11 @@ public final class RedisNodeBus implements NodeBus {
     }
     synchronized (stripes[Math.floorMod(user.hashCode(), stripes.length)]) {
       int n = streams.getOrDefault(user, 0);
-      if (n <= 0) {
-        streams.remove(user, n);
+      if (n == 0) {
+        // Only at zero: a close counted before its open (a session ended while its stream was
+        // being opened) leaves -1, which the open brings back to 0. Forgetting the -1 would
+        // make that open count 1 and advertise a stream that does not exist, for good.
+        streams.remove(user, 0);
       }
       try (AbstractPipeline p = redis.pipelined()) {
         if (n > 0) {
@@ -534,9 +543,15 @@ public final class RedisNodeBus implements NodeBus {
   private record Addressed(Map<String, List<BusCodec.Note>> byNode) implements Outgoing {}
 
   private void enqueue(Outgoing note) {
-    if (!outbox.offer(note)) {
+    int notes = notes(note);
+    boolean taken = false;
+    if (queuedNotes.addAndGet(notes) <= maxQueued) {
+      taken = outbox.offer(note);
+    }
+    if (!taken) {
+      queuedNotes.addAndGet(-notes);
       if (owedRecheck.compareAndSet(false, true)) {
-        log.warn("cluster: publish queue full ({} items); the other nodes will re-read instead",
+        log.warn("cluster: publish queue full ({} notes); the other nodes will re-read instead",
             maxQueued);
       }
     }
@@ -547,10 +562,31 @@ public final class RedisNodeBus implements NodeBus {
     }
   }
 
+  private static int notes(Outgoing o) {
+    if (o instanceof Addressed a) {
+      int n = 0;
+      for (List<BusCodec.Note> l : a.byNode().values()) {
+        n += l.size();
+      }
+      return n;
+    }
+    return 1;
+  }
+
+  /** For tests: the notes waiting to be published. */
+  int queuedNotes() {
+    return queuedNotes.get();
+  }
+
   private void publishRound() {
     while (closing.getCount() > 0) {
       List<Outgoing> round = new ArrayList<>();
       outbox.drainTo(round, PUBLISH_ROUND);
+      int drained = 0;
+      for (Outgoing o : round) {
+        drained += notes(o);
+      }
+      queuedNotes.addAndGet(-drained);
       boolean recheck = owedRecheck.get() && !down.get();
       if (round.isEmpty() && !recheck) {
         return;
@@ -924,7 +960,9 @@ public final class RedisNodeBus implements NodeBus {
       try {
         uri = new java.net.URI(Objects.requireNonNull(url, "cluster.redis").strip());
       } catch (java.net.URISyntaxException e) {
-        throw new IllegalArgumentException("cluster.redis is not a URL: " + e.getMessage());
+        // never the parser's message: it quotes the URL, and the URL may hold a password
+        throw new IllegalArgumentException(
+            "cluster.redis is not a URL like redis://host:6379 (or rediss:// for TLS)");
       }
       if (!JedisURIHelper.isValid(uri)
           || !(uri.getScheme().equals("redis") || uri.getScheme().equals("rediss"))) {
@@ -1092,7 +1130,10 @@ public final class RedisNodeBus implements NodeBus {
       return this;
     }
 
-    /** News held for publishing before it is dropped for a recheck (default 10,000). */
+    /**
+     * Notes held for publishing before news is dropped for a recheck (default 10,000); a group
+     * event counts once per member it tells.
+     */
     public Builder maxQueued(int n) {
       if (n < 1 || n > 1_000_000) {
         throw new IllegalArgumentException("maxQueued must be 1-1000000, was " + n);

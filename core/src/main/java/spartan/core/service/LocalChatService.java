@@ -625,13 +625,10 @@ public final class LocalChatService implements ChatService {
 
     @Override
     public void recheck() {
-      java.util.Map<String, Long> tips = new java.util.HashMap<>();
-      for (String u : users()) {
-        long last = store.lastSeq(u);
-        if (last > 0) {
-          tips.put(u, last);
-        }
-      }
+      // every local stream at once: a recheck (periodic, or asked by another node) must cost
+      // a few round trips, not one per user
+      java.util.Map<String, Long> tips = new java.util.HashMap<>(store.lastSeqs(users()));
+      tips.values().removeIf(last -> last <= 0);
       if (!tips.isEmpty()) {
         delivery.storedUpTo(tips);
       }
@@ -684,7 +681,4 @@ public final class LocalChatService implements ChatService {
     return sessions.size();
   }
 
-  static <T> List<T> page(List<T> fetched, int limit) {
-    return fetched.size() > limit ? new ArrayList<>(fetched.subList(0, limit)) : fetched;
-  }
 }

@@ -365,14 +365,13 @@ final class LocalSession implements Session, CachedReads.Source {
     String glob = Names.glob(pattern);
     checkLimit(limit, Limits.MAX_PAGE);
     String from = cursor(after);
-    List<String> names = store.listAccounts(glob, from, limit + 1);
-    List<String> page = LocalChatService.page(names, limit);
-    List<Account> out = new ArrayList<>(page.size());
-    java.util.Set<String> online = service.online(page);
-    for (String n : page) {
+    ChatStore.AccountPage page = store.accountPage(glob, from, limit);
+    List<Account> out = new ArrayList<>(page.names().size());
+    java.util.Set<String> online = service.online(page.names());
+    for (String n : page.names()) {
       out.add(new Account(n, online.contains(n)));
     }
-    return new Page<>(out, names.size() > limit ? page.get(page.size() - 1) : null);
+    return new Page<>(out, page.next());
   }
 
   @Override

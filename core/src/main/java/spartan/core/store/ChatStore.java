@@ -54,6 +54,27 @@ public interface ChatStore extends AutoCloseable {
    */
   List<String> listAccounts(String glob, String after, int limit);
 
+  /**
+   * One page of {@link #listAccounts} for a client: at most {@code limit} names, and the cursor
+   * to resume after, or null when nothing more matches. A store whose listing costs more than a
+   * page (one that scans names to match a glob) may stop early and return fewer names with a
+   * cursor, so that no single call costs it more than a bounded amount of work. This default
+   * never stops early.
+   */
+  default AccountPage accountPage(String glob, String after, int limit) {
+    List<String> names = listAccounts(glob, after, limit + 1);
+    return names.size() > limit
+        ? new AccountPage(names.subList(0, limit), names.get(limit - 1))
+        : new AccountPage(names, null);
+  }
+
+  /** Names of a page of accounts and the cursor to resume after (null: the end). */
+  record AccountPage(List<String> names, String next) {
+    public AccountPage {
+      names = List.copyOf(names);
+    }
+  }
+
   /** Stores {@code user}'s public-key bundle, replacing any earlier one. {@code NOT_FOUND}. */
   void putKeys(String user, byte[] bundle);
 
@@ -170,6 +191,18 @@ public interface ChatStore extends AutoCloseable {
 
   /** Highest sequence ever assigned in {@code user}'s inbox (0 if none). */
   long lastSeq(String user);
+
+  /**
+   * {@link #lastSeq} of each of {@code users}, for checking many live streams at once; a store
+   * on a network reads them in a few round trips rather than one per user.
+   */
+  default java.util.Map<String, Long> lastSeqs(java.util.Collection<String> users) {
+    java.util.Map<String, Long> out = new java.util.HashMap<>();
+    for (String u : users) {
+      out.put(u, lastSeq(u));
+    }
+    return out;
+  }
 
   /** Moves the user's ack cursor forward to {@code upToSeq} (never back) and drops acked entries. */
   void ack(String user, long upToSeq);

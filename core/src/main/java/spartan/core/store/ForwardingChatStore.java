@@ -61,6 +61,11 @@ public class ForwardingChatStore implements ChatStore {
   }
 
   @Override
+  public AccountPage accountPage(String glob, String after, int limit) {
+    return target.accountPage(glob, after, limit);
+  }
+
+  @Override
   public void putKeys(String user, byte[] bundle) {
     target.putKeys(user, bundle);
   }
@@ -135,6 +140,11 @@ public class ForwardingChatStore implements ChatStore {
   @Override
   public long lastSeq(String user) {
     return target.lastSeq(user);
+  }
+
+  @Override
+  public java.util.Map<String, Long> lastSeqs(java.util.Collection<String> users) {
+    return target.lastSeqs(users);
   }
 
   @Override

@@ -45,6 +45,32 @@ class RedisChatRequestsTest {
   }
 
   @Test
+  void twoNodesAnsweringOneRequestAtOnceAnswerItOnce() throws Exception {
+    // bob answers on two nodes at the same moment: the requester must hear one answer
+    java.util.concurrent.ExecutorService two = java.util.concurrent.Executors.newFixedThreadPool(2);
+    try {
+      int answeredTwice = 0;
+      for (int i = 0; i < 300; i++) {
+        requests.add("alice", "bob");
+        java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(2);
+        java.util.concurrent.Callable<Boolean> answer =
+            () -> {
+              together.await();
+              return requests.remove("alice", "bob");
+            };
+        var a = two.submit(answer);
+        var b = two.submit(answer);
+        int yes = (a.get() ? 1 : 0) + (b.get() ? 1 : 0);
+        assertThat(yes).isGreaterThanOrEqualTo(1);
+        answeredTwice += yes - 1;
+      }
+      assertThat(answeredTwice).isZero();
+    } finally {
+      two.shutdownNow();
+    }
+  }
+
+  @Test
   void aTargetHoldsAtMostTheBoundTheOldestGoingFirst() {
     List<String> askers = new ArrayList<>();
     for (int i = 0; i < RedisChatRequests.MAX_PER_TARGET + 10; i++) {

@@ -393,6 +393,7 @@ public abstract class ChatStoreContract {
   @Test
   void appendGivesEachRecipientItsOwnIncreasingSequence() {
     accounts("alice", "bob", "carol");
+    group("team", "alice", "bob", "carol");
     Appended toBoth = append(toGroup("alice", "team", "hi all", "bob", "carol"));
     assertThat(toBoth.duplicate()).isFalse();
     assertThat(toBoth.recipients()).containsExactly("bob", "carol");
@@ -413,6 +414,7 @@ public abstract class ChatStoreContract {
   void aRecipientWhoseAccountIsGoneIsSkipped() {
     // the service checked the recipients, but an account can be deleted before the write lands
     accounts("alice", "bob");
+    group("team", "alice", "bob");
     Appended a = append(toGroup("alice", "team", "hi", "bob", "gone"));
     assertThat(a.recipients()).containsExactly("bob");
     assertThat(seqs(a.deliveries())).containsExactly(1L);
@@ -518,6 +520,7 @@ public abstract class ChatStoreContract {
   @Test
   void aStoredMessageRoundTripsExactly() {
     accounts("alice", "bob", "carol");
+    group("team", "bob", "carol");
     byte[] envelope = new byte[300];
     for (int i = 0; i < envelope.length; i++) {
       envelope[i] = (byte) i; // includes 0x00 and every high byte

@@ -145,7 +145,9 @@ final class GrpcClientSession implements Session {
           Iterator<ChatProto.AccountEntry> it = blocking().listAccounts(request);
           while (it.hasNext()) {
             ChatProto.AccountEntry e = it.next();
-            items.add(ProtoMapping.account(e.getAccount()));
+            if (e.hasAccount()) {
+              items.add(ProtoMapping.account(e.getAccount()));
+            }
             next = e.hasNext() ? e.getNext() : null;
           }
           return new Page<>(items, next);

@@ -187,8 +187,10 @@ final class SpartanEndpoint extends SpartanGrpc.SpartanImplBase {
         reply,
         session -> session.listAccounts(request.getPattern(), request.getAfter(), request.getLimit()),
         (a, next) -> {
-          ChatProto.AccountEntry.Builder b =
-              ChatProto.AccountEntry.newBuilder().setAccount(ProtoMapping.account(a));
+          ChatProto.AccountEntry.Builder b = ChatProto.AccountEntry.newBuilder();
+          if (a != null) {
+            b.setAccount(ProtoMapping.account(a));
+          }
           if (next != null) {
             b.setNext(next);
           }
@@ -550,7 +552,9 @@ final class SpartanEndpoint extends SpartanGrpc.SpartanImplBase {
   }
 
   /**
-   * Streams a page's items, the last one carrying the cursor of the next page. A page is one
+   * Streams a page's items, the last one carrying the cursor of the next page (a page that
+   * stopped early with no items is one entry with no item, given to {@code entry} as null). A
+   * page is one
    * read of at most {@link Limits#MAX_PAGE} small entries, counted in the session's budget.
    */
   private <T, R extends MessageLite> void paged(
@@ -571,6 +575,9 @@ final class SpartanEndpoint extends SpartanGrpc.SpartanImplBase {
             for (int i = 0; i < page.items().size(); i++) {
               boolean last = i == page.items().size() - 1;
               out.add(entry.apply(page.items().get(i), last ? page.next() : null));
+            }
+            if (out.isEmpty() && page.next() != null) {
+              out.add(entry.apply(null, page.next())); // stopped early having found none
             }
             return out;
           };

@@ -82,7 +82,9 @@ import spartan.core.store.ChatStore;
  * <p><b>Threads.</b> Thread-safe. Reads and account and group changes run on the caller's
  * thread and block on Redis. {@link #append} runs on the store's executor, on one lane per
  * sender so that one sender's futures complete in the order of its sends; at most {@code
- * maxQueued} appends wait, beyond which {@code append} fails with {@code UNAVAILABLE}.
+ * maxQueued} appends wait, and appends not yet completed hold at most {@code maxQueuedBytes} of
+ * heap (bodies and recipient lists, estimated), beyond which {@code append} fails at once with
+ * {@code UNAVAILABLE}: a slow Redis makes senders retry rather than grow the node's heap.
  *
  * <p><b>Failures.</b> When Redis cannot be reached every operation fails with {@code
  * UNAVAILABLE}; nothing is acknowledged that was not recorded. A send that failed after its
@@ -106,8 +108,12 @@ public final class RedisChatStore implements ChatStore {
   static final int FAN_OUT_CHUNK = 256;
   /** Most index entries looked at per sweep turn. */
   static final int SWEEP_BATCH = 100;
-  /** Most account names looked at by one listing call. */
+  /** Most account names looked at by one {@link #listAccounts} call. */
   static final int MAX_LIST_SCAN = 100_000;
+  /** Most account names looked at for one client page ({@link #accountPage}). */
+  static final int PAGE_SCAN = 10_000;
+  /** Account names read from the index per round trip. */
+  private static final int LIST_CHUNK = 1_000;
   /**
    * Most unfinished fan-outs of one conversation. Past it a send is refused rather than making
    * every later send of the conversation carry a longer backlog.
@@ -129,8 +135,12 @@ public final class RedisChatStore implements ChatStore {
   private final Clock clock;
   private final Duration sweepGrace;
   private final int maxQueued;
+  private final long maxQueuedBytes;
   private final SerializingExecutor[] lanes = new SerializingExecutor[LANES];
   private final AtomicInteger queued = new AtomicInteger();
+  /** Estimated heap held by appends accepted and not yet completed. */
+  private final java.util.concurrent.atomic.AtomicLong queuedBytes =
+      new java.util.concurrent.atomic.AtomicLong();
   private final AtomicBoolean down = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
   private final ScheduledFuture<?> sweeper;
@@ -169,7 +179,8 @@ public final class RedisChatStore implements ChatStore {
       Clock clock,
       Duration sweepEvery,
       Duration sweepGrace,
-      int maxQueued) {
+      int maxQueued,
+      long maxQueuedBytes) {
     this.redis = redis;
     this.description = description;
     this.executor = executor;
@@ -177,6 +188,7 @@ public final class RedisChatStore implements ChatStore {
     this.clock = clock;
     this.sweepGrace = sweepGrace;
     this.maxQueued = maxQueued;
+    this.maxQueuedBytes = maxQueuedBytes;
     for (int i = 0; i < LANES; i++) {
       lanes[i] = new SerializingExecutor(executor);
     }
@@ -405,8 +417,35 @@ public final class RedisChatStore implements ChatStore {
 
   @Override
   public List<String> listAccounts(String glob, String after, int limit) {
+    return scanAccounts(glob, after, limit, MAX_LIST_SCAN).names();
+  }
+
+  /**
+   * Stops early, with a cursor, after looking at {@link #PAGE_SCAN} names: a glob with a
+   * wildcard before its first literal matches over the whole index, and one client call must not
+   * make Redis send it all.
+   */
+  @Override
+  public AccountPage accountPage(String glob, String after, int limit) {
     if (limit <= 0) {
-      return List.of();
+      return new AccountPage(List.of(), null);
+    }
+    AccountPage found = scanAccounts(glob, after, limit + 1, PAGE_SCAN);
+    if (found.names().size() > limit) {
+      List<String> names = found.names().subList(0, limit);
+      return new AccountPage(names, names.get(limit - 1));
+    }
+    return found;
+  }
+
+  /**
+   * Up to {@code limit} existing names matching {@code glob} after {@code after}, looking at no
+   * more than {@code budget} names of the index; {@code next} is the last name looked at if the
+   * budget ran out first, else null.
+   */
+  private AccountPage scanAccounts(String glob, String after, int limit, int budget) {
+    if (limit <= 0) {
+      return new AccountPage(List.of(), null);
     }
     // A literal prefix bounds the range; the rest of the glob filters what the range holds.
     int wild = 0;
@@ -418,11 +457,12 @@ public final class RedisChatStore implements ChatStore {
     String to = prefix.isEmpty() ? "+" : "[" + prefix + Character.MAX_VALUE;
     List<String> out = new ArrayList<>();
     int scanned = 0;
-    int page = Math.max(limit, 256);
-    while (out.size() < limit && scanned < MAX_LIST_SCAN) {
+    int chunk = Math.max(limit, LIST_CHUNK);
+    while (out.size() < limit) {
+      int want = Math.min(chunk, budget - scanned);
       String start = from;
       List<String> names =
-          redis(() -> redis.zrangeByLex(RedisKeys.ACCOUNTS, start, to, 0, page));
+          redis(() -> redis.zrangeByLex(RedisKeys.ACCOUNTS, start, to, 0, want));
       if (names.isEmpty()) {
         break;
       }
@@ -441,12 +481,16 @@ public final class RedisChatStore implements ChatStore {
           }
         }
       }
-      if (names.size() < page) {
-        break;
+      if (names.size() < want) {
+        break; // the end of the range
       }
-      from = "(" + names.get(names.size() - 1);
+      String last = names.get(names.size() - 1);
+      if (scanned >= budget && out.size() < limit) {
+        return new AccountPage(out, last);
+      }
+      from = "(" + last;
     }
-    return out;
+    return new AccountPage(out, null);
   }
 
   /** Whether each of {@code users} has an account, in one pipeline. */
@@ -515,6 +559,8 @@ public final class RedisChatStore implements ChatStore {
     }
     long id = redis(() -> redis.incr(RedisKeys.GROUP_IDS));
     redis(() -> redis.hset(RedisKeys.GROUP_NAMES, Long.toString(id), group));
+    String groupsKey = RedisKeys.user(owner) + RedisKeys.GROUPS;
+    boolean listed = redis(() -> redis.zadd(groupsKey, 0, group)) == 0; // see addMember
     long made =
         num(
             call(
@@ -524,9 +570,11 @@ public final class RedisChatStore implements ChatStore {
                     policy.open() ? 1 : 0, policy.sharedHistory() ? 1 : 0, owner)));
     if (made == 0) {
       redis(() -> redis.hdel(RedisKeys.GROUP_NAMES, Long.toString(id)));
+      if (!listed) {
+        redis(() -> redis.zrem(groupsKey, group));
+      }
       throw ChatException.exists("Group already exists: " + group + ".");
     }
-    redis(() -> redis.zadd(RedisKeys.user(owner) + RedisKeys.GROUPS, 0, group));
     return findGroup(group).orElseThrow(() -> noGroup(group));
   }
 
@@ -576,6 +624,10 @@ public final class RedisChatStore implements ChatStore {
     if (!redis(() -> redis.exists(RedisKeys.user(user) + RedisKeys.ACCOUNT))) {
       throw noUser(user);
     }
+    // The user's index of groups first: an inbox takes a group's messages only while it lists
+    // the group, so a message sent the moment the member is added must find it there.
+    String groupsKey = RedisKeys.user(user) + RedisKeys.GROUPS;
+    boolean listed = redis(() -> redis.zadd(groupsKey, 0, group)) == 0;
     Object r =
         call(
             Scripts.ADD_MEMBER,
@@ -583,21 +635,22 @@ public final class RedisChatStore implements ChatStore {
             args(user, role.name(), since == NOW ? -1 : since == SHARED ? -2 : since,
                 maxGroupSize, RedisKeys.group(group)));
     if (r instanceof Long code) {
+      if (!listed) {
+        redis(() -> redis.zrem(groupsKey, group));
+      }
       if (code == -1) {
         throw noGroup(group);
       }
       throw ChatException.invalid("Group " + group + " is full (" + maxGroupSize + " members).");
     }
     List<Object> l = list(r);
+    // and again after: a removal racing this add may have unlisted it in between
+    redis(() -> redis.zadd(groupsKey, 0, group));
     String by = str(l.get(1));
     if (!by.isEmpty()) {
       forgetInvite(group, user, by);
     }
-    if (num(l.get(0)) == 0) {
-      return false;
-    }
-    redis(() -> redis.zadd(RedisKeys.user(user) + RedisKeys.GROUPS, 0, group));
-    return true;
+    return num(l.get(0)) == 1;
   }
 
   private void forgetInvite(String group, String invitee, String by) {
@@ -622,7 +675,13 @@ public final class RedisChatStore implements ChatStore {
       throw noGroup(group);
     }
     List<Object> l = list(r);
-    redis(() -> redis.zrem(RedisKeys.user(user) + RedisKeys.GROUPS, group));
+    String groupsKey = RedisKeys.user(user) + RedisKeys.GROUPS;
+    redis(() -> redis.zrem(groupsKey, group));
+    if (num(l.get(1)) == 0
+        && redis(() -> redis.hexists(RedisKeys.group(group) + RedisKeys.MEMBERS, user))) {
+      // added again on another node meanwhile: its inbox must keep taking the group's messages
+      redis(() -> redis.zadd(groupsKey, 0, group));
+    }
     if (num(l.get(1)) == 1) {
       String id = str(l.get(2));
       redis(() -> redis.hdel(RedisKeys.GROUP_NAMES, id));
@@ -722,27 +781,98 @@ public final class RedisChatStore implements ChatStore {
       }
     }
     List<String> fresh = inviteScript(group, distinct, by, at, maxGroupSize, true);
-    long sent = redis(() -> redis.zcard(RedisKeys.user(by) + RedisKeys.INVITES_SENT));
-    if (sent + fresh.size() > 2L * maxGroupSize) {
+    if (fresh.isEmpty()) {
+      return List.of();
+    }
+    // Each bound is checked and written in one script in the slot that holds it (the inviter's,
+    // the group's, each invitee's), in that order, and undone on a later refusal: concurrent
+    // inviters on any number of nodes cannot take any of them past its bound.
+    String sentKey = RedisKeys.user(by) + RedisKeys.INVITES_SENT;
+    List<Object> sentArgs = new ArrayList<>(fresh.size() + 1);
+    sentArgs.add(2 * maxGroupSize);
+    for (String u : fresh) {
+      sentArgs.add(group + "\t" + u);
+    }
+    Object reserved = call(Scripts.RESERVE_SENT, keys(sentKey), args(sentArgs.toArray()));
+    if (reserved instanceof Long) {
       throw ChatException.invalid(ChatStore.tooManySent(2 * maxGroupSize));
     }
-    for (String u : fresh) {
-      List<String> held = redis(() -> redis.hvals(RedisKeys.user(u) + RedisKeys.INVITES_HELD));
-      if (held.size() >= Limits.MAX_PENDING_INVITES) {
-        throw ChatException.invalid(u + " has too many pending invitations.");
-      }
-      long fromBy = held.stream().filter(v -> v.startsWith(by + "\t")).count();
-      if (fromBy >= Limits.MAX_PENDING_INVITES_PER_INVITER) {
-        throw ChatException.invalid(u + " has too many pending invitations from you.");
+    List<String> sentAdded = strings(reserved);
+    List<String> invited;
+    try {
+      invited = inviteScript(group, fresh, by, at, maxGroupSize, false);
+    } catch (RuntimeException e) {
+      unsend(sentKey, sentAdded);
+      throw e;
+    }
+    String value = by + "\t" + at.getEpochSecond() + "\t" + at.getNano();
+    List<Object> held = holdInvites(group, invited, by, value);
+    String refused = null;
+    for (int i = 0; i < invited.size() && refused == null; i++) {
+      long code = num(held.get(i));
+      if (code == -1) {
+        refused = invited.get(i) + " has too many pending invitations.";
+      } else if (code == -2) {
+        refused = invited.get(i) + " has too many pending invitations from you.";
       }
     }
-    List<String> invited = inviteScript(group, fresh, by, at, maxGroupSize, false);
-    String value = by + "\t" + at.getEpochSecond() + "\t" + at.getNano();
-    for (String u : invited) {
-      redis(() -> redis.hset(RedisKeys.user(u) + RedisKeys.INVITES_HELD, group, value));
-      redis(() -> redis.zadd(RedisKeys.user(by) + RedisKeys.INVITES_SENT, 0, group + "\t" + u));
+    if (refused != null) {
+      // all or nothing, as when the bounds are checked before any write
+      for (int i = 0; i < invited.size(); i++) {
+        String u = invited.get(i);
+        call(Scripts.DROP_INVITE, keys(RedisKeys.group(group) + RedisKeys.INVITES), args(u, by));
+        if (num(held.get(i)) == 1) {
+          call(Scripts.DROP_IF, keys(RedisKeys.user(u) + RedisKeys.INVITES_HELD), args(group, value));
+        }
+      }
+      unsend(sentKey, sentAdded);
+      throw ChatException.invalid(refused);
+    }
+    if (invited.size() < fresh.size()) {
+      // invited by someone else meanwhile: not this inviter's to count
+      List<String> mine = new ArrayList<>(sentAdded);
+      for (String u : invited) {
+        mine.remove(group + "\t" + u);
+      }
+      unsend(sentKey, mine);
     }
     return invited;
+  }
+
+  /** Records each invitation in its invitee's slot, in one pipeline; each one's script result. */
+  private List<Object> holdInvites(String group, List<String> invitees, String by, String value) {
+    if (invitees.isEmpty()) {
+      return List.of();
+    }
+    return redis(
+        () -> {
+          List<List<byte[]>> ks = new ArrayList<>();
+          List<List<byte[]>> as = new ArrayList<>();
+          List<Response<Object>> rs = new ArrayList<>();
+          try (AbstractPipeline p = redis.pipelined()) {
+            for (String u : invitees) {
+              List<byte[]> k = keys(RedisKeys.user(u) + RedisKeys.INVITES_HELD);
+              List<byte[]> a =
+                  args(group, value, Limits.MAX_PENDING_INVITES,
+                      Limits.MAX_PENDING_INVITES_PER_INVITER, by);
+              ks.add(k);
+              as.add(a);
+              rs.add(Scripts.RESERVE_HELD.queue(p, k, a));
+            }
+            p.sync();
+          }
+          List<Object> out = new ArrayList<>(rs.size());
+          for (int i = 0; i < rs.size(); i++) {
+            out.add(Scripts.RESERVE_HELD.result(rs.get(i), redis, ks.get(i), as.get(i)));
+          }
+          return out;
+        });
+  }
+
+  private void unsend(String sentKey, List<String> members) {
+    if (!members.isEmpty()) {
+      redis(() -> redis.zrem(sentKey, members.toArray(String[]::new)));
+    }
   }
 
   private List<String> inviteScript(
@@ -828,8 +958,16 @@ public final class RedisChatStore implements ChatStore {
       result.completeExceptionally(ChatException.unavailable("The store is closed."));
       return result;
     }
+    long bytes = heapEstimate(draft);
+    if (queuedBytes.addAndGet(bytes) > maxQueuedBytes) {
+      queuedBytes.addAndGet(-bytes);
+      result.completeExceptionally(
+          ChatException.unavailable("The store is busy; try again shortly."));
+      return result;
+    }
     if (queued.incrementAndGet() > maxQueued) {
       queued.decrementAndGet();
+      queuedBytes.addAndGet(-bytes);
       result.completeExceptionally(
           ChatException.unavailable("The store is busy; try again shortly."));
       return result;
@@ -843,13 +981,33 @@ public final class RedisChatStore implements ChatStore {
               result.complete(appendNow(draft));
             } catch (RuntimeException e) {
               result.completeExceptionally(ChatException.wrap(e));
+            } finally {
+              queuedBytes.addAndGet(-bytes);
             }
           });
     } catch (RejectedExecutionException e) {
       queued.decrementAndGet();
+      queuedBytes.addAndGet(-bytes);
       result.completeExceptionally(ChatException.unavailable("The store is closed."));
     }
     return result;
+  }
+
+  /**
+   * What an append holds on the heap until it completes: its body (twice, as the draft and as
+   * its stored form) and its recipients' names. An estimate, for {@code maxQueuedBytes}.
+   */
+  static long heapEstimate(Draft d) {
+    long body =
+        d.body() instanceof spartan.core.MessageBody.Text t
+            ? 2L * t.text().length()
+            : d.body() instanceof spartan.core.MessageBody.Sealed s ? s.length() : 0;
+    return 256 + 2 * body + 64L * d.recipients().size();
+  }
+
+  /** For tests: the estimated bytes of appends accepted and not yet completed. */
+  long queuedBytes() {
+    return queuedBytes.get();
   }
 
   private long nextMessageId() {
@@ -879,7 +1037,11 @@ public final class RedisChatStore implements ChatStore {
     String sfx = suffix(prefix, conv);
     String pendingKey = prefix + RedisKeys.PENDING + sfx;
     List<byte[]> k =
-        keys(prefix + RedisKeys.CONVERSATION + sfx, prefix + RedisKeys.HISTORY + sfx, pendingKey);
+        keys(prefix + RedisKeys.CONVERSATION + sfx, prefix + RedisKeys.HISTORY + sfx,
+            pendingKey, prefix + RedisKeys.META);
+    // a group's conversation is g:<id>: the record checks that the group is still that one
+    String groupId =
+        d.to() instanceof Recipient.Group && conv.matches("g:\\d+") ? conv.substring(2) : "";
     String dedup = d.clientMsgId() == null ? "" : "c:" + d.from() + "\t" + d.clientMsgId();
     long sender = d.clientMsgId() == null ? 0 : accountId(d.from());
     String recipients = String.join("\n", d.recipients());
@@ -887,7 +1049,7 @@ public final class RedisChatStore implements ChatStore {
       long id = nextMessageId();
       Message m = new Message(id, d.from(), d.to(), d.body(), d.sentAt(), d.clientMsgId());
       byte[] blob = MessageCodec.encode(m);
-      List<byte[]> a = args(id, dedup, sender, blob, recipients, maxPendingFanOuts);
+      List<byte[]> a = args(id, dedup, sender, blob, recipients, maxPendingFanOuts, groupId);
       String member = prefix + "\n" + conv;
       List<Object> r =
           list(
@@ -912,6 +1074,9 @@ public final class RedisChatStore implements ChatStore {
       if (status == -1) {
         idsOlderThan(num(r.get(1)));
         continue;
+      }
+      if (status == -3) {
+        throw noGroup(d.to().name());
       }
       if (status == -2) {
         throw ChatException.unavailable(
@@ -1116,9 +1281,10 @@ public final class RedisChatStore implements ChatStore {
         List<Pending> batch = mine.subList(skip, Math.min(mine.size(), skip + MAX_INSERT_BATCH));
         String u = RedisKeys.user(r);
         ks.add(keys(u + RedisKeys.ACCOUNT, u + RedisKeys.INBOX, u + RedisKeys.BOX,
-            u + RedisKeys.WATERMARKS, RedisKeys.presence(r)));
-        List<byte[]> a = new ArrayList<>(1 + 2 * batch.size());
+            u + RedisKeys.WATERMARKS, u + RedisKeys.GROUPS, RedisKeys.presence(r)));
+        List<byte[]> a = new ArrayList<>(2 + 2 * batch.size());
         a.add(b(conv));
+        a.add(b(batch.get(0).message().to() instanceof Recipient.Group g ? g.name() : ""));
         for (Pending p : batch) {
           a.add(b(p.message().id()));
           a.add(p.blob());
@@ -1360,6 +1526,32 @@ public final class RedisChatStore implements ChatStore {
   @Override
   public long lastSeq(String user) {
     return num(redis(() -> redis.hget(RedisKeys.user(user) + RedisKeys.BOX, "last")));
+  }
+
+  /** Pipelined, {@link #FAN_OUT_CHUNK} users a round trip. */
+  @Override
+  public Map<String, Long> lastSeqs(java.util.Collection<String> users) {
+    List<String> all = List.copyOf(users);
+    Map<String, Long> out = new HashMap<>();
+    for (int from = 0; from < all.size(); from += FAN_OUT_CHUNK) {
+      List<String> chunk = all.subList(from, Math.min(all.size(), from + FAN_OUT_CHUNK));
+      List<String> lasts =
+          redis(
+              () -> {
+                List<Response<String>> rs = new ArrayList<>(chunk.size());
+                try (AbstractPipeline p = redis.pipelined()) {
+                  for (String u : chunk) {
+                    rs.add(p.hget(RedisKeys.user(u) + RedisKeys.BOX, "last"));
+                  }
+                  p.sync();
+                }
+                return rs.stream().map(Response::get).toList();
+              });
+      for (int i = 0; i < chunk.size(); i++) {
+        out.put(chunk.get(i), num(lasts.get(i)));
+      }
+    }
+    return out;
   }
 
   @Override

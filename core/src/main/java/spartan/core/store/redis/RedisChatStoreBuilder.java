@@ -45,6 +45,7 @@ public final class RedisChatStoreBuilder {
   private Duration sweepEvery = Duration.ofSeconds(10);
   private Duration sweepGrace = Duration.ofSeconds(30);
   private int maxQueued = 65_536;
+  private long maxQueuedBytes = 64L << 20;
 
   RedisChatStoreBuilder() {}
 
@@ -134,6 +135,19 @@ public final class RedisChatStoreBuilder {
   }
 
   /**
+   * Most heap, in bytes (estimated from bodies and recipient lists), that appends accepted and
+   * not yet completed may hold before {@code append} refuses more; default 64 MiB. Without it a
+   * slow Redis lets {@link #maxQueued} appends of the largest envelope pile up.
+   */
+  public RedisChatStoreBuilder maxQueuedBytes(long maxQueuedBytes) {
+    if (maxQueuedBytes < 1) {
+      throw new IllegalArgumentException("maxQueuedBytes must be positive, was " + maxQueuedBytes);
+    }
+    this.maxQueuedBytes = maxQueuedBytes;
+    return this;
+  }
+
+  /**
    * Connects and opens the store; {@code UNAVAILABLE} if Redis cannot be reached now. Finishes,
    * in the background, fan-outs an earlier node left unfinished.
    */
@@ -169,7 +183,7 @@ public final class RedisChatStoreBuilder {
     ScheduledExecutorService ex = owns ? ownExecutor() : executor;
     return new RedisChatStore(
         redis, description + (cluster ? " (cluster)" : ""), ex, owns, clock, sweepEvery,
-        sweepGrace, maxQueued);
+        sweepGrace, maxQueued, maxQueuedBytes);
   }
 
   private ScheduledExecutorService ownExecutor() {

@@ -11,15 +11,22 @@ final class Scripts {
   /**
    * Records a message in its conversation: de-duplicates by client id, checks that the id is
    * newer than the conversation's newest, appends it to the history and records a pending
-   * fan-out to its recipients. KEYS: conversation hash, history stream, pending hash. ARGV: id,
+   * fan-out to its recipients. KEYS: conversation hash, history stream, pending hash, group meta.
+   * ARGV: id,
    * de-duplication field ('' for none), sender account id, message, recipients, most pending
    * fan-outs (-2 past it, writing nothing). Returns {1, id,
    * '', pending ids}, or {0, original id, original message, pending ids} for a duplicate, or
-   * {-1, newest id} when the id is too old (another node wrote a newer one first).
+   * {-1, newest id} when the id is too old (another node wrote a newer one first). For a group,
+   * KEYS[4] is its meta hash and ARGV[7] its id ('' for a direct conversation): {-3, ''}, writing
+   * nothing, if the group is gone or is another of the same name, so a send racing the group's
+   * deletion leaves nothing behind for a group re-created under its name to read.
    */
   static final RedisScript RECORD =
       new RedisScript(
           """
+          if ARGV[7] ~= '' and redis.call('HGET', KEYS[4], 'id') ~= ARGV[7] then
+            return {-3, ''}
+          end
           if ARGV[2] ~= '' then
             local seen = redis.call('HGET', KEYS[1], ARGV[2])
             if seen then
@@ -46,18 +53,29 @@ final class Scripts {
   /**
    * Appends messages of one conversation to one inbox, each once: a message whose id is not above
    * the inbox's watermark for the conversation is already there. KEYS: account, inbox stream,
-   * box hash, watermark hash, presence hash. ARGV: conversation, then (id, message) pairs in id
-   * order. Returns {-1} if the account is gone, else each message's sequence (0 if it was there
+   * box hash, watermark hash, groups index, presence hash. ARGV: conversation, group name ('' for
+   * a direct conversation), then (id, message) pairs in id order. Returns {-1} if the account is
+   * gone or is not the one the messages were for, else each message's sequence (0 if it was there
    * already) followed by one more element: the nodes holding the user's live streams now (those
-   * with a positive count in the presence hash), so the caller need not read them again.
+   * with a positive count in the presence hash), so the caller need not read them again. A name
+   * deleted and taken again is another account: a direct conversation {@code d:<id>:<id>} names
+   * both accounts' ids, and a group's messages go only to accounts that list the group, so a
+   * fan-out resumed after the name changed hands stops at the new account.
    */
   static final RedisScript INSERT =
       new RedisScript(
           """
-          if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end
+          local acct = redis.call('HGET', KEYS[1], 'id')
+          if not acct then return {-1} end
+          local a, b = string.match(ARGV[1], '^d:(%d+):(%d+)$')
+          if a then
+            if acct ~= a and acct ~= b then return {-1} end
+          elseif ARGV[2] ~= '' and not redis.call('ZSCORE', KEYS[5], ARGV[2]) then
+            return {-1}
+          end
           local wm = tonumber(redis.call('HGET', KEYS[4], ARGV[1]) or '0')
           local out = {}
-          for i = 2, #ARGV, 2 do
+          for i = 3, #ARGV, 2 do
             local id = tonumber(ARGV[i])
             if id > wm then
               local seq = redis.call('HINCRBY', KEYS[3], 'last', 1)
@@ -70,7 +88,7 @@ final class Scripts {
           end
           redis.call('HSET', KEYS[4], ARGV[1], string.format('%d', wm))
           local live = {}
-          local nodes = redis.call('HGETALL', KEYS[5])
+          local nodes = redis.call('HGETALL', KEYS[6])
           for i = 1, #nodes, 2 do
             if (tonumber(nodes[i + 1]) or 0) > 0 then live[#live + 1] = nodes[i] end
           end
@@ -316,5 +334,54 @@ final class Scripts {
           if ARGV[2] ~= '' and by ~= ARGV[2] then return '' end
           redis.call('HDEL', KEYS[1], ARGV[1])
           return by
+          """);
+
+  /**
+   * Records invitations an inviter sends, within its bound. KEYS: the inviter's sent index.
+   * ARGV: most entries, then "group\tinvitee" members. Returns -1 (writing nothing) if the new
+   * ones would take the index past the bound, else the members it added.
+   */
+  static final RedisScript RESERVE_SENT =
+      new RedisScript(
+          """
+          local fresh = {}
+          for i = 2, #ARGV do
+            if not redis.call('ZSCORE', KEYS[1], ARGV[i]) then fresh[#fresh + 1] = ARGV[i] end
+          end
+          if redis.call('ZCARD', KEYS[1]) + #fresh > tonumber(ARGV[1]) then return -1 end
+          for _, m in ipairs(fresh) do redis.call('ZADD', KEYS[1], 0, m) end
+          return fresh
+          """);
+
+  /**
+   * Records an invitation an invitee holds, within its bounds. KEYS: the invitee's invitations
+   * held. ARGV: group, value ("by\tsec\tns"), most held, most from one inviter, inviter.
+   * Returns -1 if the invitee holds the most, -2 if the most from this inviter, else 1. An entry
+   * for the group already there (left by a crash) is replaced and not counted twice.
+   */
+  static final RedisScript RESERVE_HELD =
+      new RedisScript(
+          """
+          if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then
+            local all = redis.call('HVALS', KEYS[1])
+            if #all >= tonumber(ARGV[3]) then return -1 end
+            local mine, prefix = 0, ARGV[5] .. '\t'
+            for _, v in ipairs(all) do
+              if string.sub(v, 1, #prefix) == prefix then mine = mine + 1 end
+            end
+            if mine >= tonumber(ARGV[4]) then return -2 end
+          end
+          redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+          return 1
+          """);
+
+  /** Deletes a hash field if it still holds a value. KEYS: hash. ARGV: field, value. */
+  static final RedisScript DROP_IF =
+      new RedisScript(
+          """
+          if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
+            return redis.call('HDEL', KEYS[1], ARGV[1])
+          end
+          return 0
           """);
 }

@@ -87,6 +87,108 @@ class RedisStoreBoundsTest {
   }
 
   @Test
+  void appendsBeyondTheByteBoundAreRefusedSoASlowRedisCannotGrowTheHeap() throws Exception {
+    ScheduledThreadPoolExecutor one = new ScheduledThreadPoolExecutor(1);
+    CountDownLatch release = new CountDownLatch(1);
+    long budget = 1 << 20;
+    try (RedisChatStore store =
+        RedisChatStore.builder()
+            .url(server.url())
+            .executor(one)
+            .maxQueuedBytes(budget)
+            .build()) {
+      store.createAccount("alice", null, T0);
+      store.createAccount("bob", null, T0);
+      one.execute(() -> awaitQuietly(release)); // Redis (the store's only thread) is stuck
+      byte[] envelope = new byte[40_960];
+      List<CompletableFuture<Appended>> sent = new java.util.ArrayList<>();
+      for (int i = 0; i < 200; i++) {
+        sent.add(
+            store.append(
+                new Draft("alice", Recipient.user("bob"), MessageBody.sealed(envelope), T0,
+                    null, "d:alice:bob", List.of("bob"))));
+        assertThat(store.queuedBytes()).isLessThanOrEqualTo(budget);
+      }
+      List<CompletableFuture<Appended>> refused =
+          sent.stream().filter(CompletableFuture::isDone).toList();
+      // 200 envelopes of 40 KiB are 8 MiB; the budget holds about a dozen of them
+      assertThat(refused).hasSizeGreaterThan(180);
+      refused.forEach(f -> assertUnavailable(f, "busy"));
+      release.countDown();
+      for (CompletableFuture<Appended> f : sent) {
+        if (!refused.contains(f)) {
+          assertThat(f.join().deliveries()).hasSize(1);
+        }
+      }
+      org.awaitility.Awaitility.await().untilAsserted(() -> assertThat(store.queuedBytes()).isZero());
+      assertThat(store.append(direct("after")).join().deliveries()).hasSize(1);
+    } finally {
+      one.shutdownNow();
+      one.awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  private static long calls(Jedis j, String command) {
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("cmdstat_" + command + ":calls=(\\d+)")
+            .matcher(j.info("commandstats"));
+    return m.find() ? Long.parseLong(m.group(1)) : 0;
+  }
+
+  @Test
+  void aWildcardListingOfAHugeIndexStopsEarlyWithACursorAndFollowingItFindsEveryMatch() {
+    java.util.concurrent.ExecutorService delivery = java.util.concurrent.Executors.newCachedThreadPool();
+    try (RedisChatStore store = RedisChatStore.builder().url(server.url()).build();
+        spartan.core.service.LocalChatService service =
+            spartan.core.service.LocalChatService.builder()
+                .store(store)
+                .deliveryExecutor(delivery)
+                .build();
+        Jedis j = new Jedis("127.0.0.1", server.port())) {
+      service.createAccount("alice", null);
+      // 60,000 names as a listing sees them (the index), then two accounts at its end
+      try (redis.clients.jedis.Pipeline p = j.pipelined()) {
+        for (int i = 0; i < 60_000; i++) {
+          p.zadd(RedisKeys.ACCOUNTS, 0, String.format("u%05d", i));
+        }
+        p.sync();
+      }
+      service.createAccount("zz1", null);
+      service.createAccount("zz2", null);
+      spartan.core.Session alice = service.login("alice", null);
+
+      j.configResetStat();
+      spartan.core.Page<spartan.core.Account> page = alice.listAccounts("*zz*", null, 10);
+      assertThat(calls(j, "zrangebylex"))
+          .as("one call reads a bounded part of the index")
+          .isLessThanOrEqualTo(RedisChatStore.PAGE_SCAN / 1_000 + 1);
+      assertThat(page.items()).isEmpty();
+      assertThat(page.next()).as("stopped early: more to look at").isNotNull();
+
+      List<String> found = new java.util.ArrayList<>();
+      int pages = 1;
+      while (true) {
+        page.items().forEach(a -> found.add(a.user()));
+        if (page.next() == null) {
+          break;
+        }
+        page = alice.listAccounts("*zz*", page.next(), 10);
+        pages++;
+      }
+      assertThat(found).containsExactly("zz1", "zz2");
+      assertThat(pages).isBetween(6, 8);
+      // a listing with a literal prefix reads only its range, whatever the index holds
+      j.configResetStat();
+      assertThat(alice.listAccounts("zz*", null, 10).items())
+          .extracting(spartan.core.Account::user)
+          .containsExactly("zz1", "zz2");
+      assertThat(calls(j, "zrangebylex")).isEqualTo(1);
+    } finally {
+      delivery.shutdownNow();
+    }
+  }
+
+  @Test
   void aConversationWithTooManyUnfinishedFanOutsRefusesMoreUntilTheyAreDone() {
     try (RedisChatStore store =
         RedisChatStore.builder()
