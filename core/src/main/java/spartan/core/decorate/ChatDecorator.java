@@ -60,8 +60,8 @@ import spartan.core.spi.CachedReads;
  *
  * <p>Why a {@link Proxy} and not a hand-written delegating session: measured with {@code
  * DecoratorBenchmark} (bench module), the proxy's dispatch — the table lookup, the argument
- * array, one reflective call — adds on the order of 0.1 µs of CPU to a call, a hand-written
- * delegate somewhat less; either is noise next to a call over a transport (tens of µs). The proxy
+ * array, one reflective call — costs a little more than a hand-written delegate, and either is
+ * noise next to a call over a transport (figures in BENCHMARKS.md). The proxy
  * applies an annotation placed on any Session method, including one added later, with no code
  * here, which is what keeps the annotations the single source of truth.
  *

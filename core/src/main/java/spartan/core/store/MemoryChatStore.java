@@ -27,7 +27,7 @@ import spartan.core.Names;
  * #DEFAULT_HISTORY} messages of history (older ones are forgotten, as is their {@code
  * clientMsgId}), and an inbox holds what its user has not acknowledged. Keeping every message
  * made a long-running memory server grow without limit, and made the garbage collector copy the
- * whole history again and again (at 60,000 messages/s in the benchmark, young pauses of 110 ms).
+ * whole history again and again (long young pauses under load; the figure is in BENCHMARKS.md).
  */
 public final class MemoryChatStore implements ChatStore {
   /** Messages of history kept per conversation by {@link #MemoryChatStore()}. */
