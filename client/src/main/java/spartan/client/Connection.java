@@ -47,6 +47,12 @@ import spartan.core.Session;
  * the last message shown: the server sends again whatever was not acked. While no endpoint
  * answers, rounds repeat with doubling backoff up to {@link Dialer.Timing#maxBackoff}.
  *
+ * <p>A stream ended with {@link ChatException#isDataReset()} (the servers' shared data was lost:
+ * inbox sequences restart at 1, tokens are gone) is repaired the same way, except that the
+ * session is logged in again rather than resumed, and the sequence cursor, the backlog mark and
+ * the remembered message ids are dropped before it subscribes from the start; otherwise the new
+ * sequences, at or below the old cursor, would be taken for messages already shown.
+ *
  * <p>Each message is handed to the {@link Listener} once (by inbox sequence and by message id,
  * since delivery is at-least-once, also across a failover) and acked after the listener returned,
  * i.e. after it was shown. Acks are coalesced and sent from the scheduler thread, never from a
@@ -86,6 +92,13 @@ final class Connection {
      * announced} says whether {@link #onConnectionLost} was called for this outage.
      */
     void onReconnected(String lost, String now, boolean announced);
+
+    /**
+     * The servers lost their data and the session was logged in again on {@code now} (a label,
+     * null for an unnamed server), counting messages afresh; said instead of {@link
+     * #onReconnected}. What had not been delivered before the reset is gone with the data.
+     */
+    default void onDataReset(String now) {}
 
     /** The session cannot be restored (account deleted, credentials changed). */
     void onSessionEnded(String why);
@@ -314,7 +327,7 @@ final class Connection {
       return false;
     }
     if (loggedIn()) {
-      connectionLost(e);
+      connectionLost(e, e.isDataReset());
       return true;
     }
     ChatService dropped;
@@ -401,7 +414,7 @@ final class Connection {
     public void onError(Throwable t) {
       if (current()) {
         log.info("event stream failed: {}", t.toString());
-        connectionLost(t);
+        connectionLost(t, t instanceof ChatException c && c.isDataReset());
       }
     }
 
@@ -409,7 +422,7 @@ final class Connection {
     public void onComplete() {
       if (current()) {
         log.info("event stream ended by the server");
-        connectionLost(null);
+        connectionLost(null, false);
       }
     }
   }
@@ -589,6 +602,8 @@ final class Connection {
   private final class Outage {
     final Endpoint lost;
     final Session old;
+    /** The servers' data was reset: log in afresh and count from the start. */
+    final boolean reset;
     List<Endpoint> round = List.of();
     int next;
     int rounds;
@@ -596,9 +611,10 @@ final class Connection {
     boolean saidNoServer;
     ScheduledFuture<?> announcement;
 
-    Outage(Endpoint lost, Session old) {
+    Outage(Endpoint lost, Session old, boolean reset) {
       this.lost = lost;
       this.old = old;
+      this.reset = reset;
     }
 
     String lostLabel() {
@@ -613,14 +629,14 @@ final class Connection {
     }
   }
 
-  private void connectionLost(Throwable cause) {
+  private void connectionLost(Throwable cause, boolean reset) {
     Outage o;
     synchronized (this) {
       Session s = session;
       if (s == null || outage != null) {
         return;
       }
-      o = new Outage(endpoint, s);
+      o = new Outage(endpoint, s, reset);
       outage = o;
       generation.incrementAndGet();
     }
@@ -664,7 +680,7 @@ final class Connection {
       return;
     }
     Endpoint e = o.round.get(o.next++);
-    attempt(e, svc -> again(svc, o.old))
+    attempt(e, svc -> again(svc, o))
         .whenComplete(
             (opened, failure) -> {
               try {
@@ -703,8 +719,16 @@ final class Connection {
     }
   }
 
-  /** The same user's session on {@code svc}: resumed by token, or logged in again. */
-  private Session again(ChatService svc, Session old) {
+  /**
+   * The same user's session on {@code svc}: resumed by token, or logged in again; after a data
+   * reset always logged in again (the token went with the data, and a node that has not noticed
+   * the reset yet must not resume it).
+   */
+  private Session again(ChatService svc, Outage o) {
+    Session old = o.old;
+    if (o.reset) {
+      return svc.login(old.user(), password);
+    }
     try {
       return svc.resume(old.token());
     } catch (ChatException e) {
@@ -752,6 +776,16 @@ final class Connection {
     Session s = opened.value();
     long cursor;
     synchronized (deliveryLock) {
+      if (o.reset) {
+        // The old sequences and ids mean nothing in the new data; keeping them would drop every
+        // new message up to the old cursor as already shown.
+        shownSeq = 0;
+        backlogSeq = 0;
+        backlogBefore = null;
+        seenIds.clear();
+        toAck.set(0);
+        acked.set(0);
+      }
       cursor = shownSeq;
     }
     ChatService old;
@@ -771,7 +805,11 @@ final class Connection {
     log.info(
         "reconnected as {} to {} after {} round(s)", s.user(), opened.endpoint().label(), o.rounds);
     // Before what waited comes in, so it reads in order.
-    listener.onReconnected(o.lostLabel(), opened.endpoint().label(), o.announced);
+    if (o.reset) {
+      listener.onDataReset(opened.endpoint().label());
+    } else {
+      listener.onReconnected(o.lostLabel(), opened.endpoint().label(), o.announced);
+    }
     subscribe(s, cursor);
     flushAck(s);
   }

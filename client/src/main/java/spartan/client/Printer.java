@@ -146,6 +146,12 @@ final class Printer {
     }
   }
 
+  /** The servers' data was reset and the session logged in again on {@code now}. */
+  void dataReset(String now) {
+    info("The server's data was reset; logged in again" + (now == null ? "" : " on " + now)
+        + ". Messages not delivered before the reset are lost.");
+  }
+
   void sessionEnded(String why) {
     info("Your session ended: " + sentence(why) + " Log in again from the menu (/menu).");
   }

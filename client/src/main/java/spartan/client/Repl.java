@@ -396,6 +396,12 @@ public final class Repl {
     }
 
     @Override
+    public void onDataReset(String now) {
+      printer.dataReset(now);
+      encryption.resumed(); // the published keys went with the data
+    }
+
+    @Override
     public void onSessionEnded(String why) {
       printer.sessionEnded(why);
     }

@@ -56,6 +56,25 @@ public final class ChatException extends RuntimeException {
   }
 
   /**
+   * The exact message of the {@link ErrorCode#UNAVAILABLE} failure that ends every session when
+   * the shared data was lost (Redis restarted empty): the session, its inbox sequences and its
+   * acks are gone, so a client logs in again and starts its sequence cursor afresh instead of
+   * resuming. Both wires carry it unchanged (PROTOCOL.md), so clients can tell it apart from an
+   * ordinary outage with {@link #isDataReset()}.
+   */
+  public static final String DATA_RESET = "server data was reset; log in again";
+
+  /** The failure that ends sessions whose shared data was lost: see {@link #DATA_RESET}. */
+  public static ChatException dataReset() {
+    return new ChatException(ErrorCode.UNAVAILABLE, DATA_RESET);
+  }
+
+  /** Whether this is the {@link #DATA_RESET} failure: sessions and sequences start afresh. */
+  public boolean isDataReset() {
+    return code == ErrorCode.UNAVAILABLE && DATA_RESET.equals(getMessage());
+  }
+
+  /**
    * A rate-limit failure; {@code retryAfter} is how long the caller should wait. A zero or
    * negative wait becomes {@link #MIN_RETRY_AFTER}: a refusal that says "retry now" would be
    * refused again.

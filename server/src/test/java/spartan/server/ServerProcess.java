@@ -36,8 +36,14 @@ final class ServerProcess implements AutoCloseable {
 
   /** Starts {@code ServerMain} with {@code args} and waits (at most 60 s) for its start-up line. */
   static ServerProcess start(List<String> args) throws IOException {
+    return start(List.of(), args);
+  }
+
+  /** As {@link #start(List)}, with options for the child JVM (heap size, collector). */
+  static ServerProcess start(List<String> jvmOptions, List<String> args) throws IOException {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(jvmOptions);
     // The server's own logging set-up, not the test one from core's test-jar on this class path.
     command.add("-Dlogback.configurationFile=logback.xml");
     command.add("-cp");
@@ -100,6 +106,28 @@ final class ServerProcess implements AutoCloseable {
       throw new AssertionError("the server's output did not end", e);
     }
     return process.exitValue();
+  }
+
+  /** Kills the process at once (SIGKILL, as {@code kill -9}) and waits for it to be gone. */
+  void kill() throws InterruptedException {
+    process.destroyForcibly();
+    if (!process.waitFor(30, TimeUnit.SECONDS)) {
+      throw new AssertionError("the server did not die within 30 s of SIGKILL");
+    }
+  }
+
+  /** How many lines printed so far contain {@code text}. */
+  long count(String text) {
+    synchronized (output) {
+      return output.stream().filter(l -> l.contains(text)).count();
+    }
+  }
+
+  /** The lines printed so far that contain {@code text}, for failure messages. */
+  String lines(String text) {
+    synchronized (output) {
+      return String.join("\n", output.stream().filter(l -> l.contains(text)).toList());
+    }
   }
 
   /** Everything the process printed so far. */

@@ -48,6 +48,7 @@ import redis.clients.jedis.params.ScanParams;
 import redis.clients.jedis.params.SetParams;
 import redis.clients.jedis.resps.ScanResult;
 import spartan.core.ChatEvent;
+import spartan.core.ChatException;
 import spartan.core.spi.ChatMetrics;
 import spartan.core.spi.NodeBus;
 import spartan.core.spi.PendingChatRequests;
@@ -862,7 +863,7 @@ public final class RedisNodeBus implements NodeBus {
     Set<String> users = node.users();
     log.warn("cluster: Redis data was reset (epoch {} is now {}); ending the sessions of {} users"
         + " on node {} so their clients log in again", was, current, users.size(), nodeId);
-    node.reset("server data was reset; log in again");
+    node.reset(ChatException.DATA_RESET);
     metrics.nodeResynced();
     dirty.set(true);
   }
@@ -1006,7 +1007,7 @@ public final class RedisNodeBus implements NodeBus {
       try (redis.clients.jedis.Jedis probe = new redis.clients.jedis.Jedis(at, built)) {
         cluster = probe.info("cluster").contains("cluster_enabled:1");
       } catch (redis.clients.jedis.exceptions.JedisException e) {
-        throw spartan.core.ChatException.unavailable(
+        throw ChatException.unavailable(
             "Cannot reach the cluster bus's Redis at " + uri.getScheme() + "://" + at + ": "
                 + e.getMessage());
       }

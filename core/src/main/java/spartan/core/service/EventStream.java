@@ -14,6 +14,7 @@ import org.slf4j.LoggerFactory;
 import spartan.core.ChatEvent;
 import spartan.core.ChatException;
 import spartan.core.Delivery;
+import spartan.core.ErrorCode;
 import spartan.core.spi.SerializingExecutor;
 import spartan.core.store.ChatStore;
 
@@ -201,13 +202,25 @@ final class EventStream implements Flow.Subscription {
   private void drain() {
     try {
       drainOnce();
-    } catch (RuntimeException e) {
-      if (!cancelled) {
-        log.warn("event stream of {} failed", user, e);
-        cancelled = true;
-        onTerminate.run();
-        safely(() -> subscriber.onError(ChatException.wrap(e)));
+    } catch (ChatException e) {
+      if (e.code() == ErrorCode.UNAVAILABLE && catchingUp && !cancelled) {
+        // The store is unreachable for now (Redis is down): the stream stays open and reads
+        // again on its next news; a node whose Redis returns re-reads every stream's inbox.
+        log.debug("event stream of {} waits for the store: {}", user, e.getMessage());
+        return;
       }
+      failWith(e);
+    } catch (RuntimeException e) {
+      failWith(e);
+    }
+  }
+
+  private void failWith(RuntimeException e) {
+    if (!cancelled) {
+      log.warn("event stream of {} failed", user, e);
+      cancelled = true;
+      onTerminate.run();
+      safely(() -> subscriber.onError(ChatException.wrap(e)));
     }
   }
 

@@ -140,7 +140,8 @@ public interface NodeBus extends AutoCloseable {
 
     /**
      * The shared data was lost (Redis restarted empty): end every local session with an
-     * {@code UNAVAILABLE} error carrying {@code reason}, so clients log in again.
+     * {@code UNAVAILABLE} error carrying {@code reason} (for Redis losing its data, {@link
+     * spartan.core.ChatException#DATA_RESET}, which clients recognise), so clients log in again.
      */
     void reset(String reason);
   }

@@ -9,16 +9,20 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import spartan.core.ChatEvent;
+import spartan.core.ChatException;
+import spartan.core.Delivery;
 import spartan.core.MessageBody;
 import spartan.core.Recipient;
 import spartan.core.Session;
 import spartan.core.store.ChatStore;
+import spartan.core.store.ForwardingChatStore;
 import spartan.core.store.sqlite.SqliteChatStore;
 import spartan.core.testing.EventRecorder;
 
@@ -94,6 +98,43 @@ class DeliveryRouterTest {
     ChatEvent.MessageReceived next = bob.nextMessage();
     assertThat(next.delivery().seq()).isEqualTo(second + 1);
     assertThat(next.delivery().message().text()).isEqualTo("local again");
+  }
+
+  @Test
+  void aCatchUpReadThatFindsTheStoreUnreachableKeepsTheStreamOpenUntilTheNextNews()
+      throws InterruptedException {
+    AtomicBoolean unreachable = new AtomicBoolean();
+    CountDownLatch refused = new CountDownLatch(1);
+    ChatStore flaky =
+        new ForwardingChatStore(store) {
+          @Override
+          public List<Delivery> inbox(String user, long afterSeq, int limit) {
+            if (unreachable.get()) {
+              refused.countDown();
+              throw ChatException.unavailable("Storage is unavailable; try again shortly.");
+            }
+            return super.inbox(user, afterSeq, limit);
+          }
+        };
+    // Another node on the same store, whose Redis is down for a while.
+    LocalChatService node =
+        LocalChatService.builder().store(flaky).deliveryExecutor(delivery).build();
+    try {
+      EventRecorder bob = EventRecorder.unbounded();
+      node.login("bob", null).events(0).subscribe(bob);
+      bob.awaitSubscribed();
+      unreachable.set(true);
+      node.delivery().storedUpTo("bob", storeElsewhere("stored before the outage"));
+      assertThat(refused.await(10, TimeUnit.SECONDS)).isTrue();
+      unreachable.set(false);
+      node.delivery().storedUpTo("bob", storeElsewhere("stored after it"));
+      assertThat(bob.nextMessages(2))
+          .extracting(m -> m.delivery().message().text())
+          .containsExactly("stored before the outage", "stored after it");
+      assertThat(bob.done).isNotDone();
+    } finally {
+      node.close();
+    }
   }
 
   @Test

@@ -30,6 +30,7 @@ import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.AbstractPipeline;
+import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisBusyException;
@@ -257,20 +258,42 @@ public final class RedisChatStore implements ChatStore {
     try {
       T result = step.get();
       if (down.get() && down.compareAndSet(true, false)) {
+        dropIdleConnections();
         log.info("Redis at {} is reachable again; the store is serving", description);
       }
       return result;
     } catch (JedisBusyException e) {
       throw unavailable(e);
     } catch (JedisDataException e) {
+      if (e.getMessage() != null && e.getMessage().startsWith("LOADING")) {
+        // A restarted Redis answers LOADING until its AOF is read back: not there yet.
+        throw unavailable(e);
+      }
       throw new ChatException(ErrorCode.INTERNAL, "Redis refused a store operation.", e);
     } catch (JedisException e) {
       throw unavailable(e);
     }
   }
 
+  /**
+   * Closes the pooled connections nobody is using, when Redis goes away and again when it is
+   * back: after a Redis restart each of them is dead and would fail the next operation that
+   * borrows it, one user's request at a time, long after Redis returned. (A Redis Cluster client
+   * retries on its own.)
+   */
+  private void dropIdleConnections() {
+    if (redis instanceof RedisClient single) {
+      try {
+        single.getPool().clear();
+      } catch (RuntimeException e) {
+        log.debug("clearing the idle Redis connections failed", e);
+      }
+    }
+  }
+
   private ChatException unavailable(JedisException e) {
     if (down.compareAndSet(false, true)) {
+      dropIdleConnections();
       log.warn("Redis at {} is unreachable; store operations fail until it returns: {}",
           description, e.toString());
     }
