@@ -27,7 +27,7 @@ final class CommandLine {
                                   and the redis store's unless store.redis sets another
         --redis-ca FILE           CA certificate(s), PEM, to trust for rediss:// (default: system)
         --cluster-redis URL       redis://host:port of the nodes' shared bus (several nodes;
-                                  needs --store redis)
+                                  needs --store redis; default: the store's Redis)
         --node-id ID              this node's id in the cluster (default: random)
         --tls-cert FILE           serve TLS on every transport: certificate chain, PEM
         --tls-key FILE            the certificate's private key, PEM (unencrypted, chmod 600)
