@@ -10,13 +10,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import redis.clients.jedis.Jedis;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import spartan.core.Delivery;
 import spartan.core.GroupPolicy;
 import spartan.core.GroupRole;
@@ -25,7 +22,7 @@ import spartan.core.MessageBody;
 import spartan.core.Recipient;
 import spartan.core.store.ChatStore.Appended;
 import spartan.core.store.ChatStore.Draft;
-import spartan.core.testing.RedisProcess;
+import spartan.core.testing.RedisPerClass;
 
 /**
  * A group send survives the death of the node fanning it out: the pending record is finished by
@@ -35,26 +32,9 @@ import spartan.core.testing.RedisProcess;
 @Timeout(60)
 class RedisFanOutTest {
   private static final Instant T0 = Instant.parse("2026-01-01T10:15:30Z");
-  private static RedisProcess server;
+  @RegisterExtension static final RedisPerClass redis = new RedisPerClass();
   private final List<RedisChatStore> stores = new ArrayList<>();
   private static final List<String> MEMBERS = List.of("m1", "m2", "m3", "m4", "m5");
-
-  @BeforeAll
-  static void startRedis() {
-    server = RedisProcess.startOnFreePort();
-  }
-
-  @AfterAll
-  static void stopRedis() {
-    server.close();
-  }
-
-  @BeforeEach
-  void freshData() {
-    try (Jedis j = new Jedis("127.0.0.1", server.port())) {
-      j.flushAll();
-    }
-  }
 
   @AfterEach
   void closeStores() {
@@ -65,7 +45,7 @@ class RedisFanOutTest {
   private RedisChatStore open() {
     RedisChatStore s =
         RedisChatStore.builder()
-            .url(server.url())
+            .url(redis.url())
             .sweep(Duration.ofHours(1), Duration.ZERO)
             .build();
     stores.add(s);

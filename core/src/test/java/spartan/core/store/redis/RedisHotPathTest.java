@@ -10,18 +10,16 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import redis.clients.jedis.Jedis;
 import spartan.core.Delivery;
 import spartan.core.MessageBody;
 import spartan.core.Recipient;
 import spartan.core.store.ChatStore.Appended;
 import spartan.core.store.ChatStore.Draft;
-import spartan.core.testing.RedisProcess;
+import spartan.core.testing.RedisPerClass;
 
 /**
  * What a direct send's round trips carry: the insert returns where the recipient is live, and
@@ -33,24 +31,7 @@ class RedisHotPathTest {
   private static final Instant T0 = Instant.parse("2026-01-01T10:15:30Z");
   private static final String PENDING = RedisKeys.direct("d:alice:bob") + RedisKeys.PENDING
       + "d:alice:bob";
-  private static RedisProcess server;
-
-  @BeforeAll
-  static void startRedis() {
-    server = RedisProcess.startOnFreePort();
-  }
-
-  @AfterAll
-  static void stopRedis() {
-    server.close();
-  }
-
-  @BeforeEach
-  void freshData() {
-    try (Jedis j = new Jedis("127.0.0.1", server.port())) {
-      j.flushAll();
-    }
-  }
+  @RegisterExtension static final RedisPerClass redis = new RedisPerClass();
 
   private static Draft direct(String text) {
     return new Draft(
@@ -60,14 +41,14 @@ class RedisHotPathTest {
 
   private RedisChatStore open() {
     RedisChatStore s =
-        RedisChatStore.builder().url(server.url()).sweep(Duration.ofHours(1), Duration.ZERO).build();
+        RedisChatStore.builder().url(redis.url()).sweep(Duration.ofHours(1), Duration.ZERO).build();
     s.createAccount("alice", null, T0);
     s.createAccount("bob", null, T0);
     return s;
   }
 
   private static long pending() {
-    try (Jedis j = new Jedis("127.0.0.1", server.port())) {
+    try (Jedis j = new Jedis("127.0.0.1", redis.port())) {
       return j.hlen(PENDING);
     }
   }
@@ -75,7 +56,7 @@ class RedisHotPathTest {
   @Test
   void anInsertReturnsTheNodesHoldingTheRecipientsLiveStreams() {
     try (RedisChatStore store = open();
-        Jedis j = new Jedis("127.0.0.1", server.port())) {
+        Jedis j = new Jedis("127.0.0.1", redis.port())) {
       assertThat(store.append(direct("nobody live")).join().liveOn())
           .isEqualTo(Map.of("bob", Set.of()));
       // what a node bus writes: live streams per node; a node whose count fell to 0 is not live

@@ -11,44 +11,25 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import redis.clients.jedis.Jedis;
 import spartan.core.ChatException;
 import spartan.core.ErrorCode;
+import spartan.core.GroupPolicy;
 import spartan.core.Limits;
 import spartan.core.MessageBody;
 import spartan.core.Recipient;
-import spartan.core.GroupPolicy;
 import spartan.core.store.ChatStore.Appended;
 import spartan.core.store.ChatStore.Draft;
-import spartan.core.testing.RedisProcess;
+import spartan.core.testing.RedisPerClass;
 
 /** What the Redis store refuses rather than hold without bound, and that it says so. */
 @Timeout(60)
 class RedisStoreBoundsTest {
   private static final Instant T0 = Instant.parse("2026-01-01T10:15:30Z");
-  private static RedisProcess server;
-
-  @BeforeAll
-  static void startRedis() {
-    server = RedisProcess.startOnFreePort();
-  }
-
-  @AfterAll
-  static void stopRedis() {
-    server.close();
-  }
-
-  @BeforeEach
-  void freshData() {
-    try (Jedis j = new Jedis("127.0.0.1", server.port())) {
-      j.flushAll();
-    }
-  }
+  @RegisterExtension static final RedisPerClass redis = new RedisPerClass();
 
   private static Draft direct(String text) {
     return new Draft(
@@ -69,7 +50,7 @@ class RedisStoreBoundsTest {
     ScheduledThreadPoolExecutor one = new ScheduledThreadPoolExecutor(1);
     CountDownLatch release = new CountDownLatch(1);
     try (RedisChatStore store =
-        RedisChatStore.builder().url(server.url()).executor(one).maxQueued(2).build()) {
+        RedisChatStore.builder().url(redis.url()).executor(one).maxQueued(2).build()) {
       store.createAccount("alice", null, T0);
       store.createAccount("bob", null, T0);
       one.execute(() -> awaitQuietly(release)); // the store's only thread is busy
@@ -93,7 +74,7 @@ class RedisStoreBoundsTest {
     long budget = 1 << 20;
     try (RedisChatStore store =
         RedisChatStore.builder()
-            .url(server.url())
+            .url(redis.url())
             .executor(one)
             .maxQueuedBytes(budget)
             .build()) {
@@ -138,13 +119,13 @@ class RedisStoreBoundsTest {
   @Test
   void aWildcardListingOfAHugeIndexStopsEarlyWithACursorAndFollowingItFindsEveryMatch() {
     java.util.concurrent.ExecutorService delivery = java.util.concurrent.Executors.newCachedThreadPool();
-    try (RedisChatStore store = RedisChatStore.builder().url(server.url()).build();
+    try (RedisChatStore store = RedisChatStore.builder().url(redis.url()).build();
         spartan.core.service.LocalChatService service =
             spartan.core.service.LocalChatService.builder()
                 .store(store)
                 .deliveryExecutor(delivery)
                 .build();
-        Jedis j = new Jedis("127.0.0.1", server.port())) {
+        Jedis j = new Jedis("127.0.0.1", redis.port())) {
       service.createAccount("alice", null);
       // 60,000 names as a listing sees them (the index), then two accounts at its end
       try (redis.clients.jedis.Pipeline p = j.pipelined()) {
@@ -192,7 +173,7 @@ class RedisStoreBoundsTest {
   void aConversationWithTooManyUnfinishedFanOutsRefusesMoreUntilTheyAreDone() {
     try (RedisChatStore store =
         RedisChatStore.builder()
-            .url(server.url())
+            .url(redis.url())
             .sweep(Duration.ofHours(1), Duration.ZERO)
             .build()) {
       store.createAccount("alice", null, T0);
@@ -214,7 +195,7 @@ class RedisStoreBoundsTest {
 
   @Test
   void tooManyInviteesAtOnceAreRefusedBeforeAnyIsInvited() {
-    try (RedisChatStore store = RedisChatStore.builder().url(server.url()).build()) {
+    try (RedisChatStore store = RedisChatStore.builder().url(redis.url()).build()) {
       store.createAccount("alice", null, T0);
       store.createGroup("team", "alice", GroupPolicy.PRIVATE, T0);
       List<String> many =

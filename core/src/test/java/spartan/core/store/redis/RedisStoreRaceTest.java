@@ -12,45 +12,26 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import spartan.core.Limits;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import redis.clients.jedis.Jedis;
 import spartan.core.GroupPolicy;
 import spartan.core.GroupRole;
+import spartan.core.Limits;
 import spartan.core.MessageBody;
 import spartan.core.Recipient;
 import spartan.core.store.ChatStore.AccountRecord;
 import spartan.core.store.ChatStore.Draft;
-import spartan.core.testing.RedisProcess;
+import spartan.core.testing.RedisPerClass;
 
 /** Races between nodes sharing one Redis store: what must never reach the wrong account. */
 @Timeout(60)
 class RedisStoreRaceTest {
   private static final Instant T0 = Instant.parse("2026-01-01T10:15:30Z");
-  private static RedisProcess server;
+  @RegisterExtension static final RedisPerClass redis = new RedisPerClass();
   private final List<RedisChatStore> stores = new ArrayList<>();
-
-  @BeforeAll
-  static void startRedis() {
-    server = RedisProcess.startOnFreePort();
-  }
-
-  @AfterAll
-  static void stopRedis() {
-    server.close();
-  }
-
-  @BeforeEach
-  void freshData() {
-    try (Jedis j = new Jedis("127.0.0.1", server.port())) {
-      j.flushAll();
-    }
-  }
 
   @AfterEach
   void closeStores() {
@@ -60,7 +41,7 @@ class RedisStoreRaceTest {
   /** A store that sweeps only when asked to, taking over fan-outs at once. */
   private RedisChatStore open() {
     RedisChatStore s =
-        RedisChatStore.builder().url(server.url()).sweep(Duration.ofHours(1), Duration.ZERO).build();
+        RedisChatStore.builder().url(redis.url()).sweep(Duration.ofHours(1), Duration.ZERO).build();
     stores.add(s);
     return s;
   }
@@ -229,7 +210,7 @@ class RedisStoreRaceTest {
         groups.subList(filled, groups.size()), "victim");
     assertThat(ok).isEqualTo(8);
     assertThat(s.invitesOf("victim")).hasSize(Limits.MAX_PENDING_INVITES);
-    try (Jedis j = new Jedis("127.0.0.1", server.port())) {
+    try (Jedis j = new Jedis("127.0.0.1", redis.port())) {
       assertThat(j.hlen(RedisKeys.user("victim") + RedisKeys.INVITES_HELD))
           .isEqualTo(Limits.MAX_PENDING_INVITES);
     }
@@ -287,7 +268,7 @@ class RedisStoreRaceTest {
     } finally {
       pool.shutdownNow();
     }
-    try (Jedis j = new Jedis("127.0.0.1", server.port())) {
+    try (Jedis j = new Jedis("127.0.0.1", redis.port())) {
       assertThat(j.zcard(RedisKeys.user("pest") + RedisKeys.INVITES_SENT)).isEqualTo(2L * max);
     }
   }
