@@ -83,7 +83,7 @@ final class AccountSql {
       return false;
     }
     // The name may come back as a new account: the writer must not keep the old one's counters.
-    h.state.forget(h, user);
+    h.state.forget(user);
     List<Long> groups = new ArrayList<>();
     PreparedStatement mine = h.prepare("SELECT group_id FROM member WHERE account_id = ?");
     mine.setLong(1, id);

@@ -225,9 +225,9 @@ final class GroupCommitWriter {
   }
 
   /**
-   * One transaction: the writes (with a savepoint each only on a second run, after a failure), the
-   * writer's counters flushed, one commit, then the futures in order — those of {@link #write} here, the rest handed to the completion lane in
-   * one task.
+   * One transaction: the writes (with a savepoint each only on a second run, after a failure),
+   * one commit, then the futures in order — those of {@link #write} here, the rest handed to the
+   * completion lane in one task.
    */
   private void runBatch(List<Write<?>> batch) {
     if (batch.isEmpty()) {
@@ -255,7 +255,6 @@ final class GroupCommitWriter {
             Arrays.fill(results, null);
             runWrites(h, batch, results, failures, true);
           }
-          state.flushAll(h);
           h.connection.commit();
           took = System.nanoTime() - began;
         } catch (SQLException | RuntimeException e) {
@@ -307,7 +306,7 @@ final class GroupCommitWriter {
         h.run("SAVEPOINT w");
       }
       try {
-        state.beginWrite(h);
+        state.beginWrite();
         results[i] = batch.get(i).task().run(h);
         if (savepoints) {
           h.run("RELEASE w");

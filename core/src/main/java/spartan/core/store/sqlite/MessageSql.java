@@ -153,33 +153,39 @@ final class MessageSql {
   }
 
   static Void ack(Handle h, String user, long upToSeq) throws SQLException {
-    h.state.flush(h, user); // the clamp below reads last_seq
+    WriterState.Account a = h.state.account(h, user);
+    if (a == null) {
+      return null;
+    }
     // Forward only, and never past what was assigned.
+    long acked = Math.min(upToSeq, a.lastSeq);
     PreparedStatement move =
-        h.prepare(
-            "UPDATE account SET acked_seq = MIN(?1, last_seq)"
-                + " WHERE name = ?2 AND acked_seq < ?1 RETURNING id, acked_seq");
-    move.setLong(1, upToSeq);
-    move.setString(2, user);
-    long id;
-    long acked;
-    try (ResultSet rs = move.executeQuery()) {
-      if (!rs.next()) {
-        return null;
-      }
-      id = rs.getLong(1);
-      acked = rs.getLong(2);
+        h.prepare("UPDATE account SET acked_seq = ?1 WHERE id = ?2 AND acked_seq < ?1");
+    move.setLong(1, acked);
+    move.setLong(2, a.id);
+    if (move.executeUpdate() == 0) {
+      return null;
     }
     PreparedStatement drop = h.prepare("DELETE FROM inbox WHERE account_id = ? AND seq <= ?");
-    drop.setLong(1, id);
+    drop.setLong(1, a.id);
     drop.setLong(2, acked);
     drop.executeUpdate();
     return null;
   }
 
-  /** {@code last_seq} or {@code acked_seq} of {@code user}; 0 if no such account. */
-  static long seqColumn(Handle h, String column, String user) throws SQLException {
-    PreparedStatement ps = h.prepare("SELECT " + column + " FROM account WHERE name = ?");
+  /** The last inbox sequence of {@code user} as committed; 0 if no such account. */
+  static long lastSeq(Handle h, String user) throws SQLException {
+    PreparedStatement ps =
+        h.prepare("SELECT " + WriterState.LAST_SEQ + " FROM account a WHERE a.name = ?");
+    ps.setString(1, user);
+    try (ResultSet rs = ps.executeQuery()) {
+      return rs.next() ? rs.getLong(1) : 0L;
+    }
+  }
+
+  /** {@code acked_seq} of {@code user}; 0 if no such account. */
+  static long ackedSeq(Handle h, String user) throws SQLException {
+    PreparedStatement ps = h.prepare("SELECT acked_seq FROM account WHERE name = ?");
     ps.setString(1, user);
     try (ResultSet rs = ps.executeQuery()) {
       return rs.next() ? rs.getLong(1) : 0L;

@@ -404,7 +404,7 @@ public final class SqliteChatStore implements ChatStore {
 
   @Override
   public long lastSeq(String user) {
-    return readers.read(h -> MessageSql.seqColumn(h, "last_seq", user));
+    return readers.read(h -> MessageSql.lastSeq(h, user));
   }
 
   @Override
@@ -414,7 +414,7 @@ public final class SqliteChatStore implements ChatStore {
 
   @Override
   public long ackedSeq(String user) {
-    return readers.read(h -> MessageSql.seqColumn(h, "acked_seq", user));
+    return readers.read(h -> MessageSql.ackedSeq(h, user));
   }
 
   @Override

@@ -13,21 +13,31 @@ import java.util.Map;
  * id handed out, and for each account it has written to, its id and last inbox sequence. Only
  * the writer assigns either, so memory is the truth between loads.
  *
- * <p>The rules that keep the table and memory in step: a last sequence moved in memory is written
- * to its account row before the batch commits ({@link #flushAll}, called by the writer) or
- * before a statement in the batch reads it ({@link #flush}); a write rolled back to its savepoint
- * takes back every move it made ({@link #undoWrite}); a batch that fails as a whole forgets the
- * accounts ({@link #forgetAll}), so the next batch reloads them from the table. Message ids only
- * move forward, even past a rolled-back write, so an id is never handed out twice while the store
- * is open; after a reopen they continue from the highest id the table has ever held (SQLite's
- * AUTOINCREMENT record), so none is reused across restarts either.
+ * <p>An account's last sequence is never written back: it is derived when loaded, as the highest
+ * of its newest inbox row, its {@code acked_seq} (acked rows are deleted, and an ack never passes
+ * the last sequence) and the {@code last_seq} column, which earlier Spartans kept up to date
+ * (a floor now: nothing writes it). So a group message to a thousand members costs a thousand inbox
+ * rows and no account updates. The rules that keep memory true: a write rolled back to its
+ * savepoint takes back every move it made ({@link #undoWrite}); a batch that fails as a whole
+ * forgets the accounts ({@link #forgetAll}), so the next batch derives them again from what was
+ * committed. Message ids only move forward, even past a rolled-back write, so an id is never
+ * handed out twice while the store is open; after a reopen they continue from the highest id the
+ * table has ever held (SQLite's AUTOINCREMENT record), so none is reused across restarts either.
  *
  * <p>Bounded: past its {@code maxAccounts} remembered accounts the next write starts from an empty
- * map (after flushing). Used only by the writer thread; not thread-safe.
+ * map. Used only by the writer thread; not thread-safe.
  */
 final class WriterState {
-  /** Accounts remembered at most; beyond this they are flushed and forgotten between writes. */
+  /** Accounts remembered at most; beyond this they are forgotten between writes. */
   static final int MAX_ACCOUNTS = 65_536;
+
+  /**
+   * An account's last inbox sequence as committed: see the class comment. Also what {@link
+   * MessageSql#lastSeq} answers, so readers and the writer agree.
+   */
+  static final String LAST_SEQ =
+      "max(a.last_seq, a.acked_seq,"
+          + " coalesce((SELECT max(i.seq) FROM inbox i WHERE i.account_id = a.id), 0))";
 
   private final int maxAccounts;
 
@@ -35,7 +45,6 @@ final class WriterState {
   static final class Account {
     final long id;
     long lastSeq;
-    boolean dirty;
 
     Account(long id, long lastSeq) {
       this.id = id;
@@ -44,11 +53,9 @@ final class WriterState {
   }
 
   /** How to put one account back as it was before the current write touched it. */
-  private record Undo(String name, Account account, long lastSeq, boolean dirty, boolean present) {}
+  private record Undo(String name, Account account, long lastSeq, boolean present) {}
 
   private final Map<String, Account> accounts = new HashMap<>();
-  /** Accounts whose last sequence may be ahead of their row; checked again at flush. */
-  private final List<Account> dirty = new ArrayList<>();
   private final List<Undo> undo = new ArrayList<>();
   /** The last message id handed out; -1 until loaded. */
   private long lastMessageId = -1;
@@ -66,11 +73,9 @@ final class WriterState {
   }
 
   /** Called before each write: starts its undo record, and keeps the map within bounds. */
-  void beginWrite(Handle h) throws SQLException {
+  void beginWrite() {
     undo.clear();
     if (accounts.size() > maxAccounts) {
-      flushAll(h);
-      undo.clear();
       accounts.clear();
     }
   }
@@ -85,10 +90,6 @@ final class WriterState {
       if (u.present()) {
         accounts.put(u.name(), u.account());
         u.account().lastSeq = u.lastSeq();
-        u.account().dirty = u.dirty();
-        if (u.dirty()) {
-          dirty.add(u.account());
-        }
       } else {
         accounts.remove(u.name());
       }
@@ -99,7 +100,6 @@ final class WriterState {
   /** After a batch failed and was rolled back: nothing remembered can be trusted. */
   void forgetAll() {
     accounts.clear();
-    dirty.clear();
     undo.clear();
   }
 
@@ -124,7 +124,8 @@ final class WriterState {
     if (a != null) {
       return a;
     }
-    PreparedStatement ps = h.prepare("SELECT id, last_seq FROM account WHERE name = ?");
+    PreparedStatement ps =
+        h.prepare("SELECT a.id, " + LAST_SEQ + " FROM account a WHERE a.name = ?");
     ps.setString(1, user);
     try (ResultSet rs = ps.executeQuery()) {
       if (!rs.next()) {
@@ -132,57 +133,25 @@ final class WriterState {
       }
       a = new Account(rs.getLong(1), rs.getLong(2));
     }
-    undo.add(new Undo(user, a, 0, false, false));
+    undo.add(new Undo(user, a, 0, false));
     accounts.put(user, a);
     return a;
   }
 
   /** Gives {@code a} (named {@code user}) its next inbox sequence. */
   long nextSeq(String user, Account a) {
-    undo.add(new Undo(user, a, a.lastSeq, a.dirty, true));
-    if (!a.dirty) {
-      a.dirty = true;
-      dirty.add(a);
-    }
+    undo.add(new Undo(user, a, a.lastSeq, true));
     return ++a.lastSeq;
-  }
-
-  /** Writes {@code user}'s last sequence to its row if memory is ahead, so SQL can read it. */
-  void flush(Handle h, String user) throws SQLException {
-    Account a = accounts.get(user);
-    if (a != null && a.dirty) {
-      undo.add(new Undo(user, a, a.lastSeq, true, true));
-      write(h, a);
-    }
-  }
-
-  /** Writes every last sequence memory is ahead on; the writer calls this before each commit. */
-  void flushAll(Handle h) throws SQLException {
-    for (Account a : dirty) {
-      if (a.dirty) {
-        write(h, a);
-      }
-    }
-    dirty.clear();
   }
 
   /**
    * Forgets {@code user} (its account is being deleted, so the name may come back as another
-   * account), after writing its last sequence so a rolled-back delete loses nothing.
+   * account); a rolled-back delete puts it back.
    */
-  void forget(Handle h, String user) throws SQLException {
-    flush(h, user);
+  void forget(String user) {
     Account a = accounts.remove(user);
     if (a != null) {
-      undo.add(new Undo(user, a, a.lastSeq, a.dirty, true));
+      undo.add(new Undo(user, a, a.lastSeq, true));
     }
-  }
-
-  private static void write(Handle h, Account a) throws SQLException {
-    PreparedStatement ps = h.prepare("UPDATE account SET last_seq = ? WHERE id = ?");
-    ps.setLong(1, a.lastSeq);
-    ps.setLong(2, a.id);
-    ps.executeUpdate();
-    a.dirty = false;
   }
 }
