@@ -1,5 +1,7 @@
 package spartan.core.store.sqlite;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -110,6 +112,25 @@ public final class SqliteChatStore implements ChatStore {
 
   private final AtomicLong deletions = new AtomicLong();
   private final int maxCachedAccounts;
+
+  /** Members (and groups, one each) the group cache holds at most: some megabytes of names. */
+  static final long MAX_CACHED_MEMBERS = 262_144;
+
+  /**
+   * Groups found, by name, so the membership every group send needs (the roster, a thousand
+   * members' names in a big group) is not read back on each one. Every change to a group or a
+   * roster ({@link #changingGroups}) drops the name after its commit, and a read that raced a
+   * change ({@link #groupChanges} moved while it ran) does not fill it in: the same rule as the
+   * account cache. Bounded by members, not only by groups.
+   */
+  private final Cache<String, GroupRecord> groups =
+      Caffeine.newBuilder()
+          .maximumWeight(MAX_CACHED_MEMBERS)
+          .weigher((String name, GroupRecord g) -> 1 + g.roster().size())
+          .executor(Runnable::run)
+          .build();
+
+  private final AtomicLong groupChanges = new AtomicLong();
 
   private SqliteChatStore(
       Path file,
@@ -313,6 +334,10 @@ public final class SqliteChatStore implements ChatStore {
     } finally {
       deletions.incrementAndGet();
       accounts.remove(user);
+      // Its memberships went by cascade, and ownership may have passed on: which groups is
+      // known only inside the write, and deletions are rare, so all of them.
+      groupChanges.incrementAndGet();
+      groups.invalidateAll();
     }
   }
 
@@ -333,33 +358,62 @@ public final class SqliteChatStore implements ChatStore {
     Objects.requireNonNull(group, "group");
     Objects.requireNonNull(policy, "policy");
     Objects.requireNonNull(createdAt, "createdAt");
-    return writer.write(h -> GroupSql.create(h, group, owner, policy, createdAt));
+    return changingGroups(group, h -> GroupSql.create(h, group, owner, policy, createdAt));
   }
 
   @Override
   public Optional<GroupRecord> findGroup(String group) {
-    return readers.read(h -> GroupSql.find(h, group));
+    GroupRecord cached = groups.getIfPresent(group);
+    if (cached != null) {
+      return Optional.of(cached);
+    }
+    long before = groupChanges.get();
+    Optional<GroupRecord> found = readers.read(h -> GroupSql.find(h, group));
+    if (found.isPresent() && groupChanges.get() == before) {
+      groups.put(group, found.get());
+      if (groupChanges.get() != before) {
+        groups.invalidate(group); // a change committed meanwhile and may have missed this entry
+      }
+    }
+    return found;
+  }
+
+  /** Groups held by the lookup cache; for tests. */
+  long cachedGroups() {
+    groups.cleanUp();
+    return groups.estimatedSize();
+  }
+
+  /** Runs a write that changes {@code group} or its roster, then drops the group's cache entry. */
+  private <T> T changingGroups(String group, SqlTask<T> task) {
+    try {
+      return writer.write(task);
+    } finally {
+      groupChanges.incrementAndGet();
+      groups.invalidate(group);
+    }
   }
 
   @Override
   public boolean addMember(
       String group, String user, GroupRole role, long since, int maxGroupSize) {
-    return writer.write(h -> GroupSql.addMember(h, group, user, role, since, maxGroupSize));
+    return changingGroups(
+        group, h -> GroupSql.addMember(h, group, user, role, since, maxGroupSize));
   }
 
   @Override
   public boolean removeMember(String group, String user) {
-    return writer.write(h -> GroupSql.removeMember(h, group, user));
+    return changingGroups(group, h -> GroupSql.removeMember(h, group, user));
   }
 
   @Override
   public boolean setRole(String group, String user, GroupRole role) {
-    return writer.write(h -> GroupSql.setRole(h, group, user, role));
+    return changingGroups(group, h -> GroupSql.setRole(h, group, user, role));
   }
 
   @Override
   public void setPolicy(String group, GroupPolicy policy) {
-    writer.write(h -> GroupSql.setPolicy(h, group, policy));
+    changingGroups(group, h -> GroupSql.setPolicy(h, group, policy));
   }
 
   @Override

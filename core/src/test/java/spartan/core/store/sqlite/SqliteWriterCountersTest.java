@@ -32,6 +32,7 @@ import spartan.core.MessageBody;
 import spartan.core.Recipient;
 import spartan.core.store.ChatStore.Appended;
 import spartan.core.store.ChatStore.Draft;
+import spartan.core.store.ChatStore.GroupRecord;
 
 /**
  * The writer assigns message ids and inbox sequences from counters it keeps in memory ({@link
@@ -329,6 +330,36 @@ class SqliteWriterCountersTest {
       }
     }
     assertThat(store.cachedAccounts()).isEqualTo(2);
+  }
+
+  @Test
+  void aFoundGroupIsRememberedUntilItsRosterOrPolicyChanges() {
+    accounts("alice", "bob", "carol");
+    store.createGroup("team", "alice", GroupPolicy.PRIVATE, T0);
+    assertThat(store.findGroup("team").orElseThrow().members()).containsExactly("alice");
+    assertThat(store.cachedGroups()).isEqualTo(1);
+
+    store.addMember("team", "bob", GroupRole.MEMBER, 0);
+    assertThat(store.cachedGroups()).as("a change drops the entry").isZero();
+    assertThat(store.findGroup("team").orElseThrow().members()).containsExactly("alice", "bob");
+
+    store.setRole("team", "bob", GroupRole.ADMIN);
+    assertThat(store.findGroup("team").orElseThrow().member("bob").role())
+        .isEqualTo(GroupRole.ADMIN);
+    store.setPolicy("team", new GroupPolicy(true, false));
+    assertThat(store.findGroup("team").orElseThrow().policy()).isEqualTo(new GroupPolicy(true, false));
+    store.addMember("team", "carol", GroupRole.MEMBER, 0);
+    store.removeMember("team", "bob");
+    assertThat(store.findGroup("team").orElseThrow().members()).containsExactly("alice", "carol");
+
+    // A deleted account leaves every group by cascade, and its ownership passes on.
+    assertThat(store.deleteAccount("alice")).isTrue();
+    GroupRecord after = store.findGroup("team").orElseThrow();
+    assertThat(after.members()).containsExactly("carol");
+    assertThat(after.member("carol").role()).isEqualTo(GroupRole.OWNER);
+    store.removeMember("team", "carol");
+    assertThat(store.findGroup("team")).as("the last member gone, the group is gone").isEmpty();
+    assertThat(store.cachedGroups()).as("absence is not remembered").isZero();
   }
 
   @Test
