@@ -290,6 +290,9 @@ final class GroupCommitWriter {
       List<Runnable> tasks = later;
       handOff(() -> tasks.forEach(Runnable::run));
     }
+    if (!writerClosed) {
+      checkpointer.finishIfWanted(); // between batches, once this one's answers are on their way
+    }
   }
 
   /**

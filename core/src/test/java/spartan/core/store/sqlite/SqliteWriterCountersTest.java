@@ -17,6 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -377,6 +378,36 @@ class SqliteWriterCountersTest {
         .atMost(Duration.ofSeconds(20))
         .until(() -> java.nio.file.Files.size(db) > before);
     assertThat(store.inbox("bob", 0, 10_000)).hasSize(2 * Checkpointer.WRITES_PER_CHECKPOINT);
+  }
+
+  @Test
+  void underSteadyWritesTheWalStartsAgainFromItsBeginningInsteadOfGrowing() throws Exception {
+    accounts("alice", "bob");
+    Path wal = dir.resolve(SqliteChatStore.FILE_NAME + "-wal");
+    int total = 10 * Checkpointer.WRITES_PER_CHECKPOINT;
+    // Writes queued all the time, so the background checkpoint always runs beside the writer.
+    Semaphore inFlight = new Semaphore(512);
+    List<CompletableFuture<Appended>> sent = new ArrayList<>();
+    for (int i = 0; i < total; i++) {
+      assertThat(inFlight.tryAcquire(20, TimeUnit.SECONDS)).isTrue();
+      CompletableFuture<Appended> f = store.append(direct("alice", "bob", "m" + i));
+      f.whenComplete((a, e) -> inFlight.release());
+      sent.add(f);
+    }
+    CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+
+    // The WAL header's checkpoint sequence counts the times SQLite started the log again.
+    assertThat(walRestarts(wal)).as("times the WAL started again").isGreaterThanOrEqualTo(3);
+    assertThat(store.inbox("bob", total - 2, 10)).extracting(Delivery::seq)
+        .containsExactly((long) total - 1, (long) total);
+  }
+
+  private static long walRestarts(Path wal) throws java.io.IOException {
+    try (var in = java.nio.channels.FileChannel.open(wal)) {
+      java.nio.ByteBuffer header = java.nio.ByteBuffer.allocate(16); // big-endian
+      in.read(header, 0);
+      return Integer.toUnsignedLong(header.getInt(12));
+    }
   }
 
   private void accounts(String... names) {
