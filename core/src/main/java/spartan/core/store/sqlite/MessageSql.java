@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.function.LongFunction;
 import spartan.core.Delivery;
 import spartan.core.Message;
 import spartan.core.MessageBody;
@@ -131,7 +132,35 @@ final class MessageSql {
     }
   }
 
-  static List<Delivery> inbox(Handle h, String user, long afterSeq, int limit)
+  /**
+   * {@code user}'s inbox entries after {@code afterSeq}: the (sequence, message id) rows first, each
+   * message taken from {@code recent} (messages appended lately); only if one is not there, the
+   * page again with every message column.
+   */
+  static List<Delivery> inbox(
+      Handle h, String user, long afterSeq, int limit, LongFunction<Message> recent)
+      throws SQLException {
+    PreparedStatement refs =
+        h.prepare(
+            "SELECT i.seq, i.message_id FROM account a JOIN inbox i ON i.account_id = a.id"
+                + " WHERE a.name = ? AND i.seq > ? ORDER BY i.seq LIMIT ?");
+    refs.setString(1, user);
+    refs.setLong(2, afterSeq);
+    refs.setInt(3, limit);
+    List<Delivery> out = new ArrayList<>();
+    try (ResultSet rs = refs.executeQuery()) {
+      while (rs.next()) {
+        Message m = recent.apply(rs.getLong(2));
+        if (m == null) {
+          return inbox(h, user, afterSeq, limit);
+        }
+        out.add(new Delivery(rs.getLong(1), m));
+      }
+    }
+    return out;
+  }
+
+  private static List<Delivery> inbox(Handle h, String user, long afterSeq, int limit)
       throws SQLException {
     PreparedStatement ps =
         h.prepare(

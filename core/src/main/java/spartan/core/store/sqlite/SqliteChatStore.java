@@ -132,6 +132,23 @@ public final class SqliteChatStore implements ChatStore {
 
   private final AtomicLong groupChanges = new AtomicLong();
 
+  /** Bytes of messages (by {@link Message#approximateBytes}) the recent-message map holds. */
+  static final long RECENT_MESSAGE_BYTES = 32L << 20;
+
+  /**
+   * Messages appended lately, by id, so reading an inbox (a drain at login, a stream catching up)
+   * reads only its (sequence, message id) rows and takes each message from here, rather than
+   * reading every column of every message back and building it again. Messages never change and
+   * their ids are never reused, so an entry is never stale; one put by a write whose batch then
+   * rolled back is never reached (no inbox row names it). Bounded in bytes; a miss reads the row.
+   */
+  private final Cache<Long, Message> recent =
+      Caffeine.newBuilder()
+          .maximumWeight(RECENT_MESSAGE_BYTES)
+          .weigher((Long id, Message m) -> m.approximateBytes())
+          .executor(Runnable::run)
+          .build();
+
   private SqliteChatStore(
       Path file,
       Executor executor,
@@ -445,7 +462,14 @@ public final class SqliteChatStore implements ChatStore {
   @Override
   public CompletableFuture<Appended> append(Draft draft) {
     Objects.requireNonNull(draft, "draft");
-    return writer.submit(h -> MessageSql.append(h, draft));
+    return writer.submit(
+        h -> {
+          Appended a = MessageSql.append(h, draft);
+          if (!a.duplicate()) {
+            recent.put(a.message().id(), a.message());
+          }
+          return a;
+        });
   }
 
   @Override
@@ -453,7 +477,7 @@ public final class SqliteChatStore implements ChatStore {
     if (limit <= 0) {
       return List.of();
     }
-    return readers.read(h -> MessageSql.inbox(h, user, afterSeq, limit));
+    return readers.read(h -> MessageSql.inbox(h, user, afterSeq, limit, recent::getIfPresent));
   }
 
   @Override
