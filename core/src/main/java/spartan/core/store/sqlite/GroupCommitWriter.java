@@ -305,6 +305,28 @@ final class GroupCommitWriter {
       throws SQLException {
     WriterState state = h.state;
     for (int i = 0; i < batch.size(); i++) {
+      if (!savepoints) {
+        int appends = appendsFrom(batch, i);
+        if (appends > 1) {
+          // Consecutive appends in one go; if it fails the caller runs the batch again, each
+          // write alone in its savepoint.
+          try {
+            state.beginWrite();
+            List<AppendTask> tasks = new ArrayList<>(appends);
+            for (int j = i; j < i + appends; j++) {
+              tasks.add((AppendTask) batch.get(j).task());
+            }
+            List<?> done = AppendTask.runAll(h, tasks);
+            for (int j = 0; j < appends; j++) {
+              results[i + j] = done.get(j);
+            }
+          } catch (SQLException | RuntimeException e) {
+            return false;
+          }
+          i += appends - 1;
+          continue;
+        }
+      }
       if (savepoints) {
         h.run("SAVEPOINT w");
       }
@@ -326,6 +348,15 @@ final class GroupCommitWriter {
       }
     }
     return true;
+  }
+
+  /** How many appends run in a row in {@code batch} from {@code i} on. */
+  private static int appendsFrom(List<Write<?>> batch, int i) {
+    int j = i;
+    while (j < batch.size() && batch.get(j).task() instanceof AppendTask) {
+      j++;
+    }
+    return j - i;
   }
 
   /** Runs {@code r} on the completion lane, or here if its executor refuses (shut down). */

@@ -6,8 +6,11 @@ import java.sql.SQLException;
 import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.LongFunction;
 import spartan.core.Delivery;
 import spartan.core.Message;
@@ -30,16 +33,31 @@ final class MessageSql {
   /** Most inbox rows one INSERT carries: chunks of 64, 16, 4 and 1 cover any fan-out. */
   private static final int[] INBOX_CHUNKS = {64, 16, 4, 1};
 
-  private static final String[] INSERT_INBOX = new String[65];
+  /** Most message rows one INSERT carries, for the appends of one batch. */
+  private static final int[] MESSAGE_CHUNKS = {16, 4, 1};
 
-  static {
-    for (int rows : INBOX_CHUNKS) {
-      StringBuilder sql = new StringBuilder("INSERT INTO inbox(account_id, seq, message_id) VALUES ");
+  private static final String[] INSERT_INBOX =
+      multiRow("INSERT INTO inbox(account_id, seq, message_id) VALUES ", 3, INBOX_CHUNKS);
+
+  private static final String[] INSERT_MESSAGE =
+      multiRow(
+          "INSERT INTO message(id, conversation, sender, sender_id, to_kind, to_name, body_kind,"
+              + " body, sent_s, sent_ns, client_msg_id) VALUES ",
+          11,
+          MESSAGE_CHUNKS);
+
+  /** {@code head} with 1..max rows of {@code columns} parameters, indexed by row count. */
+  private static String[] multiRow(String head, int columns, int[] chunks) {
+    String[] out = new String[chunks[0] + 1];
+    String row = "(" + "?, ".repeat(columns - 1) + "?)";
+    for (int rows : chunks) {
+      StringBuilder sql = new StringBuilder(head);
       for (int i = 0; i < rows; i++) {
-        sql.append(i == 0 ? "(?, ?, ?)" : ", (?, ?, ?)");
+        sql.append(i == 0 ? "" : ", ").append(row);
       }
-      INSERT_INBOX[rows] = sql.toString();
+      out[rows] = sql.toString();
     }
+    return out;
   }
 
   /**
@@ -49,86 +67,170 @@ final class MessageSql {
    * the inbox rows go in a few multi-row INSERTs.
    */
   static Appended append(Handle h, Draft d) throws SQLException {
-    WriterState state = h.state;
-    WriterState.Account sender = state.account(h, d.from());
-    if (d.clientMsgId() != null && sender != null) {
-      PreparedStatement seen =
-          h.prepare(
-              "SELECT "
-                  + MESSAGE_COLUMNS
-                  + " FROM message m WHERE m.sender_id = ? AND m.conversation = ?"
-                  + " AND m.client_msg_id = ?");
-      seen.setLong(1, sender.id);
-      seen.setString(2, d.conversation());
-      seen.setString(3, d.clientMsgId());
-      try (ResultSet rs = seen.executeQuery()) {
-        if (rs.next()) {
-          return new Appended(message(rs, 1), List.of(), List.of(), true);
-        }
-      }
-    }
-    long id = state.nextMessageId(h);
-    PreparedStatement ins =
-        h.prepare(
-            "INSERT INTO message(id, conversation, sender, sender_id, to_kind, to_name, body_kind,"
-                + " body, sent_s, sent_ns, client_msg_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    ins.setLong(1, id);
-    ins.setString(2, d.conversation());
-    ins.setString(3, d.from());
-    if (sender == null) {
-      // The sender was deleted between the service's check and this write; the message is
-      // still stored, just not de-duplicated.
-      ins.setNull(4, Types.INTEGER);
-    } else {
-      ins.setLong(4, sender.id);
-    }
-    ins.setString(5, d.to() instanceof Recipient.Group ? "g" : "u");
-    ins.setString(6, d.to().name());
-    if (d.body() instanceof MessageBody.Sealed s) {
-      ins.setString(7, "s");
-      ins.setBytes(8, s.envelope());
-    } else {
-      ins.setString(7, "t");
-      ins.setString(8, ((MessageBody.Text) d.body()).text());
-    }
-    ins.setLong(9, d.sentAt().getEpochSecond());
-    ins.setInt(10, d.sentAt().getNano());
-    ins.setString(11, d.clientMsgId());
-    ins.executeUpdate();
-    Message m = new Message(id, d.from(), d.to(), d.body(), d.sentAt(), d.clientMsgId());
-
-    int n = d.recipients().size();
-    long[] accountIds = new long[n];
-    List<Delivery> deliveries = new ArrayList<>(n);
-    List<String> recipients = new ArrayList<>(n);
-    for (String r : d.recipients()) {
-      WriterState.Account a = state.account(h, r);
-      if (a == null) {
-        continue; // deleted between the service's check and now
-      }
-      accountIds[deliveries.size()] = a.id;
-      deliveries.add(new Delivery(state.nextSeq(r, a), m));
-      recipients.add(r);
-    }
-    putInbox(h, id, accountIds, deliveries);
-    return new Appended(m, deliveries, recipients, false);
+    return appendAll(h, List.of(d)).get(0);
   }
 
-  private static void putInbox(Handle h, long messageId, long[] accountIds, List<Delivery> rows)
+  /**
+   * Stores the messages of one batch's consecutive appends, in order, as {@link #append} would one
+   * by one, but in a few multi-row INSERTs: with one statement per message and per recipient the
+   * statements' own cost (bind, step, reset, each a JNI call) was most of a small message's. A
+   * client message id seen earlier in the run is a duplicate of that message, as it would be if
+   * the earlier one had been stored first. Throws if any fails; the writer then runs each alone.
+   */
+  static List<Appended> appendAll(Handle h, List<Draft> drafts) throws SQLException {
+    WriterState state = h.state;
+    int n = drafts.size();
+    List<Appended> out = new ArrayList<>(n);
+    List<Message> stored = new ArrayList<>(n);
+    List<Long> senderIds = new ArrayList<>(n);
+    List<String> conversations = new ArrayList<>(n);
+    Map<String, Message> inRun = null; // by sender id, conversation and client message id
+    LongList inboxAccounts = new LongList();
+    LongList inboxSeqs = new LongList();
+    LongList inboxMessages = new LongList();
+    for (Draft d : drafts) {
+      WriterState.Account sender = state.account(h, d.from());
+      String key = null;
+      if (d.clientMsgId() != null && sender != null) {
+        key = sender.id + "\u0000" + d.conversation() + "\u0000" + d.clientMsgId();
+        Message earlier = inRun == null ? null : inRun.get(key);
+        if (earlier == null) {
+          earlier = stored(h, sender.id, d);
+        }
+        if (earlier != null) {
+          out.add(new Appended(earlier, List.of(), List.of(), true));
+          continue;
+        }
+      }
+      long id = state.nextMessageId(h);
+      Message m = new Message(id, d.from(), d.to(), d.body(), d.sentAt(), d.clientMsgId());
+      if (key != null) {
+        if (inRun == null) {
+          inRun = new HashMap<>();
+        }
+        inRun.put(key, m);
+      }
+      stored.add(m);
+      // The sender may have been deleted between the service's check and this write: the
+      // message is still stored, just not de-duplicated.
+      senderIds.add(sender == null ? null : sender.id);
+      conversations.add(d.conversation());
+      List<Delivery> deliveries = new ArrayList<>(d.recipients().size());
+      List<String> recipients = new ArrayList<>(d.recipients().size());
+      for (String r : d.recipients()) {
+        WriterState.Account a = state.account(h, r);
+        if (a == null) {
+          continue; // deleted between the service's check and now
+        }
+        long seq = state.nextSeq(r, a);
+        inboxAccounts.add(a.id);
+        inboxSeqs.add(seq);
+        inboxMessages.add(id);
+        deliveries.add(new Delivery(seq, m));
+        recipients.add(r);
+      }
+      out.add(new Appended(m, deliveries, recipients, false));
+    }
+    putMessages(h, stored, senderIds, conversations);
+    putInbox(h, inboxAccounts, inboxSeqs, inboxMessages);
+    return out;
+  }
+
+  /** The sender's message already stored with the draft's client message id, or null. */
+  private static Message stored(Handle h, long senderId, Draft d) throws SQLException {
+    PreparedStatement seen =
+        h.prepare(
+            "SELECT "
+                + MESSAGE_COLUMNS
+                + " FROM message m WHERE m.sender_id = ? AND m.conversation = ?"
+                + " AND m.client_msg_id = ?");
+    seen.setLong(1, senderId);
+    seen.setString(2, d.conversation());
+    seen.setString(3, d.clientMsgId());
+    try (ResultSet rs = seen.executeQuery()) {
+      return rs.next() ? message(rs, 1) : null;
+    }
+  }
+
+  private static void putMessages(
+      Handle h, List<Message> messages, List<Long> senderIds, List<String> conversations)
       throws SQLException {
     int done = 0;
-    int total = rows.size();
+    int total = messages.size();
+    for (int chunk : MESSAGE_CHUNKS) {
+      while (total - done >= chunk) {
+        PreparedStatement ins = h.prepare(INSERT_MESSAGE[chunk]);
+        for (int i = 0; i < chunk; i++) {
+          bindMessage(ins, 11 * i, messages.get(done + i), senderIds.get(done + i),
+              conversations.get(done + i));
+        }
+        ins.executeUpdate();
+        done += chunk;
+      }
+    }
+  }
+
+  private static void bindMessage(
+      PreparedStatement ins, int at, Message m, Long senderId, String conversation)
+      throws SQLException {
+    ins.setLong(at + 1, m.id());
+    ins.setString(at + 2, conversation);
+    ins.setString(at + 3, m.from());
+    if (senderId == null) {
+      ins.setNull(at + 4, Types.INTEGER);
+    } else {
+      ins.setLong(at + 4, senderId);
+    }
+    ins.setString(at + 5, m.to() instanceof Recipient.Group ? "g" : "u");
+    ins.setString(at + 6, m.to().name());
+    if (m.body() instanceof MessageBody.Sealed s) {
+      ins.setString(at + 7, "s");
+      ins.setBytes(at + 8, s.envelope());
+    } else {
+      ins.setString(at + 7, "t");
+      ins.setString(at + 8, ((MessageBody.Text) m.body()).text());
+    }
+    ins.setLong(at + 9, m.sentAt().getEpochSecond());
+    ins.setInt(at + 10, m.sentAt().getNano());
+    ins.setString(at + 11, m.clientMsgId());
+  }
+
+  private static void putInbox(Handle h, LongList accounts, LongList seqs, LongList messages)
+      throws SQLException {
+    int done = 0;
+    int total = accounts.size();
     for (int chunk : INBOX_CHUNKS) {
       while (total - done >= chunk) {
         PreparedStatement put = h.prepare(INSERT_INBOX[chunk]);
         for (int i = 0; i < chunk; i++) {
-          put.setLong(3 * i + 1, accountIds[done + i]);
-          put.setLong(3 * i + 2, rows.get(done + i).seq());
-          put.setLong(3 * i + 3, messageId);
+          put.setLong(3 * i + 1, accounts.get(done + i));
+          put.setLong(3 * i + 2, seqs.get(done + i));
+          put.setLong(3 * i + 3, messages.get(done + i));
         }
         put.executeUpdate();
         done += chunk;
       }
+    }
+  }
+
+  /** A growable list of longs, so inbox rows are not boxed one by one. */
+  private static final class LongList {
+    private long[] values = new long[16];
+    private int size;
+
+    void add(long v) {
+      if (size == values.length) {
+        values = Arrays.copyOf(values, size * 2);
+      }
+      values[size++] = v;
+    }
+
+    long get(int i) {
+      return values[i];
+    }
+
+    int size() {
+      return size;
     }
   }
 

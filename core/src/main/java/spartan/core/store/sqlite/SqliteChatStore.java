@@ -16,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import spartan.core.AuthMode;
@@ -132,22 +133,37 @@ public final class SqliteChatStore implements ChatStore {
 
   private final AtomicLong groupChanges = new AtomicLong();
 
-  /** Bytes of messages (by {@link Message#approximateBytes}) the recent-message map holds. */
-  static final long RECENT_MESSAGE_BYTES = 32L << 20;
+  /** Slots of {@link #recent}: the last this many message ids, a power of two. */
+  static final int RECENT_SLOTS = 1 << 15;
 
   /**
-   * Messages appended lately, by id, so reading an inbox (a drain at login, a stream catching up)
-   * reads only its (sequence, message id) rows and takes each message from here, rather than
-   * reading every column of every message back and building it again. Messages never change and
-   * their ids are never reused, so an entry is never stale; one put by a write whose batch then
-   * rolled back is never reached (no inbox row names it). Bounded in bytes; a miss reads the row.
+   * Largest message (by {@link Message#approximateBytes}) kept in {@link #recent}, so the slots hold
+   * at most {@code RECENT_SLOTS} of these: 32 MiB.
    */
-  private final Cache<Long, Message> recent =
-      Caffeine.newBuilder()
-          .maximumWeight(RECENT_MESSAGE_BYTES)
-          .weigher((Long id, Message m) -> m.approximateBytes())
-          .executor(Runnable::run)
-          .build();
+  static final int RECENT_MAX_BYTES = 1024;
+
+  /**
+   * The messages appended lately, in a slot by id (ids are handed out in order, so the slots hold
+   * the newest), so reading an inbox (a drain at login, a stream catching up) reads only its
+   * (sequence, message id) rows and takes each message from here rather than reading all of its
+   * columns back and building it again. Messages never change and ids are never reused, so a
+   * slot holding the id asked for is never stale; one filled by a write whose batch then rolled
+   * back is never asked for (no inbox row names it). A miss reads the row. An array rather than
+   * a cache library: the writer fills a slot with one store, where a Caffeine put cost more than
+   * a microsecond of its time per message.
+   */
+  private final AtomicReferenceArray<Message> recent = new AtomicReferenceArray<>(RECENT_SLOTS);
+
+  private void stored(Message m) {
+    if (m.approximateBytes() <= RECENT_MAX_BYTES) {
+      recent.lazySet((int) (m.id() & (RECENT_SLOTS - 1)), m);
+    }
+  }
+
+  private Message recent(long id) {
+    Message m = recent.get((int) (id & (RECENT_SLOTS - 1)));
+    return m != null && m.id() == id ? m : null;
+  }
 
   private SqliteChatStore(
       Path file,
@@ -462,14 +478,7 @@ public final class SqliteChatStore implements ChatStore {
   @Override
   public CompletableFuture<Appended> append(Draft draft) {
     Objects.requireNonNull(draft, "draft");
-    return writer.submit(
-        h -> {
-          Appended a = MessageSql.append(h, draft);
-          if (!a.duplicate()) {
-            recent.put(a.message().id(), a.message());
-          }
-          return a;
-        });
+    return writer.submit(new AppendTask(draft, this::stored));
   }
 
   @Override
@@ -477,7 +486,7 @@ public final class SqliteChatStore implements ChatStore {
     if (limit <= 0) {
       return List.of();
     }
-    return readers.read(h -> MessageSql.inbox(h, user, afterSeq, limit, recent::getIfPresent));
+    return readers.read(h -> MessageSql.inbox(h, user, afterSeq, limit, this::recent));
   }
 
   @Override

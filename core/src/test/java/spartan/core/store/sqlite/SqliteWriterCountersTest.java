@@ -110,6 +110,54 @@ class SqliteWriterCountersTest {
   }
 
   @Test
+  void appendsInOneBatchAreStoredTogetherAndAClientIdSeenEarlierInItIsADuplicate()
+      throws Exception {
+    accounts("alice", "bob", "carol");
+    holdWriter();
+    CompletableFuture<Appended> first = store.append(direct("alice", "bob", "first", "c1"));
+    CompletableFuture<Appended> again = store.append(direct("alice", "bob", "again", "c1"));
+    CompletableFuture<Appended> other = store.append(direct("alice", "carol", "to carol", "c1"));
+    CompletableFuture<Appended> plain = store.append(direct("alice", "bob", "plain"));
+    hold.countDown();
+
+    Appended one = first.get(20, TimeUnit.SECONDS);
+    assertThat(one.duplicate()).isFalse();
+    assertThat(again.get(20, TimeUnit.SECONDS))
+        .satisfies(a -> assertThat(a.duplicate()).isTrue())
+        .satisfies(a -> assertThat(a.message()).isEqualTo(one.message()))
+        .satisfies(a -> assertThat(a.deliveries()).isEmpty());
+    assertThat(other.get(20, TimeUnit.SECONDS).duplicate())
+        .as("the same client id in another conversation is another message")
+        .isFalse();
+    assertThat(plain.get(20, TimeUnit.SECONDS).deliveries().get(0).seq()).isEqualTo(2);
+    assertThat(store.inbox("bob", 0, 10)).extracting(d -> d.message().text())
+        .containsExactly("first", "plain");
+
+    reopen(WriterState.MAX_ACCOUNTS); // read back from the table, not from memory
+    assertThat(store.inbox("bob", 0, 10)).extracting(Delivery::message)
+        .containsExactly(one.message(), plain.join().message());
+    assertThat(store.append(direct("alice", "bob", "once more", "c1")).join().duplicate()).isTrue();
+  }
+
+  @Test
+  void anAppendThatFailsInARunOfAppendsFailsAloneAndLeavesNoGap() throws Exception {
+    accounts("alice", "bob");
+    holdWriter();
+    CompletableFuture<Appended> one = store.append(direct("alice", "bob", "one"));
+    Draft broken = new Draft("alice", Recipient.user("bob"), MessageBody.text("broken"), T0, null,
+        null, List.of("bob")); // no conversation: the row breaks a NOT NULL constraint
+    CompletableFuture<Appended> bad = store.append(broken);
+    CompletableFuture<Appended> two = store.append(direct("alice", "bob", "two"));
+    hold.countDown();
+
+    assertThat(one.get(20, TimeUnit.SECONDS).deliveries().get(0).seq()).isEqualTo(1);
+    assertThatThrownBy(() -> bad.get(20, TimeUnit.SECONDS)).hasCauseInstanceOf(ChatException.class);
+    assertThat(two.get(20, TimeUnit.SECONDS).deliveries().get(0).seq()).isEqualTo(2);
+    assertThat(store.inbox("bob", 0, 10)).extracting(d -> d.message().text())
+        .containsExactly("one", "two");
+  }
+
+  @Test
   void messageIdsAreNeverReusedAfterAReopenEvenWhenTheNewestRowIsGone() throws Exception {
     accounts("alice", "bob");
     long newest = 0;
@@ -417,8 +465,13 @@ class SqliteWriterCountersTest {
   }
 
   private static Draft direct(String from, String to, String text) {
+    return direct(from, to, text, null);
+  }
+
+  private static Draft direct(String from, String to, String text, String clientMsgId) {
     String conv = from.compareTo(to) < 0 ? "d:" + from + ":" + to : "d:" + to + ":" + from;
-    return new Draft(from, Recipient.user(to), MessageBody.text(text), T0, null, conv, List.of(to));
+    return new Draft(
+        from, Recipient.user(to), MessageBody.text(text), T0, clientMsgId, conv, List.of(to));
   }
 
   private Connection raw() throws java.sql.SQLException {
