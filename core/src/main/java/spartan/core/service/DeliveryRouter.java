@@ -1,5 +1,6 @@
 package spartan.core.service;
 
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -34,13 +35,18 @@ public final class DeliveryRouter {
 
   private final SessionRegistry sessions;
   private final SerializingExecutor lane;
+  private final ChatStore store;
 
-  DeliveryRouter(SessionRegistry sessions, Executor deliveryExecutor) {
+  DeliveryRouter(SessionRegistry sessions, Executor deliveryExecutor, ChatStore store) {
     this.sessions = sessions;
     this.lane = new SerializingExecutor(deliveryExecutor);
+    this.store = store;
   }
 
-  /** Pushes the entries of a local append to their recipients' live sessions. */
+  /**
+   * Pushes the entries of a local append to their recipients' live sessions, and tells the store
+   * when a recipient has none here, so the message will be read back ({@link ChatStore#readLater}).
+   */
   void stored(ChatStore.Appended appended) {
     if (appended.duplicate() || appended.deliveries().isEmpty()) {
       return;
@@ -49,10 +55,16 @@ public final class DeliveryRouter {
         () -> {
           List<String> users = appended.recipients();
           List<Delivery> entries = appended.deliveries();
+          boolean someoneAway = false;
           for (int i = 0; i < entries.size(); i++) {
-            for (LocalSession s : sessions.of(users.get(i))) {
+            Collection<LocalSession> live = sessions.of(users.get(i));
+            someoneAway |= live.isEmpty();
+            for (LocalSession s : live) {
               s.offer(entries.get(i));
             }
+          }
+          if (someoneAway) {
+            store.readLater(appended.message());
           }
         });
   }

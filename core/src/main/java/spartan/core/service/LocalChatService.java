@@ -82,7 +82,7 @@ public final class LocalChatService implements ChatService {
     this.store = b.store;
     this.clock = b.clock;
     this.deliveryExecutor = b.deliveryExecutor;
-    this.delivery = new DeliveryRouter(sessions, b.deliveryExecutor);
+    this.delivery = new DeliveryRouter(sessions, b.deliveryExecutor, b.store);
     this.authMode = b.authMode;
     this.hasher = b.hasher != null ? b.hasher : Argon2idHasher.owaspDefault();
     this.limits = b.limits;

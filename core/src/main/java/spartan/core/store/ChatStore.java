@@ -217,6 +217,14 @@ public interface ChatStore extends AutoCloseable {
   List<Message> history(String conversation, long beforeId, int limit);
 
   /**
+   * A hint that {@code m}, just appended, has a recipient with no live stream on this node, so
+   * it will be read back from an inbox later (a drain at login, usually): a store may keep it in
+   * memory, bounded, to answer that read. Messages read live are never read back, and keeping
+   * them all would make every one outlive a young collection. By default, nothing.
+   */
+  default void readLater(Message m) {}
+
+  /**
    * {@link #history}, for a read the API marks {@link spartan.core.Cached @Cached}: a store that
    * keeps recent messages in memory ({@link spartan.core.cache.RecentMessages#wrap}) may answer it
    * from there, with the same answer. The caller makes every check (session, membership) first;

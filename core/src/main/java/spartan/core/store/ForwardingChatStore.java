@@ -163,6 +163,11 @@ public class ForwardingChatStore implements ChatStore {
   }
 
   @Override
+  public void readLater(Message m) {
+    target.readLater(m);
+  }
+
+  @Override
   public List<Message> cachedHistory(String conversation, long beforeId, int limit) {
     return target.cachedHistory(conversation, beforeId, limit);
   }

@@ -138,6 +138,41 @@ class DeliveryRouterTest {
   }
 
   @Test
+  void aMessageForSomeoneAwayIsHandedToTheStoreToKeepForReadingAndOneReadLiveIsNot()
+      throws InterruptedException {
+    java.util.concurrent.BlockingQueue<String> kept =
+        new java.util.concurrent.LinkedBlockingQueue<>();
+    ChatStore recording =
+        new ForwardingChatStore(store) {
+          @Override
+          public void readLater(spartan.core.Message m) {
+            kept.add(m.text());
+            super.readLater(m);
+          }
+        };
+    LocalChatService node =
+        LocalChatService.builder().store(recording).deliveryExecutor(delivery).build();
+    try {
+      node.createAccount("carol", null);
+      Session alice = node.login("alice", null);
+      alice.send(Recipient.user("bob"), "while bob is away");
+      assertThat(kept.poll(10, TimeUnit.SECONDS)).isEqualTo("while bob is away");
+
+      EventRecorder bob = EventRecorder.unbounded();
+      node.login("bob", null).events(0).subscribe(bob);
+      assertThat(bob.nextMessage().delivery().message().text()).isEqualTo("while bob is away");
+      alice.send(Recipient.user("bob"), "read live");
+      assertThat(bob.nextMessage().delivery().message().text()).isEqualTo("read live");
+      alice.send(Recipient.user("carol"), "while carol is away");
+      // The router decides in order: carol's message comes after bob's live one was decided.
+      assertThat(kept.poll(10, TimeUnit.SECONDS)).isEqualTo("while carol is away");
+      assertThat(kept).isEmpty();
+    } finally {
+      node.close();
+    }
+  }
+
+  @Test
   void everyLiveSessionOfTheUserHearsTheNews() {
     EventRecorder phone = EventRecorder.unbounded();
     EventRecorder laptop = EventRecorder.unbounded();
