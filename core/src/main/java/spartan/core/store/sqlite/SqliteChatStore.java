@@ -114,8 +114,12 @@ public final class SqliteChatStore implements ChatStore {
   private final AtomicLong deletions = new AtomicLong();
   private final int maxCachedAccounts;
 
-  /** Members (and groups, one each) the group cache holds at most: some megabytes of names. */
-  static final long MAX_CACHED_MEMBERS = 262_144;
+  /**
+   * Members (and groups, one each) the group cache holds at most: 262,144 (tens of megabytes of
+   * names), fewer on a small heap, so that at about 128 bytes a member it takes at most 1/32 of it.
+   */
+  static final long MAX_CACHED_MEMBERS =
+      Math.min(262_144, Math.max(1_024, Runtime.getRuntime().maxMemory() / 32 / 128));
 
   /**
    * Groups found, by name, so the membership every group send needs (the roster, a thousand
@@ -133,14 +137,19 @@ public final class SqliteChatStore implements ChatStore {
 
   private final AtomicLong groupChanges = new AtomicLong();
 
-  /** Slots of {@link #recent}: the last this many message ids, a power of two. */
-  static final int RECENT_SLOTS = 1 << 15;
+  /** Largest message (by {@link Message#approximateBytes}) kept in {@link #recent}. */
+  static final int RECENT_MAX_BYTES = 1024;
 
   /**
-   * Largest message (by {@link Message#approximateBytes}) kept in {@link #recent}, so the slots hold
-   * at most {@code RECENT_SLOTS} of these: 32 MiB.
+   * Slots of {@link #recent}, a power of two: 32,768 (32 MiB of messages at most), fewer on a
+   * small heap, so that full they take at most 1/32 of it.
    */
-  static final int RECENT_MAX_BYTES = 1024;
+  static final int RECENT_SLOTS = recentSlots(Runtime.getRuntime().maxMemory());
+
+  static int recentSlots(long maxHeap) {
+    long fit = Long.highestOneBit(Math.max(1, maxHeap / 32 / RECENT_MAX_BYTES));
+    return (int) Math.min(1 << 15, Math.max(256, fit));
+  }
 
   /**
    * Messages stored for someone away ({@link #readLater}), in a slot by id (ids are handed out in

@@ -412,6 +412,33 @@ class SqliteWriterCountersTest {
   }
 
   @Test
+  void theMessagesKeptForReadingTakeAtMostAThirtySecondOfTheHeap() {
+    assertThat(SqliteChatStore.recentSlots(96L << 20)).as("-Xmx96m: 2 MiB").isEqualTo(2048);
+    assertThat(SqliteChatStore.recentSlots(8L << 30)).as("capped at 32 MiB").isEqualTo(1 << 15);
+    assertThat(SqliteChatStore.recentSlots(1L << 20)).as("a floor").isEqualTo(256);
+    assertThat(SqliteChatStore.RECENT_SLOTS * (long) SqliteChatStore.RECENT_MAX_BYTES)
+        .isLessThanOrEqualTo(Math.max(256 * 1024, Runtime.getRuntime().maxMemory() / 32));
+  }
+
+  @Test
+  void aMessageKeptForReadingIsReadFromMemoryAndOneNotKeptFromTheTable() throws Exception {
+    accounts("alice", "bob");
+    Appended kept = store.append(direct("alice", "bob", "kept")).join();
+    store.readLater(kept.message());
+    Appended notKept = store.append(direct("alice", "bob", "not kept")).join();
+    assertThat(store.inbox("bob", 0, 10))
+        .extracting(Delivery::message)
+        .containsExactly(kept.message(), notKept.message());
+    assertThat(store.inbox("bob", 0, 1).get(0).message())
+        .as("the very object kept")
+        .isSameAs(kept.message());
+    assertThat(store.inbox("bob", 1, 10).get(0).message())
+        .as("read back from the table")
+        .isNotSameAs(notKept.message())
+        .isEqualTo(notKept.message());
+  }
+
+  @Test
   void theWalIsCheckpointedIntoTheDatabaseFileOffTheWriter() throws Exception {
     accounts("alice", "bob");
     Path db = dir.resolve(SqliteChatStore.FILE_NAME);
