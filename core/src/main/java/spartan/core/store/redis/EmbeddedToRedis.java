@@ -138,12 +138,9 @@ public final class EmbeddedToRedis {
       try (Statement st = db.createStatement();
           ResultSet rs =
               st.executeQuery(
-                  // The last sequence as the embedded store derives it (its WriterState):
-                  // the last_seq column is only a floor.
-                  "SELECT a.id, a.name, a.password_hash, a.created_s, a.created_ns,"
-                      + " max(a.last_seq, a.acked_seq, coalesce((SELECT max(i.seq) FROM inbox i"
-                      + " WHERE i.account_id = a.id), 0)), a.acked_seq, a.public_keys"
-                      + " FROM account a")) {
+                  "SELECT a.id, a.name, a.password_hash, a.created_s, a.created_ns, "
+                      + SqliteChatStore.LAST_SEQ_SQL
+                      + ", a.acked_seq, a.public_keys FROM account a")) {
         while (rs.next()) {
           long id = rs.getLong(1);
           String name = rs.getString(2);

@@ -16,6 +16,7 @@ import org.slf4j.LoggerFactory;
 import spartan.core.ChatException;
 import spartan.core.spi.ChatMetrics;
 import spartan.core.spi.SerializingExecutor;
+import spartan.core.store.ChatStore;
 
 /**
  * The store's write side: the only user of the write connection. Every write is queued; the
@@ -312,11 +313,11 @@ final class GroupCommitWriter {
           // write alone in its savepoint.
           try {
             state.beginWrite();
-            List<AppendTask> tasks = new ArrayList<>(appends);
+            List<ChatStore.Draft> drafts = new ArrayList<>(appends);
             for (int j = i; j < i + appends; j++) {
-              tasks.add((AppendTask) batch.get(j).task());
+              drafts.add(((AppendTask) batch.get(j).task()).draft());
             }
-            List<?> done = AppendTask.runAll(h, tasks);
+            List<?> done = MessageSql.appendAll(h, drafts);
             for (int j = 0; j < appends; j++) {
               results[i + j] = done.get(j);
             }

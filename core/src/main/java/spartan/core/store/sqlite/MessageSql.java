@@ -30,34 +30,57 @@ final class MessageSql {
       "m.id, m.sender, m.to_kind, m.to_name, m.body_kind, m.body, m.sent_s, m.sent_ns,"
           + " m.client_msg_id";
 
-  /** Most inbox rows one INSERT carries: chunks of 64, 16, 4 and 1 cover any fan-out. */
-  private static final int[] INBOX_CHUNKS = {64, 16, 4, 1};
+  /** Inbox rows: chunks of 64, 16, 4 and 1 cover any fan-out. */
+  private static final MultiRow INSERT_INBOX =
+      MultiRow.of("INSERT INTO inbox(account_id, seq, message_id) VALUES ", 3, 64, 16, 4, 1);
 
-  /** Most message rows one INSERT carries, for the appends of one batch. */
-  private static final int[] MESSAGE_CHUNKS = {16, 4, 1};
-
-  private static final String[] INSERT_INBOX =
-      multiRow("INSERT INTO inbox(account_id, seq, message_id) VALUES ", 3, INBOX_CHUNKS);
-
-  private static final String[] INSERT_MESSAGE =
-      multiRow(
+  /** Message rows, for the appends of one batch. */
+  private static final MultiRow INSERT_MESSAGE =
+      MultiRow.of(
           "INSERT INTO message(id, conversation, sender, sender_id, to_kind, to_name, body_kind,"
               + " body, sent_s, sent_ns, client_msg_id) VALUES ",
           11,
-          MESSAGE_CHUNKS);
+          16,
+          4,
+          1);
 
-  /** {@code head} with 1..max rows of {@code columns} parameters, indexed by row count. */
-  private static String[] multiRow(String head, int columns, int[] chunks) {
-    String[] out = new String[chunks[0] + 1];
-    String row = "(" + "?, ".repeat(columns - 1) + "?)";
-    for (int rows : chunks) {
-      StringBuilder sql = new StringBuilder(head);
-      for (int i = 0; i < rows; i++) {
-        sql.append(i == 0 ? "" : ", ").append(row);
+  /** Binds row {@code row}'s parameters after parameter {@code at} of a multi-row INSERT. */
+  @FunctionalInterface
+  private interface RowBinder {
+    void bind(PreparedStatement ps, int at, int row) throws SQLException;
+  }
+
+  /**
+   * An INSERT of several rows, one statement per chunk size, so a handful of prepared statements
+   * cover any number of rows: as many of the largest chunk as fit, then the smaller ones.
+   */
+  private record MultiRow(String[] sqlByRows, int columns, int[] chunks) {
+    static MultiRow of(String head, int columns, int... chunks) {
+      String[] sql = new String[chunks[0] + 1];
+      String row = "(" + "?, ".repeat(columns - 1) + "?)";
+      for (int rows : chunks) {
+        StringBuilder b = new StringBuilder(head);
+        for (int i = 0; i < rows; i++) {
+          b.append(i == 0 ? "" : ", ").append(row);
+        }
+        sql[rows] = b.toString();
       }
-      out[rows] = sql.toString();
+      return new MultiRow(sql, columns, chunks);
     }
-    return out;
+
+    void insert(Handle h, int total, RowBinder binder) throws SQLException {
+      int done = 0;
+      for (int chunk : chunks) {
+        while (total - done >= chunk) {
+          PreparedStatement ps = h.prepare(sqlByRows[chunk]);
+          for (int i = 0; i < chunk; i++) {
+            binder.bind(ps, columns * i, done + i);
+          }
+          ps.executeUpdate();
+          done += chunk;
+        }
+      }
+    }
   }
 
   /**
@@ -155,19 +178,11 @@ final class MessageSql {
   private static void putMessages(
       Handle h, List<Message> messages, List<Long> senderIds, List<String> conversations)
       throws SQLException {
-    int done = 0;
-    int total = messages.size();
-    for (int chunk : MESSAGE_CHUNKS) {
-      while (total - done >= chunk) {
-        PreparedStatement ins = h.prepare(INSERT_MESSAGE[chunk]);
-        for (int i = 0; i < chunk; i++) {
-          bindMessage(ins, 11 * i, messages.get(done + i), senderIds.get(done + i),
-              conversations.get(done + i));
-        }
-        ins.executeUpdate();
-        done += chunk;
-      }
-    }
+    INSERT_MESSAGE.insert(
+        h,
+        messages.size(),
+        (ins, at, row) ->
+            bindMessage(ins, at, messages.get(row), senderIds.get(row), conversations.get(row)));
   }
 
   private static void bindMessage(
@@ -197,20 +212,14 @@ final class MessageSql {
 
   private static void putInbox(Handle h, LongList accounts, LongList seqs, LongList messages)
       throws SQLException {
-    int done = 0;
-    int total = accounts.size();
-    for (int chunk : INBOX_CHUNKS) {
-      while (total - done >= chunk) {
-        PreparedStatement put = h.prepare(INSERT_INBOX[chunk]);
-        for (int i = 0; i < chunk; i++) {
-          put.setLong(3 * i + 1, accounts.get(done + i));
-          put.setLong(3 * i + 2, seqs.get(done + i));
-          put.setLong(3 * i + 3, messages.get(done + i));
-        }
-        put.executeUpdate();
-        done += chunk;
-      }
-    }
+    INSERT_INBOX.insert(
+        h,
+        accounts.size(),
+        (put, at, row) -> {
+          put.setLong(at + 1, accounts.get(row));
+          put.setLong(at + 2, seqs.get(row));
+          put.setLong(at + 3, messages.get(row));
+        });
   }
 
   /** A growable list of longs, so inbox rows are not boxed one by one. */
@@ -306,17 +315,18 @@ final class MessageSql {
 
   /** The last inbox sequence of {@code user} as committed; 0 if no such account. */
   static long lastSeq(Handle h, String user) throws SQLException {
-    PreparedStatement ps =
-        h.prepare("SELECT " + WriterState.LAST_SEQ + " FROM account a WHERE a.name = ?");
-    ps.setString(1, user);
-    try (ResultSet rs = ps.executeQuery()) {
-      return rs.next() ? rs.getLong(1) : 0L;
-    }
+    return accountLong(h, WriterState.LAST_SEQ, user);
   }
 
   /** {@code acked_seq} of {@code user}; 0 if no such account. */
   static long ackedSeq(Handle h, String user) throws SQLException {
-    PreparedStatement ps = h.prepare("SELECT acked_seq FROM account WHERE name = ?");
+    return accountLong(h, "a.acked_seq", user);
+  }
+
+  /** {@code expression} over the row of account {@code a} named {@code user}; 0 if none. */
+  private static long accountLong(Handle h, String expression, String user) throws SQLException {
+    PreparedStatement ps =
+        h.prepare("SELECT " + expression + " FROM account a WHERE a.name = ?");
     ps.setString(1, user);
     try (ResultSet rs = ps.executeQuery()) {
       return rs.next() ? rs.getLong(1) : 0L;

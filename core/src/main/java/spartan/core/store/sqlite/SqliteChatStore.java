@@ -17,6 +17,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import spartan.core.AuthMode;
@@ -293,6 +295,13 @@ public final class SqliteChatStore implements ChatStore {
     }
   }
 
+  /**
+   * An account's last inbox sequence, as SQL over the {@code account} row aliased {@code a}: what
+   * the store derives it from (the {@code last_seq} column is only a floor), for tools that read
+   * the file themselves.
+   */
+  public static final String LAST_SEQ_SQL = WriterState.LAST_SEQ;
+
   /** The schema version this build creates and reads. */
   public static int schemaVersion() {
     return SqliteSchema.VERSION;
@@ -324,16 +333,35 @@ public final class SqliteChatStore implements ChatStore {
 
   @Override
   public Optional<AccountRecord> findAccount(String user) {
-    AccountRecord cached = accounts.get(user);
+    return readThrough(
+        accounts.get(user),
+        deletions,
+        () -> readers.read(h -> AccountSql.find(h, user)),
+        a -> {
+          if (accounts.size() < maxCachedAccounts) {
+            accounts.put(user, a);
+          }
+        },
+        () -> accounts.remove(user));
+  }
+
+  /**
+   * A read through one of the lookup caches, whose entries {@code changes} guards: a write that
+   * could make an entry wrong moves it after its commit and then drops the entry, so a read that
+   * raced such a write (the counter moved while it ran) must leave nothing behind. {@code cached}
+   * is the cache's answer, null for none; {@code keep} fills the cache, {@code drop} undoes that.
+   */
+  private static <V> Optional<V> readThrough(
+      V cached, AtomicLong changes, Supplier<Optional<V>> read, Consumer<V> keep, Runnable drop) {
     if (cached != null) {
       return Optional.of(cached);
     }
-    long before = deletions.get();
-    Optional<AccountRecord> found = readers.read(h -> AccountSql.find(h, user));
-    if (found.isPresent() && deletions.get() == before && accounts.size() < maxCachedAccounts) {
-      accounts.put(user, found.get());
-      if (deletions.get() != before) {
-        accounts.remove(user); // a deletion ran meanwhile and may have missed this entry
+    long before = changes.get();
+    Optional<V> found = read.get();
+    if (found.isPresent() && changes.get() == before) {
+      keep.accept(found.get());
+      if (changes.get() != before) {
+        drop.run(); // a change committed meanwhile and may have missed this entry
       }
     }
     return found;
@@ -406,19 +434,12 @@ public final class SqliteChatStore implements ChatStore {
 
   @Override
   public Optional<GroupRecord> findGroup(String group) {
-    GroupRecord cached = groups.getIfPresent(group);
-    if (cached != null) {
-      return Optional.of(cached);
-    }
-    long before = groupChanges.get();
-    Optional<GroupRecord> found = readers.read(h -> GroupSql.find(h, group));
-    if (found.isPresent() && groupChanges.get() == before) {
-      groups.put(group, found.get());
-      if (groupChanges.get() != before) {
-        groups.invalidate(group); // a change committed meanwhile and may have missed this entry
-      }
-    }
-    return found;
+    return readThrough(
+        groups.getIfPresent(group),
+        groupChanges,
+        () -> readers.read(h -> GroupSql.find(h, group)),
+        g -> groups.put(group, g),
+        () -> groups.invalidate(group));
   }
 
   /** Groups held by the lookup cache; for tests. */
