@@ -8,7 +8,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import spartan.core.spi.SerializingExecutor;
@@ -18,9 +18,11 @@ import spartan.core.spi.SerializingExecutor;
  * SQLite's automatic checkpoint runs inside the commit that crosses its threshold: it copies pages
  * into the database file and (with {@code synchronous=NORMAL}) fsyncs, and every write queued
  * behind that commit waits — the p99 of a steady load was the checkpoint's fsync. So the writer
- * turns the automatic checkpoint off and tells this class how many writes each commit carried;
- * every {@link #WRITES_PER_CHECKPOINT} writes a PASSIVE checkpoint runs on a separate connection,
- * beside the writer (WAL lets the writer keep appending meanwhile).
+ * turns the automatic checkpoint off and tells this class how much each commit wrote; every
+ * {@link #ROWS_PER_CHECKPOINT} rows a PASSIVE checkpoint runs on a separate connection, beside the
+ * writer (WAL lets the writer keep appending meanwhile). Rows, not writes: a message to a group of
+ * a thousand is one write and a thousand inbox rows, and counted as one it let the WAL grow by
+ * gigabytes between checkpoints, each commit paying the kernel to extend the file.
  *
  * <p>That alone never lets the WAL start again from its beginning: SQLite rewinds it only when a
  * write begins with every frame already copied, and under steady writes the writer always adds
@@ -31,7 +33,7 @@ import spartan.core.spi.SerializingExecutor;
  * the checkpoint itself between two batches ({@link #finishIfWanted}): no write runs then, so the
  * pass copies the rest, and the next commit rewinds the WAL, which stays the size of a few thousand
  * writes ({@code journal_size_limit} cuts a larger file back). The writer pays for a short copy
- * and the fsyncs, about once per {@link #WRITES_PER_CHECKPOINT} writes.
+ * and the fsyncs, about once per {@link #ROWS_PER_CHECKPOINT} rows.
  *
  * <p>Durability is unchanged: a commit is in the WAL before its futures complete, checkpointed or
  * not, and SQLite replays the WAL on open. At most one checkpoint runs at a time; an idle store
@@ -40,8 +42,12 @@ import spartan.core.spi.SerializingExecutor;
 final class Checkpointer {
   private static final Logger log = LoggerFactory.getLogger(Checkpointer.class);
 
-  /** Writes committed between checkpoints; about SQLite's own 1,000-page threshold for chat. */
-  static final int WRITES_PER_CHECKPOINT = 2_000;
+  /**
+   * Rows written (each write counting one more) between checkpoints: a direct message counts
+   * three and its ack about one more, so this is a few thousand messages, about SQLite's own
+   * 1,000-page threshold; a message to a group of a thousand counts a thousand.
+   */
+  static final int ROWS_PER_CHECKPOINT = 16_384;
 
   /**
    * New frames the last background pass may have copied before the writer finishes: a few
@@ -57,7 +63,7 @@ final class Checkpointer {
   private final String url;
   private final ExecutorService thread;
   private final Runnable wake;
-  private final AtomicInteger sinceLast = new AtomicInteger();
+  private final AtomicLong sinceLast = new AtomicLong();
   private Connection connection; // guarded by this
   /** A background pass left a short tail: the writer copies it between two batches. */
   private volatile boolean finishWanted;
@@ -82,9 +88,12 @@ final class Checkpointer {
     this.wake = SerializingExecutor.coalescing(new SerializingExecutor(pool), this::checkpoint);
   }
 
-  /** Called by the writer after each commit of {@code writes} writes. */
-  void committed(int writes) {
-    if (sinceLast.addAndGet(writes) >= WRITES_PER_CHECKPOINT && !closed) {
+  /**
+   * Called by the writer after each commit, with its writes plus the rows they inserted or
+   * deleted.
+   */
+  void committed(long rows) {
+    if (sinceLast.addAndGet(rows) >= ROWS_PER_CHECKPOINT && !closed) {
       sinceLast.set(0);
       try {
         wake.run();

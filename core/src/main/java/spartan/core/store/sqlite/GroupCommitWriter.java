@@ -264,12 +264,13 @@ final class GroupCommitWriter {
         }
       } catch (SQLException | RuntimeException e) {
         state.forgetAll();
+        state.takeRows();
         Arrays.fill(results, null);
         Arrays.fill(failures, errors.classify(e, "commit"));
       }
       if (took >= 0) {
         metrics.storeCommitted(n, took);
-        checkpointer.committed(n);
+        checkpointer.committed(n + state.takeRows());
       }
     }
     pending.addAndGet(-n);

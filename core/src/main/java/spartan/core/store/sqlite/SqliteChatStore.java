@@ -273,6 +273,9 @@ public final class SqliteChatStore implements ChatStore {
     }
   }
 
+  /** The write connection's page cache, native memory outside the Java heap. */
+  static final long WRITER_CACHE_BYTES = 32L << 20;
+
   private static void configureWriter(Connection c, Sync sync, Path file) throws SQLException {
     try (Statement s = c.createStatement()) {
       try (ResultSet rs = s.executeQuery("PRAGMA journal_mode=WAL")) {
@@ -292,6 +295,15 @@ public final class SqliteChatStore implements ChatStore {
       // writer's commit; the WAL file is cut back to 64 MiB after one.
       s.execute("PRAGMA wal_autocheckpoint=0");
       s.execute("PRAGMA journal_size_limit=" + (64L << 20));
+      // A transaction whose dirty pages outgrow the page cache spills them into the WAL before
+      // its commit, and writes them again at the commit: a batch of messages to big groups
+      // touches a page of inbox rows per few members. SQLite's default cache is 2 MiB.
+      s.execute("PRAGMA cache_size=-" + (WRITER_CACHE_BYTES >> 10));
+      // A statement that changes many rows inside a transaction keeps the pages it changed in a
+      // statement journal, to undo itself alone; past 64 KiB SQLite puts that journal in a
+      // temporary file, and a multi-row INSERT of inbox rows for a big group went through the
+      // kernel for it. In memory it is a copy.
+      s.execute("PRAGMA temp_store=MEMORY");
     }
   }
 

@@ -444,7 +444,8 @@ class SqliteWriterCountersTest {
     Path db = dir.resolve(SqliteChatStore.FILE_NAME);
     long before = java.nio.file.Files.size(db);
     List<CompletableFuture<Appended>> sent = new ArrayList<>();
-    for (int i = 0; i < 2 * Checkpointer.WRITES_PER_CHECKPOINT; i++) {
+    int messages = 2 * Checkpointer.ROWS_PER_CHECKPOINT / DIRECT_ROWS;
+    for (int i = 0; i < messages; i++) {
       sent.add(store.append(direct("alice", "bob", "m" + i)));
     }
     CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
@@ -452,29 +453,70 @@ class SqliteWriterCountersTest {
     await()
         .atMost(Duration.ofSeconds(20))
         .until(() -> java.nio.file.Files.size(db) > before);
-    assertThat(store.inbox("bob", 0, 10_000)).hasSize(2 * Checkpointer.WRITES_PER_CHECKPOINT);
+    assertThat(store.inbox("bob", 0, messages)).hasSize(messages);
   }
 
   @Test
   void underSteadyWritesTheWalStartsAgainFromItsBeginningInsteadOfGrowing() throws Exception {
     accounts("alice", "bob");
     Path wal = dir.resolve(SqliteChatStore.FILE_NAME + "-wal");
-    int total = 10 * Checkpointer.WRITES_PER_CHECKPOINT;
-    // Writes queued all the time, so the background checkpoint always runs beside the writer.
-    Semaphore inFlight = new Semaphore(512);
-    List<CompletableFuture<Appended>> sent = new ArrayList<>();
-    for (int i = 0; i < total; i++) {
-      assertThat(inFlight.tryAcquire(20, TimeUnit.SECONDS)).isTrue();
-      CompletableFuture<Appended> f = store.append(direct("alice", "bob", "m" + i));
-      f.whenComplete((a, e) -> inFlight.release());
-      sent.add(f);
-    }
-    CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+    int total = 10 * Checkpointer.ROWS_PER_CHECKPOINT / DIRECT_ROWS;
+    sendSteadily(total, i -> direct("alice", "bob", "m" + i));
 
     // The WAL header's checkpoint sequence counts the times SQLite started the log again.
     assertThat(walRestarts(wal)).as("times the WAL started again").isGreaterThanOrEqualTo(3);
     assertThat(store.inbox("bob", total - 2, 10)).extracting(Delivery::seq)
         .containsExactly((long) total - 1, (long) total);
+  }
+
+  @Test
+  void aGroupMessageCountsEveryInboxRowItWritesTowardTheNextCheckpoint() throws Exception {
+    // Counted as one write each, these messages would not reach one checkpoint between them:
+    // their inbox rows must, or the WAL grows by a page per member per commit without end.
+    int size = 256;
+    List<String> members = new ArrayList<>();
+    for (int i = 0; i < size; i++) {
+      members.add("m" + i);
+    }
+    members.forEach(this::accounts);
+    store.createGroup("big", "m0", GroupPolicy.PRIVATE, T0);
+    for (String m : members.subList(1, size)) {
+      store.addMember("big", m, GroupRole.MEMBER, 0, size);
+    }
+    String conversation = "g:" + store.findGroup("big").orElseThrow().id();
+    List<String> recipients = members.subList(1, size);
+    int total = 40 * Checkpointer.ROWS_PER_CHECKPOINT / size;
+    assertThat(total).as("writes").isLessThan(Checkpointer.ROWS_PER_CHECKPOINT / 4);
+    Path wal = dir.resolve(SqliteChatStore.FILE_NAME + "-wal");
+    sendSteadily(
+        total,
+        i ->
+            new Draft("m0", Recipient.group("big"), MessageBody.text("g" + i), T0, null,
+                conversation, recipients));
+
+    assertThat(walRestarts(wal)).as("times the WAL started again").isGreaterThanOrEqualTo(3);
+    assertThat(store.inbox("m" + (size - 1), total - 1, 10)).extracting(Delivery::seq)
+        .containsExactly((long) total);
+  }
+
+  /** What a direct message counts toward a checkpoint: the write, its message and inbox rows. */
+  private static final int DIRECT_ROWS = 3;
+
+  /**
+   * Appends {@code total} drafts with hundreds queued all the time, so the background checkpoint
+   * always runs beside the writer, and waits for all of them.
+   */
+  private void sendSteadily(int total, java.util.function.IntFunction<Draft> draft)
+      throws Exception {
+    Semaphore inFlight = new Semaphore(512);
+    List<CompletableFuture<Appended>> sent = new ArrayList<>();
+    for (int i = 0; i < total; i++) {
+      assertThat(inFlight.tryAcquire(20, TimeUnit.SECONDS)).isTrue();
+      CompletableFuture<Appended> f = store.append(draft.apply(i));
+      f.whenComplete((a, e) -> inFlight.release());
+      sent.add(f);
+    }
+    CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
   }
 
   private static long walRestarts(Path wal) throws java.io.IOException {
