@@ -43,9 +43,9 @@ final class Checkpointer {
   private static final Logger log = LoggerFactory.getLogger(Checkpointer.class);
 
   /**
-   * Rows written (each write counting one more) between checkpoints: a direct message counts
-   * three and its ack about one more, so this is a few thousand messages, about SQLite's own
-   * 1,000-page threshold; a message to a group of a thousand counts a thousand.
+   * Rows inserted, updated or deleted, and each write one more, between checkpoints: a direct
+   * message counts three and its ack about one more, so this is a few thousand messages, about
+   * SQLite's own 1,000-page threshold; a message to a group of a thousand counts a thousand.
    */
   static final int ROWS_PER_CHECKPOINT = 16_384;
 
@@ -89,8 +89,8 @@ final class Checkpointer {
   }
 
   /**
-   * Called by the writer after each commit, with its writes plus the rows they inserted or
-   * deleted.
+   * Called by the writer after each commit, with its writes plus the rows they inserted, updated
+   * or deleted.
    */
   void committed(long rows) {
     if (sinceLast.addAndGet(rows) >= ROWS_PER_CHECKPOINT && !closed) {

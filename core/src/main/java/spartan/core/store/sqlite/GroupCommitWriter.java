@@ -64,6 +64,8 @@ final class GroupCommitWriter {
   private volatile Thread drainThread;
   /** Touched only by the drain. */
   private boolean writerClosed;
+  /** The write connection's {@link Handle#totalChanges} at the last commit; only the drain. */
+  private long changesCounted;
 
   private volatile boolean closing;
   private volatile ChatMetrics metrics = ChatMetrics.NONE;
@@ -244,6 +246,7 @@ final class GroupCommitWriter {
       WriterState state = h.state;
       long began = System.nanoTime(); // an interval for the metrics, not a time of day
       long took = -1;
+      long changes = changesCounted;
       try {
         try {
           // The write connection is always in a transaction (JDBC auto-commit off), so the batch
@@ -256,6 +259,7 @@ final class GroupCommitWriter {
             Arrays.fill(results, null);
             runWrites(h, batch, results, failures, true);
           }
+          changes = h.totalChanges(); // here: a failure after the commit would fail committed writes
           h.connection.commit();
           took = System.nanoTime() - began;
         } catch (SQLException | RuntimeException e) {
@@ -264,13 +268,14 @@ final class GroupCommitWriter {
         }
       } catch (SQLException | RuntimeException e) {
         state.forgetAll();
-        state.takeRows();
         Arrays.fill(results, null);
         Arrays.fill(failures, errors.classify(e, "commit"));
       }
       if (took >= 0) {
         metrics.storeCommitted(n, took);
-        checkpointer.committed(n + state.takeRows());
+        // Rows, as SQLite counts them, weigh what a batch wrote to the WAL better than writes do.
+        checkpointer.committed(n + changes - changesCounted);
+        changesCounted = changes;
       }
     }
     pending.addAndGet(-n);

@@ -10,6 +10,7 @@ import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteConnection;
 
 /**
  * A connection and its prepared statements, used by one thread at a time (the writer, or a
@@ -51,6 +52,14 @@ final class Handle {
       config.enforceForeignKeys(true);
     }
     return DriverManager.getConnection(url, config.toProperties());
+  }
+
+  /**
+   * Rows inserted, updated or deleted on this connection since it opened, as SQLite counts them
+   * ({@code sqlite3_total_changes}): a native call, no statement.
+   */
+  long totalChanges() throws SQLException {
+    return connection.unwrap(SQLiteConnection.class).getDatabase().total_changes();
   }
 
   PreparedStatement prepare(String sql) throws SQLException {

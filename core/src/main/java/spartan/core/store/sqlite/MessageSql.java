@@ -156,7 +156,6 @@ final class MessageSql {
     }
     putMessages(h, stored, senderIds, conversations);
     putInbox(h, inboxAccounts, inboxSeqs, inboxMessages);
-    state.wrote(stored.size() + inboxAccounts.size());
     return out;
   }
 
@@ -310,7 +309,7 @@ final class MessageSql {
     PreparedStatement drop = h.prepare("DELETE FROM inbox WHERE account_id = ? AND seq <= ?");
     drop.setLong(1, a.id);
     drop.setLong(2, acked);
-    h.state.wrote(1 + drop.executeUpdate());
+    drop.executeUpdate();
     return null;
   }
 

@@ -59,8 +59,6 @@ final class WriterState {
   private final List<Undo> undo = new ArrayList<>();
   /** The last message id handed out; -1 until loaded. */
   private long lastMessageId = -1;
-  /** Rows the writes since {@link #takeRows} inserted or deleted, as far as they said. */
-  private long rows;
 
   /** Remembers at most {@code maxAccounts} accounts ({@link #MAX_ACCOUNTS} in the store). */
   WriterState(int maxAccounts) {
@@ -103,18 +101,6 @@ final class WriterState {
   void forgetAll() {
     accounts.clear();
     undo.clear();
-  }
-
-  /** Counts {@code n} rows inserted or deleted by the current write. */
-  void wrote(long n) {
-    rows += n;
-  }
-
-  /** The rows counted by {@link #wrote} since the last call, which starts the count again. */
-  long takeRows() {
-    long n = rows;
-    rows = 0;
-    return n;
   }
 
   /** The next message id. */
